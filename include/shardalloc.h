@@ -1,0 +1,74 @@
+/* shardalloc.h -- the public API of shardalloc, a malloc with free list
+ * sharding whose page state machine is proven by Z3 (see spec/ and docs/).
+ *
+ * Every function here behaves like its standard namesake (C11/POSIX/glibc):
+ *   sa_malloc(0) returns a unique pointer; sa_free(NULL) does nothing;
+ *   a size above PTRDIFF_MAX or an overflowing calloc/reallocarray product
+ *   returns NULL with errno = ENOMEM; a bad alignment gives EINVAL
+ *   (sa_posix_memalign returns it, the others return NULL with errno set).
+ * A pointer shardalloc did not hand out (or already freed, where detectable)
+ * is reported on stderr as "shardalloc: <call>(): <what> <pointer>" and
+ * otherwise ignored: the heap is never corrupted by a caller's mistake.
+ *
+ * libshardalloc.so also exports malloc, free, calloc, realloc, ... so that
+ * LD_PRELOAD=libshardalloc.so replaces the system allocator.
+ */
+#ifndef SHARDALLOC_H
+#define SHARDALLOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void  *sa_malloc(size_t size);
+void  *sa_zalloc(size_t size);                     /* malloc, zero-filled */
+void  *sa_calloc(size_t count, size_t size);
+void  *sa_realloc(void *p, size_t size);
+void  *sa_reallocarray(void *p, size_t count, size_t size);
+void   sa_free(void *p);
+size_t sa_usable_size(const void *p);              /* 0 for NULL or foreign */
+
+void  *sa_aligned_alloc(size_t alignment, size_t size);
+int    sa_posix_memalign(void **out, size_t alignment, size_t size);
+void  *sa_memalign(size_t alignment, size_t size);
+void  *sa_valloc(size_t size);
+void  *sa_pvalloc(size_t size);
+
+char  *sa_strdup(const char *s);
+char  *sa_strndup(const char *s, size_t n);
+
+/* The deferred-free hook (the paper's heartbeat): called from the generic
+ * allocation path with the number of generic calls so far. It may free a
+ * bounded amount of memory the program deferred; it counts as one step in
+ * the proven malloc bound, so keep it short. NULL unregisters. */
+typedef void (sa_deferred_free_fn)(bool force, unsigned long long heartbeat, void *arg);
+void   sa_register_deferred_free(sa_deferred_free_fn *fn, void *arg);
+
+/* Return what can be returned now: collect this thread's pages, retire empty
+ * ones, purge retired memory and unmap empty segments (force: ignore delays). */
+void   sa_collect(bool force);
+
+/* Is p a block handed out by shardalloc and not yet freed (best effort: the
+ * pointer is checked to be the start of a block in a live page)? */
+bool   sa_owns(const void *p);
+
+/* Statistics of the whole process, in bytes and counts. */
+typedef struct sa_stats_s {
+    size_t mapped;          /* bytes currently mapped from the OS */
+    size_t committed;       /* mapped bytes not purged */
+    size_t allocated;       /* bytes of blocks currently handed out (block sizes) */
+    size_t segments;        /* live segments */
+    size_t huge_blocks;     /* live huge mappings */
+    size_t purged;          /* bytes purged so far (cumulative) */
+    size_t mmap_calls;      /* OS mapping calls so far (cumulative) */
+} sa_stats_t;
+void   sa_stats_get(sa_stats_t *out);
+void   sa_stats_print(void);    /* to stderr, without allocating */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SHARDALLOC_H */

@@ -1,0 +1,129 @@
+/* src/config.h -- every tunable constant of shardalloc, and nothing else.
+ *
+ * This header is the single source of truth shared by the allocator (src/) and
+ * the proof driver (proofs/verify.c), which includes it and hands these values
+ * to the SMT models in spec/. Change a number here and `make verify` re-proves
+ * every obligation at the new value. No other file may write one of these numbers.
+ *
+ * Derived values are written as expressions of the base ones, never as literals.
+ * Each base constant carries one line saying why it has that value.
+ */
+#ifndef SA_CONFIG_H
+#define SA_CONFIG_H
+
+#include <stdint.h>
+
+/* ---- alignment ------------------------------------------------------------ */
+
+/* Every block is 16-byte aligned: max_align_t on x86-64, what glibc promises. */
+#define SA_MIN_ALIGN_SHIFT      4
+#define SA_MIN_ALIGN            ((uintptr_t)1 << SA_MIN_ALIGN_SHIFT)
+
+/* The OS page size we assume for madvise/mmap rounding (x86-64 base pages). */
+#define SA_OS_PAGE_SHIFT        12
+#define SA_OS_PAGE_SIZE         ((uintptr_t)1 << SA_OS_PAGE_SHIFT)
+
+/* ---- segments and pages ---------------------------------------------------- */
+
+/* 4 MiB segments: big enough to amortise mmap, small enough to unmap often.
+ * Segments are SA_SEGMENT_SIZE-aligned, so pointer -> segment is a mask. */
+#define SA_SEGMENT_SHIFT        22
+#define SA_SEGMENT_SIZE         ((uintptr_t)1 << SA_SEGMENT_SHIFT)
+#define SA_SEGMENT_MASK         (SA_SEGMENT_SIZE - 1)
+
+/* Segment metadata (header + page table) lives in the first 8 KiB of the
+ * segment, on OS pages of its own, apart from block memory. Page 0's block
+ * area starts after it. (static_assert'ed against the real structs.) */
+#define SA_SEGMENT_INFO_SHIFT   13
+#define SA_SEGMENT_INFO_SIZE    ((uintptr_t)1 << SA_SEGMENT_INFO_SHIFT)
+
+/* Page kinds. A segment holds pages of one kind; pointer -> page index is
+ * (ptr - segment) >> page_shift.
+ *  small:  64 KiB pages, locality for the common tiny objects.
+ *  medium: 512 KiB pages, so an 64 KiB block still has 8 per page.
+ *  large:  one page spanning the whole segment. */
+#define SA_SMALL_PAGE_SHIFT     16
+#define SA_MEDIUM_PAGE_SHIFT    19
+#define SA_LARGE_PAGE_SHIFT     SA_SEGMENT_SHIFT
+#define SA_SMALL_PAGE_SIZE      ((uintptr_t)1 << SA_SMALL_PAGE_SHIFT)
+#define SA_MEDIUM_PAGE_SIZE     ((uintptr_t)1 << SA_MEDIUM_PAGE_SHIFT)
+#define SA_LARGE_PAGE_SIZE      ((uintptr_t)1 << SA_LARGE_PAGE_SHIFT)
+#define SA_SMALL_PAGES_PER_SEGMENT   (SA_SEGMENT_SIZE / SA_SMALL_PAGE_SIZE)
+#define SA_MEDIUM_PAGES_PER_SEGMENT  (SA_SEGMENT_SIZE / SA_MEDIUM_PAGE_SIZE)
+#define SA_MAX_PAGES_PER_SEGMENT     SA_SMALL_PAGES_PER_SEGMENT
+
+/* Object size limits per page kind: at least 8 blocks fit a small or medium
+ * page (so a page is worth its metadata); large pages hold blocks up to half a
+ * segment; anything bigger is huge and gets a mapping of its own. */
+#define SA_MIN_BLOCKS_PER_PAGE_SHIFT 3
+#define SA_SMALL_OBJ_SIZE_MAX   (SA_SMALL_PAGE_SIZE >> SA_MIN_BLOCKS_PER_PAGE_SHIFT)
+#define SA_MEDIUM_OBJ_SIZE_MAX  (SA_MEDIUM_PAGE_SIZE >> SA_MIN_BLOCKS_PER_PAGE_SHIFT)
+#define SA_LARGE_OBJ_SIZE_MAX   (SA_SEGMENT_SIZE >> 1)
+
+/* The most blocks any page can hold: a small page of minimum-size blocks
+ * (4096). Bounds every per-page walk (collect, list checks). */
+#define SA_MAX_BLOCKS_PER_PAGE  (SA_SMALL_PAGE_SIZE >> SA_MIN_ALIGN_SHIFT)
+
+/* ---- size classes (the map itself is src/size_class.h) ---------------------- */
+
+/* Up to 128 bytes classes step by the 16-byte alignment (16, 32, ..., 128). */
+#define SA_LINEAR_CLASS_MAX_SHIFT 7
+#define SA_LINEAR_CLASS_MAX     ((uintptr_t)1 << SA_LINEAR_CLASS_MAX_SHIFT)
+
+/* Above that, 2^3 = 8 classes per power of two: waste stays below 1/8 of the
+ * block (12.5%), the bound the size-class obligation proves. */
+#define SA_CLASS_STEPS_SHIFT    3
+
+/* ---- the generic path's bounds (each is a term in the proven step bound) ----- */
+
+/* A page's free list grows by at most 4 KiB of blocks per extend (at least one
+ * block), so no malloc touches more than one OS page of fresh memory to thread
+ * a list, and a fresh page is not faulted in all at once. */
+#define SA_MAX_EXTEND_SIZE      ((uintptr_t)1 << SA_OS_PAGE_SHIFT)
+
+/* The generic path looks at most this many candidate pages of a size class
+ * before taking a fresh page. Exhausted pages leave the queue for the full
+ * list when looked at, so they are not looked at again. */
+#define SA_PAGE_SEARCH_MAX      8
+
+/* Pages reported (by remote frees) as no longer full, taken back into their
+ * size-class queue per generic call; the rest wait for the next call. */
+#define SA_REMOTE_PAGES_MAX     8
+
+/* Abandoned segments a heap tries to reclaim per generic call. */
+#define SA_RECLAIM_TRIES        4
+
+/* The user's deferred-free hook runs once every this many generic calls
+ * (1: every time the generic path runs, the heartbeat of the paper). */
+#define SA_HEARTBEAT_PERIOD     1
+
+/* An emptied page stays in its queue for this many generic calls before it
+ * is retired to its segment, so alloc/free ping-pong does not thrash pages. */
+#define SA_RETIRE_DELAY         16
+
+/* ---- returning memory -------------------------------------------------------- */
+
+/* Retired pages and cached segments are purged (MADV_FREE/MADV_DONTNEED) after
+ * this many milliseconds unused; the default of option SHARDALLOC_PURGE_DELAY. */
+#define SA_PURGE_DELAY_MS       10
+
+/* Empty segments kept mapped (purged) per thread for reuse before unmapping. */
+#define SA_SEGMENT_CACHE_MAX    4
+
+/* Recently freed huge mappings kept for reuse, so a loop over 5-25 MiB blocks
+ * does not fault every page in again: at most this many, and this many bytes. */
+#define SA_HUGE_CACHE_ENTRIES   8
+#define SA_HUGE_CACHE_MAX_BYTES ((uintptr_t)256 << 20)
+
+/* ---- address arithmetic ---------------------------------------------------------- */
+
+/* User-space virtual addresses on x86-64 Linux (4-level paging, and what mmap
+ * hands out without a high hint under 5-level paging). Sizes the segment map. */
+#define SA_ADDRESS_BITS         47
+
+/* Block index = (offset * magic) >> 48 with magic = ceil(2^48 / block_size):
+ * exact for every offset below a segment and every block size we use (proven
+ * by obligation block_index in proofs/), and the product fits in 64 bits. */
+#define SA_BLOCK_INDEX_SHIFT    48
+
+#endif /* SA_CONFIG_H */
