@@ -1,0 +1,103 @@
+/* src/layout.h -- the address arithmetic of segments, pages and blocks.
+ *
+ * Header-only so that the allocator and the proof driver compile the same
+ * functions; spec/layout.smt2 models them and proofs/ proves, for every input:
+ * pages of a segment are disjoint, inside the segment and clear of its
+ * metadata; pointer -> page finds the page holding the pointer; the block index
+ * by multiply-and-shift equals offset / block_size, and the block-start test
+ * equals offset % block_size == 0; aligned allocation lands inside its block.
+ *
+ *   segment  [seg, seg + SA_SEGMENT_SIZE), SA_SEGMENT_SIZE-aligned
+ *   [seg, seg + SA_SEGMENT_INFO_SIZE)      segment header + page table
+ *   page i   [seg + (i << shift), seg + ((i + 1) << shift)), except that
+ *            page 0's block area starts at SA_SEGMENT_INFO_SIZE
+ */
+#ifndef SA_LAYOUT_H
+#define SA_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+
+typedef enum sa_page_kind_e {
+    SA_PAGE_SMALL,      /* SA_SMALL_PAGE_SIZE pages, blocks <= SA_SMALL_OBJ_SIZE_MAX  */
+    SA_PAGE_MEDIUM,     /* SA_MEDIUM_PAGE_SIZE pages, blocks <= SA_MEDIUM_OBJ_SIZE_MAX */
+    SA_PAGE_LARGE,      /* one page per segment, blocks <= SA_LARGE_OBJ_SIZE_MAX       */
+    SA_PAGE_KIND_COUNT
+} sa_page_kind_t;
+
+/* The page kind that serves blocks of this size (size <= SA_LARGE_OBJ_SIZE_MAX). */
+static inline sa_page_kind_t _sa_page_kind_for(size_t block_size)
+{
+    if (block_size <= SA_SMALL_OBJ_SIZE_MAX)  return SA_PAGE_SMALL;
+    if (block_size <= SA_MEDIUM_OBJ_SIZE_MAX) return SA_PAGE_MEDIUM;
+    return SA_PAGE_LARGE;
+}
+
+static inline unsigned _sa_page_shift(sa_page_kind_t kind)
+{
+    return kind == SA_PAGE_SMALL  ? SA_SMALL_PAGE_SHIFT
+         : kind == SA_PAGE_MEDIUM ? SA_MEDIUM_PAGE_SHIFT
+         :                          SA_LARGE_PAGE_SHIFT;
+}
+
+static inline size_t _sa_pages_per_segment(sa_page_kind_t kind)
+{
+    return SA_SEGMENT_SIZE >> _sa_page_shift(kind);
+}
+
+/* Offset (from the segment start) where page `index`'s block area begins.
+ * spec: layout.smt2 page_start */
+static inline uintptr_t _sa_page_area_start(sa_page_kind_t kind, size_t index)
+{
+    return index == 0 ? SA_SEGMENT_INFO_SIZE : (uintptr_t)index << _sa_page_shift(kind);
+}
+
+/* Bytes in page `index`'s block area. spec: layout.smt2 page_area_size */
+static inline size_t _sa_page_area_size(sa_page_kind_t kind, size_t index)
+{
+    return ((uintptr_t)(index + 1) << _sa_page_shift(kind)) - _sa_page_area_start(kind, index);
+}
+
+/* pointer -> segment: a mask. spec: layout.smt2 segment_of */
+static inline uintptr_t _sa_segment_of(uintptr_t p)
+{
+    return p & ~SA_SEGMENT_MASK;
+}
+
+/* pointer -> page index inside its segment: a shift. spec: layout.smt2 page_index_of */
+static inline size_t _sa_page_index_of(uintptr_t p, sa_page_kind_t kind)
+{
+    return (size_t)((p & SA_SEGMENT_MASK) >> _sa_page_shift(kind));
+}
+
+/* The multiplier for division-free block indexing: ceil(2^SHIFT / block_size).
+ * Computed once per page at page_init (the only division). spec: layout.smt2 magic */
+static inline uint64_t _sa_block_magic(size_t block_size)
+{
+    return (((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) + block_size - 1) / block_size;
+}
+
+/* offset / block_size for an offset inside the page area. spec: layout.smt2 block_index */
+static inline size_t _sa_block_index(uintptr_t offset, uint64_t magic)
+{
+    return (size_t)(((uint64_t)offset * magic) >> SA_BLOCK_INDEX_SHIFT);
+}
+
+/* offset % block_size == 0 for an offset inside the page area: the fraction
+ * part of offset * magic is below magic exactly at block starts.
+ * spec: layout.smt2 block_is_start */
+static inline bool _sa_block_is_start(uintptr_t offset, uint64_t magic)
+{
+    uint64_t frac_mask = ((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) - 1;
+    return (((uint64_t)offset * magic) & frac_mask) < magic;
+}
+
+/* Round p up to a power-of-two alignment. spec: layout.smt2 align_up */
+static inline uintptr_t _sa_align_up(uintptr_t p, uintptr_t alignment)
+{
+    return (p + alignment - 1) & ~(alignment - 1);
+}
+
+#endif /* SA_LAYOUT_H */
