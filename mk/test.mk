@@ -1,0 +1,61 @@
+# mk/test.mk -- the runtime test suites (included by the top-level Makefile).
+#
+#   make test-api       tests/api/*.c: one Criterion binary each, linked with the
+#                       static library and driven through the sa_* entry points
+#   make test-preload   tests/preload/*.sh: real programs (python3, git, gcc, sort)
+#                       run with LD_PRELOAD=libshardalloc.so, results checked
+#
+# The test binaries must not contain shardalloc's malloc/free overrides:
+# Criterion's runner allocates with the C library's malloc, and the overrides
+# are tested under LD_PRELOAD instead. The link step checks this.
+# TEST_JOBS sets Criterion's --jobs; a suite's full log is in build/tests/api/<suite>.log.
+
+SA_LIB_A  ?= $(BUILD)/libshardalloc.a
+SA_LIB_SO ?= $(BUILD)/libshardalloc.so
+# The archive the suites link: the allocator without the standard-name overrides
+# (mk/lib.mk may provide it as SA_LIB_CORE_A; else the full archive, checked below).
+SA_TEST_LIB ?= $(if $(SA_LIB_CORE_A),$(SA_LIB_CORE_A),$(SA_LIB_A))
+
+TEST_JOBS      ?= 2
+TEST_API_SRCS  := $(sort $(wildcard tests/api/*.c))
+TEST_API_NAMES := $(patsubst tests/api/%.c,%,$(TEST_API_SRCS))
+TEST_API_BINS  := $(addprefix $(BUILD)/tests/api/,$(TEST_API_NAMES))
+TEST_API_HDRS  := $(wildcard tests/api/*.h)
+TEST_PRELOAD   := $(sort $(filter-out tests/preload/lib.sh,$(wildcard tests/preload/*.sh)))
+TEST_CFLAGS    := $(CSTD) $(WARN) $(OPT) $(INCS) -pthread
+TEST_LDLIBS    := -lcriterion -pthread
+
+TEST_TARGETS += test-api test-preload
+
+.PHONY: test-api test-preload test-build \
+        $(addprefix test-api-,$(TEST_API_NAMES)) \
+        $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
+
+test-build: $(TEST_API_BINS)
+
+$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_TEST_LIB)
+	$(call say,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SA_TEST_LIB) $(TEST_LDLIBS)
+	$(Q)if nm $@ | grep -Eq ' [TW] (malloc|free|calloc|realloc)$$'; then \
+	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
+	    rm -f $@; exit 1; fi
+
+test-api: $(addprefix test-api-,$(TEST_API_NAMES))
+
+# One line per suite: its Criterion synthesis; on failure the whole log.
+$(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
+	$(Q)if $< --jobs=$(TEST_JOBS) --ascii >$<.log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "api/$*: $$(grep -o 'Tested:.*' $<.log)"; \
+	else \
+	    cat $<.log; printf '  %-9s %s\n' FAIL "api/$* (log: $<.log)"; exit 1; fi
+
+test-preload: $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
+
+$(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD)))): test-preload-%: tests/preload/%.sh tests/preload/lib.sh $(SA_LIB_SO)
+	$(Q)mkdir -p $(BUILD)/tests/preload
+	$(Q)if SA_SO=$(abspath $(SA_LIB_SO)) sh $< >$(BUILD)/tests/preload/$*.log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "preload/$*: $$(tail -n 1 $(BUILD)/tests/preload/$*.log)"; \
+	else \
+	    cat $(BUILD)/tests/preload/$*.log; \
+	    printf '  %-9s %s\n' FAIL "preload/$* (log: $(BUILD)/tests/preload/$*.log)"; exit 1; fi

@@ -1,0 +1,214 @@
+/* tests/api/errors.c -- pointers shardalloc did not hand out (stack, globals,
+ * foreign mmap, interiors of live blocks, already freed blocks) are reported on
+ * stderr as "shardalloc: <call>(): <what> <pointer>" and otherwise ignored. */
+#include "sa_test.h"
+
+static char g_global[256];
+
+/* After a reported mistake the allocator must still work: a burst of
+ * allocations of a few sizes, all distinct, aligned and disjoint. */
+static void assert_heap_still_works(void)
+{
+    enum { N = 300 };
+    static sat_range_t r[N];
+    static void *p[N];
+    for (size_t i = 0; i < N; i++) {
+        size_t n = 16 + 48 * (i % 7);
+        p[i] = sa_malloc(n);
+        cr_assert_not_null(p[i]);
+        sat_fill(p[i], n, i);
+        r[i] = (sat_range_t){ (uintptr_t)p[i], n };
+    }
+    for (size_t i = 0; i < N; i++)
+        cr_assert(sat_check(p[i], 16 + 48 * (i % 7), i));
+    sat_assert_disjoint(r, N);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+}
+
+/* free, realloc and usable_size of `bad` each print one report and leave
+ * the memory behind `bad` untouched. */
+static void assert_foreign_pointer_rejected(void *bad, size_t span)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    unsigned char *snapshot = sat_map(span);
+    memcpy(snapshot, bad, span);
+
+    sat_capture_begin(&c);
+    sa_free(bad);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", bad);
+
+    sat_capture_begin(&c);
+    size_t u = sa_usable_size(bad);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "usable_size", bad);
+    cr_assert_eq(u, 0, "usable_size of a foreign pointer is %zu, expected 0", u);
+
+    sat_capture_begin(&c);
+    void *q = sa_realloc(bad, 64);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "realloc", bad);
+    cr_assert_null(q, "realloc of a foreign pointer returned %p", q);
+
+    cr_assert(memcmp(snapshot, bad, span) == 0, "memory at the foreign pointer was modified");
+    sat_unmap(snapshot, span);
+    assert_heap_still_works();
+}
+
+Test(free, stack_pointer_is_reported_and_ignored)
+{
+    char buf[128];
+    sat_fill(buf, sizeof buf, 1);
+    void *p = sa_malloc(32);    /* the heap is initialised, the thread has a heap */
+    assert_foreign_pointer_rejected(buf, sizeof buf);
+    cr_assert(sat_check(buf, sizeof buf, 1));
+    sa_free(p);
+}
+
+Test(free, global_pointer_is_reported_and_ignored)
+{
+    sat_fill(g_global, sizeof g_global, 2);
+    assert_foreign_pointer_rejected(g_global, sizeof g_global);
+    assert_foreign_pointer_rejected(g_global + 16, sizeof g_global - 16);
+}
+
+Test(free, foreign_mmap_page_is_reported_and_ignored)
+{
+    size_t n = (size_t)sysconf(_SC_PAGESIZE);
+    unsigned char *m = sat_map(n);
+    sat_fill(m, n, 3);
+    assert_foreign_pointer_rejected(m, n);
+    assert_foreign_pointer_rejected(m + SA_MIN_ALIGN, n - SA_MIN_ALIGN);
+    sat_unmap(m, n);
+}
+
+Test(free, foreign_segment_aligned_mapping_is_reported_and_ignored)
+{
+    /* Memory that looks like a segment (SA_SEGMENT_SIZE-aligned) and a block
+     * past its metadata, but was never handed out: the allocator must not trust
+     * what a foreign "segment header" contains. Fill it with garbage. */
+    size_t span = 2 * SA_SEGMENT_SIZE;
+    unsigned char *m = sat_map(span);
+    unsigned char *seg = (unsigned char *)(((uintptr_t)m + SA_SEGMENT_MASK) & ~SA_SEGMENT_MASK);
+    sat_fill(seg, SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE, 4);
+    assert_foreign_pointer_rejected(seg + SA_SEGMENT_INFO_SIZE, SA_SMALL_PAGE_SIZE);
+    assert_foreign_pointer_rejected(seg + SA_SMALL_PAGE_SIZE, SA_SMALL_PAGE_SIZE);
+    sat_unmap(m, span);
+}
+
+Test(free, interior_pointer_of_live_block_is_reported_and_ignored)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    static const size_t sizes[] = { 64, 1000, 20000, 300000, 3u << 20, 10u << 20 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        unsigned char *p = sa_malloc(n);
+        cr_assert_not_null(p);
+        sat_fill(p, n, n);
+        unsigned char *inner[] = { p + SA_MIN_ALIGN, p + n / 2, p + n - 1 };
+        for (size_t k = 0; k < 3; k++) {
+            sat_capture_begin(&c);
+            sa_free(inner[k]);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", inner[k]);
+            sat_capture_begin(&c);
+            void *q = sa_realloc(inner[k], n * 2);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "realloc", inner[k]);
+            cr_assert_null(q);
+            sat_capture_begin(&c);
+            size_t u = sa_usable_size(inner[k]);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "usable_size", inner[k]);
+            cr_assert_eq(u, 0);
+        }
+        /* The block itself is intact, still live and still freeable. */
+        cr_assert(sat_check(p, n, n), "block of %zu bytes changed after interior frees", n);
+        cr_assert_geq(sa_usable_size(p), n);
+        sat_capture_begin(&c);
+        sa_free(p);
+        sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "free of the real block");
+    }
+    assert_heap_still_works();
+}
+
+Test(free, double_free_in_a_row_is_reported_and_ignored)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    static const size_t sizes[] = { 16, 200, 5000, 100000, 1u << 20, 8u << 20 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        void *keep = sa_malloc(sizes[i]);   /* the page stays in use */
+        void *p = sa_malloc(sizes[i]);
+        cr_assert(keep && p);
+        sa_free(p);
+        sat_capture_begin(&c);
+        sa_free(p);
+        sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+
+        /* Never corrupted: the next allocations of that size are distinct. */
+        enum { N = 64 };
+        sat_range_t r[N + 1];
+        void *q[N];
+        for (size_t k = 0; k < N; k++) {
+            q[k] = sa_malloc(sizes[i]);
+            cr_assert_not_null(q[k]);
+            r[k] = (sat_range_t){ (uintptr_t)q[k], sizes[i] };
+        }
+        r[N] = (sat_range_t){ (uintptr_t)keep, sizes[i] };
+        sat_assert_disjoint(r, N + 1);
+        for (size_t k = 0; k < N; k++)
+            sa_free(q[k]);
+        sa_free(keep);
+    }
+}
+
+Test(free, double_free_after_collect_is_reported_and_ignored)
+{
+    /* Free two neighbours a and b, then allocate that size until one of them
+     * comes back: the free lists were collected, and the other one is now free
+     * (on `free` or still on `local_free`), never handed out. Freeing it again
+     * is a double free. Afterwards every block handed out is distinct. */
+    enum { SIZE = 48, MAXN = 1 << 14 };
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    sat_range_t *r = sat_map(MAXN * sizeof *r);
+    void **live = sat_map(MAXN * sizeof *live);
+    size_t n = 0;
+
+    void *a = sa_malloc(SIZE), *b = sa_malloc(SIZE);
+    cr_assert(a && b);
+    sa_free(a);
+    sa_free(b);
+    void *other = NULL;
+    while (n < MAXN) {
+        void *q = sa_malloc(SIZE);
+        cr_assert_not_null(q);
+        live[n++] = q;
+        if (q == a || q == b) {
+            other = (q == a) ? b : a;
+            break;
+        }
+    }
+    cr_assert_not_null(other, "neither freed block came back in %d allocations", MAXN);
+
+    sat_capture_begin(&c);
+    sa_free(other);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", other);
+
+    /* Allocate on past the point where `other` is handed out again. */
+    size_t more = n;
+    for (size_t k = 0; k < more + 2 && n < MAXN; k++) {
+        live[n] = sa_malloc(SIZE);
+        cr_assert_not_null(live[n]);
+        n++;
+    }
+    for (size_t k = 0; k < n; k++) {
+        sat_fill(live[k], SIZE, k);
+        r[k] = (sat_range_t){ (uintptr_t)live[k], SIZE };
+    }
+    for (size_t k = 0; k < n; k++)
+        cr_assert(sat_check(live[k], SIZE, k), "block %zu overwritten: a block was handed out twice", k);
+    sat_assert_disjoint(r, n);
+    for (size_t k = 0; k < n; k++)
+        sa_free(live[k]);
+    sat_unmap(r, MAXN * sizeof *r);
+    sat_unmap(live, MAXN * sizeof *live);
+}

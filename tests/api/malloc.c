@@ -1,0 +1,225 @@
+/* tests/api/malloc.c -- the plain entry points behave like their C11/POSIX
+ * namesakes: malloc, zalloc, calloc, free, usable_size, strdup, strndup. */
+#include "sa_test.h"
+
+Test(malloc, zero_size_gives_unique_non_null_pointers)
+{
+    void *a = sa_malloc(0), *b = sa_malloc(0);
+    cr_assert_not_null(a);
+    cr_assert_not_null(b);
+    cr_assert_neq(a, b, "two malloc(0) returned the same pointer %p", a);
+    cr_assert(sat_aligned(a, SA_MIN_ALIGN) && sat_aligned(b, SA_MIN_ALIGN));
+    sa_free(a);
+    sa_free(b);
+}
+
+Test(malloc, blocks_are_aligned_writable_and_disjoint)
+{
+    enum { N = 512 };
+    static sat_range_t r[N];
+    static void *p[N];
+    for (size_t i = 0; i < N; i++) {
+        size_t n = 1 + (i * 37) % 3000;
+        p[i] = sa_malloc(n);
+        cr_assert_not_null(p[i], "malloc(%zu) failed", n);
+        cr_assert(sat_aligned(p[i], SA_MIN_ALIGN), "malloc(%zu) = %p not aligned", n, p[i]);
+        sat_fill(p[i], n, i);
+        r[i] = (sat_range_t){ (uintptr_t)p[i], n };
+    }
+    for (size_t i = 0; i < N; i++)
+        cr_assert(sat_check(p[i], 1 + (i * 37) % 3000, i), "block %zu was overwritten", i);
+    sat_assert_disjoint(r, N);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+}
+
+Test(malloc, freed_block_is_reused)
+{
+    /* Without reuse a malloc/free loop would grow without bound. */
+    void *first = sa_malloc(48);
+    cr_assert_not_null(first);
+    sa_free(first);
+    bool reused = false;
+    for (int i = 0; i < 100000 && !reused; i++) {
+        void *p = sa_malloc(48);
+        cr_assert_not_null(p);
+        reused = (p == first);
+        sa_free(p);
+    }
+    cr_assert(reused, "a freed 48-byte block never came back in 100000 malloc/free pairs");
+}
+
+Test(malloc, size_above_ptrdiff_max_is_enomem)
+{
+    errno = 0;
+    cr_assert_null(sa_malloc((size_t)PTRDIFF_MAX + 1));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_malloc(SIZE_MAX));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_zalloc(SIZE_MAX));
+    cr_assert_eq(errno, ENOMEM);
+}
+
+Test(free, null_is_a_no_op)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    errno = 1234;
+    sat_capture_begin(&c);
+    sa_free(NULL);
+    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "free(NULL)");
+    cr_assert_eq(errno, 1234, "free(NULL) changed errno");
+    void *p = sa_malloc(16);
+    cr_assert_not_null(p);
+    sa_free(p);
+}
+
+Test(free, valid_frees_print_nothing)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    sat_capture_begin(&c);
+    for (size_t n = 0; n < 70000; n += 97) {
+        void *p = sa_malloc(n);
+        if (p == NULL)
+            break;
+        sa_free(p);
+    }
+    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "malloc/free of valid blocks");
+}
+
+Test(usable_size, null_is_zero)
+{
+    cr_assert_eq(sa_usable_size(NULL), 0);
+}
+
+Test(usable_size, covers_request_and_whole_span_is_writable)
+{
+    for (size_t n = 1; n < 5000; n += 13) {
+        unsigned char *p = sa_malloc(n);
+        cr_assert_not_null(p);
+        size_t u = sa_usable_size(p);
+        cr_assert_geq(u, n, "usable_size %zu < request %zu", u, n);
+        sat_fill(p, u, n);
+        cr_assert(sat_check(p, u, n));
+        sa_free(p);
+    }
+}
+
+Test(zalloc, returns_zeroed_memory_even_when_reusing_a_dirty_block)
+{
+    for (size_t n = 1; n <= 8192; n = n * 3 + 1) {
+        unsigned char *d = sa_malloc(n);
+        cr_assert_not_null(d);
+        memset(d, 0xA5, sa_usable_size(d));
+        sa_free(d);
+        unsigned char *z = sa_zalloc(n);
+        cr_assert_not_null(z);
+        cr_assert(sat_is_zero(z, n), "zalloc(%zu) not zeroed", n);
+        sa_free(z);
+    }
+}
+
+Test(calloc, returns_zeroed_memory_even_when_reusing_a_dirty_block)
+{
+    /* Dirty many blocks of each size so the calloc'ed one is surely a reused one. */
+    enum { K = 64 };
+    void *d[K];
+    for (size_t n = 8; n <= 300000; n = n * 2 + 8) {
+        for (int i = 0; i < K; i++) {
+            d[i] = sa_malloc(n);
+            cr_assert_not_null(d[i]);
+            memset(d[i], 0xFF, sa_usable_size(d[i]));
+        }
+        for (int i = 0; i < K; i++)
+            sa_free(d[i]);
+        for (int i = 0; i < K; i++) {
+            d[i] = sa_calloc(1, n);
+            cr_assert_not_null(d[i]);
+            cr_assert(sat_is_zero(d[i], n), "calloc(1, %zu) block %d not zeroed", n, i);
+        }
+        for (int i = 0; i < K; i++)
+            sa_free(d[i]);
+    }
+}
+
+Test(calloc, zero_count_or_size_gives_a_unique_pointer)
+{
+    void *a = sa_calloc(0, 16), *b = sa_calloc(16, 0), *c = sa_calloc(0, 0);
+    cr_assert(a && b && c);
+    cr_assert(a != b && b != c && a != c);
+    sa_free(a);
+    sa_free(b);
+    sa_free(c);
+}
+
+Test(calloc, product_overflow_is_enomem)
+{
+    size_t half = ((size_t)1 << (sizeof(size_t) * 4));
+    errno = 0;
+    cr_assert_null(sa_calloc(half, half), "calloc(2^32, 2^32) overflows size_t");
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_calloc(SIZE_MAX, 2));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_calloc(3, SIZE_MAX / 2));
+    cr_assert_eq(errno, ENOMEM);
+}
+
+Test(calloc, product_above_ptrdiff_max_is_enomem)
+{
+    /* (PTRDIFF_MAX / 2 + 1) * 2 does not overflow size_t but exceeds PTRDIFF_MAX. */
+    errno = 0;
+    cr_assert_null(sa_calloc((size_t)PTRDIFF_MAX / 2 + 1, 2));
+    cr_assert_eq(errno, ENOMEM);
+}
+
+Test(strdup, copies_the_string_into_a_fresh_block)
+{
+    static const char *s[] = { "", "a", "shardalloc", "a somewhat longer string that spans several size classes......" };
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        char *d = sa_strdup(s[i]);
+        cr_assert_not_null(d);
+        cr_assert_neq((const char *)d, s[i]);
+        cr_assert_str_eq(d, s[i]);
+        cr_assert_geq(sa_usable_size(d), strlen(s[i]) + 1);
+        sa_free(d);
+    }
+}
+
+Test(strndup, copies_at_most_n_bytes_and_terminates)
+{
+    const char *s = "free list sharding";
+    char *d = sa_strndup(s, 4);
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d, "free");
+    sa_free(d);
+    d = sa_strndup(s, 1000);
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d, s);
+    sa_free(d);
+    d = sa_strndup(s, 0);
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d, "");
+    sa_free(d);
+    /* strndup must not read past n: the source here is not terminated. */
+    char raw[3] = { 'x', 'y', 'z' };
+    d = sa_strndup(raw, sizeof raw);
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d, "xyz");
+    sa_free(d);
+}
+
+Test(owns, knows_its_live_blocks_and_not_others)
+{
+    int local = 0;
+    void *p = sa_malloc(100);
+    cr_assert_not_null(p);
+    cr_assert(sa_owns(p));
+    cr_assert_not(sa_owns(&local));
+    cr_assert_not(sa_owns(NULL));
+    sa_free(p);
+}

@@ -1,0 +1,149 @@
+/* tests/api/memory_return.c -- memory goes back to the OS: after freeing a
+ * large heap of small and medium blocks and sa_collect(true), the allocator's
+ * committed/mapped bytes and the process's resident memory drop; huge blocks
+ * are recycled through the cache. */
+#include "sa_test.h"
+#include "size_class.h"
+
+enum { HEAP_MIB = 256 };
+
+/* Resident bytes that the kernel has not been told it may drop: Rss minus
+ * LazyFree from /proc/self/smaps_rollup (MADV_FREE'd pages stay in Rss until
+ * memory pressure, but they are LazyFree). */
+static size_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/smaps_rollup", "r");
+    cr_assert_not_null(f);
+    char line[256];
+    size_t rss_kb = 0, lazy_kb = 0, v;
+    while (fgets(line, sizeof line, f) != NULL) {
+        if (sscanf(line, "Rss: %zu kB", &v) == 1)
+            rss_kb = v;
+        else if (sscanf(line, "LazyFree: %zu kB", &v) == 1)
+            lazy_kb = v;
+    }
+    fclose(f);
+    cr_assert_gt(rss_kb, 0);
+    return (rss_kb - lazy_kb) * 1024;
+}
+
+Test(memory_return, freed_small_and_medium_heap_is_returned_after_collect)
+{
+    const size_t total = (size_t)HEAP_MIB << 20;
+    const size_t max_blocks = total / SA_MIN_ALIGN;
+    void **p = sat_map(max_blocks * sizeof *p);
+    uint64_t rng = 77;
+    size_t n = 0, bytes = 0;
+    while (bytes < total) {
+        /* three quarters small, one quarter medium, by count */
+        size_t size = (sat_rand(&rng) % 4 == 0)
+            ? SA_SMALL_OBJ_SIZE_MAX + 1 + sat_rand(&rng) % (SA_MEDIUM_OBJ_SIZE_MAX - SA_SMALL_OBJ_SIZE_MAX)
+            : 1 + sat_rand(&rng) % 1024;
+        p[n] = sa_malloc(size);
+        cr_assert_not_null(p[n]);
+        memset(p[n], 0x5A, size);       /* really touch it */
+        bytes += size;
+        n++;
+    }
+    sa_stats_t full, empty;
+    sa_stats_get(&full);
+    size_t rss_full = resident_bytes();
+    cr_assert_geq(full.allocated, total, "stats: allocated %zu after allocating %zu", full.allocated, total);
+    cr_assert_geq(full.committed, total);
+    cr_assert_geq(full.mapped, full.committed);
+
+    for (size_t i = 0; i < n; i++)
+        sa_free(p[i]);
+    sa_collect(true);
+    sa_stats_get(&empty);
+    size_t rss_empty = resident_bytes();
+
+    /* A real drop: at least half of what the blocks took, by every measure. */
+    cr_assert_lt(empty.allocated, full.allocated - total / 2,
+                 "allocated %zu -> %zu", full.allocated, empty.allocated);
+    cr_assert_lt(empty.committed, full.committed - total / 2,
+                 "committed %zu -> %zu after free + collect", full.committed, empty.committed);
+    cr_assert_leq(empty.mapped, full.mapped);
+    cr_assert_lt(rss_empty, rss_full - total / 2,
+                 "resident %zu -> %zu after free + collect", rss_full, rss_empty);
+    cr_assert_gt(empty.purged, full.purged, "nothing was purged");
+    sat_unmap(p, max_blocks * sizeof *p);
+}
+
+Test(memory_return, heap_is_reusable_after_returning_memory)
+{
+    /* Purged pages and segments come back when needed, zero or not, and
+     * writable: allocate, free, collect, three times over. */
+    enum { N = 20000 };
+    static void *p[N];
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < N; i++) {
+            size_t size = 1 + (i * 7919) % 3000;
+            p[i] = sa_malloc(size);
+            cr_assert_not_null(p[i]);
+            sat_fill(p[i], size, i + (size_t)round);
+        }
+        for (size_t i = 0; i < N; i++)
+            cr_assert(sat_check(p[i], 1 + (i * 7919) % 3000, i + (size_t)round));
+        for (size_t i = 0; i < N; i++)
+            sa_free(p[i]);
+        sa_collect(true);
+    }
+}
+
+Test(memory_return, huge_blocks_are_returned_when_freed_and_collected)
+{
+    sa_stats_t before, live, after;
+    sa_collect(true);
+    sa_stats_get(&before);
+    enum { N = 8 };
+    void *p[N];
+    size_t sum = 0;
+    for (size_t i = 0; i < N; i++) {
+        size_t size = 5 * SA_SEGMENT_SIZE + i * SA_OS_PAGE_SIZE * 3;
+        p[i] = sa_malloc(size);
+        cr_assert_not_null(p[i]);
+        memset(p[i], 1, size);
+        sum += size;
+    }
+    sa_stats_get(&live);
+    cr_assert_eq(live.huge_blocks, before.huge_blocks + N);
+    cr_assert_geq(live.mapped, before.mapped + sum);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+    sa_collect(true);
+    sa_stats_get(&after);
+    cr_assert_eq(after.huge_blocks, before.huge_blocks);
+    cr_assert_lt(after.committed, live.committed - sum / 2,
+                 "committed %zu -> %zu after freeing %zu bytes of huge blocks",
+                 live.committed, after.committed, sum);
+}
+
+Test(memory_return, huge_block_loop_is_served_by_the_cache)
+{
+    /* malloc/touch/free of 5-25 MiB blocks: it completes, every block is
+     * usable, and the huge cache saves OS mappings (fewer mmap calls than
+     * allocations). No timing asserts here; bench/ measures the speed. */
+    enum { ITER = 300 };
+    const size_t lo = 5u << 20, span = 20u << 20;
+    uint64_t rng = 3;
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    for (int i = 0; i < ITER; i++) {
+        size_t size = lo + sat_rand(&rng) % span;
+        unsigned char *p = sa_malloc(size);
+        cr_assert_not_null(p, "malloc(%zu) failed at iteration %d", size, i);
+        cr_assert(sat_aligned(p, SA_MIN_ALIGN));
+        cr_assert_geq(sa_usable_size(p), size);
+        for (size_t off = 0; off < size; off += SA_OS_PAGE_SIZE)
+            p[off] = (unsigned char)i;
+        p[size - 1] = (unsigned char)i;
+        cr_assert_eq(p[(size / 2) & ~(SA_OS_PAGE_SIZE - 1)], (unsigned char)i);
+        sa_free(p);
+    }
+    sa_stats_get(&after);
+    size_t calls = after.mmap_calls - before.mmap_calls;
+    cr_assert_lt(calls, (size_t)ITER,
+                 "%zu mmap calls for %d huge malloc/free pairs: the cache did not serve any", calls, ITER);
+    cr_assert_eq(after.huge_blocks, before.huge_blocks);
+}

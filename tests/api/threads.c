@@ -1,0 +1,213 @@
+/* tests/api/threads.c -- many threads allocating at once: blocks freed by
+ * threads other than their owner, owners that exit while their blocks live on
+ * elsewhere, thread churn. Every block carries a pattern checked before free. */
+#include "sa_thread_test.h"
+
+enum { NT = 4 };
+
+/* ---- cross-thread frees: each thread frees half of its blocks itself and
+ * hands the other half, in chains, to the next thread, which checks and frees them. */
+
+enum { XT_OPS = 150000, XT_CHAIN = 32, XT_WINDOW = 256 };
+
+typedef struct inbox_s {
+    pthread_mutex_t lock;
+    sat_block_t    *head;
+} inbox_t;
+
+static inbox_t g_inbox[NT];
+static pthread_barrier_t g_barrier;
+static atomic_size_t g_remote_freed;
+
+static void inbox_push(inbox_t *in, sat_block_t *first, sat_block_t *last)
+{
+    pthread_mutex_lock(&in->lock);
+    last->next = in->head;
+    in->head = first;
+    pthread_mutex_unlock(&in->lock);
+}
+
+static size_t inbox_drain(inbox_t *in)
+{
+    pthread_mutex_lock(&in->lock);
+    sat_block_t *b = in->head;
+    in->head = NULL;
+    pthread_mutex_unlock(&in->lock);
+    size_t n = 0;
+    while (b != NULL) {
+        sat_block_t *next = b->next;
+        sat_block_free(b);
+        b = next;
+        n++;
+    }
+    return n;
+}
+
+static void *cross_worker(void *arg)
+{
+    size_t t = (size_t)arg;
+    uint64_t rng = 0x1234 + t;
+    sat_block_t *window[XT_WINDOW] = { 0 };
+    sat_block_t *chain = NULL, *chain_last = NULL;
+    size_t chain_len = 0, freed_remote = 0;
+    inbox_t *out = &g_inbox[(t + 1) % NT];
+
+    for (uint64_t i = 0; i < XT_OPS; i++) {
+        sat_block_t *b = sat_block_new(sat_pick_size(&rng), (t << 40) | i);
+        if (b == NULL)
+            break;
+        if (i & 1) {
+            b->next = chain;
+            chain = b;
+            if (chain_last == NULL)
+                chain_last = b;
+            if (++chain_len == XT_CHAIN) {
+                inbox_push(out, chain, chain_last);
+                chain = chain_last = NULL;
+                chain_len = 0;
+            }
+        } else {
+            size_t slot = (size_t)(sat_rand(&rng) % XT_WINDOW);
+            if (window[slot] != NULL)
+                sat_block_free(window[slot]);
+            window[slot] = b;
+        }
+        if (i % 64 == 0)
+            freed_remote += inbox_drain(&g_inbox[t]);
+    }
+    if (chain != NULL)
+        inbox_push(out, chain, chain_last);
+    pthread_barrier_wait(&g_barrier);   /* nobody pushes after this */
+    freed_remote += inbox_drain(&g_inbox[t]);
+    for (size_t s = 0; s < XT_WINDOW; s++)
+        if (window[s] != NULL)
+            sat_block_free(window[s]);
+    atomic_fetch_add(&g_remote_freed, freed_remote);
+    return NULL;
+}
+
+Test(threads, blocks_freed_by_other_threads_keep_their_contents)
+{
+    pthread_t th[NT];
+    pthread_barrier_init(&g_barrier, NULL, NT);
+    for (size_t t = 0; t < NT; t++)
+        pthread_mutex_init(&g_inbox[t].lock, NULL);
+    for (size_t t = 0; t < NT; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, cross_worker, (void *)t), 0);
+    for (size_t t = 0; t < NT; t++)
+        pthread_join(th[t], NULL);
+    sat_assert_no_thread_failures();
+    /* Half of every thread's allocations went to another thread. */
+    cr_assert_eq(atomic_load(&g_remote_freed), (size_t)NT * XT_OPS / 2);
+}
+
+/* ---- owners exit first: each round's threads free (after checking) the
+ * blocks the previous round's threads left behind when they exited, then
+ * allocate their own and exit with them live. */
+
+enum { EX_ROUNDS = 10, EX_BLOCKS = 15000 };
+
+static sat_block_t **g_left[NT];    /* blocks left by the previous round's thread t */
+static atomic_uint g_round_seed;
+
+static void *exit_worker(void *arg)
+{
+    size_t t = (size_t)arg;
+    uint64_t rng = 0x9876 + t + ((uint64_t)atomic_fetch_add(&g_round_seed, 1) << 8);
+    sat_block_t **mine = g_left[t];
+    sat_block_t **theirs = g_left[(t + 1) % NT];
+    /* Free the even slots the neighbour's predecessor (exited) left; the
+     * barrier keeps the neighbour from refilling them before we are done.
+     * Odd slots stay live across rounds until the main thread frees them. */
+    for (size_t i = 0; i < EX_BLOCKS; i += 2)
+        if (theirs[i] != NULL) {
+            sat_block_free(theirs[i]);
+            theirs[i] = NULL;
+        }
+    pthread_barrier_wait(&g_barrier);
+    for (size_t i = 0; i < EX_BLOCKS; i++) {
+        if (mine[i] != NULL && (i & 1))
+            continue;   /* odd slots are freed by the next round's neighbour */
+        mine[i] = sat_block_new(sat_pick_size(&rng), ((uint64_t)t << 40) | i);
+    }
+    return NULL;
+}
+
+Test(threads, blocks_outlive_their_exited_owner_and_are_freed_by_others)
+{
+    pthread_t th[NT];
+    pthread_barrier_init(&g_barrier, NULL, NT);
+    for (size_t t = 0; t < NT; t++)
+        g_left[t] = sat_map(EX_BLOCKS * sizeof(sat_block_t *));
+    sa_stats_t st;
+    size_t mapped_early = 0;
+    for (int round = 0; round < EX_ROUNDS; round++) {
+        for (size_t t = 0; t < NT; t++)
+            cr_assert_eq(pthread_create(&th[t], NULL, exit_worker, (void *)t), 0);
+        for (size_t t = 0; t < NT; t++)
+            pthread_join(th[t], NULL);
+        sat_assert_no_thread_failures();
+        /* Odd slots left over from exited threads: the main thread frees them
+         * (a remote free into an abandoned page). */
+        for (size_t t = 0; t < NT; t++)
+            for (size_t i = 1; i < EX_BLOCKS; i += 2)
+                if (round % 2 == 1 && g_left[t][i] != NULL) {
+                    sat_block_free(g_left[t][i]);
+                    g_left[t][i] = NULL;
+                }
+        sa_stats_get(&st);
+        if (round == 2)
+            mapped_early = st.mapped;
+    }
+    sat_assert_no_thread_failures();
+    /* Abandoned pages are reclaimed and reused: the live set is the same every
+     * round, so memory must not grow with the number of dead threads. */
+    cr_assert_leq(st.mapped, 2 * mapped_early,
+                  "mapped grew from %zu (round 2) to %zu (round %d): abandoned pages not reused",
+                  mapped_early, st.mapped, EX_ROUNDS - 1);
+    for (size_t t = 0; t < NT; t++) {
+        for (size_t i = 0; i < EX_BLOCKS; i++)
+            if (g_left[t][i] != NULL)
+                sat_block_free(g_left[t][i]);
+        sat_unmap(g_left[t], EX_BLOCKS * sizeof(sat_block_t *));
+    }
+    sat_assert_no_thread_failures();
+}
+
+/* ---- churn: hundreds of short-lived threads, two at a time, each leaving
+ * half its blocks to the main thread. */
+
+enum { CH_THREADS = 300, CH_BLOCKS = 1000 };
+
+static sat_block_t *g_handed[2][CH_BLOCKS / 2];
+
+static void *churn_worker(void *arg)
+{
+    size_t slot = (size_t)arg & 1;
+    uint64_t rng = 0x5555 + (uint64_t)(uintptr_t)arg;
+    sat_block_t *local[CH_BLOCKS / 2];
+    for (size_t i = 0; i < CH_BLOCKS / 2; i++) {
+        local[i] = sat_block_new(sat_pick_size(&rng), (uint64_t)(uintptr_t)arg << 20 | i);
+        g_handed[slot][i] = sat_block_new(sat_pick_size(&rng), (uint64_t)(uintptr_t)arg << 21 | i);
+    }
+    for (size_t i = 0; i < CH_BLOCKS / 2; i++)
+        if (local[i] != NULL)
+            sat_block_free(local[i]);
+    return NULL;
+}
+
+Test(threads, many_short_lived_threads_hand_blocks_to_main)
+{
+    for (size_t k = 0; k < CH_THREADS; k += 2) {
+        pthread_t a, b;
+        cr_assert_eq(pthread_create(&a, NULL, churn_worker, (void *)(uintptr_t)k), 0);
+        cr_assert_eq(pthread_create(&b, NULL, churn_worker, (void *)(uintptr_t)(k + 1)), 0);
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+        for (size_t s = 0; s < 2; s++)
+            for (size_t i = 0; i < CH_BLOCKS / 2; i++)
+                if (g_handed[s][i] != NULL)
+                    sat_block_free(g_handed[s][i]);
+    }
+    sat_assert_no_thread_failures();
+}
