@@ -12,9 +12,11 @@
 
 SA_LIB_A  ?= $(BUILD)/libshardalloc.a
 SA_LIB_SO ?= $(BUILD)/libshardalloc.so
-# The archive the suites link: the allocator without the standard-name overrides
-# (mk/lib.mk may provide it as SA_LIB_CORE_A; else the full archive, checked below).
-SA_TEST_LIB ?= $(if $(SA_LIB_CORE_A),$(SA_LIB_CORE_A),$(SA_LIB_A))
+# The archive the suites link: the allocator without the standard-name overrides.
+# Criterion's headers call malloc, so a full archive's override member would be
+# pulled in. If mk/lib.mk provides no SA_LIB_CORE_A, we make one: a copy of the
+# archive without the member(s) defining malloc.
+SA_TEST_LIB ?= $(if $(SA_LIB_CORE_A),$(SA_LIB_CORE_A),$(BUILD)/tests/libshardalloc-core.a)
 
 TEST_JOBS      ?= 2
 TEST_API_SRCS  := $(sort $(wildcard tests/api/*.c))
@@ -32,6 +34,15 @@ TEST_TARGETS += test-api test-preload
         $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 
 test-build: $(TEST_API_BINS)
+
+$(BUILD)/tests/libshardalloc-core.a: $(SA_LIB_A)
+	$(call say,AR,$@ (without malloc overrides))
+	$(Q)mkdir -p $(@D)
+	$(Q)cp $< $@.tmp
+	$(Q)for m in $$(nm -A --defined-only $@.tmp 2>/dev/null | \
+	        awk '$$NF == "malloc" && $$(NF-1) ~ /^[TW]$$/ { n = split($$1, a, ":"); print a[n-1] }'); do \
+	    ar d $@.tmp $$m; done
+	$(Q)mv $@.tmp $@
 
 $(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_TEST_LIB)
 	$(call say,CC,$@)
