@@ -8,7 +8,8 @@
 # The test binaries must not contain shardalloc's malloc/free overrides:
 # Criterion's runner allocates with the C library's malloc, and the overrides
 # are tested under LD_PRELOAD instead. The link step checks this.
-# TEST_JOBS sets Criterion's --jobs; a suite's full log is in build/tests/api/<suite>.log.
+# TEST_JOBS sets Criterion's --jobs, TEST_TIMEOUT its per-test --timeout (a hang
+# is a failure); a suite's full log is in build/tests/api/<suite>.log.
 
 SA_LIB_A  ?= $(BUILD)/libshardalloc.a
 SA_LIB_SO ?= $(BUILD)/libshardalloc.so
@@ -19,6 +20,7 @@ SA_LIB_SO ?= $(BUILD)/libshardalloc.so
 SA_TEST_LIB ?= $(if $(SA_LIB_CORE_A),$(SA_LIB_CORE_A),$(BUILD)/tests/libshardalloc-core.a)
 
 TEST_JOBS      ?= 2
+TEST_TIMEOUT   ?= 60
 TEST_API_SRCS  := $(sort $(wildcard tests/api/*.c))
 TEST_API_NAMES := $(patsubst tests/api/%.c,%,$(TEST_API_SRCS))
 TEST_API_BINS  := $(addprefix $(BUILD)/tests/api/,$(TEST_API_NAMES))
@@ -56,7 +58,7 @@ test-api: $(addprefix test-api-,$(TEST_API_NAMES))
 
 # One line per suite: its Criterion synthesis; on failure the whole log.
 $(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
-	$(Q)if $< --jobs=$(TEST_JOBS) --ascii >$<.log 2>&1; then \
+	$(Q)if $< --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --ascii -S >$<.log 2>&1; then \
 	    printf '  %-9s %s\n' TEST "api/$*: $$(grep -o 'Tested:.*' $<.log)"; \
 	else \
 	    cat $<.log; printf '  %-9s %s\n' FAIL "api/$* (log: $<.log)"; exit 1; fi
