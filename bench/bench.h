@@ -1,0 +1,83 @@
+/* bench/bench.h -- what every workload shares: the scale argument, a
+ * deterministic random generator, a clock, and the closing report.
+ *
+ * A workload is a plain C program that calls malloc/free, so LD_PRELOAD swaps
+ * the allocator under it. It ends with bench_finish(), which prints
+ *     allocator: <file of the library whose `malloc` the program calls>
+ *     checksum:  <64-bit value computed from the data it allocated>
+ * and the runner (bench/run.py) checks both: the first proves the preload took
+ * effect, the second that the allocator did the work (every allocator must
+ * print the same checksum for the same workload and scale).
+ * Extra results are printed as "name: value" lines the runner keeps.
+ */
+#ifndef SA_BENCH_H
+#define SA_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* argv[1], a factor on the amount of work (default 1.0; `make bench-quick`
+ * passes less). Set by bench_start(). */
+extern double bench_scale;
+
+void bench_start(int argc, char **argv);
+
+/* n scaled by bench_scale, at least 1. */
+size_t bench_scaled(size_t n);
+
+/* Print the serving allocator, the checksum and the elapsed time. */
+void bench_finish(uint64_t checksum);
+
+/* Path of the shared object that defines the `malloc` this process calls. */
+const char *bench_malloc_library(void);
+
+/* Resident set size now, in KiB (from /proc/self/statm). */
+long bench_rss_now_kib(void);
+
+double bench_now(void);
+
+/* splitmix64: small, fast, and the same sequence on every allocator. */
+typedef struct bench_rng_s { uint64_t s; } bench_rng_t;
+
+static inline uint64_t bench_rand(bench_rng_t *r)
+{
+    uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [lo, hi]. */
+static inline size_t bench_range(bench_rng_t *r, size_t lo, size_t hi)
+{
+    return lo + (size_t)(bench_rand(r) % (hi - lo + 1));
+}
+
+/* Write a recognisable pattern into a block of at least 8 bytes (so the
+ * memory is really used: one byte per cache line, the tag in the first word)
+ * and return the value a later bench_read() of the intact block gives. */
+static inline uint64_t bench_fill(void *p, size_t size, uint64_t tag)
+{
+    unsigned char *b = p;
+    for (size_t i = 8; i < size; i += 64)
+        b[i] = (unsigned char)(tag + i);
+    b[size - 1] = (unsigned char)(tag + size);
+    memcpy(b, &tag, sizeof tag);
+    return tag * 31 + size;
+}
+
+/* Read back what bench_fill wrote: a block whose content changed (an
+ * allocator handing one block out twice) gives a different value. */
+static inline uint64_t bench_read(const void *p, size_t size)
+{
+    const unsigned char *b = p;
+    uint64_t tag, bad = 0;
+    memcpy(&tag, b, sizeof tag);
+    for (size_t i = 8; i < size; i += 64)
+        bad += b[i] != (unsigned char)(tag + i);
+    bad += b[size - 1] != (unsigned char)(tag + size);
+    return tag * 31 + size + (bad << 40);
+}
+
+#endif /* SA_BENCH_H */

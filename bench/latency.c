@@ -1,0 +1,412 @@
+/* bench/latency.c -- workload 8: per-operation latency. Every malloc and
+ * free is timed with rdtsc into a log-linear histogram; printed are p50,
+ * p99, p99.99 and max in cycles for
+ *   malloc_local / free_local    one thread, random sizes, steady state;
+ *   malloc_remote / free_remote  a producer allocates while a consumer frees
+ *                                its blocks (so malloc also collects remote
+ *                                frees), the consumer's frees timed.
+ * Operations during which the allocator made an OS call are told apart: this
+ * program defines mmap, munmap, mremap, madvise, mprotect, brk and sbrk
+ * itself (the executable comes first in symbol lookup, so an allocator that
+ * calls them through the dynamic linker calls these), counts the calls, and
+ * reports "max outside OS calls" from the operations that made none. glibc
+ * calls its own internal copies, so for glibc every operation counts as
+ * outside OS calls. Operations during which the thread was switched out are
+ * told apart too: before each one the program writes a sentinel into the
+ * cpu_id_start word of its rseq area (glibc registers rseq), which the
+ * kernel rewrites whenever it schedules the thread back in. Page faults and
+ * interrupts that do not reschedule are not told apart.
+ *
+ * It also prints the proven step bound of the generic malloc path, computed
+ * from src/config.h as docs/state-machine.md describes it, and the bound in
+ * cycles: steps times a per-step cost estimated from the measured median. */
+#define _GNU_SOURCE
+#include "bench.h"
+#include "config.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/rseq.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* ---- the proven bound -------------------------------------------------------- */
+
+/* Steps of _sa_malloc_generic, term by term in the order of
+ * docs/state-machine.md ("The operations and their step bounds"); the proof
+ * of the same sum is spec/bounds.smt2. */
+static unsigned long long generic_malloc_step_bound(void)
+{
+    unsigned long long heartbeat = 1;
+    unsigned long long remote = SA_REMOTE_PAGES_MAX;
+    unsigned long long reclaim = (unsigned long long)SA_RECLAIM_TRIES
+                               * (1 + SA_MAX_PAGES_PER_SEGMENT);
+    unsigned long long search = (unsigned long long)SA_PAGE_SEARCH_MAX
+                              * (1 + SA_MAX_BLOCKS_PER_PAGE);
+    unsigned long long fresh = SA_MAX_PAGES_PER_SEGMENT      /* pages looked at */
+                             + 1                             /* new segment: OS call */
+                             + SA_MAX_PAGES_PER_SEGMENT      /* pages carved */
+                             + 1                             /* page_init */
+                             + SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN; /* extend */
+    unsigned long long pop = 1;
+    return heartbeat + remote + reclaim + search + fresh + pop;
+}
+
+/* ---- OS calls, counted per thread ---------------------------------------------- */
+
+static __thread unsigned long os_calls;
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+    os_calls++;
+    return (void *)syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+int munmap(void *addr, size_t len)
+{
+    os_calls++;
+    return (int)syscall(SYS_munmap, addr, len);
+}
+
+void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+    va_list ap;
+    va_start(ap, flags);
+    void *new_addr = (flags & MREMAP_FIXED) ? va_arg(ap, void *) : NULL;
+    va_end(ap);
+    os_calls++;
+    return (void *)syscall(SYS_mremap, old, old_len, new_len, flags, new_addr);
+}
+
+int madvise(void *addr, size_t len, int advice)
+{
+    os_calls++;
+    return (int)syscall(SYS_madvise, addr, len, advice);
+}
+
+int mprotect(void *addr, size_t len, int prot)
+{
+    os_calls++;
+    return (int)syscall(SYS_mprotect, addr, len, prot);
+}
+
+/* brk/sbrk keep the kernel's break in a static, as glibc's do. */
+static void *cur_brk;
+
+int brk(void *addr)
+{
+    os_calls++;
+    void *r = (void *)syscall(SYS_brk, addr);
+    cur_brk = r;
+    return r == addr ? 0 : -1;
+}
+
+void *sbrk(intptr_t inc)
+{
+    os_calls++;
+    if (cur_brk == NULL)
+        cur_brk = (void *)syscall(SYS_brk, NULL);
+    void *old = cur_brk;
+    if (inc == 0)
+        return old;
+    void *r = (void *)syscall(SYS_brk, (char *)old + inc);
+    if (r != (char *)old + inc)
+        return (void *)-1;
+    cur_brk = r;
+    return old;
+}
+
+/* ---- preemption, seen through rseq ---------------------------------------------- */
+
+/* cpu_id_start is the first word of struct rseq; the kernel stores the cpu
+ * number there on every return to this thread after it was switched out. A
+ * value no cpu number can take shows that did not happen. */
+#define RSEQ_SENTINEL   0xfffffff0u
+
+static __thread volatile uint32_t *rseq_word;
+
+static void rseq_watch_init(void)
+{
+    if (__rseq_size > 0)
+        rseq_word = (volatile uint32_t *)((char *)__builtin_thread_pointer() + __rseq_offset);
+}
+
+static inline void quiet_begin(void)
+{
+    if (rseq_word != NULL)
+        *rseq_word = RSEQ_SENTINEL;
+}
+
+static inline int quiet_preempted(void)
+{
+    return rseq_word != NULL && *rseq_word != RSEQ_SENTINEL;
+}
+
+/* ---- timing and histograms -------------------------------------------------------- */
+
+static inline uint64_t cycles(void)
+{
+    uint32_t lo, hi;
+    /* lfence on both sides: the timed call neither starts early nor ends late. */
+    __asm__ volatile("lfence\n\trdtsc\n\tlfence" : "=a"(lo), "=d"(hi) :: "memory");
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* Exact below 2^SUB_BITS, then 2^SUB_BITS buckets per power of two (error
+ * below 1/64); values up to 2^MAX_EXP cycles. */
+#define SUB_BITS    6
+#define MAX_EXP     44
+#define BUCKETS     ((MAX_EXP - SUB_BITS + 1) << SUB_BITS)
+
+typedef struct hist_s {
+    uint64_t count[BUCKETS];
+    uint64_t n, max;
+    uint64_t max_quiet;         /* max over ops with no OS call, not preempted */
+    uint64_t os_ops;            /* ops that made at least one OS call */
+    uint64_t preempted_ops;     /* ops during which the thread was switched out */
+} hist_t;
+
+static size_t bucket_of(uint64_t v)
+{
+    if (v < ((uint64_t)1 << SUB_BITS))
+        return (size_t)v;
+    unsigned e = 63u - (unsigned)__builtin_clzll(v);
+    if (e > MAX_EXP)
+        e = MAX_EXP, v = ~(uint64_t)0 >> (63 - MAX_EXP);
+    return ((size_t)(e - SUB_BITS + 1) << SUB_BITS)
+         + (size_t)((v >> (e - SUB_BITS)) & ((1u << SUB_BITS) - 1));
+}
+
+/* The smallest value a bucket holds (what a percentile reports). */
+static uint64_t bucket_low(size_t b)
+{
+    if (b < ((size_t)1 << SUB_BITS))
+        return b;
+    unsigned e = (unsigned)(b >> SUB_BITS) + SUB_BITS - 1;
+    uint64_t sub = b & ((1u << SUB_BITS) - 1);
+    return ((uint64_t)1 << e) + (sub << (e - SUB_BITS));
+}
+
+static void hist_add(hist_t *h, uint64_t v, int os, int preempted)
+{
+    h->count[bucket_of(v)]++;
+    h->n++;
+    if (v > h->max)
+        h->max = v;
+    h->os_ops += os != 0;
+    h->preempted_ops += preempted != 0;
+    if (!os && !preempted && v > h->max_quiet)
+        h->max_quiet = v;
+}
+
+static uint64_t hist_pct(const hist_t *h, double pct)
+{
+    uint64_t want = (uint64_t)((double)h->n * pct / 100.0), seen = 0;
+    for (size_t b = 0; b < BUCKETS; b++) {
+        seen += h->count[b];
+        if (seen > want)
+            return bucket_low(b);
+    }
+    return h->max;
+}
+
+static void hist_print(const char *name, const hist_t *h)
+{
+    printf("%s_p50: %llu\n%s_p99: %llu\n%s_p9999: %llu\n%s_max: %llu\n"
+           "%s_max_quiet: %llu\n%s_os_ops: %llu\n%s_preempted_ops: %llu\n"
+           "%s_ops: %llu\n",
+           name, (unsigned long long)hist_pct(h, 50),
+           name, (unsigned long long)hist_pct(h, 99),
+           name, (unsigned long long)hist_pct(h, 99.99),
+           name, (unsigned long long)h->max,
+           name, (unsigned long long)h->max_quiet,
+           name, (unsigned long long)h->os_ops,
+           name, (unsigned long long)h->preempted_ops,
+           name, (unsigned long long)h->n);
+}
+
+static hist_t h_malloc_local, h_free_local, h_malloc_remote, h_free_remote;
+
+/* Sizes 16 B .. 4 KiB, log-uniform: every small and medium class is hit. */
+static size_t latency_size(bench_rng_t *rng)
+{
+    unsigned bits = 4 + (unsigned)(bench_rand(rng) % 8);
+    return bench_range(rng, (size_t)1 << bits, ((size_t)2 << bits) - 1);
+}
+
+static uint64_t timed_malloc(hist_t *h, size_t size, void **out)
+{
+    unsigned long os0 = os_calls;
+    quiet_begin();
+    uint64_t t0 = cycles();
+    void *p = malloc(size);
+    uint64_t t1 = cycles();
+    hist_add(h, t1 - t0, os_calls != os0, quiet_preempted());
+    if (p == NULL) {
+        perror("malloc");
+        exit(1);
+    }
+    *out = p;
+    return bench_fill(p, size, size);
+}
+
+static uint64_t timed_free(hist_t *h, void *p, size_t size)
+{
+    uint64_t sum = bench_read(p, size);
+    unsigned long os0 = os_calls;
+    quiet_begin();
+    uint64_t t0 = cycles();
+    free(p);
+    uint64_t t1 = cycles();
+    hist_add(h, t1 - t0, os_calls != os0, quiet_preempted());
+    return sum;
+}
+
+/* ---- phase 1: one thread -------------------------------------------------------- */
+
+#define LIVE    50000   /* blocks alive during the timed operations */
+
+typedef struct obj_s { void *p; size_t size; } obj_t;
+
+static uint64_t local_phase(size_t ops)
+{
+    bench_rng_t rng = { 8 };
+    obj_t *live = calloc(LIVE, sizeof *live);
+    uint64_t sum = 0;
+    static hist_t warm;
+    if (live == NULL) {
+        perror("calloc");
+        exit(1);
+    }
+    /* Warm-up (not reported): fill the working set once. */
+    for (size_t i = 0; i < LIVE; i++) {
+        live[i].size = latency_size(&rng);
+        sum += timed_malloc(&warm, live[i].size, &live[i].p);
+    }
+    for (size_t i = 0; i < ops; i++) {
+        obj_t *o = &live[bench_rand(&rng) % LIVE];
+        sum += timed_free(&h_free_local, o->p, o->size);
+        o->size = latency_size(&rng);
+        sum += timed_malloc(&h_malloc_local, o->size, &o->p);
+    }
+    for (size_t i = 0; i < LIVE; i++)
+        sum += bench_read(live[i].p, live[i].size), free(live[i].p);
+    free(live);
+    return sum;
+}
+
+/* ---- phase 2: producer allocates, consumer frees ----------------------------------- */
+
+#define RING    8192u   /* blocks in flight */
+
+static obj_t ring[RING];
+static _Atomic size_t ring_head, ring_tail;
+static size_t remote_ops;
+
+static void wait_a_little(unsigned *spins)
+{
+    if (++*spins > 64) {
+        sched_yield();
+        *spins = 0;
+    }
+}
+
+static void *producer(void *arg)
+{
+    uint64_t *sum = arg;
+    bench_rng_t rng = { 9 };
+    rseq_watch_init();
+    for (size_t i = 0; i < remote_ops; i++) {
+        obj_t o;
+        o.size = latency_size(&rng);
+        *sum += timed_malloc(&h_malloc_remote, o.size, &o.p);
+        size_t h = atomic_load_explicit(&ring_head, memory_order_relaxed);
+        unsigned spins = 0;
+        while (h - atomic_load_explicit(&ring_tail, memory_order_acquire) == RING)
+            wait_a_little(&spins);
+        ring[h % RING] = o;
+        atomic_store_explicit(&ring_head, h + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+static void *consumer(void *arg)
+{
+    uint64_t *sum = arg;
+    rseq_watch_init();
+    for (size_t i = 0; i < remote_ops; i++) {
+        size_t t = atomic_load_explicit(&ring_tail, memory_order_relaxed);
+        unsigned spins = 0;
+        while (atomic_load_explicit(&ring_head, memory_order_acquire) == t)
+            wait_a_little(&spins);
+        obj_t o = ring[t % RING];
+        atomic_store_explicit(&ring_tail, t + 1, memory_order_release);
+        *sum += timed_free(&h_free_remote, o.p, o.size);
+    }
+    return NULL;
+}
+
+static uint64_t remote_phase(size_t ops)
+{
+    uint64_t psum = 0, csum = 0;
+    pthread_t p, c;
+    remote_ops = ops;
+    if (pthread_create(&c, NULL, consumer, &csum) != 0
+            || pthread_create(&p, NULL, producer, &psum) != 0) {
+        perror("pthread_create");
+        exit(1);
+    }
+    pthread_join(p, NULL);
+    pthread_join(c, NULL);
+    return psum + csum;
+}
+
+/* ---- report ----------------------------------------------------------------------- */
+
+/* The cost of the timer itself, the median of back-to-back reads. */
+static uint64_t timer_overhead(void)
+{
+    hist_t *h = calloc(1, sizeof *h);
+    if (h == NULL) {
+        perror("calloc");
+        exit(1);
+    }
+    for (int i = 0; i < 100000; i++) {
+        uint64_t t0 = cycles();
+        uint64_t t1 = cycles();
+        hist_add(h, t1 - t0, 0, 0);
+    }
+    uint64_t r = hist_pct(h, 50);
+    free(h);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    bench_start(argc, argv);
+    rseq_watch_init();
+    printf("preemption_seen: %s\n", rseq_word != NULL ? "rseq" : "no");
+    uint64_t sum = local_phase(bench_scaled(3000000));
+    sum += remote_phase(bench_scaled(3000000));
+
+    hist_print("malloc_local", &h_malloc_local);
+    hist_print("free_local", &h_free_local);
+    hist_print("malloc_remote", &h_malloc_remote);
+    hist_print("free_remote", &h_free_remote);
+
+    /* One step costs at most what a whole fast-path malloc costs: the pop is
+     * one step, and the median call is the fast path. The timer's own cost
+     * is left in (it makes the estimate larger, never smaller). */
+    unsigned long long steps = generic_malloc_step_bound();
+    uint64_t step_cycles = hist_pct(&h_malloc_local, 50);
+    printf("timer_overhead_cycles: %llu\n", (unsigned long long)timer_overhead());
+    printf("bound_steps: %llu\nstep_cycles: %llu\nbound_cycles: %llu\n",
+           steps, (unsigned long long)step_cycles, steps * step_cycles);
+    bench_finish(sum);
+    return 0;
+}

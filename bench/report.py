@@ -1,0 +1,398 @@
+"""bench/report.py -- turn the rows of a benchmark run into docs/benchmarks.md
+and the plots docs/benchmarks-time.svg and docs/benchmarks-rss.svg.
+
+Every figure in the report is computed here from the rows (bench/results/*.tsv):
+medians over the runs that passed both checks (allocator served, checksum),
+ratios to mimalloc, geometric means over the workloads every compared
+allocator finished, and the targets of issue 5 judged against those numbers.
+"""
+import datetime
+import math
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+
+import run as runner
+
+LAT_OPS = ["malloc_local", "free_local", "malloc_remote", "free_remote"]
+LAT_COLS = [("p50", "p50"), ("p99", "p99"), ("p9999", "p99.99"), ("max", "max"),
+            ("max_quiet", "max outside OS calls"), ("os_ops", "ops with OS calls"),
+            ("preempted_ops", "ops preempted")]
+
+TARGET_TIME_GM = 0.85
+TARGET_RSS_GM = 0.90
+TARGET_PEER_FACTOR = 1.25
+
+
+# ---- numbers ---------------------------------------------------------------------------
+
+def summarize(rows):
+    """(workload, allocator) -> medians over the good runs, and what failed."""
+    cells = {}
+    for r in rows:
+        c = cells.setdefault((r["workload"], r["allocator"]),
+                             {"seconds": [], "rss": [], "fields": [], "failed": []})
+        if r["status"] == "ok":
+            c["seconds"].append(r["seconds"])
+            c["rss"].append(r["maxrss_kib"])
+            c["fields"].append(r["fields"])
+        else:
+            c["failed"].append(r["status"])
+    out = {}
+    for key, c in cells.items():
+        s = {"n": len(c["seconds"]), "failed": c["failed"]}
+        if c["seconds"]:
+            s["seconds"] = statistics.median(c["seconds"])
+            s["rss"] = statistics.median(c["rss"])
+            numeric = {}
+            for f in c["fields"]:
+                for k, v in f.items():
+                    try:
+                        x = float(v)
+                    except ValueError:
+                        continue
+                    numeric.setdefault(k, []).append(x)
+            s["fields"] = {k: statistics.median(v) for k, v in numeric.items()}
+        out[key] = s
+    return out
+
+
+def geomean(values):
+    values = [v for v in values if v is not None and v > 0]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def ratio(summary, w, a, metric, base=runner.BASELINE):
+    x, b = summary.get((w, a)), summary.get((w, base))
+    if not x or not b or "seconds" not in x or "seconds" not in b or not b[metric]:
+        return None
+    return x[metric] / b[metric]
+
+
+def order_of(rows, key):
+    seen = []
+    for r in rows:
+        if r[key] not in seen:
+            seen.append(r[key])
+    return seen
+
+
+# ---- formatting ------------------------------------------------------------------------
+
+def fmt_ratio(x):
+    return "-" if x is None else "%.2f" % x
+
+
+def fmt_cell(summary, w, a, metric, unit):
+    s = summary.get((w, a))
+    if not s:
+        return "-"
+    if "seconds" not in s:
+        return "FAILED"
+    value = s[metric]
+    text = "%.3f s" % value if unit == "s" else "%.1f MiB" % (value / 1024)
+    r = ratio(summary, w, a, metric)
+    if r is not None and a != runner.BASELINE:
+        text += " (%.2f)" % r
+    if s["failed"]:
+        text += " [%d failed]" % len(s["failed"])
+    return text
+
+
+def machine_lines():
+    def sh(cmd):
+        try:
+            return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, text=True,
+                                  stderr=subprocess.DEVNULL).stdout.strip()
+        except OSError:
+            return ""
+    model = sh("lscpu | sed -n 's/^Model name: *//p'")
+    hyper = sh("lscpu | sed -n 's/^Hypervisor vendor: *//p'")
+    mem = sh("awk '/MemTotal/ {printf \"%.1f GiB\", $2/1048576}' /proc/meminfo")
+    lines = [
+        "- CPU: %s, %d cores%s" % (model or platform.processor(), os.cpu_count() or 0,
+                                   (", virtual machine (%s)" % hyper) if hyper else ""),
+        "- memory: %s; kernel %s; Debian %s" % (mem, platform.release(),
+                                                sh("cat /etc/debian_version")),
+        "- compiler: %s (workloads built with -O2)" % sh("cc --version | head -1"),
+    ]
+    versions = ", ".join("%s %s" % (p, runner.pkg_version(p)) for p in
+                         ["libc6", "libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
+                          "redis-server", "python3.11", "sqlite3"])
+    lines.append("- packages: " + versions)
+    rev = sh("git -C %s rev-parse --short HEAD" % runner.ROOT)
+    dirty = sh("git -C %s status --porcelain -- src include" % runner.ROOT)
+    lines.append("- shardalloc: commit %s%s" % (rev or "?", " with uncommitted changes in src/" if dirty else ""))
+    return lines
+
+
+# ---- the report ------------------------------------------------------------------------
+
+def targets(summary, workloads, allocators):
+    """The issue's targets, judged; returns markdown lines."""
+    ours, base = runner.OURS, runner.BASELINE
+    peers = [a for a in allocators if a != ours]
+    lines = []
+    if ours not in allocators:
+        return ["shardalloc was not part of this run: no target can be judged."]
+    done = [w for w in workloads if ratio(summary, w, ours, "seconds") is not None]
+    missing = [w for w in workloads if w not in done]
+    tg = geomean([ratio(summary, w, ours, "seconds") for w in done])
+    rg = geomean([ratio(summary, w, ours, "rss") for w in done])
+    note = "" if not missing else " (over %d workloads; %s missing: failed or not run)" % (
+        len(done), ", ".join(missing))
+
+    def verdict(ok):
+        return "**met**" if ok else "**not met**"
+
+    if tg is not None:
+        lines.append("- time geometric mean <= %.2f x mimalloc: %.2f, %s%s" % (
+            TARGET_TIME_GM, tg, verdict(tg <= TARGET_TIME_GM and not missing), note))
+        lines.append("- peak RSS geometric mean <= %.2f x mimalloc: %.2f, %s%s" % (
+            TARGET_RSS_GM, rg, verdict(rg <= TARGET_RSS_GM and not missing), note))
+    slow = []
+    for w in done:
+        times = [summary[(w, p)]["seconds"] for p in peers
+                 if (w, p) in summary and "seconds" in summary[(w, p)]]
+        if times:
+            f = summary[(w, ours)]["seconds"] / min(times)
+            if f > TARGET_PEER_FACTOR:
+                slow.append("%s %.2fx" % (w, f))
+    lines.append("- no workload slower than %.2fx its fastest peer: %s%s" % (
+        TARGET_PEER_FACTOR, verdict(not slow and not missing),
+        (" (slower: " + ", ".join(slow) + ")") if slow else ""))
+    lat = summary.get(("latency", ours), {}).get("fields")
+    lat_base = summary.get(("latency", base), {}).get("fields")
+    if lat and lat_base:
+        bound = lat.get("bound_cycles")
+        over = [op for op in LAT_OPS if lat.get(op + "_max_quiet", 0) >= bound]
+        lines.append("- latency: max cycles outside OS calls below the proven bound "
+                     "(%d steps x %d cycles/step = %d cycles): %s%s" % (
+                         lat["bound_steps"], lat["step_cycles"], bound, verdict(not over),
+                         (" (over: " + ", ".join("%s %d" % (op, lat[op + "_max_quiet"])
+                                                 for op in over) + ")") if over else
+                         " (largest: %d)" % max(lat[op + "_max_quiet"] for op in LAT_OPS)))
+        worse = ["%s %d vs %d" % (op, lat[op + "_p9999"], lat_base[op + "_p9999"])
+                 for op in LAT_OPS if lat[op + "_p9999"] > lat_base[op + "_p9999"]]
+        lines.append("- latency: p99.99 no worse than mimalloc's: %s%s" % (
+            verdict(not worse), (" (worse: " + "; ".join(worse) + ")") if worse else ""))
+    else:
+        lines.append("- latency: **not judged** (the latency workload did not finish for "
+                     "shardalloc or mimalloc)")
+    return lines
+
+
+def markdown(rows, tsv_path, runs, partial=False, plots=None):
+    summary = summarize(rows)
+    workloads = order_of(rows, "workload")
+    allocators = order_of(rows, "allocator")
+    if runner.BASELINE in allocators:   # baseline first after glibc, as in the plots
+        allocators = sorted(allocators, key=lambda a: [x[0] for x in runner.PEERS + [(runner.OURS,)]].index(a))
+    desc = {w[0]: w[2] for w in runner.WORKLOADS}
+    when = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
+    L = []
+    L.append("# Benchmarks" if not partial else "# Benchmarks (partial run)")
+    L.append("")
+    L.append("Generated by `bench/run.py` (`make bench`) on %s from `%s`; do not edit by "
+             "hand. Method and workloads are described below the tables." % (
+                 when, os.path.relpath(tsv_path, runner.ROOT)))
+    L.append("")
+    L.append("## Machine")
+    L.append("")
+    L.extend(machine_lines())
+    L.append("")
+    for metric, unit, title in (("seconds", "s", "Time"), ("rss", "KiB", "Peak RSS")):
+        L.append("## %s (median of %d runs; in parentheses: ratio to mimalloc, lower is better)"
+                 % (title, runs))
+        L.append("")
+        L.append("| workload | " + " | ".join(allocators) + " |")
+        L.append("|---|" + "---:|" * len(allocators))
+        for w in workloads:
+            L.append("| %s | " % w + " | ".join(fmt_cell(summary, w, a, metric, unit)
+                                               for a in allocators) + " |")
+        # Geometric means over the workloads every allocator in the table finished.
+        common = [w for w in workloads
+                  if all(ratio(summary, w, a, metric) is not None for a in allocators)]
+        gms = [geomean([ratio(summary, w, a, metric) for w in common]) for a in allocators]
+        L.append("| **geometric mean of ratios** (%d workloads) | " % len(common)
+                 + " | ".join("**%s**" % fmt_ratio(g) for g in gms) + " |")
+        L.append("")
+    if plots:
+        L.append("![time ratios](%s)" % plots[0])
+        L.append("")
+        L.append("![peak RSS ratios](%s)" % plots[1])
+        L.append("")
+
+    L.append("## Targets (shardalloc against mimalloc %s)" % runner.pkg_version("libmimalloc2.0"))
+    L.append("")
+    L.extend(targets(summary, workloads, allocators))
+    L.append("")
+
+    if "latency" in workloads:
+        L.append("## Latency (cycles per call, rdtsc; median over runs of each figure)")
+        L.append("")
+        L.append("| allocator | operation | " + " | ".join(c[1] for c in LAT_COLS) + " |")
+        L.append("|---|---|" + "---:|" * len(LAT_COLS))
+        bound_line = None
+        for a in allocators:
+            f = summary.get(("latency", a), {}).get("fields")
+            if not f:
+                L.append("| %s | FAILED |" % a + " |" * len(LAT_COLS))
+                continue
+            for op in LAT_OPS:
+                L.append("| %s | %s | " % (a, op) + " | ".join(
+                    "%d" % f.get(op + "_" + k, -1) for k, _ in LAT_COLS) + " |")
+            if a == runner.OURS or bound_line is None:
+                bound_line = (a, f)
+        L.append("")
+        if bound_line:
+            a, f = bound_line
+            L.append("Proven step bound of the generic malloc path, computed from `src/config.h` "
+                     "as `docs/state-machine.md` lists its terms: **%d steps**. Per-step cost "
+                     "estimated as the median local malloc (fast path = one step, timer "
+                     "included) under %s: %d cycles, so the bound is **%d cycles**. Timer "
+                     "overhead (back-to-back rdtsc): %d cycles." % (
+                         f["bound_steps"], a, f["step_cycles"], f["bound_cycles"],
+                         f.get("timer_overhead_cycles", -1)))
+            L.append("")
+
+    if "growth" in workloads:
+        L.append("## Memory returned to the OS (growth workload, RSS in MiB, median)")
+        L.append("")
+        L.append("| allocator | RSS at full size | RSS after shrinking to a tenth | returned |")
+        L.append("|---|---:|---:|---:|")
+        for a in allocators:
+            f = summary.get(("growth", a), {}).get("fields")
+            if f and "rss_full_kib" in f:
+                full, small = f["rss_full_kib"], f["rss_shrunk_kib"]
+                L.append("| %s | %.1f | %.1f | %.0f%% |" % (
+                    a, full / 1024, small / 1024, 100.0 * (full - small) / full if full else 0))
+        L.append("")
+
+    failures = [r for r in rows if r["status"] != "ok"]
+    if failures:
+        L.append("## Failed runs")
+        L.append("")
+        for r in failures:
+            L.append("- run %d, %s, %s: %s" % (r["run"], r["workload"], r["allocator"],
+                                              r["status"][:300]))
+        L.append("")
+
+    L.append("## Workloads")
+    L.append("")
+    L.append("| workload | pattern |")
+    L.append("|---|---|")
+    for w in workloads:
+        L.append("| %s | %s |" % (w, desc.get(w, "")))
+    L.append("")
+    L.append("## Method")
+    L.append("")
+    L.extend(METHOD)
+    return "\n".join(L) + "\n"
+
+
+METHOD = """\
+- Workloads 1-8 are C programs in `bench/` (built into `build/bench/` with -O2)
+  that call `malloc`/`free`; the allocator is swapped with `LD_PRELOAD` (glibc:
+  nothing preloaded). Workload 9 runs Debian's own `redis-server`, `python3`
+  and `sqlite3` binaries under `LD_PRELOAD`.
+- Interleaved: run *r* of a workload runs every allocator once, in an order
+  rotated by *r*, before run *r+1*. Reported figures are medians over runs.
+- Time: wall time of the process (redis: the client session against the
+  preloaded server: our own SET/GET of checksum keys around a bounded
+  `redis-benchmark -q -n 100000 -c 20 -P 16 -r 100000 -d 200`, loopback only).
+  Peak RSS: `ru_maxrss` as `/usr/bin/time -f %M` reports it (redis: of the
+  server). Not from a `wait4()` of the runner's own: Linux carries the peak
+  RSS of the address space a process execs away from into its `ru_maxrss`,
+  so children of the python runner would show its RSS as a floor; under
+  `time` the floor is about a MiB (the tiniest workloads sit near it).
+- Ratios are to mimalloc; geometric means are over the workloads that every
+  allocator in the table finished.
+- Every run proves which allocator served it: the C workloads print the file
+  that defines the `malloc` they call (`dlsym(RTLD_DEFAULT, "malloc")` +
+  `dladdr`); for the real programs `build/bench/libsaprobe.so` is preloaded
+  after the allocator and reports the same. A run served by another library
+  than the one named is discarded. Debian's `redis-server` links jemalloc, so
+  its "glibc" column is really jemalloc (the binary's own allocator).
+- Every run prints a checksum of the data it allocated and read back (redis:
+  the values of its checksum keys and the number of tests completed; python,
+  sqlite: their output). It must equal the first run's, so an allocator cannot
+  win by doing less or by handing out a block twice.
+- Python runs with `PYTHONMALLOC=malloc`, so all objects come from `malloc`.
+- Latency: each call timed with `lfence; rdtsc; lfence` into a log-linear
+  histogram (1/64 resolution). "Outside OS calls" leaves out calls during
+  which the allocator called `mmap`/`munmap`/`mremap`/`madvise`/`mprotect`/
+  `brk`/`sbrk` through the dynamic linker (the workload defines them and
+  counts; glibc calls its internal copies, so none of its calls are left out)
+  or during which the thread was switched out (seen through the rseq area:
+  the kernel rewrites `cpu_id_start` when it schedules the thread back in).
+  Page faults and interrupts without a reschedule stay in.
+- The machine has 2 cores and is shared with nothing else during a run, but
+  it is a virtual machine: expect a few percent of noise between runs.
+""".splitlines()
+
+
+# ---- plots -----------------------------------------------------------------------------
+
+def plot(rows, docs, runs):
+    """Two SVGs of ratios to mimalloc per workload (log scale) with gnuplot."""
+    if not os.path.exists("/usr/bin/gnuplot"):
+        return None
+    summary = summarize(rows)
+    workloads = order_of(rows, "workload")
+    allocators = [a for a in order_of(rows, "allocator") if a != runner.BASELINE]
+    names = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for metric, fname, title in (
+                ("seconds", "benchmarks-time.svg", "Time"),
+                ("rss", "benchmarks-rss.svg", "Peak RSS")):
+            data = os.path.join(tmp, metric + ".dat")
+            with open(data, "w") as f:
+                f.write("workload " + " ".join(allocators) + "\n")
+                for w in workloads:
+                    f.write(w + " " + " ".join(
+                        fmt_ratio(ratio(summary, w, a, metric)).replace("-", "?")
+                        for a in allocators) + "\n")
+            out = os.path.join(docs, fname)
+            cols = ", ".join(
+                "'%s' using %d%s title '%s'" % (data, i + 2, ":xtic(1)" if i == 0 else "", a)
+                for i, a in enumerate(allocators))
+            script = "\n".join([
+                "set terminal svg size 1000,460 dynamic font 'sans,12' background '#ffffff'",
+                "set output '%s'" % out,
+                "set title '%s relative to mimalloc (median of %d runs; below 1 is better)'"
+                % (title, runs),
+                "set datafile missing '?'",
+                "set style data histograms",
+                "set style histogram clustered gap 1",
+                "set style fill solid 0.85 border -1",
+                "set logscale y 2",
+                "set yrange [*:*]",
+                "set ylabel '%s / mimalloc'" % title.lower(),
+                "set xtics rotate by -30 nomirror",
+                "set grid ytics",
+                "set key outside right top",
+                "set arrow from graph 0, first 1 to graph 1, first 1 nohead lw 2 lc rgb '#000000'",
+                "plot " + cols,
+            ])
+            r = subprocess.run(["gnuplot"], input=script, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            if r.returncode != 0:
+                runner.log("bench: gnuplot failed: " + r.stderr[-500:])
+                return None
+            names.append(fname)
+    return names
+
+
+def write(rows, tsv_path, docs, runs):
+    plots = plot(rows, docs, runs)
+    text = markdown(rows, tsv_path, runs, plots=plots)
+    path = os.path.join(docs, "benchmarks.md")
+    with open(path, "w") as f:
+        f.write(text)
+    runner.log("bench: wrote %s%s" % (os.path.relpath(path, runner.ROOT),
+                                      " and plots" if plots else ""))

@@ -1,0 +1,501 @@
+#!/usr/bin/python3
+"""bench/run.py -- run the benchmark suite against glibc, mimalloc, jemalloc,
+tcmalloc and shardalloc, and write the results (stdlib only: Debian's python3).
+
+    make bench          every workload, 3 runs, writes docs/benchmarks.md + plots
+    make bench-quick    a one-minute subset: 1 run at reduced scale, table to stdout
+
+Method (also written into the report):
+  * allocators are interleaved: run r of a workload runs every allocator once,
+    in an order rotated by r, before run r+1 starts, so drift of the machine
+    (other load, thermal, page cache) spreads over all allocators alike;
+  * time is the wall time of the process (for redis: of the client session),
+    peak RSS is its ru_maxrss as /usr/bin/time reports it (redis: the server's);
+    we report medians over runs, ratios to mimalloc, and geometric means;
+  * every run proves which allocator served it (the workload, or the probe
+    library for real programs, prints the file that defines `malloc`) and
+    prints a checksum of its data, which must be the same for every allocator;
+    a run that fails either check, crashes or times out counts as failed.
+
+The results of every run go to bench/results/<timestamp>.tsv (gitignored);
+`run.py --report FILE.tsv` rebuilds the report from such a file.
+"""
+import argparse
+import datetime
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+
+# (name, library to preload or None, Debian package that ships it)
+PEERS = [
+    ("glibc", None, "libc6"),
+    ("mimalloc", LIBDIR + "/libmimalloc.so.2", "libmimalloc2.0"),
+    ("jemalloc", LIBDIR + "/libjemalloc.so.2", "libjemalloc2"),
+    ("tcmalloc", LIBDIR + "/libtcmalloc_minimal.so.4", "libtcmalloc-minimal4"),
+]
+BASELINE = "mimalloc"
+OURS = "shardalloc"
+
+# Packages the suite needs (tools as well as the peer allocators).
+PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
+            "redis-server", "redis-tools", "sqlite3", "gnuplot-nox", "time",
+            "python3"]
+
+# The workloads: name, kind, one-line description, scale used by --quick.
+# kind "c": build/bench/<name> <scale>; the others are real programs.
+WORKLOADS = [
+    ("bignum", "c", "single thread, bignum-like lifetime mix of small objects", 0.25),
+    ("prodcons", "c", "one thread allocates, another frees (cross-thread free)", 0.2),
+    ("server", "c", "larson-like server: random sizes, tables handed between threads, thread churn", 0.2),
+    ("churn", "c", "threads created and destroyed every round, their objects live on", 0.2),
+    ("falseshare", "c", "small objects allocated by one thread, written by others", 0.2),
+    ("large", "c", "5-25 MiB blocks allocated, touched, freed in a loop", 0.1),
+    ("growth", "c", "long-lived growth, slowly moving working set, then shrink", 0.2),
+    ("latency", "c", "per-operation rdtsc cycles of malloc/free, local and remote", 0.2),
+    ("redis", "redis", "redis-server under redis-benchmark on loopback", 0.2),
+    ("python", "python", "python3 (PYTHONMALLOC=malloc): dicts, JSON, sorting", 0.25),
+    ("sqlite", "sqlite", "sqlite3 shell: in-memory table, index, aggregates", 0.2),
+]
+QUICK_SET = ["bignum", "prodcons", "server", "large", "latency", "python"]
+
+TIMEOUT_S = 180
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---- setup ------------------------------------------------------------------------
+
+def ensure_packages():
+    """Install what is missing with apt (the suite's only network use)."""
+    missing = [p for p in PACKAGES
+               if subprocess.run(["dpkg", "-s", p], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL).returncode != 0]
+    if not missing:
+        return
+    log("bench: installing " + " ".join(missing))
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    subprocess.run(sudo + ["apt-get", "update", "-qq"], env=env, check=True)
+    subprocess.run(sudo + ["apt-get", "install", "-y", "-qq"] + missing, env=env, check=True)
+
+
+def pkg_version(pkg):
+    r = subprocess.run(["dpkg-query", "-W", "-f=${Version}", pkg],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return r.stdout.strip() if r.returncode == 0 else "not installed"
+
+
+# ---- running one process -------------------------------------------------------------
+
+class Proc:
+    """A child process, its wall time and its peak RSS.
+
+    The command runs as `/usr/bin/time -f %M -o FILE env VAR=... cmd`: GNU time
+    forks and reports ru_maxrss of the workload from wait4(). Not wait4() on a
+    child of ours: Linux carries the peak RSS of the address space a process
+    execs away from into its ru_maxrss, so every child of this python process
+    would show python's RSS as a floor; time's own floor is about a MiB. The
+    preload variables are set by env, after time, so time itself runs on the
+    system allocator."""
+
+    def __init__(self, cmd, env_extra, stdin_data=None):
+        self.out = tempfile.TemporaryFile("w+")
+        self.err = tempfile.TemporaryFile("w+")
+        fd, self.rss_file = tempfile.mkstemp(prefix="sa-bench-rss-")
+        os.close(fd)
+        env = dict(os.environ)
+        for k in ("LD_PRELOAD", "SA_BENCH_PROBE", "PYTHONMALLOC"):
+            env.pop(k, None)
+        full = (["/usr/bin/time", "-f", "%M", "-o", self.rss_file, "env"]
+                + ["%s=%s" % kv for kv in sorted(env_extra.items())] + cmd)
+        stdin = subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL
+        self.t0 = time.perf_counter()
+        self.p = subprocess.Popen(full, env=env, stdin=stdin, stdout=self.out,
+                                  stderr=self.err, text=True)
+        if stdin_data is not None:
+            self.p.stdin.write(stdin_data)
+            self.p.stdin.close()
+        self.status = None
+        self.maxrss = 0
+        self.seconds = None
+
+    def wait(self, timeout=TIMEOUT_S):
+        # A blocking wait (Popen.wait with a timeout polls, in steps of up to
+        # 50 ms, which would round every time); a timer kills a hung run.
+        killer = threading.Timer(timeout, self.kill)
+        killer.start()
+        try:
+            self.p.wait()
+        finally:
+            killer.cancel()
+        self.seconds = time.perf_counter() - self.t0
+        self.status = self.p.returncode
+        try:
+            with open(self.rss_file) as f:
+                lines = f.read().split()
+            self.maxrss = int(lines[-1]) if lines else 0
+        except (OSError, ValueError):
+            self.maxrss = 0
+        os.unlink(self.rss_file)
+        return self
+
+    def kill(self):
+        """Kill time's child (the workload), then time reports and exits."""
+        try:
+            kids = subprocess.run(["pgrep", "-P", str(self.p.pid)], stdout=subprocess.PIPE,
+                                  text=True).stdout.split()
+            for k in kids:
+                os.kill(int(k), 9)
+            self.p.kill()
+        except (ProcessLookupError, OSError):
+            pass
+
+    def stdout(self):
+        self.out.seek(0)
+        return self.out.read()
+
+    def stderr(self):
+        self.err.seek(0)
+        return self.err.read()
+
+
+def parse_fields(text):
+    """'name: value' lines -> dict (last one wins)."""
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key and " " not in key.strip():
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def env_for(lib, probe_lib, probe_out, extra=None):
+    """The variables the workload (not /usr/bin/time) runs with."""
+    env = {}
+    preload = ([lib] if lib else []) + ([probe_lib] if probe_lib else [])
+    if preload:
+        env["LD_PRELOAD"] = " ".join(preload)
+    if probe_out:
+        env["SA_BENCH_PROBE"] = probe_out
+    env.update(extra or {})
+    return env
+
+
+def probe_lines(path):
+    try:
+        with open(path) as f:
+            return [l.partition(":")[2].strip() for l in f if l.startswith("allocator:")]
+    except FileNotFoundError:
+        return []
+
+
+# ---- the workloads -------------------------------------------------------------------
+
+def free_port():
+    """A free high port on loopback (random, so parallel runs do not meet)."""
+    for _ in range(50):
+        port = random.randint(20000, 60000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port")
+
+
+class Resp:
+    """A minimal RESP client (redis-cli would be one process per command)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.f = self.s.makefile("rb")
+
+    def send(self, *args):
+        out = [b"*%d\r\n" % len(args)]
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+        self.s.sendall(b"".join(out))
+
+    def reply(self):
+        line = self.f.readline()
+        kind, rest = line[:1], line[1:-2]
+        if kind in (b"+", b":"):
+            return rest
+        if kind == b"-":
+            raise RuntimeError("redis: " + rest.decode())
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return None
+            data = self.f.read(n + 2)
+            return data[:-2]
+        if kind == b"*":
+            return [self.reply() for _ in range(int(rest))]
+        raise RuntimeError("redis: bad reply %r" % line)
+
+    def close(self):
+        self.f.close()
+        self.s.close()
+
+
+def redis_value(i):
+    # Values of 16..2000 bytes, deterministic.
+    return (b"v%08d" % i) * (2 + (i * 37) % 250)
+
+
+def run_redis(lib, probe_lib, probe_out, scale):
+    """redis-server preloaded, driven from loopback; time = the client session."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        server = Proc(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                       "--save", "", "--appendonly", "no", "--daemonize", "no",
+                       "--dir", tmp, "--logfile", os.path.join(tmp, "log")],
+                      env_for(lib, probe_lib, probe_out))
+        deadline = time.time() + 10
+        conn = None
+        while conn is None and time.time() < deadline and server.p.poll() is None:
+            try:
+                conn = Resp(port)
+            except OSError:
+                time.sleep(0.02)
+        if conn is None:
+            server.kill()
+            server.wait()
+            return None, "server did not start: " + server.stderr()[-300:]
+        t0 = time.perf_counter()
+        keys = max(1, int(20000 * scale))
+        # Our own keys: deterministic values we read back at the end.
+        for i in range(keys):
+            conn.send("SET", "chk:%d" % i, redis_value(i))
+        for i in range(keys):
+            conn.reply()
+        n = max(1000, int(100000 * scale))
+        bench = subprocess.run(
+            ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-n", str(n),
+             "-c", "20", "-P", "16", "-r", "100000", "-d", "200",
+             "-t", "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT_S)
+        crc = 0
+        for i in range(keys):
+            conn.send("GET", "chk:%d" % i)
+        for i in range(keys):
+            v = conn.reply()
+            crc = zlib.crc32(b"missing" if v is None else v, crc)
+        seconds = time.perf_counter() - t0
+        # "requests per second" lines: one per test that completed.
+        done = sum(1 for part in bench.stdout.replace("\r", "\n").splitlines()
+                   if "requests per second" in part and "rps=" not in part)
+        try:
+            conn.send("SHUTDOWN", "NOSAVE")
+            conn.reply()
+        except (OSError, RuntimeError):
+            pass
+        conn.close()
+        server.wait()
+        if server.status != 0:
+            return None, "redis-server exit %s: %s" % (server.status, server.stderr()[-300:])
+        if bench.returncode != 0:
+            return None, "redis-benchmark failed: " + bench.stdout[-300:]
+        return {"seconds": seconds, "maxrss": server.maxrss,
+                "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
+
+
+def run_one(workload, lib, args, scale):
+    """Run one workload under one allocator. Returns (result dict, error or None)."""
+    name, kind = workload[0], workload[1]
+    probe_lib = os.path.join(args.build, "libsaprobe.so")
+    with tempfile.TemporaryDirectory() as tmp:
+        probe_out = os.path.join(tmp, "probe")
+        if kind == "redis":
+            res, err = run_redis(lib, probe_lib, probe_out, scale)
+            if res is not None:
+                res["served_by"] = probe_lines(probe_out)
+            return res, err
+        if kind == "c":
+            cmd = [os.path.join(args.build, name), "%g" % scale]
+            proc = Proc(cmd, env_for(lib, None, None))
+        elif kind == "python":
+            cmd = ["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale]
+            proc = Proc(cmd, env_for(lib, probe_lib, probe_out, {"PYTHONMALLOC": "malloc"}))
+        elif kind == "sqlite":
+            with open(os.path.join(HERE, "sqlite_workload.sql")) as f:
+                sql = ".parameter set @rows %d\n" % max(100, int(200000 * scale)) + f.read()
+            proc = Proc(["sqlite3", ":memory:"], env_for(lib, probe_lib, probe_out), stdin_data=sql)
+        else:
+            raise ValueError(kind)
+        proc.wait()
+        out = proc.stdout()
+        fields = parse_fields(out)
+        if proc.status != 0:
+            return None, "exit %s: %s" % (proc.status, proc.stderr().strip()[-300:])
+        if kind == "c":
+            served = [fields.get("allocator", "")]
+            checksum = fields.get("checksum", "")
+        else:
+            served = probe_lines(probe_out)
+            checksum = fields.get("checksum") or "%08x" % zlib.crc32(out.encode())
+        return {"seconds": proc.seconds, "maxrss": proc.maxrss, "checksum": checksum,
+                "fields": fields, "served_by": served}, None
+
+
+def system_allocator(kind):
+    """The library serving malloc when nothing is preloaded."""
+    if kind == "redis":
+        return "libjemalloc.so.2"      # Debian's redis-server links jemalloc
+    return "libc.so.6"
+
+
+def check_served(served, lib, kind):
+    if not served or any(not s for s in served):
+        return "no allocator report"
+    want = os.path.realpath(lib) if lib else None
+    for s in served:
+        if want is not None:
+            if os.path.realpath(s) != want:
+                return "served by %s, not %s" % (s, lib)
+        elif os.path.basename(s) != system_allocator(kind):
+            return "served by %s, not %s" % (s, system_allocator(kind))
+    return None
+
+
+# ---- the suite -------------------------------------------------------------------------
+
+TSV_COLUMNS = ["run", "workload", "allocator", "status", "seconds", "maxrss_kib",
+               "checksum", "served_by", "fields"]
+
+
+def run_suite(args, allocators, workloads):
+    os.makedirs(args.results, exist_ok=True)
+    stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
+    tsv_path = os.path.join(args.results, ("quick-" if args.quick else "") + stamp + ".tsv")
+    rows = []
+    reference = {}      # workload -> checksum of the first good run
+    with open(tsv_path, "w") as tsv:
+        tsv.write("\t".join(TSV_COLUMNS) + "\n")
+        for r in range(args.runs):
+            for w in workloads:
+                order = allocators[r % len(allocators):] + allocators[:r % len(allocators)]
+                for alloc_name, lib in order:
+                    scale = w[3] if args.quick else 1.0
+                    try:
+                        res, err = run_one(w, lib, args, scale)
+                    except (subprocess.TimeoutExpired, OSError, RuntimeError) as e:
+                        res, err = None, "%s: %s" % (type(e).__name__, e)
+                    status = "ok"
+                    if res is None:
+                        status = "failed: " + (err or "?").replace("\t", " ").replace("\n", " ")
+                        res = {"seconds": float("nan"), "maxrss": 0, "checksum": "",
+                               "served_by": [], "fields": {}}
+                    else:
+                        bad = check_served(res["served_by"], lib, w[1])
+                        ref = reference.setdefault(w[0], res["checksum"])
+                        if bad:
+                            status = "wrong allocator: " + bad
+                        elif res["checksum"] != ref:
+                            status = "checksum %s differs from %s" % (res["checksum"], ref)
+                    row = {"run": r + 1, "workload": w[0], "allocator": alloc_name,
+                           "status": status, "seconds": res["seconds"],
+                           "maxrss_kib": res["maxrss"], "checksum": res["checksum"],
+                           "served_by": ",".join(sorted(set(res["served_by"]))),
+                           "fields": res["fields"]}
+                    rows.append(row)
+                    tsv.write("\t".join(
+                        json.dumps(row[c]) if c == "fields" else str(row[c])
+                        for c in TSV_COLUMNS) + "\n")
+                    tsv.flush()
+                    log("  run %d/%d  %-10s %-10s %7.3f s %9d KiB  %s" % (
+                        r + 1, args.runs, w[0], alloc_name, res["seconds"],
+                        res["maxrss"], status))
+    return tsv_path, rows
+
+
+def read_tsv(path):
+    rows = []
+    with open(path) as f:
+        header = f.readline().rstrip("\n").split("\t")
+        for line in f:
+            cells = dict(zip(header, line.rstrip("\n").split("\t")))
+            rows.append({"run": int(cells["run"]), "workload": cells["workload"],
+                         "allocator": cells["allocator"], "status": cells["status"],
+                         "seconds": float(cells["seconds"]),
+                         "maxrss_kib": int(cells["maxrss_kib"]),
+                         "checksum": cells["checksum"], "served_by": cells["served_by"],
+                         "fields": json.loads(cells["fields"])})
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="one-minute subset, 1 run, table to stdout")
+    ap.add_argument("--runs", type=int, default=None, help="runs per allocator (default 3, quick 1)")
+    ap.add_argument("--only", default="", help="comma-separated workloads")
+    ap.add_argument("--allocators", default="", help="comma-separated allocators")
+    ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"))
+    ap.add_argument("--lib", default=os.path.join(ROOT, "build", "libshardalloc.so"),
+                    help="shardalloc's shared library")
+    ap.add_argument("--results", default=os.path.join(HERE, "results"))
+    ap.add_argument("--docs", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--report", metavar="TSV", help="only rebuild the report from a results file")
+    ap.add_argument("--no-install", action="store_true", help="do not apt-get missing packages")
+    args = ap.parse_args()
+    args.build = os.path.abspath(args.build)
+
+    import report    # bench/report.py: tables, targets, plots
+    if args.report:
+        rows = read_tsv(args.report)
+        report.write(rows, args.report, args.docs, runs=max(r["run"] for r in rows))
+        return 0
+
+    if args.runs is None:
+        args.runs = 1 if args.quick else 3
+    if not args.no_install:
+        ensure_packages()
+
+    allocators = [(n, lib) for n, lib, _ in PEERS]
+    if os.path.exists(args.lib):
+        allocators.append((OURS, os.path.abspath(args.lib)))
+    else:
+        log("bench: %s not found: shardalloc left out of this run" % args.lib)
+    if args.allocators:
+        keep = args.allocators.split(",")
+        allocators = [a for a in allocators if a[0] in keep]
+    workloads = [w for w in WORKLOADS
+                 if (w[0] in args.only.split(",") if args.only
+                     else (not args.quick or w[0] in QUICK_SET))]
+    if not workloads or not allocators:
+        log("bench: nothing to run")
+        return 2
+
+    log("bench: %d workloads x %d allocators x %d runs%s" % (
+        len(workloads), len(allocators), args.runs, " (quick)" if args.quick else ""))
+    tsv_path, rows = run_suite(args, allocators, workloads)
+    log("bench: results in %s" % os.path.relpath(tsv_path, ROOT))
+    if args.quick or args.only or args.allocators:
+        # A partial run prints its table; docs/ keeps the full suite's.
+        print(report.markdown(rows, tsv_path, runs=args.runs, partial=True))
+    else:
+        report.write(rows, tsv_path, args.docs, runs=args.runs)
+    failed = [r for r in rows if r["status"] != "ok"]
+    if failed:
+        log("bench: %d runs failed (see the status column)" % len(failed))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, HERE)
+    sys.exit(main())

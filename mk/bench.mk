@@ -1,0 +1,44 @@
+# mk/bench.mk -- the benchmark suite (bench/, issue 5).
+#
+#   make bench        every workload against glibc, mimalloc, jemalloc, tcmalloc
+#                     and shardalloc, interleaved, 3 runs each (10-20 minutes);
+#                     writes bench/results/<time>.tsv, docs/benchmarks.md and
+#                     docs/benchmarks-{time,rss}.svg
+#   make bench-quick  a one-minute subset at reduced scale, table on stdout
+#
+# Not part of `make test`. bench/run.py installs the peer allocators and tools
+# with apt when they are missing. BENCH_ARGS passes options to it, e.g.
+# BENCH_ARGS='--only large,latency --runs 5'.
+
+BENCH_DIR       := $(BUILD)/bench
+BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency
+BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
+BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
+BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
+BENCH_ARGS      ?=
+# The library under test; mk/lib.mk names it SA_LIB_SO (read when the recipe
+# runs, so the order the fragments are included in does not matter).
+BENCH_LIB        = $(or $(SA_LIB_SO),$(BUILD)/libshardalloc.so)
+
+.PHONY: bench bench-quick bench-build
+
+bench-build: $(BENCH_BINS) $(BENCH_PROBE)
+
+$(BENCH_DIR):
+	$(Q)mkdir -p $@
+
+$(BENCH_DIR)/%: bench/%.c bench/common.c bench/bench.h src/config.h | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/common.c -ldl
+
+$(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
+
+bench: lib bench-build
+	$(call say,BENCH,all workloads x 5 allocators x 3 runs -> docs/benchmarks.md)
+	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
+
+bench-quick: lib bench-build
+	$(call say,BENCH,quick subset)
+	$(Q)/usr/bin/python3 bench/run.py --quick --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
