@@ -66,7 +66,6 @@ Test(memory_return, freed_small_and_medium_heap_is_returned_after_collect)
     cr_assert_leq(empty.mapped, full.mapped);
     cr_assert_lt(rss_empty, rss_full - total / 2,
                  "resident %zu -> %zu after free + collect", rss_full, rss_empty);
-    cr_assert_gt(empty.purged, full.purged, "nothing was purged");
     sat_unmap(p, max_blocks * sizeof *p);
 }
 

@@ -3,27 +3,74 @@
  * NULL gives ENOMEM, and after freeing, allocation works again. */
 #include "sa_test.h"
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/wait.h>
 
-Test(oom, huge_requests_fail_with_enomem_and_malloc_keeps_working)
+/* A request the kernel refuses: twice this machine's RAM + swap, rounded up
+ * to a power of two. Under the default heuristic overcommit (mode 0) the
+ * kernel refuses any single mapping larger than RAM + swap -- it does so for
+ * glibc's malloc -- unless the mapping opts out with MAP_NORESERVE. */
+static size_t beyond_ram_and_swap(void)
 {
-    const size_t sizes[] = { (size_t)1 << 46, SIZE_MAX / 2, SIZE_MAX / 2 + 1, SIZE_MAX - SA_OS_PAGE_SIZE };
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
-        errno = 0;
-        void *p = sa_malloc(sizes[i]);
-        cr_assert_null(p, "malloc(%#zx) succeeded", sizes[i]);
-        cr_assert_eq(errno, ENOMEM, "malloc(%#zx): errno %d", sizes[i], errno);
-        errno = 0;
-        cr_assert_null(sa_calloc(1, sizes[i]));
-        cr_assert_eq(errno, ENOMEM);
-        errno = 0;
-        cr_assert_null(sa_aligned_alloc(SA_SEGMENT_SIZE, sizes[i] & ~(SA_SEGMENT_SIZE - 1)));
-        cr_assert_eq(errno, ENOMEM);
-        void *q = sa_malloc(100);
-        cr_assert_not_null(q);
-        sat_fill(q, 100, i);
-        cr_assert(sat_check(q, 100, i));
-        sa_free(q);
+    struct sysinfo si;
+    cr_assert_eq(sysinfo(&si), 0);
+    size_t total = ((size_t)si.totalram + (size_t)si.totalswap) * si.mem_unit;
+    size_t n = SA_SEGMENT_SIZE;
+    while (n < 2 * total)
+        n <<= 1;
+    return n;
+}
+
+static int overcommit_mode(void)
+{
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f != NULL) {
+        if (fscanf(f, "%d", &mode) != 1)
+            mode = -1;
+        fclose(f);
+    }
+    return mode;
+}
+
+static void assert_refused(size_t size)
+{
+    errno = 0;
+    void *p = sa_malloc(size);
+    cr_assert_null(p, "malloc(%#zx) succeeded", size);
+    cr_assert_eq(errno, ENOMEM, "malloc(%#zx): errno %d", size, errno);
+    errno = 0;
+    cr_assert_null(sa_calloc(1, size), "calloc(1, %#zx) succeeded", size);
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_aligned_alloc(SA_OS_PAGE_SIZE, size & ~(SA_OS_PAGE_SIZE - 1)),
+                   "aligned_alloc(%#zx) succeeded", size);
+    cr_assert_eq(errno, ENOMEM);
+    void *q = sa_malloc(100);
+    cr_assert_not_null(q, "malloc(100) failed after a refused malloc(%#zx)", size);
+    sat_fill(q, 100, size);
+    cr_assert(sat_check(q, 100, size));
+    sa_free(q);
+}
+
+Test(oom, impossible_requests_fail_with_enomem_and_malloc_keeps_working)
+{
+    /* Larger than the address space, or than PTRDIFF_MAX: always refused. */
+    const size_t sizes[] = { (size_t)1 << SA_ADDRESS_BITS, SIZE_MAX / 2, SIZE_MAX / 2 + 1,
+                             SIZE_MAX - SA_OS_PAGE_SIZE };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+        assert_refused(sizes[i]);
+}
+
+Test(oom, requests_beyond_ram_and_swap_fail_with_enomem_like_glibc)
+{
+    if (overcommit_mode() != 0) {
+        cr_skip_test("vm.overcommit_memory is not 0 (heuristic): the kernel may grant it");
+    }
+    /* Four times each: nothing may be granted, not even the first. */
+    for (int k = 0; k < 4; k++) {
+        assert_refused(beyond_ram_and_swap());
+        assert_refused((size_t)1 << (SA_ADDRESS_BITS - 1));     /* 64 TiB */
     }
 }
 
@@ -39,39 +86,70 @@ static size_t vm_size(void)
     return pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Fill the limited address space with blocks of `size`, check ENOMEM, free
- * them all, and fill again. Returns a child exit code (0 ok). */
+/* Fill the limited address space with blocks of `size` until NULL; returns how many fit. */
+static size_t fill(size_t size, void **slots, size_t max_slots)
+{
+    size_t n = 0;
+    while (n < max_slots && (slots[n] = sa_malloc(size)) != NULL) {
+        memset(slots[n], 0x11, size < 64 ? size : 64);
+        n++;
+    }
+    return n;
+}
+
+static void release(void **slots, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sa_free(slots[i]);
+}
+
+/* Run inside the limited child: exhaust, free, and check that the freed
+ * memory serves again -- the same size, other sizes (without any call to
+ * sa_collect: a program does not know about it), and after sa_collect.
+ * Returns a child exit code (0 ok, else an index into k_oom_why). */
+static const char *const k_oom_why[] = {
+    [10] = "the limit was never reached, or nothing fit",
+    [11] = "malloc returned NULL without errno == ENOMEM",
+    [12] = "after freeing everything, fewer blocks of the same size fit again",
+    [13] = "after freeing everything, a malloc of another size class failed (no sa_collect)",
+    [14] = "after freeing everything and sa_collect(true), fewer blocks fit again",
+    [20] = "setrlimit failed",
+};
+
 static int exhaust_and_recover(size_t size, void **slots, size_t max_slots)
 {
-    size_t first = 0;
     errno = 0;
-    while (first < max_slots && (slots[first] = sa_malloc(size)) != NULL) {
-        memset(slots[first], 0x11, size < 64 ? size : 64);
-        first++;
-    }
+    size_t first = fill(size, slots, max_slots);
     if (first == max_slots || first == 0)
-        return 10;              /* the limit was never reached, or nothing fit */
+        return 10;
     if (errno != ENOMEM)
         return 11;
-    for (size_t i = 0; i < first; i++)
-        sa_free(slots[i]);
-    sa_collect(true);
-    /* Everything was freed: (nearly) the same amount must fit again. Not
-     * exactly: segments are mapped with alignment slack, so where the last
-     * one fits in the limited address space can vary by one segment. */
-    size_t second = 0;
-    while (second < first && (slots[second] = sa_malloc(size)) != NULL)
-        second++;
+    /* Not exactly as many: segments are mapped with alignment slack, so
+     * where the last one fits in the limited address space can vary by one. */
+    size_t slack = SA_SEGMENT_SIZE / size + 1;
+    release(slots, first);
+    size_t second = fill(size, slots, first);
     if (getenv("SAT_DEBUG") != NULL)
         fprintf(stderr, "size %zu: %zu blocks fit, then %zu\n", size, first, second);
-    if (second + SA_SEGMENT_SIZE / size + 1 < first)
+    release(slots, second);
+    if (second + slack < first)
         return 12;
-    for (size_t i = 0; i < second; i++)
-        sa_free(slots[i]);
-    void *small = sa_malloc(32);
-    if (small == NULL)
-        return 13;
-    sa_free(small);
+    const size_t others[] = { 32, SA_SMALL_OBJ_SIZE_MAX + 1, SA_MEDIUM_OBJ_SIZE_MAX + 1,
+                              SA_LARGE_OBJ_SIZE_MAX + 1 };
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        void *p = sa_malloc(others[i]);
+        if (p == NULL) {
+            if (getenv("SAT_DEBUG") != NULL)
+                fprintf(stderr, "size %zu: then malloc(%zu) failed\n", size, others[i]);
+            return 13;
+        }
+        sa_free(p);
+    }
+    sa_collect(true);
+    size_t third = fill(size, slots, first);
+    release(slots, third);
+    if (third + slack < first)
+        return 14;
     return 0;
 }
 
@@ -96,14 +174,10 @@ static void run_limited(size_t size, size_t headroom)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status), "size %zu: child died of signal %d", size,
               WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    static const char *why[] = { [10] = "the limit was never reached or nothing fit",
-                                 [11] = "malloc returned NULL without errno == ENOMEM",
-                                 [12] = "after freeing everything, fewer blocks fit again",
-                                 [13] = "a small malloc failed after recovery",
-                                 [20] = "setrlimit failed" };
     int code = WEXITSTATUS(status);
+    const int known = (int)(sizeof k_oom_why / sizeof k_oom_why[0]);
     cr_assert_eq(code, 0, "size %zu: %s (exit %d)", size,
-                 code < (int)(sizeof why / sizeof why[0]) && why[code] ? why[code] : "?", code);
+                 code < known && k_oom_why[code] != NULL ? k_oom_why[code] : "?", code);
     sat_unmap(slots, max_slots * sizeof *slots);
 }
 
