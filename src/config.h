@@ -101,7 +101,16 @@
  * is retired to its segment, so alloc/free ping-pong does not thrash pages. */
 #define SA_RETIRE_DELAY         16
 
+/* Housekeeping per generic call, after the pop: the queue heads of at most
+ * this many size classes are checked for an expired empty page to retire, so
+ * an emptied page is returned even if its size class is not asked for again. */
+#define SA_RETIRE_SCAN_MAX      4
+
 /* ---- returning memory -------------------------------------------------------- */
+
+/* Retired pages or cached segments purged per generic call at most, so purging
+ * a large freed heap is spread over calls (sa_collect purges all at once). */
+#define SA_PURGE_BATCH_MAX      8
 
 /* Retired pages and cached segments are purged (MADV_FREE/MADV_DONTNEED) after
  * this many milliseconds unused; the default of option SHARDALLOC_PURGE_DELAY. */

@@ -1,0 +1,337 @@
+/* src/alloc.c -- the malloc paths: the fast path (pop the head page's `free`,
+ * no atomics, no locks), the generic path with its bounded steps in the order
+ * of docs/state-machine.md, and calloc, realloc and the aligned allocations
+ * built on them. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include "internal.h"
+
+/* Pop the head of `free`. Guard: free non-empty. The canary is cleared so a
+ * block in use never carries it (free relies on that to spot double frees).
+ * spec: page.smt2 alloc_pop */
+static inline void *page_pop(sa_heap_t *heap, sa_page_t *page)
+{
+    sa_block_t *block = page->free;
+    SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
+    page->free = block->next;
+    block->canary = 0;
+    page->used++;
+    SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
+    _sa_stat_add(&heap->stat_alloc, page->block_size);
+    return block;
+}
+
+sa_public void *sa_malloc(size_t size)
+{
+    if (sa_likely(size <= SA_LARGE_OBJ_SIZE_MAX)) {
+        sa_heap_t *heap = _sa_heap_tls;
+        sa_page_t *page = heap->page_direct[_sa_bin(size)];
+        if (sa_likely(page->free != NULL))
+            return page_pop(heap, page);
+    }
+    return _sa_malloc_generic(_sa_heap_tls, size);
+}
+
+/* Step 1: the user's deferred-free hook (one step), not re-entered if it
+ * allocates itself. */
+static void heartbeat(sa_heap_t *heap)
+{
+    sa_deferred_free_fn *fn = atomic_load_explicit(&_sa_deferred_fn, memory_order_acquire);
+    if (fn == NULL || heap->in_hook || heap->generic_count % SA_HEARTBEAT_PERIOD != 0)
+        return;
+    heap->in_hook = true;
+    SA_TRACE_STEP();
+    fn(false, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
+    heap->in_hook = false;
+}
+
+/* Make `page` the head of its queue, where the fast path finds it. */
+static void queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    if (q->first != page) {
+        _sa_heap_queue_remove(heap, q, page);
+        _sa_heap_queue_push_front(heap, q, page);
+    }
+}
+
+/* Steps 4 and 5: a page of `bin` with a free block. At most SA_PAGE_SEARCH_MAX
+ * candidates are looked at (each collected, then retired if empty, expired and
+ * not the last candidate, used if it has a free block, extended if it can be,
+ * else moved to the full queue), then a fresh page is taken from a segment. */
+static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
+{
+    sa_page_queue_t *q = &heap->queues[bin];
+    sa_page_t *page = q->first;
+    for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
+        SA_TRACE_STEP();
+        sa_page_t *next = page->next;
+        _sa_page_collect(page);
+        if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
+            next != NULL && _sa_page_can_retire(page)) {
+            _sa_page_retire(heap, page);
+        } else if (page->free != NULL) {
+            if (page->used != 0)
+                page->expire = 0;
+            queue_to_front(heap, q, page);
+            return page;
+        } else if (page->capacity < page->reserved) {
+            _sa_page_extend(page);
+            queue_to_front(heap, q, page);
+            return page;
+        } else {
+            /* A failed to_full (a remote free arrived) leaves the page where
+             * it is: the next generic call collects it first. */
+            _sa_page_to_full(heap, page);
+        }
+        page = next;
+    }
+    page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+    if (page == NULL)
+        return NULL;
+    _sa_page_init(heap, page, bin);
+    _sa_page_extend(page);
+    _sa_heap_queue_push_front(heap, q, page);
+    return page;
+}
+
+/* malloc when the head page of the size class has no free block, or the
+ * thread has no heap yet, or the size is huge. Steps, in order: heartbeat;
+ * take back remote pages; reclaim abandoned segments; search; fresh page;
+ * pop; then housekeeping (retire sweep, purge), each bounded. */
+sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
+{
+    if (sa_unlikely(size > PTRDIFF_MAX)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (sa_unlikely(heap == &_sa_heap_empty)) {
+        heap = _sa_heap_get_or_init();
+        if (heap == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    if (size > SA_LARGE_OBJ_SIZE_MAX)
+        return _sa_huge_alloc(size, SA_MIN_ALIGN, false);
+    size_t bin = _sa_bin(size);
+
+    SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
+    heap->generic_count++;
+    heartbeat(heap);
+    /* The hook may have allocated: the head page may have a block now. */
+    sa_page_t *page = heap->page_direct[bin];
+    if (page->free == NULL) {
+        _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
+        _sa_segments_reclaim(heap, SA_RECLAIM_TRIES);
+        page = page_find(heap, bin);
+    }
+    void *block = NULL;
+    if (sa_likely(page != NULL))
+        block = page_pop(heap, page);
+    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX, false);
+    _sa_heap_purge_tick(heap, false);
+#if defined(SA_DEBUG) && SA_DEBUG >= 2
+    if (page != NULL)
+        _sa_page_check(page);
+#endif
+    SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
+    if (sa_unlikely(block == NULL))
+        errno = ENOMEM;
+    return block;
+}
+
+sa_public void *sa_zalloc(size_t size)
+{
+    if (size > SA_LARGE_OBJ_SIZE_MAX) {
+        if (size > PTRDIFF_MAX) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return _sa_huge_alloc(size, SA_MIN_ALIGN, true);
+    }
+    void *p = sa_malloc(size);
+    if (p != NULL)
+        memset(p, 0, size);
+    return p;
+}
+
+sa_public void *sa_calloc(size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return sa_zalloc(total);
+}
+
+/* realloc(p, 0) frees p and returns NULL, as glibc does (drop-in compatible);
+ * a pointer shardalloc did not hand out is reported and NULL returned. A block
+ * is kept in place if the new size fits and uses at least half of it. */
+sa_public void *sa_realloc(void *p, size_t size)
+{
+    if (p == NULL)
+        return sa_malloc(size);
+    if (size == 0) {
+        _sa_free_checked(p, "realloc");
+        return NULL;
+    }
+    if (size > PTRDIFF_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    sa_segment_t *seg;
+    sa_page_t *page;
+    void *block = _sa_validate(p, "realloc", &seg, &page);
+    if (block == NULL)
+        return NULL;
+    if (seg->kind == SA_SEGMENT_HUGE)
+        return _sa_huge_realloc(seg, p, size);
+    size_t usable = (size_t)((uint8_t *)block + page->block_size - (uint8_t *)p);
+    if (size <= usable && size >= usable / 2)
+        return p;
+    void *q = sa_malloc(size);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, size < usable ? size : usable);
+    _sa_free_checked(p, "realloc");
+    return q;
+}
+
+sa_public void *sa_reallocarray(void *p, size_t count, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(count, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return sa_realloc(p, total);
+}
+
+/* An aligned block: a size-class block if it happens to be aligned (blocks of
+ * a multiple of the alignment often are), else a block over-allocated by
+ * alignment - 1 and an interior pointer into it (the page is marked
+ * has_aligned so free accepts it), else a huge mapping placed aligned. */
+void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
+{
+    if (alignment <= SA_MIN_ALIGN)
+        return zero ? sa_zalloc(size) : sa_malloc(size);
+    if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (size <= SA_LARGE_OBJ_SIZE_MAX && (_sa_bin_size(_sa_bin(size)) & (alignment - 1)) == 0) {
+        void *p = sa_malloc(size);
+        if (p == NULL)
+            return NULL;
+        if (((uintptr_t)p & (alignment - 1)) == 0) {
+            if (zero)
+                memset(p, 0, size);
+            return p;
+        }
+        sa_free(p);
+    }
+    size_t total = size + alignment - 1;
+    if (total > SA_LARGE_OBJ_SIZE_MAX)
+        return _sa_huge_alloc(size, alignment, zero);
+    uint8_t *p = sa_malloc(total);
+    if (p == NULL)
+        return NULL;
+    uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
+    if (aligned != p) {
+        sa_segment_t *seg = _sa_segment_of_ptr(p);
+        _sa_page_of(seg, p)->has_aligned = 1;
+    }
+    if (zero)
+        memset(aligned, 0, size);
+    return aligned;
+}
+
+static bool alignment_ok(size_t alignment)
+{
+    return alignment != 0 && (alignment & (alignment - 1)) == 0;
+}
+
+sa_public void *sa_aligned_alloc(size_t alignment, size_t size)
+{
+    if (!alignment_ok(alignment)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return _sa_malloc_aligned(alignment, size, false);
+}
+
+sa_public void *sa_memalign(size_t alignment, size_t size)
+{
+    return sa_aligned_alloc(alignment, size);
+}
+
+sa_public int sa_posix_memalign(void **out, size_t alignment, size_t size)
+{
+    if (out == NULL || !alignment_ok(alignment) || alignment % sizeof(void *) != 0)
+        return EINVAL;
+    int saved = errno;
+    void *p = _sa_malloc_aligned(alignment, size, false);
+    if (p == NULL)
+        return ENOMEM;
+    errno = saved;
+    *out = p;
+    return 0;
+}
+
+sa_public void *sa_valloc(size_t size)
+{
+    return _sa_malloc_aligned(SA_OS_PAGE_SIZE, size, false);
+}
+
+sa_public void *sa_pvalloc(size_t size)
+{
+    size_t rounded = _sa_align_up(size, SA_OS_PAGE_SIZE);
+    if (rounded < size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return _sa_malloc_aligned(SA_OS_PAGE_SIZE, rounded == 0 ? SA_OS_PAGE_SIZE : rounded, false);
+}
+
+sa_public char *sa_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = sa_malloc(n);
+    if (d != NULL)
+        memcpy(d, s, n);
+    return d;
+}
+
+sa_public char *sa_strndup(const char *s, size_t n)
+{
+    size_t len = strnlen(s, n);
+    char *d = sa_malloc(len + 1);
+    if (d != NULL) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
+sa_public void sa_register_deferred_free(sa_deferred_free_fn *fn, void *arg)
+{
+    atomic_store_explicit(&_sa_deferred_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&_sa_deferred_fn, fn, memory_order_release);
+}
+
+sa_public void sa_collect(bool force)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    /* force: adopt every abandoned segment too, so memory of exited threads
+     * that was freed since is found and returned. */
+    if (force && _sa_abandoned_count() > 0)
+        heap = _sa_heap_get_or_init();
+    if (heap != NULL && heap != &_sa_heap_empty) {
+        while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES))
+            ;   /* bounded by the abandoned segments present */
+        _sa_heap_collect(heap, force);
+    }
+    _sa_huge_cache_release(force);
+}

@@ -1,0 +1,189 @@
+/* src/free.c -- free: mask to the segment, check it is live (segment map),
+ * page by shift, check the pointer is a block start of a page in use; then
+ * the owner pushes `local_free` (no atomics) and any other thread CAS-pushes
+ * `thread_free`. Pointers that fail a check are reported and ignored; a block
+ * that still carries its canary is on a list already: a double free. */
+#include <errno.h>
+#include <string.h>
+#include "internal.h"
+
+/* The owner frees a block. Guard: block LIVE, caller owns the page.
+ * spec: page.smt2 free_local */
+void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+{
+    if (sa_unlikely(page->used == 0)) {
+        _sa_error_ptr("free", "double free", block);
+        return;
+    }
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+    SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
+    block->next = page->local_free;
+    block->canary = _sa_block_canary(block);
+    page->local_free = block;
+    page->used--;
+    SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
+    _sa_stat_add(&heap->stat_freed, page->block_size);
+    if (sa_unlikely(page->in_full))
+        _sa_page_unfull(heap, page, false);
+    if (sa_unlikely(page->used == 0))
+        _sa_page_mark_empty(heap, page);
+    SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+}
+
+/* Another thread (or any thread, for an abandoned page) frees a block: one
+ * CAS pushes it on thread_free; if the owner is watching (WATCH), the same CAS
+ * sets QUEUED and the page is then pushed on the owner's remote_pages, once.
+ * Lock-free: a failed CAS means another push succeeded. Guard: block LIVE,
+ * caller does not own the page. spec: page.smt2 free_remote */
+void _sa_free_remote(sa_page_t *page, sa_block_t *block)
+{
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_REMOTE);
+    SA_TRACE_BEFORE(SA_T_FREE_REMOTE, page);
+    uintptr_t old = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    uintptr_t notify;
+    for (;;) {
+        SA_TRACE_STEP();
+        if (sa_unlikely((sa_block_t *)(old & ~SA_NOTIFY_MASK) == block)) {
+            SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
+            SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
+            _sa_error_ptr("free", "double free", block);
+            return;
+        }
+        notify = old & SA_NOTIFY_MASK;
+        block->next = (sa_block_t *)(old & ~SA_NOTIFY_MASK);
+        block->canary = _sa_block_canary(block);
+        uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
+        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &old,
+                                                  (uintptr_t)block | new_notify,
+                                                  memory_order_release, memory_order_relaxed))
+            break;
+    }
+    SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
+    if (notify == SA_NOTIFY_WATCH) {
+        /* We turned WATCH into QUEUED: we alone must deliver the page. */
+        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_acquire);
+        if (sa_likely(owner != NULL))
+            _sa_heap_remote_push(owner, page);
+        else
+            _sa_segment_forward_queued(page);   /* abandoned meanwhile: slow path */
+    }
+    SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
+}
+
+/* Full validation, for every path but the fast free: the block start of p, or
+ * NULL after a report naming `call` (none if call is NULL). */
+void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_page_t **page_out)
+{
+    sa_segment_t *seg = _sa_segment_of_ptr(p);
+    if (!_sa_segmap_contains((uintptr_t)seg))
+        goto foreign;
+    if (seg->kind == SA_SEGMENT_HUGE) {
+        if ((const uint8_t *)p != seg->huge_block)
+            goto foreign;
+        if (seg->huge_free) {
+            if (call != NULL)
+                _sa_error_ptr(call, strcmp(call, "free") == 0 ? "double free" : "use after free", p);
+            return NULL;
+        }
+        *seg_out = seg;
+        *page_out = NULL;
+        return (void *)p;
+    }
+    sa_page_t *page = _sa_page_of(seg, p);
+    if (!page->in_use || page->block_size == 0)
+        goto foreign;
+    uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+    if (off >= (uintptr_t)page->capacity * page->block_size)
+        goto foreign;
+    sa_block_t *block = (sa_block_t *)p;
+    if (!_sa_block_is_start(off, page->magic)) {
+        if (!page->has_aligned)
+            goto foreign;
+        block = (sa_block_t *)(page->start + _sa_block_index(off, page->magic) * page->block_size);
+    }
+    if (block->canary == _sa_block_canary(block)) {
+        if (call != NULL)
+            _sa_error_ptr(call, strcmp(call, "free") == 0 ? "double free" : "use after free", p);
+        return NULL;
+    }
+    *seg_out = seg;
+    *page_out = page;
+    return block;
+foreign:
+    if (call != NULL)
+        _sa_error_ptr(call, "pointer not allocated by shardalloc", p);
+    return NULL;
+}
+
+static inline void free_block(sa_page_t *page, sa_block_t *block)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap))
+        _sa_free_local(heap, page, block);
+    else
+        _sa_free_remote(page, block);
+}
+
+/* free by the slow path: validate (reporting as `call`), then free. */
+void _sa_free_checked(void *p, const char *call)
+{
+    sa_segment_t *seg;
+    sa_page_t *page;
+    void *block = _sa_validate(p, call, &seg, &page);
+    if (block == NULL)
+        return;
+    if (seg->kind == SA_SEGMENT_HUGE)
+        _sa_huge_free(seg, p);
+    else
+        free_block(page, block);
+}
+
+sa_public void sa_free(void *p)
+{
+    sa_segment_t *seg = _sa_segment_of_ptr(p);
+    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg))) {
+        if (p != NULL)
+            _sa_error_ptr("free", "pointer not allocated by shardalloc", p);
+        return;
+    }
+    if (sa_likely(seg->kind == SA_SEGMENT_PAGES)) {
+        sa_page_t *page = _sa_page_of(seg, p);
+        uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+        sa_block_t *block = p;
+        if (sa_likely(page->in_use && off < (uintptr_t)page->capacity * page->block_size &&
+                      _sa_block_is_start(off, page->magic) &&
+                      block->canary != _sa_block_canary(block))) {
+            free_block(page, block);
+            return;
+        }
+    }
+    _sa_free_checked(p, "free");
+}
+
+size_t _sa_usable_size_of(const void *p, const char *call)
+{
+    if (p == NULL)
+        return 0;
+    sa_segment_t *seg;
+    sa_page_t *page;
+    uint8_t *block = _sa_validate(p, call, &seg, &page);
+    if (block == NULL)
+        return 0;
+    if (seg->kind == SA_SEGMENT_HUGE)
+        return seg->huge_usable;
+    return (size_t)(block + page->block_size - (const uint8_t *)p);
+}
+
+sa_public size_t sa_usable_size(const void *p)
+{
+    return _sa_usable_size_of(p, "usable_size");
+}
+
+sa_public bool sa_owns(const void *p)
+{
+    if (p == NULL)
+        return false;
+    sa_segment_t *seg;
+    sa_page_t *page;
+    return _sa_validate(p, NULL, &seg, &page) != NULL;
+}

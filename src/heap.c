@@ -1,0 +1,258 @@
+/* src/heap.c -- per-thread heaps: the thread's heap in TLS, created lazily on
+ * the first generic malloc of a thread; page queues; the stack of pages that
+ * remote frees report as no longer full; collect / retire sweep / purge; and
+ * the end of a thread (abandon). Heaps are mapped from the OS (never through
+ * malloc), never unmapped, and recycled through a dead list, so a remote free
+ * that reports a page to a heap whose thread has exited touches valid memory. */
+#include <errno.h>
+#include "internal.h"
+
+sa_page_t _sa_page_empty;   /* free == NULL: the fast path falls to the generic one */
+
+sa_heap_t _sa_heap_empty = {
+    .page_direct = { [0 ... SA_BIN_COUNT - 1] = &_sa_page_empty },
+};
+
+__thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = &_sa_heap_empty;
+
+static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic(sa_heap_t *) heaps_all;      /* every heap ever made (stats) */
+static sa_heap_t *heaps_dead;               /* heaps to recycle */
+
+/* ---- page queues ------------------------------------------------------------------ */
+
+static void direct_update(sa_heap_t *heap, sa_page_queue_t *q)
+{
+    if (q >= heap->queues && q < heap->queues + SA_BIN_COUNT) {
+        size_t bin = (size_t)(q - heap->queues);
+        heap->page_direct[bin] = q->first != NULL ? q->first : &_sa_page_empty;
+    }
+}
+
+void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    page->prev = NULL;
+    page->next = q->first;
+    if (q->first != NULL) q->first->prev = page; else q->last = page;
+    q->first = page;
+    direct_update(heap, q);
+}
+
+void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    page->next = NULL;
+    page->prev = q->last;
+    if (q->last != NULL) q->last->next = page; else q->first = page;
+    q->last = page;
+    direct_update(heap, q);
+}
+
+void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    if (page->prev != NULL) page->prev->next = page->next; else q->first = page->next;
+    if (page->next != NULL) page->next->prev = page->prev; else q->last = page->prev;
+    page->next = page->prev = NULL;
+    direct_update(heap, q);
+}
+
+sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page)
+{
+    return page->in_full ? &heap->full : &heap->queues[page->bin];
+}
+
+/* ---- remote pages ---------------------------------------------------------------- */
+
+/* Push a QUEUED page on its owner's stack (lock-free: a failed CAS means
+ * another push succeeded). Called once per WATCH -> QUEUED change. */
+void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
+{
+    sa_page_t *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
+    do {
+        SA_TRACE_STEP();
+        page->remote_next = head;
+    } while (!atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, page,
+                                                    memory_order_release, memory_order_relaxed));
+}
+
+/* Take back at most `max` pages that remote frees reported (unfull each).
+ * The stack is taken whole (no ABA: only the owner pops) into remote_local. */
+void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
+{
+    for (size_t i = 0; i < max; i++) {
+        if (heap->remote_local == NULL) {
+            if (atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) == NULL)
+                return;
+            heap->remote_local = atomic_exchange_explicit(&heap->remote_pages, NULL,
+                                                          memory_order_acquire);
+        }
+        SA_TRACE_STEP();
+        sa_page_t *page = heap->remote_local;
+        heap->remote_local = page->remote_next;
+        page->remote_next = NULL;
+        if (atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)
+            _sa_page_unfull(heap, page, true);
+        else
+            _sa_segment_forward_queued(page);
+    }
+}
+
+/* ---- housekeeping ------------------------------------------------------------------ */
+
+/* Retire expired empty pages at the head of at most max_bins size-class
+ * queues (all bins, every page, if force). */
+void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force)
+{
+    for (size_t i = 0; i < max_bins; i++) {
+        SA_TRACE_STEP();
+        size_t bin = heap->retire_cursor;
+        heap->retire_cursor = bin + 1 < SA_BIN_COUNT ? bin + 1 : 0;
+        sa_page_t *page = heap->queues[bin].first;
+        while (page != NULL) {
+            sa_page_t *next = page->next;
+            if (page->expire != 0) {
+                if (page->used != 0)
+                    page->expire = 0;
+                else if ((force || heap->generic_count >= page->expire) && _sa_page_can_retire(page))
+                    _sa_page_retire(heap, page);
+            }
+            if (!force)
+                break;
+            page = next;
+        }
+    }
+}
+
+void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
+{
+    if (heap->purge.first == NULL && heap->cache.first == NULL)
+        return;
+    _sa_segment_cache_purge(heap, force ? 0 : _sa_os_now_ms(), force);
+}
+
+/* Everything this thread can give back now (sa_collect): take all remote
+ * pages, collect every page, move full pages with room back, retire empty
+ * pages (force: ignoring the retire delay), purge. O(heap): never on the
+ * malloc path. */
+void _sa_heap_collect(sa_heap_t *heap, bool force)
+{
+    _sa_heap_take_remote_pages(heap, SIZE_MAX);
+    sa_page_t *page = heap->full.first;
+    while (page != NULL) {
+        sa_page_t *next = page->next;
+        _sa_page_collect(page);
+        if (page->free != NULL)
+            _sa_page_unfull(heap, page, false);
+        page = next;
+    }
+    for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
+        page = heap->queues[bin].first;
+        while (page != NULL) {
+            sa_page_t *next = page->next;
+            _sa_page_collect(page);
+            if (page->used == 0 && page->expire == 0)
+                page->expire = heap->generic_count + SA_RETIRE_DELAY;
+            if (page->used == 0 && (force || heap->generic_count >= page->expire) &&
+                _sa_page_can_retire(page))
+                _sa_page_retire(heap, page);
+            page = next;
+        }
+    }
+    if (force)
+        _sa_heap_purge_tick(heap, true);
+    else
+        _sa_heap_purge_tick(heap, false);
+}
+
+/* ---- heap life --------------------------------------------------------------------- */
+
+static void heap_reset(sa_heap_t *heap)
+{
+    for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
+        heap->page_direct[bin] = &_sa_page_empty;
+        heap->queues[bin].first = heap->queues[bin].last = NULL;
+    }
+    heap->full.first = heap->full.last = NULL;
+    heap->purge.first = heap->purge.last = NULL;
+    heap->retire_cursor = 0;
+    heap->in_hook = false;
+}
+
+/* The calling thread's heap, made (or recycled) on first use. */
+sa_heap_t *_sa_heap_get_or_init(void)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    if (sa_likely(heap != &_sa_heap_empty))
+        return heap;
+    _sa_process_init();     /* may allocate (pthread_atfork): re-check below */
+    heap = _sa_heap_tls;
+    if (heap != &_sa_heap_empty)
+        return heap;
+    pthread_mutex_lock(&heaps_lock);
+    heap = heaps_dead;
+    if (heap != NULL)
+        heaps_dead = heap->next_dead;
+    pthread_mutex_unlock(&heaps_lock);
+    if (heap == NULL) {
+        heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
+        if (heap == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        heap_reset(heap);
+        pthread_mutex_lock(&heaps_lock);
+        heap->next_all = atomic_load_explicit(&heaps_all, memory_order_relaxed);
+        atomic_store_explicit(&heaps_all, heap, memory_order_release);
+        pthread_mutex_unlock(&heaps_lock);
+    }
+    heap->next_dead = NULL;
+    heap->alive = true;
+    _sa_heap_tls = heap;
+    _sa_thread_register(heap);
+    return heap;
+}
+
+/* The owning thread exits (pthread key destructor): give back what is empty,
+ * abandon the rest, and put the heap on the dead list for the next thread.
+ * Pages still reported on our stack are ours: they are taken back first, so
+ * afterwards only an in-flight remote free can push onto this dead heap's
+ * stack; whoever recycles the heap forwards such pages to their new owner. */
+void _sa_heap_done(sa_heap_t *heap)
+{
+    if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
+        return;
+    _sa_heap_collect(heap, true);
+    heap->alive = false;
+    _sa_segments_abandon(heap);
+    heap_reset(heap);
+    if (_sa_heap_tls == heap)
+        _sa_heap_tls = &_sa_heap_empty;
+    pthread_mutex_lock(&heaps_lock);
+    heap->next_dead = heaps_dead;
+    heaps_dead = heap;
+    pthread_mutex_unlock(&heaps_lock);
+}
+
+/* Bytes handed out and not freed, over every heap (read racily: best effort). */
+void _sa_heaps_stats(size_t *allocated)
+{
+    size_t alloc = 0, freed = 0;
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all) {
+        alloc += atomic_load_explicit(&h->stat_alloc, memory_order_relaxed);
+        freed += atomic_load_explicit(&h->stat_freed, memory_order_relaxed);
+    }
+    *allocated = alloc > freed ? alloc - freed : 0;
+}
+
+void _sa_heap_lock_all(void)
+{
+    pthread_mutex_lock(&heaps_lock);
+}
+
+void _sa_heap_unlock_all(bool child)
+{
+    if (child)
+        pthread_mutex_init(&heaps_lock, NULL);
+    else
+        pthread_mutex_unlock(&heaps_lock);
+}

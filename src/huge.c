@@ -1,0 +1,181 @@
+/* src/huge.c -- blocks above SA_LARGE_OBJ_SIZE_MAX: each gets a mapping of
+ * its own, SA_SEGMENT_SIZE-aligned with a segment header at its start, so
+ * free's mask finds the header like any segment's. Freed mappings go to a
+ * small cache (SA_HUGE_CACHE_ENTRIES, SA_HUGE_CACHE_MAX_BYTES) so a loop of
+ * big malloc/touch/free does not map and fault its pages in again each time.
+ * realloc grows or shrinks in place with mremap where the kernel can. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include "internal.h"
+
+_Atomic size_t _sa_huge_allocated;
+
+static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
+static sa_segment_t *cache[SA_HUGE_CACHE_ENTRIES];   /* most recent last */
+static size_t cache_count;
+static size_t cache_bytes;
+
+/* Offset of the block in its mapping: past the header, aligned as asked, and
+ * inside the first segment unit so the mask of the block finds the header. */
+static bool block_offset(size_t alignment, size_t *offset)
+{
+    size_t off = _sa_align_up(SA_SEGMENT_INFO_SIZE, alignment < SA_MIN_ALIGN ? SA_MIN_ALIGN : alignment);
+    if (off >= SA_SEGMENT_SIZE)
+        return false;
+    *offset = off;
+    return true;
+}
+
+/* The cached mapping that fits `map_size` best, wasting at most half of it. */
+static sa_segment_t *cache_take(size_t map_size)
+{
+    pthread_mutex_lock(&huge_lock);
+    size_t best = cache_count;
+    for (size_t i = 0; i < cache_count; i++) {  /* bound: SA_HUGE_CACHE_ENTRIES */
+        size_t s = cache[i]->map_size;
+        if (s >= map_size && s - map_size <= map_size / 2 &&
+            (best == cache_count || s < cache[best]->map_size))
+            best = i;
+    }
+    sa_segment_t *seg = NULL;
+    if (best < cache_count) {
+        seg = cache[best];
+        memmove(&cache[best], &cache[best + 1], (cache_count - best - 1) * sizeof cache[0]);
+        cache_count--;
+        cache_bytes -= seg->map_size;
+    }
+    pthread_mutex_unlock(&huge_lock);
+    return seg;
+}
+
+static void huge_unmap(sa_segment_t *seg)
+{
+    _sa_segmap_set((uintptr_t)seg, false);
+    _sa_os_unmap(seg, seg->map_size);
+}
+
+void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
+{
+    size_t offset, map_size;
+    if (!block_offset(alignment, &offset) || size > PTRDIFF_MAX - offset - SA_OS_PAGE_SIZE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    map_size = _sa_align_up(offset + size, SA_OS_PAGE_SIZE);
+    sa_segment_t *seg = cache_take(map_size);
+    if (seg != NULL) {
+        seg->huge_zero = 0;
+    } else {
+        SA_TRACE_STEP();    /* one OS call */
+        seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+        if (seg == NULL)
+            return NULL;
+        if (!_sa_segmap_set((uintptr_t)seg, true)) {
+            _sa_os_unmap(seg, map_size);
+            errno = ENOMEM;
+            return NULL;
+        }
+        seg->kind = SA_SEGMENT_HUGE;
+        seg->map_size = map_size;
+        seg->huge_zero = 1;
+    }
+    seg->huge_block = (uint8_t *)seg + offset;
+    seg->huge_usable = seg->map_size - offset;
+    seg->huge_free = 0;
+    if (zero && !seg->huge_zero)
+        memset(seg->huge_block, 0, size);
+    atomic_fetch_add_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    return seg->huge_block;
+}
+
+/* p is seg's block (validated). Into the cache if it fits, else unmapped. */
+void _sa_huge_free(sa_segment_t *seg, void *p)
+{
+    (void)p;
+    seg->huge_free = 1;
+    atomic_fetch_sub_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    sa_segment_t *evict = NULL;
+    if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES) {
+        pthread_mutex_lock(&huge_lock);
+        if (cache_count == SA_HUGE_CACHE_ENTRIES ||
+            cache_bytes + seg->map_size > SA_HUGE_CACHE_MAX_BYTES) {
+            /* Make room by dropping the oldest, if that is enough. */
+            if (cache_count > 0 && cache_bytes - cache[0]->map_size + seg->map_size <=
+                                       SA_HUGE_CACHE_MAX_BYTES) {
+                evict = cache[0];
+                memmove(&cache[0], &cache[1], (cache_count - 1) * sizeof cache[0]);
+                cache_count--;
+                cache_bytes -= evict->map_size;
+            }
+        }
+        if (cache_count < SA_HUGE_CACHE_ENTRIES &&
+            cache_bytes + seg->map_size <= SA_HUGE_CACHE_MAX_BYTES) {
+            cache[cache_count++] = seg;
+            cache_bytes += seg->map_size;
+            seg = NULL;
+        }
+        pthread_mutex_unlock(&huge_lock);
+    }
+    if (evict != NULL)
+        huge_unmap(evict);
+    if (seg != NULL)
+        huge_unmap(seg);
+}
+
+void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size)
+{
+    size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
+    if (size > SA_LARGE_OBJ_SIZE_MAX && size <= PTRDIFF_MAX - offset - SA_OS_PAGE_SIZE) {
+        size_t map_size = _sa_align_up(offset + size, SA_OS_PAGE_SIZE);
+        /* Shrink in place only when at least half would be left unused. */
+        bool fits = map_size <= seg->map_size && map_size >= seg->map_size / 2;
+        if (fits || _sa_os_remap_in_place(seg, seg->map_size, map_size)) {
+            if (!fits) {
+                size_t old_usable = seg->huge_usable;
+                seg->map_size = map_size;
+                seg->huge_usable = map_size - offset;
+                atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+                atomic_fetch_sub_explicit(&_sa_huge_allocated, old_usable, memory_order_relaxed);
+            }
+            return p;
+        }
+    }
+    void *q = sa_malloc(size);
+    if (q == NULL)
+        return NULL;
+    memcpy(q, p, size < seg->huge_usable ? size : seg->huge_usable);
+    _sa_huge_free(seg, p);
+    return q;
+}
+
+/* sa_collect: with force, every cached mapping goes back to the OS. */
+void _sa_huge_cache_release(bool force)
+{
+    if (!force)
+        return;
+    sa_segment_t *drop[SA_HUGE_CACHE_ENTRIES];
+    pthread_mutex_lock(&huge_lock);
+    size_t n = cache_count;
+    memcpy(drop, cache, n * sizeof cache[0]);
+    cache_count = 0;
+    cache_bytes = 0;
+    pthread_mutex_unlock(&huge_lock);
+    for (size_t i = 0; i < n; i++)
+        huge_unmap(drop[i]);
+}
+
+void _sa_huge_lock(void)
+{
+    pthread_mutex_lock(&huge_lock);
+}
+
+void _sa_huge_unlock(bool child)
+{
+    if (child)
+        pthread_mutex_init(&huge_lock, NULL);
+    else
+        pthread_mutex_unlock(&huge_lock);
+}

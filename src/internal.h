@@ -1,0 +1,186 @@
+/* src/internal.h -- what the allocator's files share: branch hints, debug
+ * assertions, the thread's heap, and the internal functions by file.
+ * Names: `_sa_` shared internal, `sa_` public, static helpers file-local. */
+#ifndef SA_INTERNAL_H
+#define SA_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include "config.h"
+#include "layout.h"
+#include "size_class.h"
+#include "trace.h"
+#include "types.h"
+#include "shardalloc.h"
+
+#define sa_likely(x)    __builtin_expect(!!(x), 1)
+#define sa_unlikely(x)  __builtin_expect(!!(x), 0)
+#define sa_noinline     __attribute__((noinline))
+#define sa_public       __attribute__((visibility("default")))
+
+/* Debug levels: -DSA_DEBUG (=1) cheap asserts and the page check at every
+ * generic call; SA_DEBUG >= 2 also checks every page on every transition. */
+#ifdef SA_DEBUG
+void _sa_assert_fail(const char *expr, const char *file, int line);
+#define sa_assert(e)  ((e) ? (void)0 : _sa_assert_fail(#e, __FILE__, __LINE__))
+#else
+#define sa_assert(e)  ((void)0)
+#endif
+
+/* ---- the thread's heap (heap.c) -------------------------------------------- */
+
+/* Initial-exec TLS: one instruction to reach, no allocation on first touch.
+ * Points at the static empty heap until the thread's first generic malloc. */
+extern __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec")));
+extern sa_heap_t _sa_heap_empty;
+extern sa_page_t _sa_page_empty;
+
+sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
+void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page);
+void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
+void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
+void _sa_heap_done(sa_heap_t *heap);
+void _sa_heap_collect(sa_heap_t *heap, bool force);
+void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force);
+void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
+void _sa_heaps_stats(size_t *allocated);
+void _sa_heap_lock_all(void);                   /* fork */
+void _sa_heap_unlock_all(bool child);
+
+/* ---- pages (page.c) ----------------------------------------------------------- */
+
+static inline uintptr_t _sa_block_canary(const void *block);
+void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin);
+void _sa_page_extend(sa_page_t *page);
+void _sa_page_collect(sa_page_t *page);
+bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page);
+void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped);
+bool _sa_page_can_retire(const sa_page_t *page);
+void _sa_page_retire(sa_heap_t *heap, sa_page_t *page);
+void _sa_page_abandon(sa_page_t *page);
+void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page);
+void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page);
+void _sa_page_check(const sa_page_t *page);
+static inline sa_notify_t _sa_page_notify(const sa_page_t *page);
+
+/* ---- segments (segment.c) ----------------------------------------------------- */
+
+static inline sa_segment_t *_sa_segment_of_ptr(const void *p);
+static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p);
+sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
+void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
+void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force);
+void _sa_segments_abandon(sa_heap_t *heap);
+bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries);
+void _sa_segment_forward_queued(sa_page_t *page);
+void _sa_abandon_lock(void);
+void _sa_abandon_unlock(bool child);
+size_t _sa_abandoned_count(void);
+
+/* ---- the segment map (segment_map.c) ------------------------------------------ */
+
+bool _sa_segmap_contains(uintptr_t segment);
+bool _sa_segmap_set(uintptr_t segment, bool live);
+
+/* ---- huge blocks (huge.c) ------------------------------------------------------ */
+
+void *_sa_huge_alloc(size_t size, size_t alignment, bool zero);
+void _sa_huge_free(sa_segment_t *seg, void *p);
+void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size);
+void _sa_huge_cache_release(bool force);
+void _sa_huge_lock(void);
+void _sa_huge_unlock(bool child);
+
+/* ---- the OS (os.c) -------------------------------------------------------------- */
+
+void *_sa_os_map_aligned(size_t size, size_t alignment);
+void _sa_os_unmap(void *p, size_t size);
+void _sa_os_purge(void *p, size_t size);
+bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size);
+uint64_t _sa_os_now_ms(void);
+
+/* ---- malloc paths (alloc.c) and free (free.c) ------------------------------------ */
+
+void *_sa_malloc_generic(sa_heap_t *heap, size_t size);
+void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero);
+void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
+void _sa_free_remote(sa_page_t *page, sa_block_t *block);
+/* The block start of a pointer shardalloc handed out, or NULL (and a report
+ * naming `call`, unless call is NULL) if it did not. */
+void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_page_t **page_out);
+size_t _sa_usable_size_of(const void *p, const char *call);
+void _sa_free_checked(void *p, const char *call);
+
+/* ---- options (options.c), statistics (stats.c), errors (error.c) ----------------- */
+
+typedef struct sa_options_s {
+    bool purge_dontneed;        /* SHARDALLOC_PURGE=dontneed (default) | free */
+    uint64_t purge_delay_ms;    /* SHARDALLOC_PURGE_DELAY (default SA_PURGE_DELAY_MS) */
+    bool verbose;               /* SHARDALLOC_VERBOSE=1: statistics at exit */
+} sa_options_t;
+extern sa_options_t _sa_options;
+void _sa_options_init(void);
+
+typedef struct sa_os_stats_s {
+    _Atomic size_t mapped, committed, segments, huge_blocks, purged, mmap_calls;
+} sa_os_stats_t;
+extern sa_os_stats_t _sa_os_stats;
+extern _Atomic size_t _sa_huge_allocated;
+
+size_t _sa_fmt_str(char *buf, size_t n, size_t cap, const char *s);
+size_t _sa_fmt_u64(char *buf, size_t n, size_t cap, uint64_t v, bool hex);
+void _sa_write_stderr(const char *buf, size_t n);
+void _sa_error(const char *call, const char *what, uintptr_t value, bool is_pointer);
+#define _sa_error_ptr(call, what, p) _sa_error((call), (what), (uintptr_t)(p), true)
+#define _sa_error_size(call, what, n) _sa_error((call), (what), (uintptr_t)(n), false)
+
+/* ---- process setup (init.c) ---------------------------------------------------- */
+
+void _sa_process_init(void);
+void _sa_thread_register(sa_heap_t *heap);      /* arm the exit destructor */
+extern uintptr_t _sa_cookie;                     /* random per process */
+extern sa_deferred_free_fn *_Atomic _sa_deferred_fn;
+extern void *_Atomic _sa_deferred_arg;
+
+/* ---- inline helpers ---------------------------------------------------------------- */
+
+/* The value a block's second word holds while the block is on a list. */
+static inline uintptr_t _sa_block_canary(const void *block)
+{
+    return (uintptr_t)block ^ _sa_cookie;
+}
+
+static inline sa_notify_t _sa_page_notify(const sa_page_t *page)
+{
+    return (sa_notify_t)(atomic_load_explicit(&((sa_page_t *)page)->thread_free,
+                                              memory_order_relaxed) & SA_NOTIFY_MASK);
+}
+
+static inline sa_segment_t *_sa_segment_of_ptr(const void *p)
+{
+    return (sa_segment_t *)_sa_segment_of((uintptr_t)p);
+}
+
+static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p)
+{
+    return (sa_page_t *)&seg->pages[((uintptr_t)p & SA_SEGMENT_MASK) >> seg->page_shift];
+}
+
+static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
+{
+    return _sa_page_kind_for(_sa_bin_size(bin));
+}
+
+/* Statistics counters of the owner: plain adds, read racily by sa_stats_get. */
+static inline void _sa_stat_add(_Atomic size_t *c, size_t n)
+{
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
+#endif /* SA_INTERNAL_H */

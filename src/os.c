@@ -1,0 +1,112 @@
+/* src/os.c -- everything that talks to the kernel about memory: aligned
+ * mappings, unmapping, purging (MADV_DONTNEED or MADV_FREE, by option), growing
+ * a mapping in place, and the coarse clock the purge delay is measured with.
+ * Each call here counts as one step in the proven bounds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sys/mman.h>
+#include <time.h>
+#include "internal.h"
+
+sa_os_stats_t _sa_os_stats;
+
+static void *os_mmap(size_t size)
+{
+    atomic_fetch_add_explicit(&_sa_os_stats.mmap_calls, 1, memory_order_relaxed);
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+                   -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* A fresh zeroed mapping of `size` bytes aligned to `alignment` (a power of
+ * two >= the OS page): map size + alignment, trim both ends. errno = ENOMEM
+ * and NULL when the kernel says no. */
+void *_sa_os_map_aligned(size_t size, size_t alignment)
+{
+    size = _sa_align_up(size, SA_OS_PAGE_SIZE);
+    if (size == 0 || size + alignment < size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    int saved = errno;
+    /* Often the kernel hands out an aligned address already: try the exact size. */
+    uint8_t *p = os_mmap(size);
+    if (p == NULL) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (((uintptr_t)p & (alignment - 1)) != 0) {
+        munmap(p, size);
+        p = os_mmap(size + alignment);
+        if (p == NULL) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
+        size_t pre = (size_t)(aligned - p);
+        size_t post = alignment - pre;
+        if (pre > 0)
+            munmap(p, pre);
+        if (post > 0)
+            munmap(aligned + size, post);
+        p = aligned;
+    }
+    errno = saved;
+    atomic_fetch_add_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
+    return p;
+}
+
+void _sa_os_unmap(void *p, size_t size)
+{
+    size = _sa_align_up(size, SA_OS_PAGE_SIZE);
+    munmap(p, size);
+    atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
+}
+
+/* Tell the kernel the contents of [p, p + size) are no longer needed. The
+ * caller accounts `committed` (it knows whether the range was committed). */
+void _sa_os_purge(void *p, size_t size)
+{
+    uintptr_t start = _sa_align_up((uintptr_t)p, SA_OS_PAGE_SIZE);
+    uintptr_t end = ((uintptr_t)p + size) & ~(SA_OS_PAGE_SIZE - 1);
+    if (end <= start)
+        return;
+    int saved = errno;
+    int advice = _sa_options.purge_dontneed ? MADV_DONTNEED : MADV_FREE;
+    if (madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
+        madvise((void *)start, end - start, MADV_DONTNEED);   /* kernel without MADV_FREE */
+    errno = saved;
+    atomic_fetch_add_explicit(&_sa_os_stats.purged, end - start, memory_order_relaxed);
+}
+
+/* Grow or shrink a mapping without moving it (its alignment is its identity). */
+bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
+{
+    old_size = _sa_align_up(old_size, SA_OS_PAGE_SIZE);
+    new_size = _sa_align_up(new_size, SA_OS_PAGE_SIZE);
+    if (new_size == old_size)
+        return true;
+    int saved = errno;
+    void *q = mremap(p, old_size, new_size, 0);
+    errno = saved;
+    if (q == MAP_FAILED)
+        return false;
+    if (new_size > old_size) {
+        atomic_fetch_add_explicit(&_sa_os_stats.mapped, new_size - old_size, memory_order_relaxed);
+        atomic_fetch_add_explicit(&_sa_os_stats.committed, new_size - old_size, memory_order_relaxed);
+    } else {
+        atomic_fetch_sub_explicit(&_sa_os_stats.mapped, old_size - new_size, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&_sa_os_stats.committed, old_size - new_size, memory_order_relaxed);
+    }
+    return true;
+}
+
+/* Milliseconds on a coarse monotonic clock (vDSO: no system call). */
+uint64_t _sa_os_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}

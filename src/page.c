@@ -1,0 +1,321 @@
+/* src/page.c -- one page's state machine: page_init, extend, collect,
+ * to_full, unfull, retire, abandon, reclaim (docs/state-machine.md; each
+ * function names the transition of spec/page.smt2 it performs), and
+ * _sa_page_check, the invariant walked over the real lists in debug builds.
+ * alloc_pop lives in alloc.c, free_local and free_remote in free.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* spec: page.smt2 page_init */
+void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
+{
+    sa_segment_t *seg = _sa_segment_of_ptr(page);
+    size_t block_size = _sa_bin_size(bin);
+    SA_TRACE_BEFORE(SA_T_PAGE_INIT, page);
+    page->start = (uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index);
+    page->block_size = (uint32_t)block_size;
+    page->bin = (uint16_t)bin;
+    page->magic = _sa_block_magic(block_size);
+    page->reserved = (uint32_t)(_sa_page_area_size(seg->page_kind, page->index) / block_size);
+    page->capacity = 0;
+    page->used = 0;
+    page->free = NULL;
+    page->local_free = NULL;
+    atomic_store_explicit(&page->thread_free, SA_NOTIFY_NONE, memory_order_relaxed);
+    atomic_store_explicit(&page->heap, heap, memory_order_release);
+    page->next = page->prev = page->remote_next = NULL;
+    page->expire = 0;
+    page->in_full = 0;
+    page->has_aligned = 0;
+    page->in_use = 1;
+    SA_TRACE_AFTER(SA_T_PAGE_INIT, page);
+}
+
+/* Thread the next unmade blocks onto `free`: at most SA_MAX_EXTEND_SIZE bytes'
+ * worth (at least one block), so no call touches more than one OS page's worth
+ * of fresh blocks. Guard: free is empty, capacity < reserved.
+ * spec: page.smt2 extend */
+void _sa_page_extend(sa_page_t *page)
+{
+    sa_assert(page->free == NULL && page->capacity < page->reserved);
+    size_t block_size = page->block_size;
+    size_t n = SA_MAX_EXTEND_SIZE / block_size;
+    if (n == 0)
+        n = 1;
+    if (n > page->reserved - page->capacity)
+        n = page->reserved - page->capacity;
+    SA_TRACE_BEFORE(SA_T_EXTEND, page);
+    uint8_t *first = page->start + (size_t)page->capacity * block_size;
+    sa_block_t *tail = page->free;
+    /* Built back to front so the list runs in address order. Bound: n <=
+     * SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN iterations. */
+    for (size_t i = n; i-- > 0;) {
+        SA_TRACE_STEP();
+        sa_block_t *b = (sa_block_t *)(first + i * block_size);
+        b->next = tail;
+        b->canary = _sa_block_canary(b);
+        tail = b;
+    }
+    page->free = tail;
+    page->capacity += (uint32_t)n;
+    SA_TRACE_AFTER(SA_T_EXTEND, page);
+}
+
+/* Is b a made block of this page (inside it, on a block boundary)? */
+static bool page_holds_block(const sa_page_t *page, const sa_block_t *b)
+{
+    uintptr_t off = (uintptr_t)b - (uintptr_t)page->start;
+    return off < (uintptr_t)page->capacity * page->block_size && _sa_block_is_start(off, page->magic);
+}
+
+/* Take the whole thread_free list (notify bits kept) and the local_free list
+ * back onto `free`. Every link of the remote list is checked to be a block of
+ * this page, and the walk stops after `used` blocks: a list damaged by a
+ * double free or a wild write is cut there (reported, never followed).
+ * Bound: at most SA_MAX_BLOCKS_PER_PAGE links walked per list.
+ * spec: page.smt2 collect */
+void _sa_page_collect(sa_page_t *page)
+{
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    if ((tf & ~SA_NOTIFY_MASK) == 0 && page->local_free == NULL)
+        return;
+    SA_TRACE_BEFORE(SA_T_COLLECT, page);
+    /* A failed CAS means a remote free pushed meanwhile: lock-free. */
+    while ((tf & ~SA_NOTIFY_MASK) != 0 &&
+           !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
+                                                  memory_order_acquire, memory_order_relaxed))
+        SA_TRACE_STEP();
+    sa_block_t *head = (sa_block_t *)(tf & ~SA_NOTIFY_MASK);
+    if (head != NULL) {
+        uint32_t count = 0;
+        sa_block_t *tail = NULL;
+        for (sa_block_t *b = head; b != NULL; b = b->next) {
+            SA_TRACE_STEP();
+            if (sa_unlikely(!page_holds_block(page, b) || count >= page->used)) {
+                _sa_error_ptr("free", "double free or corrupted list at", b);
+                if (tail == NULL)
+                    head = NULL;
+                else
+                    tail->next = NULL;
+                break;
+            }
+            count++;
+            tail = b;
+        }
+        if (tail != NULL) {
+            tail->next = page->free;
+            page->free = head;
+            page->used -= count;
+            sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
+            if (owner != NULL)
+                _sa_stat_add(&owner->stat_freed, (size_t)count * page->block_size);
+        }
+    }
+    if (page->local_free != NULL) {
+        if (page->free == NULL) {
+            page->free = page->local_free;
+        } else {
+            sa_block_t *last = page->local_free;
+            while (last->next != NULL) {    /* bound: capacity blocks */
+                SA_TRACE_STEP();
+                last = last->next;
+            }
+            last->next = page->free;
+            page->free = page->local_free;
+        }
+        page->local_free = NULL;
+    }
+    SA_TRACE_AFTER(SA_T_COLLECT, page);
+}
+
+/* Move an exhausted page to the full queue, so the generic path does not look
+ * at it again until a free makes room. Guard: free empty, capacity = reserved,
+ * thread_free empty with notify NONE -- checked by the one CAS NONE -> WATCH;
+ * if a remote free got in first, the page stays in its queue (no retry).
+ * spec: page.smt2 to_full */
+bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
+{
+    sa_assert(page->free == NULL && page->capacity == page->reserved && !page->in_full);
+    if (page->local_free != NULL)
+        return false;
+    uintptr_t expected = SA_NOTIFY_NONE;
+    SA_TRACE_BEFORE(SA_T_TO_FULL, page);
+    bool ok = atomic_compare_exchange_strong_explicit(&page->thread_free, &expected, SA_NOTIFY_WATCH,
+                                                      memory_order_acq_rel, memory_order_relaxed);
+    if (ok) {
+        _sa_heap_queue_remove(heap, &heap->queues[page->bin], page);
+        page->in_full = 1;
+        _sa_heap_queue_push_back(heap, &heap->full, page);
+    }
+    SA_TRACE_AFTER(SA_T_TO_FULL, page);
+    return ok;
+}
+
+/* Take a page back from the full queue into its size class's queue (at the
+ * front: it has room now) and clear notify. `popped` says the caller took the
+ * page off the remote_pages stack: only then may QUEUED be cleared, because a
+ * QUEUED page is on the stack and must not be pushed again until popped.
+ * spec: page.smt2 unfull */
+void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
+{
+    SA_TRACE_BEFORE(SA_T_UNFULL, page);
+    if (page->in_full) {
+        _sa_heap_queue_remove(heap, &heap->full, page);
+        page->in_full = 0;
+        _sa_heap_queue_push_front(heap, &heap->queues[page->bin], page);
+    }
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    for (;;) {  /* retries only when a remote free pushed meanwhile */
+        sa_notify_t n = (sa_notify_t)(tf & SA_NOTIFY_MASK);
+        if (n == SA_NOTIFY_NONE || (n == SA_NOTIFY_QUEUED && !popped))
+            break;
+        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+            break;
+        SA_TRACE_STEP();
+    }
+    SA_TRACE_AFTER(SA_T_UNFULL, page);
+}
+
+/* The owner freed the last block: the page retires after SA_RETIRE_DELAY more
+ * generic calls unless it is used again. It moves to the front of its queue,
+ * where both the next malloc of its size and the retire sweep look first. */
+void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
+{
+    if (page->in_full)
+        return;
+    page->expire = heap->generic_count + SA_RETIRE_DELAY;
+    sa_page_queue_t *q = &heap->queues[page->bin];
+    if (q->first != page) {
+        _sa_heap_queue_remove(heap, q, page);
+        _sa_heap_queue_push_front(heap, q, page);
+    }
+}
+
+/* Is an empty page ready to retire (guard of retire)? */
+bool _sa_page_can_retire(const sa_page_t *page)
+{
+    return page->used == 0 && !page->in_full && _sa_page_notify(page) == SA_NOTIFY_NONE;
+}
+
+/* Give an empty page back to its segment (which later purges its memory).
+ * Guard: owner, used = 0, not in_full, notify = NONE.
+ * spec: page.smt2 retire */
+void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
+{
+    sa_assert(_sa_page_can_retire(page));
+    SA_TRACE_BEFORE(SA_T_RETIRE, page);
+    _sa_heap_queue_remove(heap, &heap->queues[page->bin], page);
+    page->free = NULL;
+    page->local_free = NULL;
+    page->capacity = 0;
+    page->expire = 0;
+    page->in_use = 0;
+    SA_TRACE_AFTER(SA_T_RETIRE, page);
+    page->block_size = 0;
+    page->bin = 0;
+    _sa_segment_page_free(heap, page);
+}
+
+/* The owner thread exits with blocks of this page still live: local frees
+ * go back to `free`, the page loses its owner, leaves the full queue and
+ * stops asking to be told about remote frees (WATCH -> NONE; a QUEUED page is
+ * on its way to the old heap's stack and is forwarded from there).
+ * Called with the abandon lock held. spec: page.smt2 abandon */
+void _sa_page_abandon(sa_page_t *page)
+{
+    SA_TRACE_BEFORE(SA_T_ABANDON, page);
+    if (page->local_free != NULL) {
+        sa_block_t *last = page->local_free;
+        while (last->next != NULL)      /* bound: capacity blocks */
+            last = last->next;
+        last->next = page->free;
+        page->free = page->local_free;
+        page->local_free = NULL;
+    }
+    page->in_full = 0;
+    page->next = page->prev = NULL;
+    page->expire = 0;
+    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_WATCH &&
+           !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                                                  memory_order_acq_rel, memory_order_relaxed))
+        ;   /* retries only when a remote free pushed meanwhile */
+    atomic_store_explicit(&page->heap, NULL, memory_order_release);
+    SA_TRACE_AFTER(SA_T_ABANDON, page);
+}
+
+/* Adopt an abandoned page: a QUEUED one waits in the full queue for its
+ * notification (delivered to us once forwarded), any other joins its size
+ * class's queue. No collect here (bounded adoption). Abandon lock held.
+ * spec: page.smt2 reclaim */
+void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page)
+{
+    SA_TRACE_BEFORE(SA_T_RECLAIM, page);
+    atomic_store_explicit(&page->heap, heap, memory_order_release);
+    if (_sa_page_notify(page) == SA_NOTIFY_QUEUED) {
+        page->in_full = 1;
+        _sa_heap_queue_push_back(heap, &heap->full, page);
+    } else {
+        page->in_full = 0;
+        _sa_heap_queue_push_back(heap, &heap->queues[page->bin], page);
+    }
+    SA_TRACE_AFTER(SA_T_RECLAIM, page);
+}
+
+#ifdef SA_DEBUG
+void _sa_assert_fail(const char *expr, const char *file, int line)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "shardalloc: assertion failed: %s (%s:%d)\n", expr, file, line);
+    if (n > 0)
+        (void)!write(STDERR_FILENO, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+    abort();
+}
+#endif
+
+/* Walk one owner-side list: every link a made block of the page, not seen
+ * before (acyclic, disjoint from the other lists); returns its length. */
+static size_t check_list(const sa_page_t *page, const sa_block_t *list, uint64_t *seen)
+{
+    size_t n = 0;
+    for (const sa_block_t *b = list; b != NULL; b = b->next) {
+        if (!page_holds_block(page, b))
+            _sa_error_ptr("page_check", "block outside its page", b);
+        sa_assert(page_holds_block(page, b));
+        size_t i = _sa_block_index((uintptr_t)b - (uintptr_t)page->start, page->magic);
+        sa_assert((seen[i / 64] & ((uint64_t)1 << (i % 64))) == 0);
+        seen[i / 64] |= (uint64_t)1 << (i % 64);
+        n++;
+        sa_assert(n <= page->capacity);
+        if (n > page->capacity)
+            break;
+    }
+    return n;
+}
+
+/* The invariant of docs/state-machine.md over the real lists, from the
+ * owner's side (thread_free is only counted through `used`):
+ * 1. lists inside the page, on block boundaries, acyclic, pairwise disjoint;
+ * 2. capacity <= reserved; 3. used = capacity - |free| - |local_free|
+ * (= |LIVE| + |THREAD|); 4. notify WATCH implies in_full;
+ * 5. abandoned implies not in_full and notify != WATCH. */
+void _sa_page_check(const sa_page_t *page)
+{
+    if (!page->in_use || page == &_sa_page_empty)
+        return;
+    uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64] = { 0 };
+    sa_assert(page->capacity <= page->reserved);
+    size_t nfree = check_list(page, page->free, seen);
+    size_t nlocal = check_list(page, page->local_free, seen);
+    sa_assert(page->used == page->capacity - nfree - nlocal);
+    sa_notify_t n = _sa_page_notify(page);
+    sa_assert(n != SA_NOTIFY_WATCH || page->in_full);
+    sa_assert(atomic_load_explicit(&((sa_page_t *)page)->heap, memory_order_relaxed) != NULL ||
+              (!page->in_full && n != SA_NOTIFY_WATCH));
+    (void)nfree;
+    (void)nlocal;
+    (void)n;
+}

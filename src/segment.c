@@ -1,0 +1,356 @@
+/* src/segment.c -- segments: SA_SEGMENT_SIZE-aligned mappings carved into
+ * pages of one kind. A heap keeps the segments it owns on lists (with a free
+ * page, full, or cached empty); a retired page returns here and is purged
+ * after the purge delay; an empty segment goes to the heap's cache (purged
+ * after the delay) or back to the OS. When a thread exits its segments are
+ * abandoned onto one global list, from which generic mallocs of any thread
+ * reclaim a bounded number per call. The abandon lock (a mutex, slow path
+ * only) guards that list and every change of a page's owner. */
+#include <errno.h>
+#include "internal.h"
+
+static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+static sa_segment_t *abandoned;            /* doubly linked through next/prev */
+static _Atomic size_t abandoned_count;
+
+/* ---- segment lists ------------------------------------------------------------- */
+
+static void list_push(sa_segment_list_t *l, sa_segment_t *seg)
+{
+    seg->prev = NULL;
+    seg->next = l->first;
+    if (l->first != NULL)
+        l->first->prev = seg;
+    l->first = seg;
+    l->count++;
+}
+
+static void list_remove(sa_segment_list_t *l, sa_segment_t *seg)
+{
+    if (seg->prev != NULL)
+        seg->prev->next = seg->next;
+    else
+        l->first = seg->next;
+    if (seg->next != NULL)
+        seg->next->prev = seg->prev;
+    seg->next = seg->prev = NULL;
+    l->count--;
+}
+
+static size_t page_area(const sa_segment_t *seg, size_t i)
+{
+    return _sa_page_area_size(seg->page_kind, i);
+}
+
+/* Lay out a segment's page table for a page kind. Pages that were purged in a
+ * previous layout are counted committed again (an over-estimate the next purge
+ * corrects): the accounting never goes below what is really committed. */
+static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
+{
+    if (!fresh && seg->page_kind == kind) {
+        return;     /* same layout: pages keep their purged state */
+    }
+    if (!fresh) {
+        for (size_t i = 0; i < seg->page_count; i++)
+            if (seg->pages[i].purged)
+                atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, i),
+                                          memory_order_relaxed);
+    }
+    seg->page_kind = kind;
+    seg->page_shift = _sa_page_shift(kind);
+    seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
+    for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
+        sa_page_t *page = &seg->pages[i];
+        *page = (sa_page_t){ .index = (uint16_t)i };
+    }
+}
+
+/* A segment for `kind`: from the heap's cache, else from the OS. */
+static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
+{
+    sa_segment_t *seg = heap->cache.first;
+    if (seg != NULL) {
+        list_remove(&heap->cache, seg);
+        seg->cached = 0;
+        segment_carve(seg, kind, false);
+    } else {
+        SA_TRACE_STEP();    /* one OS call */
+        seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE);
+        if (seg == NULL)
+            return NULL;
+        if (!_sa_segmap_set((uintptr_t)seg, true)) {
+            _sa_os_unmap(seg, SA_SEGMENT_SIZE);
+            errno = ENOMEM;
+            return NULL;
+        }
+        seg->kind = SA_SEGMENT_PAGES;
+        segment_carve(seg, kind, true);
+        atomic_fetch_add_explicit(&_sa_os_stats.segments, 1, memory_order_relaxed);
+    }
+    seg->used_pages = 0;
+    seg->abandoned = 0;
+    seg->heap = heap;
+    seg->purge_at = 0;
+    list_push(&heap->avail[kind], seg);
+    return seg;
+}
+
+static void segment_unmap(sa_segment_t *seg)
+{
+    size_t purged = 0;
+    for (size_t i = 0; i < seg->page_count; i++)
+        if (seg->pages[i].purged)
+            purged += page_area(seg, i);
+    /* _sa_os_unmap takes the whole segment off `committed`; purged pages were
+     * already taken off when they were purged. */
+    atomic_fetch_add_explicit(&_sa_os_stats.committed, purged, memory_order_relaxed);
+    _sa_segmap_set((uintptr_t)seg, false);
+    atomic_fetch_sub_explicit(&_sa_os_stats.segments, 1, memory_order_relaxed);
+    _sa_os_unmap(seg, SA_SEGMENT_SIZE);
+}
+
+/* ---- pages from segments ---------------------------------------------------------- */
+
+static void purge_list_remove(sa_heap_t *heap, sa_page_t *page)
+{
+    if (!page->in_purge_list)
+        return;
+    if (page->prev != NULL) page->prev->next = page->next; else heap->purge.first = page->next;
+    if (page->next != NULL) page->next->prev = page->prev; else heap->purge.last = page->prev;
+    page->next = page->prev = NULL;
+    page->in_purge_list = 0;
+}
+
+/* A free page of `kind` for the heap: looks at one segment (at most
+ * SA_MAX_PAGES_PER_SEGMENT pages), or makes one (1 OS call). */
+sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
+{
+    sa_segment_t *seg = heap->avail[kind].first;
+    if (seg == NULL) {
+        seg = segment_new(heap, kind);
+        if (seg == NULL)
+            return NULL;
+    }
+    sa_page_t *page = NULL;
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP();
+        if (!seg->pages[i].in_use) {
+            page = &seg->pages[i];
+            break;
+        }
+    }
+    sa_assert(page != NULL);
+    if (page == NULL)
+        return NULL;
+    purge_list_remove(heap, page);
+    if (page->purged) {
+        page->purged = 0;
+        atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, page->index),
+                                  memory_order_relaxed);
+    }
+    page->in_use = 1;   /* page_init fills in the rest */
+    seg->used_pages++;
+    if (seg->used_pages == seg->page_count) {
+        list_remove(&heap->avail[kind], seg);
+        list_push(&heap->full_segments, seg);
+    }
+    return page;
+}
+
+static void page_purge(sa_segment_t *seg, sa_page_t *page)
+{
+    size_t area = page_area(seg, page->index);
+    _sa_os_purge((uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index), area);
+    page->purged = 1;
+    atomic_fetch_sub_explicit(&_sa_os_stats.committed, area, memory_order_relaxed);
+}
+
+/* An empty segment leaves its heap: into the cache, or back to the OS. */
+static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
+{
+    list_remove(&heap->avail[seg->page_kind], seg);
+    for (size_t i = 0; i < seg->page_count; i++)
+        purge_list_remove(heap, &seg->pages[i]);
+    if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
+        seg->cached = 1;
+        seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        list_push(&heap->cache, seg);
+    } else {
+        segment_unmap(seg);
+    }
+}
+
+/* A retired page returns to its segment. */
+void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page)
+{
+    sa_segment_t *seg = _sa_segment_of_ptr(page);
+    if (seg->used_pages == seg->page_count) {
+        list_remove(&heap->full_segments, seg);
+        list_push(&heap->avail[seg->page_kind], seg);
+    }
+    seg->used_pages--;
+    if (seg->used_pages == 0) {
+        segment_release(heap, seg);
+        return;
+    }
+    if (!page->purged) {
+        page->expire = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        page->in_purge_list = 1;
+        page->next = NULL;
+        page->prev = heap->purge.last;
+        if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
+        heap->purge.last = page;
+    }
+}
+
+/* Purge retired pages and cached segments whose delay has passed (all of them
+ * if force), at most SA_PURGE_BATCH_MAX of each unless force; force also
+ * gives cached segments back to the OS. */
+void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force)
+{
+    size_t n = 0;
+    while (heap->purge.first != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
+        sa_page_t *page = heap->purge.first;
+        if (!force && page->expire > now)
+            break;
+        SA_TRACE_STEP();
+        purge_list_remove(heap, page);
+        page_purge(_sa_segment_of_ptr(page), page);
+        n++;
+    }
+    n = 0;
+    sa_segment_t *seg = heap->cache.first;
+    while (seg != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
+        sa_segment_t *next = seg->next;
+        if (force) {
+            list_remove(&heap->cache, seg);
+            segment_unmap(seg);
+        } else if (seg->purge_at != 0 && seg->purge_at <= now) {
+            SA_TRACE_STEP();
+            for (size_t i = 0; i < seg->page_count; i++)
+                if (!seg->pages[i].purged)
+                    page_purge(seg, &seg->pages[i]);
+            seg->purge_at = 0;
+            n++;
+        }
+        seg = next;
+    }
+}
+
+/* ---- abandon and reclaim ------------------------------------------------------------ */
+
+void _sa_abandon_lock(void)
+{
+    pthread_mutex_lock(&abandon_lock);
+}
+
+void _sa_abandon_unlock(bool child)
+{
+    if (child)
+        pthread_mutex_init(&abandon_lock, NULL);
+    else
+        pthread_mutex_unlock(&abandon_lock);
+}
+
+size_t _sa_abandoned_count(void)
+{
+    return atomic_load_explicit(&abandoned_count, memory_order_relaxed);
+}
+
+static void abandon_segment(sa_segment_t *seg)
+{
+    for (size_t i = 0; i < seg->page_count; i++)
+        if (seg->pages[i].in_use)
+            _sa_page_abandon(&seg->pages[i]);
+    seg->heap = NULL;
+    seg->abandoned = 1;
+    seg->prev = NULL;
+    seg->next = abandoned;
+    if (abandoned != NULL)
+        abandoned->prev = seg;
+    abandoned = seg;
+    atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
+}
+
+/* The heap's thread exits: its segments with live blocks go to the global
+ * abandoned list, its cache back to the OS. The caller has already collected
+ * and retired what it could and purged the retired pages. */
+void _sa_segments_abandon(sa_heap_t *heap)
+{
+    pthread_mutex_lock(&abandon_lock);
+    for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++) {
+        while (heap->avail[k].first != NULL) {
+            sa_segment_t *seg = heap->avail[k].first;
+            list_remove(&heap->avail[k], seg);
+            abandon_segment(seg);
+        }
+    }
+    while (heap->full_segments.first != NULL) {
+        sa_segment_t *seg = heap->full_segments.first;
+        list_remove(&heap->full_segments, seg);
+        abandon_segment(seg);
+    }
+    pthread_mutex_unlock(&abandon_lock);
+    while (heap->purge.first != NULL)
+        purge_list_remove(heap, heap->purge.first);
+    while (heap->cache.first != NULL) {
+        sa_segment_t *seg = heap->cache.first;
+        list_remove(&heap->cache, seg);
+        segment_unmap(seg);
+    }
+}
+
+/* Adopt at most `tries` abandoned segments with all their pages (each page
+ * reclaimed, at most SA_MAX_PAGES_PER_SEGMENT per segment, no collect).
+ * Returns whether any was adopted. */
+bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
+{
+    if (_sa_abandoned_count() == 0)
+        return false;
+    bool any = false;
+    pthread_mutex_lock(&abandon_lock);
+    for (size_t t = 0; t < tries && abandoned != NULL; t++) {
+        SA_TRACE_STEP();
+        sa_segment_t *seg = abandoned;
+        abandoned = seg->next;
+        if (abandoned != NULL)
+            abandoned->prev = NULL;
+        atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+        seg->abandoned = 0;
+        seg->heap = heap;
+        for (size_t i = 0; i < seg->page_count; i++) {
+            SA_TRACE_STEP();
+            if (seg->pages[i].in_use)
+                _sa_page_reclaim(heap, &seg->pages[i]);
+        }
+        if (seg->used_pages == seg->page_count)
+            list_push(&heap->full_segments, seg);
+        else
+            list_push(&heap->avail[seg->page_kind], seg);
+        any = true;
+    }
+    pthread_mutex_unlock(&abandon_lock);
+    return any;
+}
+
+/* A QUEUED page reached a heap that does not own it (it was abandoned, and
+ * maybe reclaimed, between the remote free's CAS and its push). Under the
+ * abandon lock its owner is stable: push it on the owner's stack, or, if it
+ * has none, clear QUEUED (an abandoned page has nobody to tell). */
+void _sa_segment_forward_queued(sa_page_t *page)
+{
+    pthread_mutex_lock(&abandon_lock);
+    sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
+    if (owner != NULL) {
+        _sa_heap_remote_push(owner, page);
+    } else {
+        SA_TRACE_BEFORE(SA_T_UNFULL, page);
+        uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+        while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_QUEUED &&
+               !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                                                      memory_order_acq_rel, memory_order_relaxed))
+            ;   /* retries only when a remote free pushed meanwhile */
+        SA_TRACE_AFTER(SA_T_UNFULL, page);
+    }
+    pthread_mutex_unlock(&abandon_lock);
+}

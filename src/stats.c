@@ -1,0 +1,42 @@
+/* src/stats.c -- process-wide statistics: OS-level counters kept by os.c,
+ * segment.c and huge.c (atomics, slow paths only), bytes handed out summed
+ * over every heap's owner-written counters (read racily: best effort). */
+#include "internal.h"
+
+sa_public void sa_stats_get(sa_stats_t *out)
+{
+    if (out == NULL)
+        return;
+    size_t allocated;
+    _sa_heaps_stats(&allocated);
+    out->mapped = atomic_load_explicit(&_sa_os_stats.mapped, memory_order_relaxed);
+    out->committed = atomic_load_explicit(&_sa_os_stats.committed, memory_order_relaxed);
+    out->allocated = allocated + atomic_load_explicit(&_sa_huge_allocated, memory_order_relaxed);
+    out->segments = atomic_load_explicit(&_sa_os_stats.segments, memory_order_relaxed);
+    out->huge_blocks = atomic_load_explicit(&_sa_os_stats.huge_blocks, memory_order_relaxed);
+    out->purged = atomic_load_explicit(&_sa_os_stats.purged, memory_order_relaxed);
+    out->mmap_calls = atomic_load_explicit(&_sa_os_stats.mmap_calls, memory_order_relaxed);
+}
+
+/* One line per counter on stderr, without allocating. */
+sa_public void sa_stats_print(void)
+{
+    sa_stats_t s;
+    sa_stats_get(&s);
+    const struct { const char *name; size_t value; } rows[] = {
+        { "mapped", s.mapped },         { "committed", s.committed },
+        { "allocated", s.allocated },   { "segments", s.segments },
+        { "huge_blocks", s.huge_blocks }, { "purged", s.purged },
+        { "mmap_calls", s.mmap_calls },
+    };
+    char buf[512];
+    size_t n = 0, cap = sizeof buf;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        n = _sa_fmt_str(buf, n, cap, "shardalloc: stats: ");
+        n = _sa_fmt_str(buf, n, cap, rows[i].name);
+        n = _sa_fmt_str(buf, n, cap, " ");
+        n = _sa_fmt_u64(buf, n, cap, rows[i].value, false);
+        n = _sa_fmt_str(buf, n, cap, "\n");
+    }
+    _sa_write_stderr(buf, n);
+}

@@ -1,0 +1,154 @@
+/* src/types.h -- the allocator's data structures, with their invariants
+ * written beside the fields they govern (asserted by _sa_page_check in debug
+ * builds, modelled in spec/page.smt2; the vocabulary is docs/state-machine.md).
+ *
+ *   segment  SA_SEGMENT_SIZE-aligned mapping; header + page table in its first
+ *            SA_SEGMENT_INFO_SIZE bytes; pages of one kind after it.
+ *   page     blocks of one size; lists free / local_free / thread_free.
+ *   heap     per thread: a page queue per size class, a full queue, the stack
+ *            of pages remote frees reported, its segments. Type-stable: heaps
+ *            are never unmapped, only recycled, so a late remote free that
+ *            reports a page to a dead heap touches valid memory.
+ */
+#ifndef SA_TYPES_H
+#define SA_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "layout.h"
+#include "size_class.h"
+
+/* A free block: its first word links the list it is on, its second word holds
+ * the block's canary (see _sa_block_canary) while it is on a list, so that a
+ * second free of a free block is recognised without walking any list. */
+typedef struct sa_block_s {
+    struct sa_block_s *next;
+    uintptr_t canary;
+} sa_block_t;
+
+/* The low bits of page->thread_free: the `notify` state (docs/state-machine.md).
+ * Blocks are SA_MIN_ALIGN-aligned, so the low bits of a block address are free. */
+typedef enum sa_notify_e {
+    SA_NOTIFY_NONE   = 0,   /* nobody needs telling                              */
+    SA_NOTIFY_WATCH  = 1,   /* page in owner's full queue: next remote free tells */
+    SA_NOTIFY_QUEUED = 2,   /* a remote free told: page on (its way to) remote_pages */
+} sa_notify_t;
+#define SA_NOTIFY_MASK  ((uintptr_t)3)
+
+struct sa_heap_s;
+struct sa_segment_s;
+
+typedef struct sa_page_s {
+    /* FREE: blocks ready to hand out; malloc pops the head. Owner only. */
+    sa_block_t *free;
+    /* LIVE + THREAD: used = |LIVE| + |THREAD| (a remote free does not touch it;
+     * collect subtracts what it takes). used <= capacity. Owner only. */
+    uint32_t used;
+    /* Blocks made so far: blocks [0, capacity) are on a list or LIVE, blocks
+     * [capacity, reserved) are UNMADE. capacity <= reserved. */
+    uint32_t capacity;
+    /* Blocks that fit: page area / block_size, fixed by page_init. */
+    uint32_t reserved;
+    /* Bytes per block (a size-class size, or 0 while the page is unused). */
+    uint32_t block_size;
+    /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only. */
+    sa_block_t *local_free;
+    /* THREAD: blocks other threads freed (a Treiber stack), with the notify
+     * state in the low 2 bits; list and notify change together, by one CAS. */
+    _Atomic uintptr_t thread_free;
+    /* The owning heap, or NULL once abandoned. Changes only at page_init,
+     * abandon and reclaim (the latter two under the abandon lock). */
+    _Atomic(struct sa_heap_s *) heap;
+    /* First byte of block 0. */
+    uint8_t *start;
+    /* ceil(2^SA_BLOCK_INDEX_SHIFT / block_size): block index and block-start
+     * test without division (layout.h). */
+    uint64_t magic;
+    /* Queue links: a page in use is in exactly one queue of its owner (its
+     * size class's, or the full queue iff in_full); a retired page waiting to
+     * be purged is on its heap's purge list. */
+    struct sa_page_s *next;
+    struct sa_page_s *prev;
+    /* Link on a heap's remote_pages stack; used only while notify = QUEUED. */
+    struct sa_page_s *remote_next;
+    /* Emptied page (used = 0): the heap's generic-call count after which it
+     * retires (0: not pending). Retired page: the time (ms) it gets purged. */
+    uint64_t expire;
+    uint16_t index;         /* in its segment's page table */
+    uint16_t bin;           /* size class of its blocks (0 while unused) */
+    uint8_t in_use;         /* page_init'ed and not retired */
+    uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
+    uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
+    uint8_t purged;         /* its memory was purged since it last held blocks */
+    uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
+} sa_page_t;
+
+typedef enum sa_segment_kind_e {
+    SA_SEGMENT_PAGES,       /* carved into pages of one sa_page_kind_t */
+    SA_SEGMENT_HUGE,        /* one huge block, mapping of its own */
+} sa_segment_kind_t;
+
+typedef struct sa_segment_s {
+    sa_segment_kind_t kind;
+    sa_page_kind_t page_kind;
+    unsigned page_shift;
+    uint32_t page_count;            /* pages in this segment (by page_kind)        */
+    uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
+    uint8_t abandoned;              /* on the global abandoned list, no owner       */
+    uint8_t cached;                 /* empty, kept in its heap's segment cache      */
+    struct sa_heap_s *heap;         /* owner of every page in use here, or NULL     */
+    struct sa_segment_s *next;      /* in exactly one list: heap's avail[kind],     */
+    struct sa_segment_s *prev;      /*   heap's full, heap's cache, or abandoned    */
+    uint64_t purge_at;              /* cached: time (ms) its pages are purged       */
+    /* huge only: the mapping's length, the block and its usable size */
+    size_t map_size;
+    uint8_t *huge_block;
+    size_t huge_usable;
+    uint8_t huge_free;              /* freed and kept in the huge cache */
+    uint8_t huge_zero;              /* fresh from the OS: reads as zero */
+    sa_page_t pages[SA_MAX_PAGES_PER_SEGMENT];
+} sa_segment_t;
+
+_Static_assert(sizeof(sa_segment_t) <= SA_SEGMENT_INFO_SIZE,
+               "segment header and page table must fit SA_SEGMENT_INFO_SIZE");
+
+typedef struct sa_page_queue_s {
+    sa_page_t *first;
+    sa_page_t *last;
+} sa_page_queue_t;
+
+typedef struct sa_segment_list_s {
+    sa_segment_t *first;
+    size_t count;
+} sa_segment_list_t;
+
+typedef struct sa_heap_s {
+    /* The fast path's table: page_direct[bin] is queues[bin].first, or the
+     * static empty page (free == NULL) so malloc needs no NULL test. */
+    sa_page_t *page_direct[SA_BIN_COUNT];
+    sa_page_queue_t queues[SA_BIN_COUNT];
+    sa_page_queue_t full;           /* pages with in_full set */
+    /* Pages remote frees reported no longer full (notify QUEUED): a lock-free
+     * stack pushed by other threads, taken whole by the owner into
+     * remote_local, which is drained SA_REMOTE_PAGES_MAX at a time. */
+    _Atomic(sa_page_t *) remote_pages;
+    sa_page_t *remote_local;
+    sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
+    sa_segment_list_t full_segments;              /* segments with every page in use */
+    sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */
+    sa_page_queue_t purge;          /* retired pages waiting to be purged, oldest first */
+    uint64_t generic_count;         /* generic malloc calls so far (the heartbeat) */
+    size_t retire_cursor;           /* next bin the retire sweep looks at */
+    /* statistics, written by the owner, read racily by sa_stats_get */
+    _Atomic size_t stat_alloc;      /* bytes handed out (block sizes), cumulative */
+    _Atomic size_t stat_freed;      /* bytes returned, cumulative */
+    bool alive;                     /* a thread owns it */
+    bool in_hook;                   /* running the deferred-free hook */
+    struct sa_heap_s *next_all;     /* registry of every heap ever made */
+    struct sa_heap_s *next_dead;    /* dead heaps waiting to be recycled */
+} sa_heap_t;
+
+#endif /* SA_TYPES_H */
