@@ -2,6 +2,7 @@
  * foreign mmap, interiors of live blocks, already freed blocks) are reported on
  * stderr as "shardalloc: <call>(): <what> <pointer>" and otherwise ignored. */
 #include "sa_test.h"
+#include <pthread.h>
 
 static char g_global[256];
 
@@ -211,4 +212,74 @@ Test(free, double_free_after_collect_is_reported_and_ignored)
         sa_free(live[k]);
     sat_unmap(r, MAXN * sizeof *r);
     sat_unmap(live, MAXN * sizeof *live);
+}
+
+Test(free, interior_pointer_in_a_page_with_aligned_blocks_is_reported_and_ignored)
+{
+    /* memalign may hand out an interior pointer of an over-allocated block;
+     * that must not make interior pointers of *other* blocks of the same page
+     * acceptable to free. Blocks of the class that serves memalign(256, 100)
+     * alternate between 256-aligned and not, so a few calls surely produce an
+     * interior pointer in the page that also holds q. */
+    enum { ALIGN = 256, SIZE = 100, K = 16 };
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    void *a[K];
+    unsigned char *q = sa_malloc(SIZE + ALIGN - 1);     /* same class as the over-allocation */
+    cr_assert_not_null(q);
+    sat_fill(q, SIZE + ALIGN - 1, 5);
+    for (size_t i = 0; i < K; i++) {
+        a[i] = sa_memalign(ALIGN, SIZE);
+        cr_assert_not_null(a[i]);
+        cr_assert(sat_aligned(a[i], ALIGN));
+    }
+
+    unsigned char *inner = q + SA_MIN_ALIGN;
+    sat_capture_begin(&c);
+    sa_free(inner);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", inner);
+
+    /* q is still live: nothing allocated afterwards may overlap it. */
+    enum { N = 256 };
+    sat_range_t r[N + 1];
+    void *p[N];
+    for (size_t i = 0; i < N; i++) {
+        p[i] = sa_malloc(SIZE + ALIGN - 1);
+        cr_assert_not_null(p[i]);
+        sat_fill(p[i], SIZE + ALIGN - 1, 100 + i);
+        r[i] = (sat_range_t){ (uintptr_t)p[i], SIZE + ALIGN - 1 };
+    }
+    r[N] = (sat_range_t){ (uintptr_t)q, SIZE + ALIGN - 1 };
+    cr_assert(sat_check(q, SIZE + ALIGN - 1, 5), "q was freed through its interior pointer and reused");
+    sat_assert_disjoint(r, N + 1);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+    for (size_t i = 0; i < K; i++)
+        sa_free(a[i]);
+    sa_free(q);
+}
+
+static void *free_it(void *p)
+{
+    sa_free(p);
+    return NULL;
+}
+
+Test(free, double_free_after_a_remote_free_is_reported_and_ignored)
+{
+    /* The first free happens on another thread (the block goes to the page's
+     * thread_free list); the second, here, must be caught all the same. */
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    void *keep = sa_malloc(80);
+    void *p = sa_malloc(80);
+    cr_assert(keep && p);
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, free_it, p), 0);
+    pthread_join(th, NULL);
+    sat_capture_begin(&c);
+    sa_free(p);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+    assert_heap_still_works();
+    sa_free(keep);
 }
