@@ -4,6 +4,7 @@
  * are recycled through the cache. */
 #include "sa_test.h"
 #include "size_class.h"
+#include <pthread.h>
 
 enum { HEAP_MIB = 256 };
 
@@ -145,4 +146,65 @@ Test(memory_return, huge_block_loop_is_served_by_the_cache)
     cr_assert_lt(calls, (size_t)ITER,
                  "%zu mmap calls for %d huge malloc/free pairs: the cache did not serve any", calls, ITER);
     cr_assert_eq(after.huge_blocks, before.huge_blocks);
+}
+
+/* ---- threads that exit leave abandoned segments; once their blocks are
+ * freed (here, by the main thread), that memory must go back too. */
+
+enum { EXITED_THREADS = 4, EXITED_MIB_EACH = 32 };
+
+typedef struct exited_s {
+    void **blocks;
+    size_t n;
+} exited_t;
+
+static void *allocate_and_exit(void *arg)
+{
+    exited_t *e = arg;
+    size_t bytes = 0;
+    uint64_t rng = (uintptr_t)arg;
+    while (bytes < (size_t)EXITED_MIB_EACH << 20) {
+        size_t size = 16 + sat_rand(&rng) % 2000;
+        void *p = sa_malloc(size);
+        if (p == NULL)
+            break;
+        memset(p, 0x3C, size);
+        e->blocks[e->n++] = p;
+        bytes += size;
+    }
+    return NULL;
+}
+
+Test(memory_return, memory_of_exited_threads_is_returned_once_its_blocks_are_freed)
+{
+    const size_t total = (size_t)EXITED_THREADS * EXITED_MIB_EACH << 20;
+    const size_t max_blocks = ((size_t)EXITED_MIB_EACH << 20) / 16;
+    exited_t e[EXITED_THREADS];
+    pthread_t th[EXITED_THREADS];
+    for (size_t t = 0; t < EXITED_THREADS; t++) {
+        e[t] = (exited_t){ sat_map(max_blocks * sizeof(void *)), 0 };
+        cr_assert_eq(pthread_create(&th[t], NULL, allocate_and_exit, &e[t]), 0);
+    }
+    for (size_t t = 0; t < EXITED_THREADS; t++)
+        pthread_join(th[t], NULL);
+    sa_stats_t full, empty;
+    sa_stats_get(&full);
+    size_t rss_full = resident_bytes();
+    for (size_t t = 0; t < EXITED_THREADS; t++) {
+        for (size_t i = 0; i < e[t].n; i++)
+            sa_free(e[t].blocks[i]);
+        sat_unmap(e[t].blocks, max_blocks * sizeof(void *));
+    }
+    sa_collect(true);
+    /* A few allocations after collect: the generic path is where abandoned
+     * segments are looked at. */
+    for (int i = 0; i < 1000; i++)
+        sa_free(sa_malloc(16 + (size_t)i));
+    sa_collect(true);
+    sa_stats_get(&empty);
+    size_t rss_empty = resident_bytes();
+    cr_assert_lt(empty.committed, full.committed - total / 2,
+                 "committed %zu -> %zu after the exited threads' blocks were freed",
+                 full.committed, empty.committed);
+    cr_assert_lt(rss_empty, rss_full - total / 2, "resident %zu -> %zu", rss_full, rss_empty);
 }

@@ -211,3 +211,102 @@ Test(threads, many_short_lived_threads_hand_blocks_to_main)
     }
     sat_assert_no_thread_failures();
 }
+
+/* ---- remote frees empty the owner's full pages: the owner must find those
+ * pages again (to_full / unfull through remote_pages) instead of mapping more. */
+
+enum { RF_ROUNDS = 20, RF_BLOCKS = 40000, RF_SIZE = 64 };
+
+static void *free_all(void *arg)
+{
+    sat_block_t **blocks = arg;
+    for (size_t i = 0; i < RF_BLOCKS; i++)
+        sat_block_free(blocks[i]);
+    return NULL;
+}
+
+Test(threads, pages_emptied_by_remote_frees_are_reused_by_their_owner)
+{
+    sat_block_t **blocks = sat_map(RF_BLOCKS * sizeof *blocks);
+    sa_stats_t st;
+    size_t mapped_first = 0;
+    for (int round = 0; round < RF_ROUNDS; round++) {
+        for (size_t i = 0; i < RF_BLOCKS; i++) {
+            blocks[i] = sat_block_new(RF_SIZE, (uint64_t)round << 32 | i);
+            cr_assert_not_null(blocks[i]);
+        }
+        sa_stats_get(&st);
+        if (round == 0)
+            mapped_first = st.mapped;
+        pthread_t th;
+        cr_assert_eq(pthread_create(&th, NULL, free_all, blocks), 0);
+        pthread_join(th, NULL);
+        sat_assert_no_thread_failures();
+    }
+    /* Without reuse every round maps RF_BLOCKS * RF_SIZE anew; allow half. */
+    size_t growth = st.mapped - mapped_first;
+    cr_assert_lt(growth, (size_t)(RF_ROUNDS - 1) * RF_BLOCKS * RF_SIZE / 2,
+                 "mapped grew by %zu bytes over %d rounds of %d remotely freed blocks",
+                 growth, RF_ROUNDS - 1, RF_BLOCKS);
+    sat_unmap(blocks, RF_BLOCKS * sizeof *blocks);
+}
+
+/* ---- sa_collect(true), sa_stats_get and huge blocks from one thread while
+ * others allocate, free and hand blocks over: no block is lost or corrupted. */
+
+enum { CO_OPS = 100000 };
+
+static atomic_bool g_collect_stop;
+static sat_block_t *_Atomic g_swap;
+
+static void *collect_worker(void *arg)
+{
+    uint64_t rng = 0xC011 + (uintptr_t)arg;
+    sat_block_t *window[64] = { 0 };
+    for (uint64_t i = 0; i < CO_OPS; i++) {
+        size_t n = (i % 5000 == 0) ? SA_LARGE_OBJ_SIZE_MAX + 1 + sat_rand(&rng) % SA_SEGMENT_SIZE
+                                   : sat_pick_size(&rng);
+        sat_block_t *b = sat_block_new(n, (uint64_t)(uintptr_t)arg << 40 | i);
+        if (b == NULL)
+            break;
+        if (i % 3 == 0)
+            b = atomic_exchange(&g_swap, b);    /* someone else's block, or NULL */
+        size_t s = (size_t)(sat_rand(&rng) % 64);
+        if (window[s] != NULL)
+            sat_block_free(window[s]);
+        window[s] = b;
+    }
+    for (size_t s = 0; s < 64; s++)
+        if (window[s] != NULL)
+            sat_block_free(window[s]);
+    return NULL;
+}
+
+static void *collector(void *arg)
+{
+    (void)arg;
+    sa_stats_t st;
+    while (!atomic_load(&g_collect_stop)) {
+        sa_collect(true);
+        sa_stats_get(&st);
+        sat_block_free(sat_block_new(3 * SA_SEGMENT_SIZE, 1));
+    }
+    return NULL;
+}
+
+Test(threads, collect_and_stats_run_safely_beside_allocating_threads)
+{
+    pthread_t w[3], c;
+    cr_assert_eq(pthread_create(&c, NULL, collector, NULL), 0);
+    for (uintptr_t t = 0; t < 3; t++)
+        cr_assert_eq(pthread_create(&w[t], NULL, collect_worker, (void *)t), 0);
+    for (size_t t = 0; t < 3; t++)
+        pthread_join(w[t], NULL);
+    atomic_store(&g_collect_stop, true);
+    pthread_join(c, NULL);
+    sat_block_t *b = atomic_exchange(&g_swap, NULL);
+    if (b != NULL)
+        sat_block_free(b);
+    sa_collect(true);
+    sat_assert_no_thread_failures();
+}
