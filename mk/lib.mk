@@ -6,11 +6,14 @@
 #   make install     PREFIX=/usr/local
 #
 # For other fragments: SA_LIB_A, SA_LIB_SO (paths), SA_LIB_SRCS (sources),
-# SA_TRACE_LIB_A, SA_DEBUG_LIB_A.
+# SA_LIB_CORE_A (the archive without the malloc/free overrides: the sa_* API
+# only, for programs that keep the C library's malloc), SA_TRACE_LIB_A,
+# SA_DEBUG_LIB_A (both without the overrides too).
 
 SA_LIB_SRCS    := $(filter-out src/trace.c,$(sort $(wildcard src/*.c)))
 SA_LIB_A       := $(BUILD)/libshardalloc.a
 SA_LIB_SO      := $(BUILD)/libshardalloc.so
+SA_LIB_CORE_A  := $(BUILD)/libshardalloc-core.a
 SA_TRACE_LIB_A := $(BUILD)/trace/libshardalloc-trace.a
 SA_DEBUG_LIB_A := $(BUILD)/debug/libshardalloc-debug.a
 
@@ -20,12 +23,14 @@ SA_LIB_CFLAGS  := $(OPT) -fPIC $(WARN) $(CSTD) -pthread -fvisibility=hidden \
                   -fno-semantic-interposition -ftls-model=initial-exec $(INCS) -MMD -MP
 
 SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS))
-SA_TRACE_LIB_SRCS := $(SA_LIB_SRCS) $(wildcard src/trace.c)
+SA_CORE_OBJS      := $(filter-out $(BUILD)/obj/override.o,$(SA_LIB_OBJS))
+SA_CORE_SRCS      := $(filter-out src/override.c,$(SA_LIB_SRCS))
+SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
 SA_TRACE_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(SA_TRACE_LIB_SRCS))
-SA_DEBUG_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/debug/%.o,$(SA_LIB_SRCS))
+SA_DEBUG_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/debug/%.o,$(SA_CORE_SRCS))
 
 .PHONY: trace-lib debug-lib
-lib: $(SA_LIB_A) $(SA_LIB_SO)
+lib: $(SA_LIB_A) $(SA_LIB_SO) $(SA_LIB_CORE_A)
 trace-lib: $(SA_TRACE_LIB_A)
 debug-lib: $(SA_DEBUG_LIB_A)
 
@@ -45,6 +50,11 @@ $(BUILD)/obj/debug/%.o: src/%.c
 	$(Q)$(CC) $(SA_LIB_CFLAGS) -DSA_DEBUG=2 -c $< -o $@
 
 $(SA_LIB_A): $(SA_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(SA_LIB_CORE_A): $(SA_CORE_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^

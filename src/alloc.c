@@ -46,6 +46,13 @@ static void heartbeat(sa_heap_t *heap)
     heap->in_hook = false;
 }
 
+void _sa_out_of_memory_collect(sa_heap_t *heap)
+{
+    if (heap != NULL && heap != &_sa_heap_empty)
+        _sa_heap_collect(heap, true);
+    _sa_huge_cache_release(true);
+}
+
 /* Make `page` the head of its queue, where the fast path finds it. */
 static void queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
 {
@@ -87,8 +94,15 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
         page = next;
     }
     page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
-    if (page == NULL)
-        return NULL;
+    if (sa_unlikely(page == NULL)) {
+        /* Out of memory: give back every empty page and cached mapping at
+         * once (the retire delay is a speed trade, not worth failing for),
+         * then try once more. */
+        _sa_out_of_memory_collect(heap);
+        page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+        if (page == NULL)
+            return NULL;
+    }
     _sa_page_init(heap, page, bin);
     _sa_page_extend(page);
     _sa_heap_queue_push_front(heap, q, page);
@@ -212,7 +226,8 @@ sa_public void *sa_reallocarray(void *p, size_t count, size_t size)
 /* An aligned block: a size-class block if it happens to be aligned (blocks of
  * a multiple of the alignment often are), else a block over-allocated by
  * alignment - 1 and an interior pointer into it (the page is marked
- * has_aligned so free accepts it), else a huge mapping placed aligned. */
+ * has_aligned and the block tagged with that pointer, so free accepts it and
+ * no other interior pointer), else a huge mapping placed aligned. */
 void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
 {
     if (alignment <= SA_MIN_ALIGN)
@@ -240,8 +255,11 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
         return NULL;
     uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
     if (aligned != p) {
+        /* The gap before `aligned` is at least SA_MIN_ALIGN bytes: room for
+         * the tag that makes exactly this interior pointer freeable. */
         sa_segment_t *seg = _sa_segment_of_ptr(p);
         _sa_page_of(seg, p)->has_aligned = 1;
+        ((sa_block_t *)p)->next = (sa_block_t *)_sa_aligned_tag(aligned);
     }
     if (zero)
         memset(aligned, 0, size);

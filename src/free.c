@@ -100,6 +100,8 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
         if (!page->has_aligned)
             goto foreign;
         block = (sa_block_t *)(page->start + _sa_block_index(off, page->magic) * page->block_size);
+        if ((uintptr_t)block->next != _sa_aligned_tag(p) || block->canary == _sa_block_canary(block))
+            goto foreign;   /* not the pointer memalign handed out (or freed) */
     }
     if (block->canary == _sa_block_canary(block)) {
         if (call != NULL)
@@ -110,6 +112,11 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
     *page_out = page;
     return block;
 foreign:
+    if ((seg = _sa_huge_far_find(p)) != NULL) {
+        *seg_out = seg;
+        *page_out = NULL;
+        return (void *)p;
+    }
     if (call != NULL)
         _sa_error_ptr(call, "pointer not allocated by shardalloc", p);
     return NULL;
@@ -143,7 +150,7 @@ sa_public void sa_free(void *p)
     sa_segment_t *seg = _sa_segment_of_ptr(p);
     if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg))) {
         if (p != NULL)
-            _sa_error_ptr("free", "pointer not allocated by shardalloc", p);
+            _sa_free_checked(p, "free");
         return;
     }
     if (sa_likely(seg->kind == SA_SEGMENT_PAGES)) {

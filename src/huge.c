@@ -15,6 +15,12 @@ static pthread_mutex_t huge_lock = PTHREAD_MUTEX_INITIALIZER;
 static sa_segment_t *cache[SA_HUGE_CACHE_ENTRIES];   /* most recent last */
 static size_t cache_count;
 static size_t cache_bytes;
+/* Blocks aligned to SA_SEGMENT_SIZE or more: the mask of such a block is the
+ * block itself, so its header cannot be found by the mask. The header sits
+ * `alignment` bytes before it, and the block is found on this list (under
+ * huge_lock), which only the slow path of a pointer the segment map does not
+ * know consults. Rare (only such alignments), so a list is enough. */
+static sa_segment_t *far_list;
 
 /* Offset of the block in its mapping: past the header, aligned as asked, and
  * inside the first segment unit so the mask of the block finds the header. */
@@ -55,9 +61,57 @@ static void huge_unmap(sa_segment_t *seg)
     _sa_os_unmap(seg, seg->map_size);
 }
 
+static void *huge_alloc_far(size_t size, size_t alignment)
+{
+    if (size > PTRDIFF_MAX - alignment - SA_OS_PAGE_SIZE || alignment > PTRDIFF_MAX / 2) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t map_size = _sa_align_up(alignment + size, SA_OS_PAGE_SIZE);
+    SA_TRACE_STEP();    /* one OS call */
+    sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment);
+    if (seg == NULL)
+        return NULL;
+    if (!_sa_segmap_set((uintptr_t)seg, true)) {
+        _sa_os_unmap(seg, map_size);
+        errno = ENOMEM;
+        return NULL;
+    }
+    seg->kind = SA_SEGMENT_HUGE;
+    seg->map_size = map_size;
+    seg->huge_block = (uint8_t *)seg + alignment;
+    seg->huge_usable = map_size - alignment;
+    seg->huge_far = 1;
+    pthread_mutex_lock(&huge_lock);
+    seg->prev = NULL;
+    seg->next = far_list;
+    if (far_list != NULL)
+        far_list->prev = seg;
+    far_list = seg;
+    pthread_mutex_unlock(&huge_lock);
+    atomic_fetch_add_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    return seg->huge_block;
+}
+
+/* The live far block p, or NULL. */
+sa_segment_t *_sa_huge_far_find(const void *p)
+{
+    if (((uintptr_t)p & SA_SEGMENT_MASK) != 0)
+        return NULL;
+    pthread_mutex_lock(&huge_lock);
+    sa_segment_t *seg = far_list;
+    while (seg != NULL && seg->huge_block != (const uint8_t *)p)
+        seg = seg->next;
+    pthread_mutex_unlock(&huge_lock);
+    return seg;
+}
+
 void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
 {
     size_t offset, map_size;
+    if (alignment >= SA_SEGMENT_SIZE)
+        return huge_alloc_far(size, alignment);     /* fresh: already zero */
     if (!block_offset(alignment, &offset) || size > PTRDIFF_MAX - offset - SA_OS_PAGE_SIZE) {
         errno = ENOMEM;
         return NULL;
@@ -69,8 +123,12 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
     } else {
         SA_TRACE_STEP();    /* one OS call */
         seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
-        if (seg == NULL)
-            return NULL;
+        if (seg == NULL) {
+            _sa_out_of_memory_collect(_sa_heap_tls);    /* then once more */
+            seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+            if (seg == NULL)
+                return NULL;
+        }
         if (!_sa_segmap_set((uintptr_t)seg, true)) {
             _sa_os_unmap(seg, map_size);
             errno = ENOMEM;
@@ -98,7 +156,12 @@ void _sa_huge_free(sa_segment_t *seg, void *p)
     atomic_fetch_sub_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
     atomic_fetch_sub_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
     sa_segment_t *evict = NULL;
-    if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES) {
+    if (seg->huge_far) {
+        pthread_mutex_lock(&huge_lock);
+        if (seg->prev != NULL) seg->prev->next = seg->next; else far_list = seg->next;
+        if (seg->next != NULL) seg->next->prev = seg->prev;
+        pthread_mutex_unlock(&huge_lock);
+    } else if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES) {
         pthread_mutex_lock(&huge_lock);
         if (cache_count == SA_HUGE_CACHE_ENTRIES ||
             cache_bytes + seg->map_size > SA_HUGE_CACHE_MAX_BYTES) {

@@ -91,6 +91,7 @@ bool _sa_segmap_set(uintptr_t segment, bool live);
 
 void *_sa_huge_alloc(size_t size, size_t alignment, bool zero);
 void _sa_huge_free(sa_segment_t *seg, void *p);
+sa_segment_t *_sa_huge_far_find(const void *p);
 void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size);
 void _sa_huge_cache_release(bool force);
 void _sa_huge_lock(void);
@@ -108,6 +109,7 @@ uint64_t _sa_os_now_ms(void);
 
 void *_sa_malloc_generic(sa_heap_t *heap, size_t size);
 void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero);
+void _sa_out_of_memory_collect(sa_heap_t *heap);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);
 /* The block start of a pointer shardalloc handed out, or NULL (and a report
@@ -153,6 +155,13 @@ extern void *_Atomic _sa_deferred_arg;
 static inline uintptr_t _sa_block_canary(const void *block)
 {
     return (uintptr_t)block ^ _sa_cookie;
+}
+
+/* What an over-allocated aligned block holds in its first word (in the gap
+ * before the pointer handed out): the one interior pointer free accepts. */
+static inline uintptr_t _sa_aligned_tag(const void *aligned)
+{
+    return ~((uintptr_t)aligned ^ _sa_cookie);
 }
 
 static inline sa_notify_t _sa_page_notify(const sa_page_t *page)

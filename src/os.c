@@ -13,8 +13,9 @@ sa_os_stats_t _sa_os_stats;
 static void *os_mmap(size_t size)
 {
     atomic_fetch_add_explicit(&_sa_os_stats.mmap_calls, 1, memory_order_relaxed);
-    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-                   -1, 0);
+    /* No MAP_NORESERVE: under heuristic overcommit the kernel refuses a mapping
+     * beyond RAM + swap, as it does for glibc's malloc. */
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 

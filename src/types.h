@@ -109,6 +109,7 @@ typedef struct sa_segment_s {
     size_t huge_usable;
     uint8_t huge_free;              /* freed and kept in the huge cache */
     uint8_t huge_zero;              /* fresh from the OS: reads as zero */
+    uint8_t huge_far;               /* aligned >= SA_SEGMENT_SIZE: block not at the mask (huge.c) */
     sa_page_t pages[SA_MAX_PAGES_PER_SEGMENT];
 } sa_segment_t;
 
