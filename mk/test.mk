@@ -58,7 +58,7 @@ test-api: $(addprefix test-api-,$(TEST_API_NAMES))
 
 # One line per suite: its Criterion synthesis; on failure the whole log.
 $(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
-	$(Q)if $< --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --ascii -S >$<.log 2>&1; then \
+	$(Q)if $< --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --color=never -S >$<.log 2>&1; then \
 	    printf '  %-9s %s\n' TEST "api/$*: $$(grep -o 'Tested:.*' $<.log)"; \
 	else \
 	    cat $<.log; printf '  %-9s %s\n' FAIL "api/$* (log: $<.log)"; exit 1; fi

@@ -187,3 +187,37 @@ Test(pvalloc, rounds_the_size_up_to_whole_pages)
     cr_assert_null(sa_pvalloc(SIZE_MAX - 1), "pvalloc rounding must not wrap around");
     cr_assert_eq(errno, ENOMEM);
 }
+
+Test(aligned, aligned_blocks_can_be_reallocated_keeping_contents)
+{
+    uint64_t rng = 9;
+    for (size_t a = SA_MIN_ALIGN; a <= ((size_t)1 << 16); a <<= 1) {
+        for (int k = 0; k < 8; k++) {
+            size_t n = 1 + sat_rand(&rng) % 3000;
+            void *p = sa_memalign(a, n);
+            cr_assert_not_null(p);
+            sat_fill(p, n, a + (size_t)k);
+            size_t to = 1 + sat_rand(&rng) % 100000;
+            void *q = sa_realloc(p, to);
+            cr_assert_not_null(q, "realloc of memalign(%zu, %zu) to %zu failed", a, n, to);
+            size_t keep = n < to ? n : to;
+            cr_assert(sat_check(q, keep, a + (size_t)k), "realloc of memalign(%zu, %zu) to %zu lost data",
+                      a, n, to);
+            cr_assert_geq(sa_usable_size(q), to);
+            sa_free(q);
+        }
+    }
+}
+
+Test(aligned, zero_size_gives_unique_aligned_pointers)
+{
+    void *a = sa_aligned_alloc(64, 0), *b = sa_aligned_alloc(64, 0);
+    cr_assert(a != NULL && b != NULL && a != b);
+    cr_assert(sat_aligned(a, 64) && sat_aligned(b, 64));
+    void *c = NULL;
+    cr_assert_eq(sa_posix_memalign(&c, 128, 0), 0);
+    cr_assert(c != NULL && c != a && c != b && sat_aligned(c, 128));
+    sa_free(a);
+    sa_free(b);
+    sa_free(c);
+}

@@ -223,3 +223,26 @@ Test(owns, knows_its_live_blocks_and_not_others)
     cr_assert_not(sa_owns(NULL));
     sa_free(p);
 }
+
+Test(calloc, recycled_huge_block_is_zeroed)
+{
+    /* A freed huge mapping may be kept for reuse (the huge cache): calloc
+     * must not hand its old contents out. Sizes shrink, so a bigger cached
+     * mapping can serve a smaller request. */
+    for (size_t k = 0; k < 4; k++) {
+        size_t n = 5 * SA_SEGMENT_SIZE - k * SA_SEGMENT_SIZE / 2;
+        unsigned char *d = sa_malloc(n);
+        cr_assert_not_null(d);
+        memset(d, 0xEE, sa_usable_size(d));
+        sa_free(d);
+        unsigned char *z = sa_calloc(n - SA_OS_PAGE_SIZE - 1, 1);
+        cr_assert_not_null(z);
+        cr_assert(sat_is_zero(z, n - SA_OS_PAGE_SIZE - 1), "calloc of %zu bytes after a dirty huge free", n);
+        sa_free(z);
+        z = sa_zalloc(n);
+        cr_assert_not_null(z);
+        cr_assert(sat_is_zero(z, n), "zalloc(%zu) after a dirty huge free", n);
+        memset(z, 0xEE, n);
+        sa_free(z);
+    }
+}
