@@ -391,8 +391,8 @@ int main(int argc, char **argv)
     bench_start(argc, argv);
     rseq_watch_init();
     printf("preemption_seen: %s\n", rseq_word != NULL ? "rseq" : "no");
-    uint64_t sum = local_phase(bench_scaled(3000000));
-    sum += remote_phase(bench_scaled(3000000));
+    uint64_t sum = local_phase(bench_scaled(2000000));
+    sum += remote_phase(bench_scaled(2000000));
 
     hist_print("malloc_local", &h_malloc_local);
     hist_print("free_local", &h_free_local);

@@ -212,8 +212,9 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None):
         L.append("| workload | " + " | ".join(allocators) + " |")
         L.append("|---|" + "---:|" * len(allocators))
         for w in workloads:
-            L.append("| %s | " % w + " | ".join(fmt_cell(summary, w, a, metric, unit)
-                                               for a in allocators) + " |")
+            label = w + (" [1]" if w == "redis" else "")
+            L.append("| %s | " % label + " | ".join(fmt_cell(summary, w, a, metric, unit)
+                                                   for a in allocators) + " |")
         # Geometric means over the workloads every allocator in the table finished.
         common = [w for w in workloads
                   if all(ratio(summary, w, a, metric) is not None for a in allocators)]
@@ -221,6 +222,10 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None):
         L.append("| **geometric mean of ratios** (%d workloads) | " % len(common)
                  + " | ".join("**%s**" % fmt_ratio(g) for g in gms) + " |")
         L.append("")
+        if "redis" in workloads:
+            L.append("[1] Debian's redis-server links jemalloc: its glibc column is jemalloc "
+                     "(the binary's own allocator, nothing preloaded).")
+            L.append("")
     if plots:
         L.append("![time ratios](%s)" % plots[0])
         L.append("")
