@@ -13,11 +13,10 @@
 
 SA_LIB_A  ?= $(BUILD)/libshardalloc.a
 SA_LIB_SO ?= $(BUILD)/libshardalloc.so
-# The archive the suites link: the allocator without the standard-name overrides.
-# Criterion's headers call malloc, so a full archive's override member would be
-# pulled in. If mk/lib.mk provides no SA_LIB_CORE_A, we make one: a copy of the
-# archive without the member(s) defining malloc.
-SA_TEST_LIB ?= $(if $(SA_LIB_CORE_A),$(SA_LIB_CORE_A),$(BUILD)/tests/libshardalloc-core.a)
+# The suites link the archive without the standard-name overrides (mk/lib.mk's
+# SA_LIB_CORE_A): Criterion's headers call malloc, so an override member would
+# be pulled in and the runner would run on shardalloc.
+SA_LIB_CORE_A ?= $(BUILD)/libshardalloc-core.a
 
 TEST_JOBS      ?= 2
 TEST_TIMEOUT   ?= 60
@@ -37,19 +36,10 @@ TEST_TARGETS += test-api test-preload
 
 test-build: $(TEST_API_BINS)
 
-$(BUILD)/tests/libshardalloc-core.a: $(SA_LIB_A)
-	$(call say,AR,$@ (without malloc overrides))
-	$(Q)mkdir -p $(@D)
-	$(Q)cp $< $@.tmp
-	$(Q)for m in $$(nm -A --defined-only $@.tmp 2>/dev/null | \
-	        awk '$$NF == "malloc" && $$(NF-1) ~ /^[TW]$$/ { n = split($$1, a, ":"); print a[n-1] }'); do \
-	    ar d $@.tmp $$m; done
-	$(Q)mv $@.tmp $@
-
-$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_TEST_LIB)
+$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_LIB_CORE_A)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SA_TEST_LIB) $(TEST_LDLIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SA_LIB_CORE_A) $(TEST_LDLIBS)
 	$(Q)if nm $@ | grep -Eq ' [TW] (malloc|free|calloc|realloc)$$'; then \
 	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
 	    rm -f $@; exit 1; fi
