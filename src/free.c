@@ -55,7 +55,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
         if (atomic_compare_exchange_weak_explicit(&page->thread_free, &old,
                                                   (uintptr_t)block | new_notify,
-                                                  memory_order_release, memory_order_relaxed))
+                                                  memory_order_acq_rel, memory_order_relaxed))
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
@@ -93,7 +93,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
     if (!page->in_use || page->block_size == 0)
         goto foreign;
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-    if (off >= (uintptr_t)page->capacity * page->block_size)
+    if (off >= (uintptr_t)_sa_page_capacity(page) * page->block_size)
         goto foreign;
     sa_block_t *block = (sa_block_t *)p;
     if (!_sa_block_is_start(off, page->magic)) {
@@ -157,7 +157,7 @@ sa_public void sa_free(void *p)
         sa_page_t *page = _sa_page_of(seg, p);
         uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
         sa_block_t *block = p;
-        if (sa_likely(page->in_use && off < (uintptr_t)page->capacity * page->block_size &&
+        if (sa_likely(page->in_use && off < (uintptr_t)_sa_page_capacity(page) * page->block_size &&
                       _sa_block_is_start(off, page->magic) &&
                       block->canary != _sa_block_canary(block))) {
             free_block(page, block);

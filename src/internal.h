@@ -66,6 +66,13 @@ void _sa_page_abandon(sa_page_t *page);
 void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_check(const sa_page_t *page);
+/* capacity as another thread sees it (the owner grows it meanwhile; any
+ * value it had since the block was handed out covers that block). */
+static inline uint32_t _sa_page_capacity(const sa_page_t *page)
+{
+    return __atomic_load_n(&page->capacity, __ATOMIC_RELAXED);
+}
+
 static inline sa_notify_t _sa_page_notify(const sa_page_t *page);
 
 /* ---- segments (segment.c) ----------------------------------------------------- */

@@ -59,7 +59,8 @@ void _sa_page_extend(sa_page_t *page)
         tail = b;
     }
     page->free = tail;
-    page->capacity += (uint32_t)n;
+    /* relaxed atomic: another thread's free reads it to validate a pointer */
+    __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
 }
 
