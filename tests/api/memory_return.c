@@ -208,3 +208,37 @@ Test(memory_return, memory_of_exited_threads_is_returned_once_its_blocks_are_fre
                  full.committed, empty.committed);
     cr_assert_lt(rss_empty, rss_full - total / 2, "resident %zu -> %zu", rss_full, rss_empty);
 }
+
+Test(memory_return, repeated_bursts_do_not_grow_the_heap)
+{
+    /* The same burst (64 MiB of mixed sizes, all freed) twenty times: the
+     * memory kept between bursts must not grow with the number of bursts. */
+    enum { BURSTS = 20, BURST_MIB = 64 };
+    const size_t total = (size_t)BURST_MIB << 20;
+    const size_t max_blocks = total / 16;
+    void **p = sat_map(max_blocks * sizeof *p);
+    sa_stats_t st;
+    size_t mapped_after_first = 0, peak_growth = 0;
+    for (int burst = 0; burst < BURSTS; burst++) {
+        uint64_t rng = 1234;    /* the same sizes every time */
+        size_t n = 0, bytes = 0;
+        while (bytes < total && n < max_blocks) {
+            size_t size = 1 + sat_rand(&rng) % ((sat_rand(&rng) % 8 == 0) ? 200000 : 500);
+            p[n] = sa_malloc(size);
+            cr_assert_not_null(p[n]);
+            memset(p[n], 0x77, size < 256 ? size : 256);
+            bytes += size;
+            n++;
+        }
+        for (size_t i = 0; i < n; i++)
+            sa_free(p[i]);
+        sa_stats_get(&st);
+        if (burst == 0)
+            mapped_after_first = st.mapped;
+        else if (st.mapped > mapped_after_first && st.mapped - mapped_after_first > peak_growth)
+            peak_growth = st.mapped - mapped_after_first;
+    }
+    cr_assert_lt(peak_growth, total / 4, "mapped grew by %zu bytes over %d identical bursts (first: %zu)",
+                 peak_growth, BURSTS, mapped_after_first);
+    sat_unmap(p, max_blocks * sizeof *p);
+}

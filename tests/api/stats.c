@@ -58,3 +58,35 @@ Test(stats, print_writes_a_report_to_stderr)
     cr_assert(strstr(msg, "allocated") != NULL, "stats_print does not show `allocated`: \"%s\"", msg);
     sa_free(p);
 }
+
+Test(stats, mapped_returns_to_its_baseline_after_huge_realloc_churn)
+{
+    /* Huge blocks grown and shrunk in place (mremap) or moved: every byte
+     * mapped is accounted, so after freeing and sa_collect(true) (which
+     * releases the huge cache) mapped and committed are back where they were.
+     * Warm up first: the thread's heap metadata is mapped once and stays. */
+    sa_free(sa_malloc(1));
+    sa_free(sa_malloc(2 * SA_SEGMENT_SIZE));
+    sa_collect(true);
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    uint64_t rng = 8;
+    void *p[4] = { 0 };
+    for (int i = 0; i < 400; i++) {
+        size_t k = (size_t)(sat_rand(&rng) % 4);
+        size_t to = SA_LARGE_OBJ_SIZE_MAX + 1 + sat_rand(&rng) % (6 * SA_SEGMENT_SIZE);
+        void *q = sa_realloc(p[k], to);
+        cr_assert_not_null(q);
+        ((unsigned char *)q)[to - 1] = 1;
+        p[k] = q;
+    }
+    for (size_t k = 0; k < 4; k++)
+        sa_free(p[k]);
+    sa_collect(true);
+    sa_stats_get(&after);
+    cr_assert_eq(after.huge_blocks, before.huge_blocks);
+    cr_assert_eq(after.mapped, before.mapped, "mapped %zu before, %zu after", before.mapped, after.mapped);
+    cr_assert_eq(after.committed, before.committed, "committed %zu before, %zu after",
+                 before.committed, after.committed);
+    cr_assert_eq(after.allocated, before.allocated);
+}

@@ -310,3 +310,130 @@ Test(threads, collect_and_stats_run_safely_beside_allocating_threads)
     sa_collect(true);
     sat_assert_no_thread_failures();
 }
+
+/* ---- a thread's own TLS destructors run after (or before) shardalloc's
+ * thread-exit work, and may still free and allocate. */
+
+static pthread_key_t g_key;
+static atomic_int g_destructor_runs;
+
+static void key_destructor(void *v)
+{
+    sat_block_t *b = v;
+    sat_block_free(b);      /* a block this thread allocated */
+    int run = atomic_fetch_add(&g_destructor_runs, 1);
+    sat_block_t *fresh = sat_block_new(300, (uint64_t)run);
+    if (fresh == NULL)
+        return;
+    if (run % 2 == 0)
+        pthread_setspecific(g_key, fresh);      /* destructor runs once more */
+    else
+        sat_block_free(fresh);
+}
+
+static void *key_worker(void *arg)
+{
+    (void)arg;
+    uint64_t rng = 17;
+    sat_block_t *keep[100];
+    for (size_t i = 0; i < 100; i++)
+        keep[i] = sat_block_new(sat_pick_size(&rng), i);
+    for (size_t i = 0; i < 100; i += 2)
+        sat_block_free(keep[i]);
+    pthread_setspecific(g_key, sat_block_new(5000, 99));
+    return NULL;
+}
+
+Test(threads, thread_local_destructors_may_free_and_allocate)
+{
+    cr_assert_eq(pthread_key_create(&g_key, key_destructor), 0);
+    for (int round = 0; round < 50; round++) {
+        pthread_t th;
+        cr_assert_eq(pthread_create(&th, NULL, key_worker, NULL), 0);
+        pthread_join(th, NULL);
+    }
+    cr_assert_eq(atomic_load(&g_destructor_runs), 100, "destructor ran %d times",
+                 atomic_load(&g_destructor_runs));
+    sat_assert_no_thread_failures();
+    /* the heap still works for this thread after all that */
+    enum { N = 1000 };
+    static sat_block_t *b[N];
+    for (size_t i = 0; i < N; i++)
+        b[i] = sat_block_new(300, i);
+    for (size_t i = 0; i < N; i++)
+        sat_block_free(b[i]);
+    sat_assert_no_thread_failures();
+}
+
+/* ---- many threads at once (more than cores, more than any per-core cache). */
+
+enum { MANY = 64, MANY_OPS = 4000 };
+
+static void *many_worker(void *arg)
+{
+    uint64_t rng = 0x4444 + (uintptr_t)arg;
+    sat_block_t *w[32] = { 0 };
+    for (int i = 0; i < MANY_OPS; i++) {
+        size_t s = (size_t)(sat_rand(&rng) % 32);
+        if (w[s] != NULL)
+            sat_block_free(w[s]);
+        w[s] = sat_block_new(sat_pick_size(&rng), (uint64_t)(uintptr_t)arg << 32 | (uint64_t)i);
+        if (i % 16 == 0)
+            w[s] = atomic_exchange(&g_swap, w[s]);  /* cross-thread hand-over */
+    }
+    for (size_t s = 0; s < 32; s++)
+        if (w[s] != NULL)
+            sat_block_free(w[s]);
+    return NULL;
+}
+
+Test(threads, sixty_four_threads_at_once)
+{
+    pthread_t th[MANY];
+    for (uintptr_t t = 0; t < MANY; t++)
+        cr_assert_eq(pthread_create(&th[t], NULL, many_worker, (void *)t), 0);
+    for (size_t t = 0; t < MANY; t++)
+        pthread_join(th[t], NULL);
+    sat_block_t *b = atomic_exchange(&g_swap, NULL);
+    if (b != NULL)
+        sat_block_free(b);
+    sat_assert_no_thread_failures();
+}
+
+/* ---- realloc of a block another thread allocated (its free is remote). */
+
+enum { RR_BLOCKS = 20000 };
+static void *g_rr[RR_BLOCKS];
+
+static void *rr_allocate(void *arg)
+{
+    (void)arg;
+    for (size_t i = 0; i < RR_BLOCKS; i++) {
+        size_t n = 16 + i % 700;
+        g_rr[i] = sa_malloc(n);
+        if (g_rr[i] == NULL) {
+            sat_fail("malloc(%zu) failed", n);
+            return NULL;
+        }
+        sat_fill(g_rr[i], n, i);
+    }
+    return NULL;
+}
+
+Test(threads, realloc_of_blocks_from_an_exited_thread_keeps_contents)
+{
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, rr_allocate, NULL), 0);
+    pthread_join(th, NULL);
+    sat_assert_no_thread_failures();
+    for (size_t i = 0; i < RR_BLOCKS; i++) {
+        size_t n = 16 + i % 700, to = (i % 3 == 0) ? n / 2 + 1 : n * 3;
+        void *q = sa_realloc(g_rr[i], to);
+        cr_assert_not_null(q);
+        size_t keep = n < to ? n : to;
+        cr_assert(sat_check(q, keep, i), "realloc %zu -> %zu of a remote block lost data", n, to);
+        g_rr[i] = q;
+    }
+    for (size_t i = 0; i < RR_BLOCKS; i++)
+        sa_free(g_rr[i]);
+}
