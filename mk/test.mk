@@ -30,7 +30,7 @@ TEST_LDLIBS    := -lcriterion -pthread
 
 TEST_TARGETS += test-api test-preload
 
-.PHONY: test-api test-preload test-build \
+.PHONY: test-api test-preload test-build test-api-purge-free \
         $(addprefix test-api-,$(TEST_API_NAMES)) \
         $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 
@@ -44,14 +44,24 @@ $(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_LIB_
 	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
 	    rm -f $@; exit 1; fi
 
-test-api: $(addprefix test-api-,$(TEST_API_NAMES))
+test-api: $(addprefix test-api-,$(TEST_API_NAMES)) test-api-purge-free
 
-# One line per suite: its Criterion synthesis; on failure the whole log.
-$(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
-	$(Q)if $< --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --color=never -S >$<.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "api/$*: $$(grep -o 'Tested:.*' $<.log)"; \
+# $(call run-suite,binary,label,log,environment): one line, its Criterion
+# synthesis; on failure the whole log.
+define run-suite
+	$(Q)if $(4) $(1) --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --color=never -S >$(3) 2>&1; then \
+	    printf '  %-9s %s\n' TEST "$(2): $$(grep -o 'Tested:.*' $(3))"; \
 	else \
-	    cat $<.log; printf '  %-9s %s\n' FAIL "api/$* (log: $<.log)"; exit 1; fi
+	    cat $(3); printf '  %-9s %s\n' FAIL "$(2) (log: $(3))"; exit 1; fi
+endef
+
+$(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
+	$(call run-suite,$<,api/$*,$<.log,)
+
+# The purge policy is an option read at start (default MADV_DONTNEED): memory
+# must come back with MADV_FREE too.
+test-api-purge-free: $(BUILD)/tests/api/memory_return
+	$(call run-suite,$<,api/memory_return [SHARDALLOC_PURGE=free],$<-purge-free.log,SHARDALLOC_PURGE=free)
 
 test-preload: $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 

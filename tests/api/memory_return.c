@@ -242,3 +242,37 @@ Test(memory_return, repeated_bursts_do_not_grow_the_heap)
                  peak_growth, BURSTS, mapped_after_first);
     sat_unmap(p, max_blocks * sizeof *p);
 }
+
+Test(memory_return, empty_pages_among_survivors_are_purged)
+{
+    /* A few survivors keep every segment alive, so nothing can be unmapped:
+     * the empty pages between them must be purged (MADV_DONTNEED or
+     * MADV_FREE by option). One block in KEEP survives: most pages are empty. */
+    enum { SIZE = 100, KEEP = 5000 };
+    const size_t total = ((size_t)HEAP_MIB << 20) / 2;
+    const size_t n = total / SIZE;
+    void **p = sat_map(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) {
+        p[i] = sa_malloc(SIZE);
+        cr_assert_not_null(p[i]);
+        memset(p[i], 0x42, SIZE);
+    }
+    sa_stats_t full, sparse;
+    sa_stats_get(&full);
+    size_t rss_full = resident_bytes();
+    for (size_t i = 0; i < n; i++)
+        if (i % KEEP != 0)
+            sa_free(p[i]);
+    sa_collect(true);
+    sa_stats_get(&sparse);
+    size_t rss_sparse = resident_bytes();
+    cr_assert_gt(sparse.purged, full.purged, "no page was purged");
+    cr_assert_lt(sparse.committed, full.committed - total / 2,
+                 "committed %zu -> %zu with one block in %d surviving", full.committed, sparse.committed, KEEP);
+    cr_assert_lt(rss_sparse, rss_full - total / 2, "resident %zu -> %zu", rss_full, rss_sparse);
+    for (size_t i = 0; i < n; i += KEEP)
+        cr_assert(((unsigned char *)p[i])[SIZE - 1] == 0x42, "a survivor lost its contents");
+    for (size_t i = 0; i < n; i += KEEP)
+        sa_free(p[i]);
+    sat_unmap(p, n * sizeof *p);
+}
