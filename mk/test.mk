@@ -2,6 +2,8 @@
 #
 #   make test-api       tests/api/*.c: one Criterion binary each, linked with the
 #                       static library and driven through the sa_* entry points
+#   make test-api-debug the same suites linked with the debug build (SA_DEBUG=2:
+#                       the page invariants asserted at every transition)
 #   make test-preload   tests/preload/*.sh: real programs (python3, git, gcc, sort)
 #                       run with LD_PRELOAD=libshardalloc.so, results checked
 #
@@ -14,35 +16,46 @@
 SA_LIB_A  ?= $(BUILD)/libshardalloc.a
 SA_LIB_SO ?= $(BUILD)/libshardalloc.so
 # The suites link the archive without the standard-name overrides (mk/lib.mk's
-# SA_LIB_CORE_A): Criterion's headers call malloc, so an override member would
-# be pulled in and the runner would run on shardalloc.
+# SA_LIB_CORE_A): from the full archive, any call to malloc in a test would pull
+# the override member in, and Criterion's runner would run on shardalloc.
 SA_LIB_CORE_A ?= $(BUILD)/libshardalloc-core.a
+SA_DEBUG_LIB_A ?= $(BUILD)/debug/libshardalloc-debug.a
 
 TEST_JOBS      ?= 2
 TEST_TIMEOUT   ?= 60
 TEST_API_SRCS  := $(sort $(wildcard tests/api/*.c))
 TEST_API_NAMES := $(patsubst tests/api/%.c,%,$(TEST_API_SRCS))
 TEST_API_BINS  := $(addprefix $(BUILD)/tests/api/,$(TEST_API_NAMES))
+TEST_DEBUG_BINS := $(addprefix $(BUILD)/tests/api-debug/,$(TEST_API_NAMES))
 TEST_API_HDRS  := $(wildcard tests/api/*.h)
 TEST_PRELOAD   := $(sort $(filter-out tests/preload/lib.sh,$(wildcard tests/preload/*.sh)))
 TEST_CFLAGS    := $(CSTD) $(WARN) $(OPT) $(INCS) -pthread
 TEST_LDLIBS    := -lcriterion -pthread
 
-TEST_TARGETS += test-api test-preload
+TEST_TARGETS += test-api test-api-debug test-preload
 
-.PHONY: test-api test-preload test-build test-api-purge-free \
-        $(addprefix test-api-,$(TEST_API_NAMES)) \
+.PHONY: test-api test-api-debug test-preload test-build test-api-purge-free \
+        $(addprefix test-api-,$(TEST_API_NAMES)) $(addprefix test-api-debug-,$(TEST_API_NAMES)) \
         $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 
-test-build: $(TEST_API_BINS)
+test-build: $(TEST_API_BINS) $(TEST_DEBUG_BINS)
 
-$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_LIB_CORE_A)
+# $(call link-suite,archive): compile and link $@ from $<, and refuse a binary
+# that defines malloc & co.
+define link-suite
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(SA_LIB_CORE_A) $(TEST_LDLIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(1) $(TEST_LDLIBS)
 	$(Q)if nm $@ | grep -Eq ' [TW] (malloc|free|calloc|realloc)$$'; then \
 	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
 	    rm -f $@; exit 1; fi
+endef
+
+$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_LIB_CORE_A)
+	$(call link-suite,$(SA_LIB_CORE_A))
+
+$(TEST_DEBUG_BINS): $(BUILD)/tests/api-debug/%: tests/api/%.c $(TEST_API_HDRS) $(SA_DEBUG_LIB_A)
+	$(call link-suite,$(SA_DEBUG_LIB_A))
 
 test-api: $(addprefix test-api-,$(TEST_API_NAMES)) test-api-purge-free
 
@@ -57,6 +70,11 @@ endef
 
 $(addprefix test-api-,$(TEST_API_NAMES)): test-api-%: $(BUILD)/tests/api/%
 	$(call run-suite,$<,api/$*,$<.log,)
+
+test-api-debug: $(addprefix test-api-debug-,$(TEST_API_NAMES))
+
+$(addprefix test-api-debug-,$(TEST_API_NAMES)): test-api-debug-%: $(BUILD)/tests/api-debug/%
+	$(call run-suite,$<,api/$* [debug],$<.log,)
 
 # The purge policy is an option read at start (default MADV_DONTNEED): memory
 # must come back with MADV_FREE too.
