@@ -246,3 +246,33 @@ Test(calloc, recycled_huge_block_is_zeroed)
         sa_free(z);
     }
 }
+
+Test(malloc, successful_calls_leave_errno_alone)
+{
+    /* glibc's allocator does not touch errno when it succeeds; programs that
+     * check errno after a sequence of calls rely on that. */
+    void *keep[64];
+    size_t k = 0;
+    errno = 1234;
+    for (size_t n = 1; n <= 8 * SA_SEGMENT_SIZE; n = n * 3 + 5) {
+        void *p = sa_malloc(n);
+        cr_assert_not_null(p);
+        cr_assert_eq(errno, 1234, "malloc(%zu) changed errno to %d", n, errno);
+        p = sa_realloc(p, n * 2);
+        cr_assert_not_null(p);
+        cr_assert_eq(errno, 1234, "realloc(%zu) changed errno to %d", n * 2, errno);
+        void *c = sa_calloc(n, 1);
+        cr_assert_not_null(c);
+        cr_assert_eq(errno, 1234, "calloc(%zu) changed errno to %d", n, errno);
+        void *a = sa_memalign(256, n);
+        cr_assert_not_null(a);
+        cr_assert_eq(errno, 1234, "memalign(256, %zu) changed errno to %d", n, errno);
+        sa_free(c);
+        sa_free(a);
+        keep[k++] = p;
+    }
+    for (size_t i = 0; i < k; i++)
+        sa_free(keep[i]);
+    sa_collect(true);
+    cr_assert_eq(errno, 1234, "free/collect changed errno to %d", errno);
+}

@@ -113,6 +113,7 @@ static const char *const k_oom_why[] = {
     [12] = "after freeing everything, fewer blocks of the same size fit again",
     [13] = "after freeing everything, a malloc of another size class failed (no sa_collect)",
     [14] = "after freeing everything and sa_collect(true), fewer blocks fit again",
+    [15] = "a malloc that succeeded (after the OS refused a mapping) changed errno",
     [20] = "setrlimit failed",
 };
 
@@ -137,7 +138,13 @@ static int exhaust_and_recover(size_t size, void **slots, size_t max_slots)
     const size_t others[] = { 32, SA_SMALL_OBJ_SIZE_MAX + 1, SA_MEDIUM_OBJ_SIZE_MAX + 1,
                               SA_LARGE_OBJ_SIZE_MAX + 1 };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+        errno = 0;
         void *p = sa_malloc(others[i]);
+        if (p != NULL && errno != 0) {
+            if (getenv("SAT_DEBUG") != NULL)
+                fprintf(stderr, "size %zu: then malloc(%zu) succeeded with errno %d\n", size, others[i], errno);
+            return 15;
+        }
         if (p == NULL) {
             if (getenv("SAT_DEBUG") != NULL)
                 fprintf(stderr, "size %zu: then malloc(%zu) failed\n", size, others[i]);
