@@ -209,6 +209,30 @@ Test(aligned, aligned_blocks_can_be_reallocated_keeping_contents)
     }
 }
 
+Test(aligned, huge_aligned_blocks_can_be_reallocated_keeping_contents)
+{
+    const size_t aligns[] = { (size_t)1 << 20, SA_SEGMENT_SIZE, 4 * SA_SEGMENT_SIZE };
+    for (size_t i = 0; i < sizeof aligns / sizeof aligns[0]; i++) {
+        size_t n = 3 * SA_SEGMENT_SIZE + 12345;
+        void *p = sa_memalign(aligns[i], n);
+        cr_assert_not_null(p);
+        cr_assert(sat_aligned(p, aligns[i]));
+        sat_fill(p, n, i);
+        const size_t to[] = { 2 * n, n / 2, n / 3 + 1, 100, 5 * n };
+        size_t cur = n;
+        for (size_t k = 0; k < sizeof to / sizeof to[0]; k++) {
+            p = sa_realloc(p, to[k]);
+            cr_assert_not_null(p);
+            size_t keep = cur < to[k] ? cur : to[k];
+            cr_assert(sat_check(p, keep, i), "memalign(%zu) block lost data on realloc %zu -> %zu",
+                      aligns[i], cur, to[k]);
+            sat_fill(p, to[k], i);
+            cur = to[k];
+        }
+        sa_free(p);
+    }
+}
+
 Test(aligned, zero_size_gives_unique_aligned_pointers)
 {
     void *a = sa_aligned_alloc(64, 0), *b = sa_aligned_alloc(64, 0);
