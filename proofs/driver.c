@@ -1,0 +1,484 @@
+/* proofs/driver.c -- discharging obligations with the Z3 C API.
+ *
+ * Every check runs in a fresh Z3 context (measured: bit-vector queries run
+ * 2-10x slower under push/pop) with an explicit logic and a timeout. The
+ * query is SMT-LIB text: generated constants, the model files, the
+ * obligation's declarations and assertions, fed to Z3_eval_smtlib2_string;
+ * values for counterexamples are read back with (eval ...).
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <z3.h>
+#include "driver.h"
+#include "config.h"
+#include "size_class.h"
+
+/* ---- strings ------------------------------------------------------------- */
+
+void sa_buf_add(sa_buf_t *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        b->s = realloc(b->s, cap);
+        if (!b->s)
+            abort();
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n + 1);
+    b->len += n;
+}
+
+void sa_buf_addf(sa_buf_t *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < (int)sizeof small) {
+        sa_buf_add(b, small);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sa_buf_add(b, big);
+    free(big);
+}
+
+void sa_buf_free(sa_buf_t *b)
+{
+    free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+}
+
+void sa_result_free(sa_result_t *r)
+{
+    sa_buf_free(&r->detail);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    sa_buf_t b = { 0 };
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+        chunk[n] = 0;
+        sa_buf_add(&b, chunk);
+    }
+    fclose(f);
+    if (!b.s)
+        sa_buf_add(&b, "");
+    return b.s;
+}
+
+/* ---- building a query ------------------------------------------------------ */
+
+typedef enum mode_e { PROVE, VACUITY, MUTANT } mode_t_;
+
+/* Replaces find by replace in b; find must occur exactly once. */
+static bool replace_once(sa_buf_t *b, const char *mutant, const char *find, const char *replace,
+                         sa_buf_t *err)
+{
+    char *hit = strstr(b->s, find);
+    if (!hit || strstr(hit + 1, find)) {
+        sa_buf_addf(err, "mutant %s: its text occurs %s in the model: `%s`",
+                    mutant, hit ? "more than once" : "nowhere", find);
+        return false;
+    }
+    sa_buf_t r = { 0 };
+    *hit = 0;
+    sa_buf_add(&r, b->s);
+    sa_buf_add(&r, replace);
+    sa_buf_add(&r, hit + strlen(find));
+    sa_buf_free(b);
+    *b = r;
+    return true;
+}
+
+/* The model files of an obligation, mutated by m (when not NULL). */
+static bool load_models(const sa_driver_t *d, const sa_obligation_t *ob,
+                        const sa_mutant_t *m, sa_buf_t *out, sa_buf_t *err)
+{
+    sa_buf_t all = { 0 };
+    char names[256];
+    snprintf(names, sizeof names, "%s", ob->models);
+    for (char *save = NULL, *f = strtok_r(names, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s.smt2", d->spec_dir, f);
+        char *text = read_file(path);
+        if (!text) {
+            sa_buf_addf(err, "cannot read %s", path);
+            sa_buf_free(&all);
+            return false;
+        }
+        sa_buf_add(&all, text);
+        sa_buf_add(&all, "\n");
+        free(text);
+    }
+    bool ok = true;
+    if (m && m->find)
+        ok = replace_once(&all, m->name, m->find, m->replace, err);
+    if (ok && m && m->find2)
+        ok = replace_once(&all, m->name, m->find2, m->replace2, err);
+    if (ok)
+        sa_buf_add(out, all.s);
+    sa_buf_free(&all);
+    return ok;
+}
+
+
+static bool build_query(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
+                        mode_t_ mode, int bin, sa_buf_t *q, sa_buf_t *err)
+{
+    sa_buf_t body = { 0 };
+    if (m && m->konst && !sa_constant_known(m->konst)) {
+        sa_buf_addf(err, "mutant %s: no constant %s", m->name, m->konst);
+        return false;
+    }
+    sa_constants_text(&body, ob->bv, m ? m->konst : NULL, m ? m->delta : 0);
+    if (bin > 0)
+        sa_buf_addf(&body, "(define-fun BIN () (_ BitVec 64) (_ bv%d 64))\n", bin);
+    if (!load_models(d, ob, m, &body, err)) {
+        sa_buf_free(&body);
+        return false;
+    }
+    sa_buf_add(&body, "; ---- obligation ");
+    sa_buf_add(&body, ob->name);
+    sa_buf_add(&body, "\n");
+    sa_buf_add(&body, ob->decls);
+    sa_buf_add(&body, "\n");
+    if (ob->gen)
+        ob->gen(&body);
+    sa_buf_addf(&body, "(assert %s)\n", ob->hyp);
+    if (mode != VACUITY)
+        sa_buf_addf(&body, "(assert (not %s))\n", ob->goal);
+    bool finite = mode != PROVE && ob->finite > 0;
+    if (finite && ob->finite_hyp)
+        sa_buf_addf(&body, "(assert %s)\n", ob->finite_hyp);
+    sa_buf_addf(q, "(set-option :timeout %u)\n", d->timeout_ms);
+    sa_buf_add(q, ob->bv ? "(set-logic QF_BV)\n" : "(set-logic ALL)\n");
+    bool ok = true;
+    if (finite)
+        ok = sa_unroll_foralls(body.s, ob->finite, q, err);
+    else
+        sa_buf_add(q, body.s);
+    sa_buf_free(&body);
+    return ok;
+}
+
+/* ---- running Z3 -------------------------------------------------------------- */
+
+static void ignore_error(Z3_context c, Z3_error_code e)
+{
+    (void)c;
+    (void)e;
+}
+
+static Z3_context fresh_context(unsigned timeout_ms)
+{
+    Z3_config cfg = Z3_mk_config();
+    char ms[32];
+    snprintf(ms, sizeof ms, "%u", timeout_ms);
+    Z3_set_param_value(cfg, "timeout", ms);
+    Z3_set_param_value(cfg, "model", "true");
+    Z3_context c = Z3_mk_context(cfg);
+    Z3_del_config(cfg);
+    Z3_set_error_handler(c, ignore_error);
+    return c;
+}
+
+/* Sends text; returns a malloc'ed copy of Z3's answer, or NULL on an error
+ * (with Z3's message in err). */
+static char *send(Z3_context c, const char *text, sa_buf_t *err)
+{
+    Z3_string r = Z3_eval_smtlib2_string(c, text);
+    if (Z3_get_error_code(c) != Z3_OK || (r && strstr(r, "(error"))) {
+        sa_buf_addf(err, "z3: %s", r && *r ? r : Z3_get_error_msg(c, Z3_get_error_code(c)));
+        return NULL;
+    }
+    char *s = strdup(r ? r : "");
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = 0;
+    return s;
+}
+
+/* The value of a term in the current model, as text ("?" if unavailable);
+ * bit-vector numerals are shown in decimal. */
+static void value(Z3_context c, const char *term, char *out, size_t size)
+{
+    sa_buf_t cmd = { 0 }, err = { 0 };
+    sa_buf_addf(&cmd, "(eval %s :completion true)", term);
+    char *v = send(c, cmd.s, &err);
+    sa_buf_free(&cmd);
+    sa_buf_free(&err);
+    if (!v) {
+        snprintf(out, size, "?");
+        return;
+    }
+    if (v[0] == '#' && v[1] == 'x')
+        snprintf(out, size, "%llu", strtoull(v + 2, NULL, 16));
+    else if (v[0] == '#' && v[1] == 'b')
+        snprintf(out, size, "%llu", strtoull(v + 2, NULL, 2));
+    else if (strncmp(v, "(- ", 3) == 0)
+        snprintf(out, size, "-%.*s", (int)strcspn(v + 3, ")"), v + 3);
+    else
+        snprintf(out, size, "%s", v);
+    free(v);
+}
+
+static long ivalue(Z3_context c, const char *term, bool *ok)
+{
+    char v[128];
+    value(c, term, v, sizeof v);
+    char *end;
+    long x = strtol(v, &end, 10);
+    *ok = end != v && *end == 0;
+    return x;
+}
+
+/* A page as lists of block indices, heads first: what a reader of the C
+ * expects to see. Lists longer than this are elided. */
+#define SHOW_MAX 16
+
+static void show_list(Z3_context c, const char *var, const char *loc, sa_buf_t *out)
+{
+    char term[256];
+    bool ok;
+    snprintf(term, sizeof term, "(n %s %s)", var, loc);
+    long n = ivalue(c, term, &ok);
+    sa_buf_addf(out, " %s", loc);
+    if (!ok || n < 0 || n > SHOW_MAX) {
+        sa_buf_addf(out, "(n=%ld)", n);
+        return;
+    }
+    sa_buf_add(out, "[");
+    for (long i = n - 1; i >= 0; i--) {
+        char v[64];
+        snprintf(term, sizeof term, "(at %s %s %ld)", var, loc, i);
+        value(c, term, v, sizeof v);
+        sa_buf_addf(out, "%s%s", v, i ? " " : "");
+    }
+    sa_buf_add(out, "]");
+}
+
+static void show_page(Z3_context c, const char *var, sa_buf_t *out)
+{
+    static const char *const fields[] = { "reserved", "capacity", "used", "block_size",
+                                          "in_full", "notify", "owned" };
+    char term[256], v[128];
+    sa_buf_addf(out, "    %s:", var);
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        snprintf(term, sizeof term, "(%s %s)", fields[i], var);
+        value(c, term, v, sizeof v);
+        sa_buf_addf(out, " %s=%s", fields[i], v);
+    }
+    sa_buf_add(out, "\n      lists (head first):");
+    static const char *const lists[] = { "FREE", "LOCAL", "THREAD", "LIVE", "TAKEN" };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        show_list(c, var, lists[i], out);
+    bool ok;
+    snprintf(term, sizeof term, "(reserved %s)", var);
+    long r = ivalue(c, term, &ok);
+    sa_buf_add(out, "\n      loc:");
+    for (long b = 0; ok && b < r && b < SHOW_MAX; b++) {
+        snprintf(term, sizeof term, "(loc_of %s %ld)", var, b);
+        value(c, term, v, sizeof v);
+        sa_buf_addf(out, " %ld:%s", b, v);
+    }
+    sa_buf_add(out, "\n");
+}
+
+/* Prints the variables listed in ob->show from the current model. */
+static void show_model(Z3_context c, const sa_obligation_t *ob, int bin, sa_buf_t *out)
+{
+    if (bin > 0)
+        sa_buf_addf(out, "    bin=%d (block size %zu)\n", bin, _sa_bin_size((size_t)bin));
+    if (!ob->show)
+        return;
+    char spec[512];
+    snprintf(spec, sizeof spec, "%s", ob->show);
+    for (char *save = NULL, *w = strtok_r(spec, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        char *colon = strchr(w, ':');
+        if (!colon)
+            continue;
+        *colon = 0;
+        const char *var = colon + 1;
+        if (strcmp(w, "page") == 0) {
+            show_page(c, var, out);
+        } else {
+            char v[128];
+            value(c, var, v, sizeof v);
+            sa_buf_addf(out, "    %s=%s\n", var, v);
+        }
+    }
+}
+
+/* One query: returns Z3's answer "sat"/"unsat"/"unknown", or NULL on an error.
+ * On sat the counterexample is added to r->detail. */
+static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
+                   mode_t_ mode, int bin, sa_result_t *r)
+{
+    sa_buf_t q = { 0 };
+    if (!build_query(d, ob, m, mode, bin, &q, &r->detail)) {
+        sa_buf_free(&q);
+        return NULL;
+    }
+    if (d->dump) {
+        fprintf(d->dump, "; ==== %s%s%s (%s)\n%s(check-sat)\n", ob->name, m ? " mutant " : "",
+                m ? m->name : "", mode == PROVE ? "proof" : mode == VACUITY ? "vacuity" : "mutant", q.s);
+        fflush(d->dump);
+    }
+    Z3_context c = fresh_context(d->timeout_ms);
+    char *answer = NULL, *setup = send(c, q.s, &r->detail);
+    if (setup) {
+        answer = send(c, "(check-sat)", &r->detail);
+        if (answer && strcmp(answer, "sat") == 0 && mode != VACUITY)
+            show_model(c, ob, bin, &r->detail);
+        if (answer && strcmp(answer, "unknown") == 0) {
+            char *why = send(c, "(get-info :reason-unknown)", &r->detail);
+            if (why)
+                sa_buf_addf(&r->detail, "    z3: %s\n", why);
+            free(why);
+        }
+    }
+    free(setup);
+    Z3_del_context(c);
+    sa_buf_free(&q);
+    return answer;
+}
+
+static sa_verdict_t verdict(const char *answer, const char *wanted)
+{
+    if (!answer)
+        return SA_ERROR;
+    if (strcmp(answer, wanted) == 0)
+        return SA_HOLDS;
+    if (strcmp(answer, "sat") == 0 || strcmp(answer, "unsat") == 0)
+        return SA_FAILS;
+    return SA_UNKNOWN;
+}
+
+static int bins(const sa_obligation_t *ob)
+{
+    return ob->per_bin ? (int)SA_BIN_LARGE_MAX : 0;
+}
+
+void sa_prove(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
+{
+    double t0 = now();
+    r->verdict = SA_HOLDS;
+    int last = bins(ob);
+    for (int bin = last ? 1 : 0; bin <= last && r->verdict == SA_HOLDS; bin++) {
+        char *a = check(d, ob, NULL, PROVE, bin, r);
+        r->verdict = verdict(a, "unsat");
+        if (r->verdict != SA_HOLDS && bin > 0 && !r->detail.len)
+            sa_buf_addf(&r->detail, "    bin=%d\n", bin);
+        free(a);
+    }
+    r->seconds = now() - t0;
+}
+
+/* Hypotheses alone are satisfiable (for bins: for every bin). */
+void sa_check_vacuity(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
+{
+    double t0 = now();
+    r->verdict = SA_HOLDS;
+    int last = bins(ob);
+    for (int bin = last ? 1 : 0; bin <= last && r->verdict == SA_HOLDS; bin++) {
+        char *a = check(d, ob, NULL, VACUITY, bin, r);
+        r->verdict = verdict(a, "sat");
+        if (r->verdict == SA_FAILS)
+            sa_buf_addf(&r->detail, "    the hypotheses are unsatisfiable%s: the proof is vacuous\n",
+                        bin ? " for this bin" : "");
+        free(a);
+    }
+    r->seconds = now() - t0;
+}
+
+/* The mutant is refuted if some bin (or the one query) yields a counterexample. */
+void sa_check_mutant(const sa_driver_t *d, const sa_obligation_t *ob,
+                     const sa_mutant_t *m, sa_result_t *r)
+{
+    double t0 = now();
+    r->verdict = SA_FAILS;
+    int last = bins(ob);
+    for (int bin = last ? 1 : 0; bin <= last && r->verdict != SA_HOLDS; bin++) {
+        char *a = check(d, ob, m, MUTANT, bin, r);
+        r->verdict = verdict(a, "sat");
+        free(a);
+        if (r->verdict == SA_ERROR)
+            break;
+    }
+    if (r->verdict == SA_FAILS)
+        sa_buf_addf(&r->detail, "    mutant survived: %s is not caught\n", m->what);
+    r->seconds = now() - t0;
+}
+
+/* ---- the table ------------------------------------------------------------------ */
+
+void sa_print_table_header(FILE *out)
+{
+    fprintf(out, "%-52s | %-9s | %s\n", "obligation", "result", "time");
+    fprintf(out, "%.52s-+-%.9s-+-%s\n",
+            "----------------------------------------------------",
+            "---------", "-------");
+}
+
+static void row(FILE *out, const char *name, const char *result, const sa_result_t *r, bool show)
+{
+    fprintf(out, "%-52s | %-9s | %6.3fs\n", name, result, r->seconds);
+    if (show && r->detail.len)
+        fprintf(out, "%s", r->detail.s);
+}
+
+bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
+{
+    static const char *const proof_word[] = { "proved", "FAILS", "UNKNOWN", "ERROR" };
+    static const char *const vac_word[] = { "sat", "VACUOUS", "UNKNOWN", "ERROR" };
+    static const char *const mut_word[] = { "refuted", "SURVIVED", "UNKNOWN", "ERROR" };
+    bool all = true;
+    char name[256];
+
+    sa_result_t r = { 0 };
+    sa_prove(d, ob, &r);
+    row(d->out, ob->name, proof_word[r.verdict], &r, true);
+    all &= r.verdict == SA_HOLDS;
+    sa_result_free(&r);
+
+    sa_result_t v = { 0 };
+    sa_check_vacuity(d, ob, &v);
+    snprintf(name, sizeof name, "  %s: hypotheses satisfiable", ob->name);
+    row(d->out, name, vac_word[v.verdict], &v, true);
+    all &= v.verdict == SA_HOLDS;
+    sa_result_free(&v);
+
+    for (const sa_mutant_t *m = ob->mutants; m && m->name; m++) {
+        sa_result_t mr = { 0 };
+        sa_check_mutant(d, ob, m, &mr);
+        snprintf(name, sizeof name, "  mutant %s", m->name);
+        row(d->out, name, mut_word[mr.verdict], &mr, mr.verdict != SA_HOLDS || !d->quiet_cex);
+        all &= mr.verdict == SA_HOLDS;
+        sa_result_free(&mr);
+    }
+    fflush(d->out);
+    return all;
+}

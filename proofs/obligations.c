@@ -1,0 +1,216 @@
+/* proofs/obligations.c -- the named obligations, each with its mutants.
+ *
+ * Every entry is listed in docs/verification.md with the spec definitions
+ * and C functions it covers. An obligation says: hyp implies goal. Each has
+ * at least one mutant: a broken model or constant that the same obligation
+ * must refute with a counterexample, so a proof that cannot fail shows up
+ * as a surviving mutant.
+ */
+#include "driver.h"
+
+/* ---- page: obligations 1-3 (spec/page.smt2) -------------------------------- */
+
+#define PAGE_DECLS "(declare-const s Page) (declare-const t Page) (declare-const b Int)"
+/* Counterexamples are searched on pages of at most this many blocks. */
+#define PAGE_FINITE 4
+#define PAGE_SMALL "(<= (reserved s) 4)"
+#define PAGE_SHOW  "page:s page:t int:b"
+
+/* An invariant-preservation obligation for one transition. */
+#define PRESERVES(name_, call_, covers_, mutants_)                                    \
+    { .name = name_, .covers = covers_, .models = "page", .decls = PAGE_DECLS,       \
+      .hyp = "(and (inv s) " call_ ")", .goal = "(inv t)", .finite = PAGE_FINITE,     \
+      .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = mutants_ }
+
+static const sa_mutant_t m_init[] = {
+    { .name = "init_capacity_one", .what = "page_init starts with capacity 1",
+      .find = "(mk_page (div area bsize) 0 0 bsize", .replace = "(mk_page (div area bsize) 1 0 bsize" },
+    { .name = "init_watching", .what = "page_init leaves notify = WATCH",
+      .find = "false NOTIFY_NONE true))))", .replace = "false NOTIFY_WATCH true))))" },
+    { 0 }
+};
+static const sa_mutant_t m_alloc_pop[] = {
+    { .name = "alloc_pop_unguarded", .what = "alloc_pop without its guard `free` non-empty",
+      .find = "(and (owned s) (> (n s FREE) 0)", .replace = "(and (owned s)" },
+    { .name = "alloc_pop_used_unchanged", .what = "alloc_pop forgets used += 1",
+      .find = "(+ (used s) 1)", .replace = "(used s)" },
+    { 0 }
+};
+static const sa_mutant_t m_extend[] = {
+    { .name = "extend_past_reserved", .what = "extend not capped by reserved - capacity",
+      .find = "(ite (< left k1) left k1)", .replace = "k1" },
+    { .name = "extend_free_nonempty", .what = "extend without its guard `free` empty",
+      .find = "(and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))",
+      .replace = "(and (owned s) (< (capacity s) (reserved s))" },
+    { 0 }
+};
+static const sa_mutant_t m_free_local[] = {
+    { .name = "free_not_live", .what = "a free without its guard `block is LIVE` (double free)",
+      .find = "(and (in_page s b) (= (loc_of s b) LIVE)", .replace = "(and (in_page s b)" },
+    { .name = "free_local_used_unchanged", .what = "free_local forgets used -= 1",
+      .find = "(free_to s t b LOCAL (- (used s) 1)", .replace = "(free_to s t b LOCAL (used s)" },
+    { 0 }
+};
+static const sa_mutant_t m_free_remote[] = {
+    { .name = "free_remote_decrements_used", .what = "free_remote touches used",
+      .find = "(free_to s t b THREAD (used s)", .replace = "(free_to s t b THREAD (- (used s) 1)" },
+    { .name = "free_remote_never_queues", .what = "a remote free to a WATCHed page does not tell the owner",
+      .find = "(ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))", .replace = "(notify s)" },
+    { 0 }
+};
+static const sa_mutant_t m_collect[] = {
+    { .name = "collect_keeps_local_count", .what = "collect leaves local_free's count",
+      .find = "(store (store (store (cnt s) a 0) c 0)", .replace = "(store (store (cnt s) a 0)" },
+    { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
+      .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
+    { 0 }
+};
+static const sa_mutant_t m_to_full[] = {
+    { .name = "to_full_with_remote_frees", .what = "to_full while thread_free is non-empty",
+      .find = "(= (n s THREAD) 0) (= (notify s) NOTIFY_NONE)", .replace = "(= (notify s) NOTIFY_NONE)" },
+    { 0 }
+};
+static const sa_mutant_t m_unfull[] = {
+    { .name = "unfull_keeps_notify", .what = "unfull leaves notify as it was",
+      .find = "                     false NOTIFY_NONE (owned s)))))\n\n; retire",
+      .replace = "                     false (notify s) (owned s)))))\n\n; retire" },
+    { 0 }
+};
+static const sa_mutant_t m_retire[] = {
+    { .name = "retire_keeps_capacity", .what = "retire unmakes the blocks but keeps capacity",
+      .find = "(mk_page (reserved s) 0 0 (block_size s)", .replace = "(mk_page (reserved s) (capacity s) 0 (block_size s)" },
+    { 0 }
+};
+static const sa_mutant_t m_abandon[] = {
+    { .name = "abandon_keeps_watch", .what = "abandon leaves notify = WATCH",
+      .find = "(ite (= (notify s) NOTIFY_WATCH) NOTIFY_NONE (notify s))", .replace = "(notify s)" },
+    { 0 }
+};
+static const sa_mutant_t m_reclaim[] = {
+    { .name = "reclaim_owned_page", .what = "reclaim of a page that still has an owner",
+      .find = "(and (not (owned s))", .replace = "(and true" },
+    { 0 }
+};
+static const sa_mutant_t m_take[] = {
+    { .name = "take_copies_thread_free", .what = "the exchange copies thread_free but leaves it",
+      .find = "(store (store (cnt s) TAKEN (n s THREAD)) THREAD 0)", .replace = "(store (cnt s) TAKEN (n s THREAD))" },
+    { 0 }
+};
+static const sa_mutant_t m_finish[] = {
+    { .name = "finish_subtracts_fresh_count", .what = "collect subtracts the fresh thread_free count, not the taken one",
+      .find = "(gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))", .replace = "(gather s t TAKEN LOCAL (- (used s) (n s THREAD)))" },
+    { 0 }
+};
+static const sa_mutant_t m_linear[] = {
+    { .name = "finish_rereads_thread_free", .what = "collect appends the live thread_free instead of what it exchanged",
+      .find = "(gather s t TAKEN LOCAL", .replace = "(gather s t THREAD LOCAL" },
+    { 0 }
+};
+static const sa_mutant_t m_alloc_fresh[] = {
+    { .name = "alloc_pop_off_by_one", .what = "alloc_pop reads one slot past the head",
+      .find = "(= b (head s FREE))", .replace = "(= b (at s FREE (n s FREE)))" },
+    { 0 }
+};
+static const sa_mutant_t m_live_no_list[] = {
+    /* both edits: with the exact count the slot check is implied */
+    { .name = "slots_untied", .what = "an invariant that ties neither list slots to locations nor counts to capacity",
+      .find = "(= (loc_of s (at s l i)) l)", .replace = "true",
+      .find2 = "(n s TAKEN)) (capacity s))", .replace2 = "(n s TAKEN)) (+ (capacity s) 1))" },
+    { 0 }
+};
+static const sa_mutant_t m_collect_keeps[] = {
+    { .name = "collect_keeps_local_blocks", .what = "collect leaves the local_free blocks where they were",
+      .find = "(or (= (loc_of s b) a) (= (loc_of s b) c))", .replace = "(= (loc_of s b) a)" },
+    { 0 }
+};
+static const sa_mutant_t m_retire_empty[] = {
+    { .name = "retire_with_used_blocks", .what = "retire without its guard `used = 0`",
+      .find = "(and (owned s) (= (used s) 0) (not (in_full s))", .replace = "(and (owned s) (not (in_full s))" },
+    { 0 }
+};
+
+/* Page-level safety goals (obligation 3). */
+#define ALLOC_FRESH_GOAL                                                       \
+    "(and (in_page s b) (= (loc_of s b) FREE) (= (loc_of t b) LIVE)"            \
+    "     (forall ((c Int)) (=> (and (in_page s c) (not (= c b)))"               \
+    "                           (= (loc_of t c) (loc_of s c)))))"
+#define LIVE_NO_LIST_GOAL                                                      \
+    "(forall ((l Loc) (i Int)) (=> (and (listed l) (not (= l LIVE)) (<= 0 i) (< i (n s l)))" \
+    "                              (not (= (at s l i) b))))"
+#define COLLECT_KEEPS_GOAL                                                     \
+    "(and (= (n t FREE) (+ (n s FREE) (n s LOCAL) (n s THREAD)))"               \
+    "     (forall ((c Int)) (=> (in_page s c)"                                    \
+    "        (= (loc_of t c) (ite (or (= (loc_of s c) LOCAL) (= (loc_of s c) THREAD))" \
+    "                             FREE (loc_of s c))))))"
+#define RETIRE_EMPTY_GOAL                                                      \
+    "(forall ((c Int)) (=> (in_page s c)"                                       \
+    "   (or (= (loc_of s c) FREE) (= (loc_of s c) LOCAL) (= (loc_of s c) UNMADE))))"
+
+#define RACE_HYP                                                                \
+    "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \
+    "     (collect s u) (free_remote u v b))"
+#define RACE_DECLS PAGE_DECLS \
+    " (declare-const m1 Page) (declare-const m2 Page) (declare-const u Page) (declare-const v Page)" \
+    " (declare-const c Int) (declare-const i Int)"
+
+const sa_obligation_t sa_obligations[] = {
+    /* 1: the initial state */
+    { .name = "init_inv", .covers = "_sa_page_init", .models = "page",
+      .decls = "(declare-const t Page) (declare-const bsize Int) (declare-const area Int)",
+      .hyp = "(page_init t bsize area)", .goal = "(inv t)",
+      .finite = PAGE_FINITE, .finite_hyp = "(<= (reserved t) 4)", .show = "page:t int:bsize int:area",
+      .mutants = m_init },
+    /* 2: every transition preserves the invariant */
+    PRESERVES("inv_alloc_pop", "(alloc_pop s t b)", "sa_malloc fast path, _sa_page_alloc", m_alloc_pop),
+    PRESERVES("inv_extend", "(extend s t)", "sa_page_extend", m_extend),
+    PRESERVES("inv_free_local", "(free_local s t b)", "_sa_free_local", m_free_local),
+    PRESERVES("inv_free_remote", "(free_remote s t b)", "_sa_free_remote", m_free_remote),
+    PRESERVES("inv_collect", "(collect s t)", "_sa_page_collect", m_collect),
+    PRESERVES("inv_to_full", "(to_full s t)", "_sa_page_to_full", m_to_full),
+    PRESERVES("inv_unfull", "(unfull s t)", "_sa_page_unfull", m_unfull),
+    PRESERVES("inv_retire", "(retire s t)", "_sa_page_retire", m_retire),
+    PRESERVES("inv_abandon", "(abandon s t)", "_sa_page_abandon", m_abandon),
+    PRESERVES("inv_reclaim", "(reclaim s t)", "_sa_page_reclaim", m_reclaim),
+    /* 2: remote free racing with collect, the exchange as linearization point */
+    { .name = "race_collect_take", .covers = "_sa_page_collect (atomic exchange)", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv s) (collect_take s t))", .goal = "(inv_core t)",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_take },
+    { .name = "race_free_remote", .covers = "_sa_free_remote during _sa_page_collect", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv_core s) (free_remote s t b))", .goal = "(inv_core t)",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_free_remote },
+    { .name = "race_collect_finish", .covers = "_sa_page_collect (append, used -= taken)", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv_core s) (collect_finish s t))", .goal = "(inv t)",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_finish },
+    /* collect_take; free_remote; collect_finish == collect; free_remote, split
+     * in two goals (counters and locations; list order): Z3 is 5x faster on
+     * the parts. The quantifiers of page_equiv appear as free constants c, i:
+     * the negated goal is existential anyway. */
+    { .name = "race_linearizes", .covers = "_sa_page_collect || _sa_free_remote", .models = "page",
+      .decls = RACE_DECLS, .hyp = RACE_HYP,
+      .goal = "(and (page_equiv_scalars t v) (page_equiv_block t v c))",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s page:t page:v int:b int:c",
+      .mutants = m_linear },
+    { .name = "race_linearizes_lists", .covers = "_sa_page_collect || _sa_free_remote", .models = "page",
+      .decls = RACE_DECLS, .hyp = RACE_HYP,
+      .goal = "(and (page_equiv_slot t v FREE i) (page_equiv_slot t v LOCAL i)"
+              "     (page_equiv_slot t v THREAD i))",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s page:t page:v int:b int:i",
+      .mutants = m_linear },
+    /* 3: no double hand-out, nothing lost */
+    { .name = "alloc_fresh", .covers = "sa_malloc fast path, _sa_page_alloc", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv s) (alloc_pop s t b))", .goal = ALLOC_FRESH_GOAL,
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_alloc_fresh },
+    { .name = "live_on_no_list", .covers = "_sa_page_check, sa_malloc", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv s) (in_page s b) (= (loc_of s b) LIVE))",
+      .goal = LIVE_NO_LIST_GOAL,
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s int:b",
+      .mutants = m_live_no_list },
+    { .name = "collect_keeps_blocks", .covers = "_sa_page_collect", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv s) (collect s t))", .goal = COLLECT_KEEPS_GOAL,
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_collect_keeps },
+    { .name = "retire_only_empty", .covers = "_sa_page_retire", .models = "page",
+      .decls = PAGE_DECLS, .hyp = "(and (inv s) (retire s t))", .goal = RETIRE_EMPTY_GOAL,
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_retire_empty },
+};
+
+const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;

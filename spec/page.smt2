@@ -1,0 +1,343 @@
+; spec/page.smt2 -- the state machine of one shardalloc page.
+;
+; A page holds `reserved` blocks of one size, numbered 0 .. reserved-1 by
+; address inside the page's block area (docs/state-machine.md). Every block is
+; in exactly one *location*:
+;
+;   FREE    on the list page->free        malloc pops its head
+;   LOCAL   on page->local_free           freed by the owning thread
+;   THREAD  on the atomic page->thread_free  freed by another thread
+;   LIVE    on no list                    handed out to the program
+;   UNMADE  index >= capacity             fits, never threaded onto a list
+;   TAKEN   (only inside _sa_page_collect) taken from thread_free by the
+;           atomic exchange, not yet appended to free
+;
+; How the model represents a page (the encoding; see docs/verification.md
+; for why it is sound for every block count):
+;
+;   loc[b]          the location of block b: a total map, so "every block is
+;                   in exactly one location" holds by construction, and the
+;                   five locations partition [0, reserved).
+;   cnt[L]          how many blocks are in location L (a ghost integer).
+;   seq[L][i]       for 0 <= i < cnt[L]: the i-th block of L. For a list this is
+;                   the list read from its TAIL: seq[L][cnt[L]-1] is the head
+;                   (page->free etc.), seq[L][0] the last node. Push and pop
+;                   then touch one slot, as in the C.
+;   pos[b]          where block b sits in the sequence of its location.
+;
+; The invariant says seq[L] and pos are inverse bijections between
+; [0, cnt[L]) and { b | loc[b] = L }. So cnt[L] IS the number of blocks in L
+; (a bijection with an interval), without ever counting: the counting facts
+; (used = |LIVE| + |THREAD|, the locations add up to capacity) are ordinary
+; linear arithmetic over cnt, proven inductive transition by transition.
+;
+; Each transition is a named define-fun over (before-state s, after-state t,
+; arguments), so the trace replay can instantiate it with concrete states.
+; The C function each one models is named in its comment; the C carries
+; `/* spec: page.smt2 <name> */` back here.
+;
+; Constants (SA_MAX_EXTEND_SIZE, ...) are not written here: proofs/verify.c
+; generates them from src/config.h and prepends them.
+
+; ---- vocabulary ----------------------------------------------------------------
+
+(declare-datatypes ((Loc 0)) (((FREE) (LOCAL) (THREAD) (LIVE) (UNMADE) (TAKEN))))
+
+; The low 2 bits of the thread_free word (changed only together with the list,
+; by one CAS or exchange). NOTIFY_WATCH: the page is in the owner's full queue
+; and the next remote free must tell the owner; NOTIFY_QUEUED: a remote free
+; did tell it (the page is on the owner heap's remote_pages stack).
+(declare-datatypes ((Notify 0)) (((NOTIFY_NONE) (NOTIFY_WATCH) (NOTIFY_QUEUED))))
+
+; sa_page_t (src/types.h), abstracted: lists become loc/seq/pos/cnt.
+;   owned: page->owner != NULL (false once abandoned, until reclaimed).
+(declare-datatypes ((Page 0))
+  (((mk_page (reserved Int) (capacity Int) (used Int) (block_size Int)
+             (loc (Array Int Loc)) (pos (Array Int Int))
+             (seq (Array Loc (Array Int Int))) (cnt (Array Loc Int))
+             (in_full Bool) (notify Notify) (owned Bool)))))
+
+(define-fun n ((s Page) (l Loc)) Int (select (cnt s) l))
+(define-fun at ((s Page) (l Loc) (i Int)) Int (select (select (seq s) l) i))
+(define-fun loc_of ((s Page) (b Int)) Loc (select (loc s) b))
+(define-fun pos_of ((s Page) (b Int)) Int (select (pos s) b))
+(define-fun in_page ((s Page) (b Int)) Bool (and (<= 0 b) (< b (reserved s))))
+; the locations that have a sequence (UNMADE is the interval [capacity, reserved))
+(define-fun listed ((l Loc)) Bool (not (= l UNMADE)))
+; the head of a list (meaningful when the list is non-empty)
+(define-fun head ((s Page) (l Loc)) Int (at s l (- (n s l) 1)))
+
+; ---- the invariant (_sa_page_check in debug builds) -----------------------------
+;
+; Split into a per-block part, a per-slot part and a scalar part so that the
+; proof driver can also instantiate it on a finite page (block by block,
+; quantifier-free) when it looks for counterexamples.
+
+; Block b: unmade exactly from capacity on; a made block sits in its
+; location's sequence at pos[b].  (invariant 1, 2)
+(define-fun inv_block ((s Page) (b Int)) Bool
+  (=> (in_page s b)
+      (and (= (= (loc_of s b) UNMADE) (>= b (capacity s)))
+           (=> (listed (loc_of s b))
+               (and (<= 0 (pos_of s b)) (< (pos_of s b) (n s (loc_of s b)))
+                    (= (at s (loc_of s b) (pos_of s b)) b))))))
+
+; Slot i of location l's sequence holds a block of the page, in location l,
+; whose pos points back here: no list holds a block twice or a foreign block.
+(define-fun inv_slot ((s Page) (l Loc) (i Int)) Bool
+  (=> (and (listed l) (<= 0 i) (< i (n s l)))
+      (and (in_page s (at s l i))
+           (= (loc_of s (at s l i)) l)
+           (= (pos_of s (at s l i)) i))))
+
+; Counters (invariants 2, 3): capacity <= reserved; the made blocks are
+; exactly those in the five made locations; used = |LIVE| + |THREAD|
+; (+ |TAKEN| while a collect is between its exchange and its append).
+(define-fun inv_counts ((s Page)) Bool
+  (and (> (block_size s) 0)
+       (<= 0 (capacity s)) (<= (capacity s) (reserved s))
+       (>= (n s FREE) 0) (>= (n s LOCAL) 0) (>= (n s THREAD) 0)
+       (>= (n s LIVE) 0) (>= (n s TAKEN) 0)
+       (= (+ (n s FREE) (n s LOCAL) (n s THREAD) (n s LIVE) (n s TAKEN)) (capacity s))
+       (= (used s) (+ (n s LIVE) (n s THREAD) (n s TAKEN)))))
+
+; Flags (invariants 4, 5). A page in the full queue has been announced
+; (WATCH) or has told its owner (QUEUED); while it WATCHes no remote free has
+; arrived (a remote free to a full page always tells the owner: a full page
+; with pending frees is never forgotten). An abandoned page is in no full
+; queue, so nothing WATCHes it.
+(define-fun inv_flags ((s Page)) Bool
+  (and (=> (in_full s) (not (= (notify s) NOTIFY_NONE)))
+       (=> (= (notify s) NOTIFY_WATCH) (and (in_full s) (= (n s THREAD) 0)))
+       (=> (not (owned s)) (not (in_full s)))))
+
+; The invariant as it holds between transitions, and (inv_core) as it holds
+; also in the middle of a collect, between the exchange and the append.
+(define-fun inv_core ((s Page)) Bool
+  (and (inv_counts s) (inv_flags s)
+       (forall ((b Int)) (inv_block s b))
+       (forall ((l Loc) (i Int)) (inv_slot s l i))))
+(define-fun inv ((s Page)) Bool
+  (and (inv_core s) (= (n s TAKEN) 0)))
+
+; ---- transitions ---------------------------------------------------------------
+
+; page_init -- _sa_page_init: a fresh page of `area` bytes gets its block
+; size; every block UNMADE, nothing made, nothing used, owned by the heap that
+; took it, in its size-class queue.
+(define-fun page_init ((t Page) (bsize Int) (area Int)) Bool
+  (and (> bsize 0) (>= area 0)
+       (= t (mk_page (div area bsize) 0 0 bsize
+                     ((as const (Array Int Loc)) UNMADE)
+                     (pos t) (seq t)
+                     ((as const (Array Loc Int)) 0)
+                     false NOTIFY_NONE true))))
+
+; alloc_pop -- the sa_malloc fast path and _sa_page_alloc: pop the head of
+; `free`; it becomes LIVE and used grows by one. Returns the block in b.
+(define-fun alloc_pop ((s Page) (t Page) (b Int)) Bool
+  (and (owned s) (> (n s FREE) 0)
+       (= b (head s FREE))
+       (= t (mk_page (reserved s) (capacity s) (+ (used s) 1) (block_size s)
+                     (store (loc s) b LIVE)
+                     (store (pos s) b (n s LIVE))
+                     (store (seq s) LIVE (store (select (seq s) LIVE) (n s LIVE) b))
+                     (store (store (cnt s) FREE (- (n s FREE) 1)) LIVE (+ (n s LIVE) 1))
+                     (in_full s) (notify s) (owned s)))))
+
+; How many blocks one extend makes: SA_MAX_EXTEND_SIZE bytes' worth, at least
+; one, at most what is left (sa_page_extend).
+(define-fun extend_count ((s Page)) Int
+  (let ((k (div SA_MAX_EXTEND_SIZE (block_size s)))
+        (left (- (reserved s) (capacity s))))
+    (let ((k1 (ite (< k 1) 1 k)))
+      (ite (< left k1) left k1))))
+
+; extend -- sa_page_extend: when `free` is empty and unmade blocks remain,
+; thread blocks capacity .. capacity+k-1 onto `free` in address order (block
+; `capacity` becomes the head) and raise capacity by k.
+(define-fun extend_block ((s Page) (t Page) (k Int) (b Int)) Bool
+  (let ((new (and (<= (capacity s) b) (< b (+ (capacity s) k)))))
+    (and (= (loc_of t b) (ite new FREE (loc_of s b)))
+         (= (pos_of t b) (ite new (- (+ (capacity s) k -1) b) (pos_of s b))))))
+(define-fun extend_slot ((s Page) (t Page) (k Int) (i Int)) Bool
+  (=> (and (<= 0 i) (< i k))
+      (= (at t FREE i) (- (+ (capacity s) k -1) i))))
+(define-fun extend ((s Page) (t Page)) Bool
+  (let ((k (extend_count s)))
+    (and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))
+         (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
+         (= (capacity t) (+ (capacity s) k))
+         (= (used t) (used s))
+         (= (cnt t) (store (cnt s) FREE k))
+         (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
+         (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))
+         (forall ((b Int)) (extend_block s t k b))
+         (forall ((i Int)) (extend_slot s t k i)))))
+
+; Remove block b from the LIVE set: the last LIVE slot moves into b's slot
+; (LIVE is a set, its order is bookkeeping only). Gives the new seq[LIVE]
+; and the pos map before b's own new position is written.
+(define-fun live_seq_without ((s Page) (b Int)) (Array Int Int)
+  (store (select (seq s) LIVE) (pos_of s b) (head s LIVE)))
+(define-fun live_pos_without ((s Page) (b Int)) (Array Int Int)
+  (store (pos s) (head s LIVE) (pos_of s b)))
+
+; LIVE -> l for block b, pushed on the head of list l (a free).
+(define-fun free_to ((s Page) (t Page) (b Int) (l Loc) (used_t Int) (notify_t Notify)) Bool
+  (and (in_page s b) (= (loc_of s b) LIVE)
+       (= t (mk_page (reserved s) (capacity s) used_t (block_size s)
+                     (store (loc s) b l)
+                     (store (live_pos_without s b) b (n s l))
+                     (store (store (seq s) LIVE (live_seq_without s b))
+                            l (store (select (seq s) l) (n s l) b))
+                     (store (store (cnt s) LIVE (- (n s LIVE) 1)) l (+ (n s l) 1))
+                     (in_full s) notify_t (owned s)))))
+
+; free_local -- _sa_free_local: the owner frees a LIVE block: push it on
+; local_free; used shrinks. (If the page is in the full queue, unfull follows.)
+(define-fun free_local ((s Page) (t Page) (b Int)) Bool
+  (and (owned s)
+       (free_to s t b LOCAL (- (used s) 1) (notify s))))
+
+; free_remote -- _sa_free_remote: another thread (or anyone, once the page is
+; abandoned) frees a LIVE block: one CAS pushes it on thread_free; used is
+; untouched (collect subtracts). If the page WATCHes, the same CAS sets
+; QUEUED (and the page is then pushed on owner->remote_pages).
+(define-fun free_remote ((s Page) (t Page) (b Int)) Bool
+  (free_to s t b THREAD (used s)
+           (ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))))
+
+; Append the whole lists a and then c to `free`: in the C the taken list
+; becomes the new head part, so read from the tail the new free is
+; old free, then c, then a. Blocks of a and c become FREE; a and c empty.
+(define-fun gather_block ((s Page) (t Page) (a Loc) (c Loc) (b Int)) Bool
+  (and (= (loc_of t b) (ite (or (= (loc_of s b) a) (= (loc_of s b) c)) FREE (loc_of s b)))
+       (= (pos_of t b) (ite (= (loc_of s b) c) (+ (n s FREE) (pos_of s b))
+                       (ite (= (loc_of s b) a) (+ (n s FREE) (n s c) (pos_of s b))
+                            (pos_of s b))))))
+(define-fun gather_slot ((s Page) (t Page) (a Loc) (c Loc) (i Int)) Bool
+  (= (at t FREE i)
+     (ite (< i (n s FREE)) (at s FREE i)
+     (ite (< i (+ (n s FREE) (n s c))) (at s c (- i (n s FREE)))
+          (at s a (- i (n s FREE) (n s c)))))))
+(define-fun gather ((s Page) (t Page) (a Loc) (c Loc) (used_t Int)) Bool
+  (and (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
+       (= (capacity t) (capacity s)) (= (used t) used_t)
+       (= (cnt t) (store (store (store (cnt s) a 0) c 0)
+                         FREE (+ (n s FREE) (n s a) (n s c))))
+       (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
+       (forall ((b Int)) (gather_block s t a c b))
+       (forall ((i Int)) (gather_slot s t a c i))))
+
+; collect -- _sa_page_collect, as one atomic step: the exchange takes all of
+; thread_free (notify bits kept) and used drops by what it took; then all of
+; local_free joins `free` too.
+(define-fun collect ((s Page) (t Page)) Bool
+  (and (owned s) (= (n s TAKEN) 0)
+       (gather s t THREAD LOCAL (- (used s) (n s THREAD)))
+       (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
+
+; The same collect as the code orders it against concurrent remote frees.
+; collect_take -- the atomic exchange in _sa_page_collect, its linearization
+; point: thread_free is taken whole (THREAD -> TAKEN, same order, same
+; positions) and the word is left empty with its notify bits.
+(define-fun collect_take_block ((s Page) (t Page) (b Int)) Bool
+  (= (loc_of t b) (ite (= (loc_of s b) THREAD) TAKEN (loc_of s b))))
+(define-fun collect_take ((s Page) (t Page)) Bool
+  (and (owned s) (= (n s TAKEN) 0)
+       (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
+                     (loc t) (pos s)
+                     (store (seq s) TAKEN (select (seq s) THREAD))
+                     (store (store (cnt s) TAKEN (n s THREAD)) THREAD 0)
+                     (in_full s) (notify s) (owned s)))
+       (forall ((b Int)) (collect_take_block s t b))))
+; collect_finish -- the rest of _sa_page_collect, after any number of remote
+; frees (free_remote) landed on the fresh thread_free: the taken blocks and
+; local_free join `free`, used drops by the count taken.
+(define-fun collect_finish ((s Page) (t Page)) Bool
+  (and (owned s)
+       (gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))
+       (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
+
+; to_full -- _sa_page_to_full: an exhausted page (nothing free, nothing left
+; to make, no pending remote frees) leaves its size-class queue for the full
+; queue, and the CAS NONE -> WATCH asks the next remote free to tell the
+; owner. (If that CAS fails a remote free arrived: the page stays, no retry.)
+(define-fun to_full ((s Page) (t Page)) Bool
+  (and (owned s) (not (in_full s)) (= (n s FREE) 0) (= (capacity s) (reserved s))
+       (= (n s THREAD) 0) (= (notify s) NOTIFY_NONE)
+       (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
+                     (loc s) (pos s) (seq s) (cnt s)
+                     true NOTIFY_WATCH (owned s)))))
+
+; unfull -- _sa_page_unfull: the owner takes a page back from the full queue
+; (after a local free, or from remote_pages); notify back to NONE.
+(define-fun unfull ((s Page) (t Page)) Bool
+  (and (owned s) (in_full s)
+       (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
+                     (loc s) (pos s) (seq s) (cnt s)
+                     false NOTIFY_NONE (owned s)))))
+
+; retire -- _sa_page_retire: an owned page with nothing used, in no full
+; queue, returns to its segment: all its blocks are UNMADE again.
+(define-fun retire ((s Page) (t Page)) Bool
+  (and (owned s) (= (used s) 0) (not (in_full s)) (= (notify s) NOTIFY_NONE)
+       (= (n s TAKEN) 0)
+       (= t (mk_page (reserved s) 0 0 (block_size s)
+                     ((as const (Array Int Loc)) UNMADE) (pos s) (seq s)
+                     ((as const (Array Loc Int)) 0)
+                     false NOTIFY_NONE (owned s)))))
+
+; Append local_free to free (abandon's collect of the local list).
+(define-fun gather_local_block ((s Page) (t Page) (b Int)) Bool
+  (and (= (loc_of t b) (ite (= (loc_of s b) LOCAL) FREE (loc_of s b)))
+       (= (pos_of t b) (ite (= (loc_of s b) LOCAL) (+ (n s FREE) (pos_of s b)) (pos_of s b)))))
+(define-fun gather_local_slot ((s Page) (t Page) (i Int)) Bool
+  (= (at t FREE i) (ite (< i (n s FREE)) (at s FREE i) (at s LOCAL (- i (n s FREE))))))
+
+; abandon -- _sa_page_abandon: the owner thread exits: local_free joins free,
+; the page has no owner, leaves the full queue, and WATCH is withdrawn
+; (QUEUED stays: the page may still sit on the dead heap's remote_pages).
+(define-fun abandon ((s Page) (t Page)) Bool
+  (and (owned s) (= (n s TAKEN) 0)
+       (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
+       (= (capacity t) (capacity s)) (= (used t) (used s))
+       (= (cnt t) (store (store (cnt s) LOCAL 0) FREE (+ (n s FREE) (n s LOCAL))))
+       (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
+       (not (in_full t)) (not (owned t))
+       (= (notify t) (ite (= (notify s) NOTIFY_WATCH) NOTIFY_NONE (notify s)))
+       (forall ((b Int)) (gather_local_block s t b))
+       (forall ((i Int)) (gather_local_slot s t i))))
+
+; reclaim -- _sa_page_reclaim: another heap adopts an abandoned page into its
+; size-class queue (no collect at adoption).
+(define-fun reclaim ((s Page) (t Page)) Bool
+  (and (not (owned s))
+       (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
+                     (loc s) (pos s) (seq s) (cnt s)
+                     false (notify s) true))))
+
+; ---- observing a page ----------------------------------------------------------
+
+; page_equiv -- two pages a program cannot tell apart: same counters and
+; flags, every block in the same location, and the three real lists
+; (free, local_free, thread_free) in the same order. The LIVE and TAKEN
+; sequences are bookkeeping of the model and are not compared. The trace
+; replay checks a recorded step as (T before after_model args) and
+; (page_equiv after_model after_recorded).
+(define-fun page_equiv_block ((s Page) (t Page) (b Int)) Bool
+  (=> (in_page s b) (= (loc_of s b) (loc_of t b))))
+(define-fun page_equiv_slot ((s Page) (t Page) (l Loc) (i Int)) Bool
+  (=> (and (or (= l FREE) (= l LOCAL) (= l THREAD)) (<= 0 i) (< i (n s l)))
+      (= (at s l i) (at t l i))))
+(define-fun page_equiv_scalars ((s Page) (t Page)) Bool
+  (and (= (reserved s) (reserved t)) (= (capacity s) (capacity t))
+       (= (used s) (used t)) (= (block_size s) (block_size t))
+       (= (in_full s) (in_full t)) (= (notify s) (notify t)) (= (owned s) (owned t))
+       (= (n s FREE) (n t FREE)) (= (n s LOCAL) (n t LOCAL)) (= (n s THREAD) (n t THREAD))
+       (= (n s LIVE) (n t LIVE)) (= (n s TAKEN) (n t TAKEN))))
+(define-fun page_equiv ((s Page) (t Page)) Bool
+  (and (page_equiv_scalars s t)
+       (forall ((b Int)) (page_equiv_block s t b))
+       (forall ((l Loc) (i Int)) (page_equiv_slot s t l i))))
