@@ -10,7 +10,8 @@
 
 /* ---- page: obligations 1-3 (spec/page.smt2) -------------------------------- */
 
-#define PAGE_DECLS "(declare-const s Page) (declare-const t Page) (declare-const b Int)"
+#define PAGE_DECLS "(declare-const s Page) (declare-const t Page) (declare-const b Int)" \
+    " (declare-const popped Bool)"
 /* Counterexamples are searched on pages of at most this many blocks. */
 #define PAGE_FINITE 4
 #define PAGE_SMALL "(<= (reserved s) 4)"
@@ -71,9 +72,9 @@ static const sa_mutant_t m_to_full[] = {
     { 0 }
 };
 static const sa_mutant_t m_unfull[] = {
-    { .name = "unfull_keeps_notify", .what = "unfull leaves notify as it was",
-      .find = "                     false NOTIFY_NONE (owned s)))))\n\n; retire",
-      .replace = "                     false (notify s) (owned s)))))\n\n; retire" },
+    { .name = "unfull_keeps_notify", .what = "unfull leaves notify as it was (WATCH outside the full queue)",
+      .find = "(ite (and (= (notify s) NOTIFY_QUEUED) (not popped)) NOTIFY_QUEUED NOTIFY_NONE)",
+      .replace = "(notify s)" },
     { 0 }
 };
 static const sa_mutant_t m_retire[] = {
@@ -167,7 +168,7 @@ const sa_obligation_t sa_obligations[] = {
     PRESERVES("inv_free_remote", "(free_remote s t b)", "_sa_free_remote", m_free_remote),
     PRESERVES("inv_collect", "(collect s t)", "_sa_page_collect", m_collect),
     PRESERVES("inv_to_full", "(to_full s t)", "_sa_page_to_full", m_to_full),
-    PRESERVES("inv_unfull", "(unfull s t)", "_sa_page_unfull", m_unfull),
+    PRESERVES("inv_unfull", "(unfull s t popped)", "_sa_page_unfull", m_unfull),
     PRESERVES("inv_retire", "(retire s t)", "_sa_page_retire", m_retire),
     PRESERVES("inv_abandon", "(abandon s t)", "_sa_page_abandon", m_abandon),
     PRESERVES("inv_reclaim", "(reclaim s t)", "_sa_page_reclaim", m_reclaim),

@@ -208,19 +208,21 @@
   (free_to s t b THREAD (used s)
            (ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))))
 
-; Append the whole lists a and then c to `free`: in the C the taken list
-; becomes the new head part, so read from the tail the new free is
-; old free, then c, then a. Blocks of a and c become FREE; a and c empty.
+; Put the whole lists a and c in front of `free`, as _sa_page_collect does:
+; the taken thread_free list goes in front of free (its tail linked to the
+; old head), then local_free in front of that. Read from the head the new
+; free is c, a, old free; from the tail (our seq order) old free, a, c.
+; Blocks of a and c become FREE; a and c are left empty.
 (define-fun gather_block ((s Page) (t Page) (a Loc) (c Loc) (b Int)) Bool
   (and (= (loc_of t b) (ite (or (= (loc_of s b) a) (= (loc_of s b) c)) FREE (loc_of s b)))
-       (= (pos_of t b) (ite (= (loc_of s b) c) (+ (n s FREE) (pos_of s b))
-                       (ite (= (loc_of s b) a) (+ (n s FREE) (n s c) (pos_of s b))
+       (= (pos_of t b) (ite (= (loc_of s b) a) (+ (n s FREE) (pos_of s b))
+                       (ite (= (loc_of s b) c) (+ (n s FREE) (n s a) (pos_of s b))
                             (pos_of s b))))))
 (define-fun gather_slot ((s Page) (t Page) (a Loc) (c Loc) (i Int)) Bool
   (= (at t FREE i)
      (ite (< i (n s FREE)) (at s FREE i)
-     (ite (< i (+ (n s FREE) (n s c))) (at s c (- i (n s FREE)))
-          (at s a (- i (n s FREE) (n s c)))))))
+     (ite (< i (+ (n s FREE) (n s a))) (at s a (- i (n s FREE)))
+          (at s c (- i (n s FREE) (n s a)))))))
 (define-fun gather ((s Page) (t Page) (a Loc) (c Loc) (used_t Int)) Bool
   (and (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
        (= (capacity t) (capacity s)) (= (used t) used_t)
@@ -230,18 +232,18 @@
        (forall ((b Int)) (gather_block s t a c b))
        (forall ((i Int)) (gather_slot s t a c i))))
 
-; collect -- _sa_page_collect, as one atomic step: the exchange takes all of
-; thread_free (notify bits kept) and used drops by what it took; then all of
-; local_free joins `free` too.
+; collect -- _sa_page_collect, as one atomic step: one CAS takes all of
+; thread_free (notify bits kept), the list goes in front of `free` and used
+; drops by what it took; then local_free goes in front of that.
 (define-fun collect ((s Page) (t Page)) Bool
   (and (owned s) (= (n s TAKEN) 0)
        (gather s t THREAD LOCAL (- (used s) (n s THREAD)))
        (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
 
 ; The same collect as the code orders it against concurrent remote frees.
-; collect_take -- the atomic exchange in _sa_page_collect, its linearization
-; point: thread_free is taken whole (THREAD -> TAKEN, same order, same
-; positions) and the word is left empty with its notify bits.
+; collect_take -- the successful CAS in _sa_page_collect (thread_free ->
+; empty, notify bits kept), its linearization point: thread_free is taken
+; whole (THREAD -> TAKEN, same order, same positions).
 (define-fun collect_take_block ((s Page) (t Page) (b Int)) Bool
   (= (loc_of t b) (ite (= (loc_of s b) THREAD) TAKEN (loc_of s b))))
 (define-fun collect_take ((s Page) (t Page)) Bool
@@ -264,20 +266,27 @@
 ; to make, no pending remote frees) leaves its size-class queue for the full
 ; queue, and the CAS NONE -> WATCH asks the next remote free to tell the
 ; owner. (If that CAS fails a remote free arrived: the page stays, no retry.)
+; The C also declines while local_free is non-empty (a collect will do).
 (define-fun to_full ((s Page) (t Page)) Bool
-  (and (owned s) (not (in_full s)) (= (n s FREE) 0) (= (capacity s) (reserved s))
+  (and (owned s) (not (in_full s)) (= (n s FREE) 0) (= (n s LOCAL) 0)
+       (= (capacity s) (reserved s))
        (= (n s THREAD) 0) (= (notify s) NOTIFY_NONE)
        (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
                      (loc s) (pos s) (seq s) (cnt s)
                      true NOTIFY_WATCH (owned s)))))
 
-; unfull -- _sa_page_unfull: the owner takes a page back from the full queue
-; (after a local free, or from remote_pages); notify back to NONE.
-(define-fun unfull ((s Page) (t Page)) Bool
-  (and (owned s) (in_full s)
+; unfull -- _sa_page_unfull(heap, page, popped): the owner takes a page back
+; from the full queue (after a local free: popped = false), or takes it off
+; its remote_pages stack (popped = true, the page may already be out of the
+; full queue). notify goes back to NONE, except that QUEUED stays until the
+; page is popped: a QUEUED page is on the stack and must not be pushed twice.
+(define-fun unfull ((s Page) (t Page) (popped Bool)) Bool
+  (and (owned s) (or (in_full s) popped)
        (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
                      (loc s) (pos s) (seq s) (cnt s)
-                     false NOTIFY_NONE (owned s)))))
+                     false
+                     (ite (and (= (notify s) NOTIFY_QUEUED) (not popped)) NOTIFY_QUEUED NOTIFY_NONE)
+                     (owned s)))))
 
 ; retire -- _sa_page_retire: an owned page with nothing used, in no full
 ; queue, returns to its segment: all its blocks are UNMADE again.
@@ -310,13 +319,14 @@
        (forall ((b Int)) (gather_local_block s t b))
        (forall ((i Int)) (gather_local_slot s t i))))
 
-; reclaim -- _sa_page_reclaim: another heap adopts an abandoned page into its
-; size-class queue (no collect at adoption).
+; reclaim -- _sa_page_reclaim: another heap adopts an abandoned page (no
+; collect at adoption): into its size-class queue, or, if a remote free has
+; QUEUED it (its notification is on the way), into the full queue to wait.
 (define-fun reclaim ((s Page) (t Page)) Bool
   (and (not (owned s))
        (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
                      (loc s) (pos s) (seq s) (cnt s)
-                     false (notify s) true))))
+                     (= (notify s) NOTIFY_QUEUED) (notify s) true))))
 
 ; ---- observing a page ----------------------------------------------------------
 
