@@ -59,6 +59,8 @@ Test(memory_return, freed_small_and_medium_heap_is_returned_after_collect)
     sa_stats_get(&empty);
     size_t rss_empty = resident_bytes();
 
+    cr_log_info("256 MiB heap freed + collect: committed %zu -> %zu, mapped %zu -> %zu, resident %zu -> %zu",
+                full.committed, empty.committed, full.mapped, empty.mapped, rss_full, rss_empty);
     /* A real drop: at least half of what the blocks took, by every measure. */
     cr_assert_lt(empty.allocated, full.allocated - total / 2,
                  "allocated %zu -> %zu", full.allocated, empty.allocated);
@@ -143,6 +145,7 @@ Test(memory_return, huge_block_loop_is_served_by_the_cache)
     }
     sa_stats_get(&after);
     size_t calls = after.mmap_calls - before.mmap_calls;
+    cr_log_info("huge loop: %zu mmap calls for %d malloc/free pairs of 5-25 MiB", calls, ITER);
     cr_assert_lt(calls, (size_t)ITER,
                  "%zu mmap calls for %d huge malloc/free pairs: the cache did not serve any", calls, ITER);
     cr_assert_eq(after.huge_blocks, before.huge_blocks);
@@ -203,6 +206,8 @@ Test(memory_return, memory_of_exited_threads_is_returned_once_its_blocks_are_fre
     sa_collect(true);
     sa_stats_get(&empty);
     size_t rss_empty = resident_bytes();
+    cr_log_info("exited threads: committed %zu -> %zu, resident %zu -> %zu",
+                full.committed, empty.committed, rss_full, rss_empty);
     cr_assert_lt(empty.committed, full.committed - total / 2,
                  "committed %zu -> %zu after the exited threads' blocks were freed",
                  full.committed, empty.committed);
@@ -238,6 +243,7 @@ Test(memory_return, repeated_bursts_do_not_grow_the_heap)
         else if (st.mapped > mapped_after_first && st.mapped - mapped_after_first > peak_growth)
             peak_growth = st.mapped - mapped_after_first;
     }
+    cr_log_info("bursts: mapped %zu after the first, at most %zu more later", mapped_after_first, peak_growth);
     cr_assert_lt(peak_growth, total / 4, "mapped grew by %zu bytes over %d identical bursts (first: %zu)",
                  peak_growth, BURSTS, mapped_after_first);
     sat_unmap(p, max_blocks * sizeof *p);
@@ -266,6 +272,8 @@ Test(memory_return, empty_pages_among_survivors_are_purged)
     sa_collect(true);
     sa_stats_get(&sparse);
     size_t rss_sparse = resident_bytes();
+    cr_log_info("survivors 1 in %d: committed %zu -> %zu, resident %zu -> %zu, purged %zu bytes",
+                KEEP, full.committed, sparse.committed, rss_full, rss_sparse, sparse.purged - full.purged);
     cr_assert_gt(sparse.purged, full.purged, "no page was purged");
     cr_assert_lt(sparse.committed, full.committed - total / 2,
                  "committed %zu -> %zu with one block in %d surviving", full.committed, sparse.committed, KEEP);
