@@ -54,7 +54,18 @@ static unsigned long long generic_malloc_step_bound(void)
                              + 1                             /* page_init */
                              + SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN; /* extend */
     unsigned long long pop = 1;
-    return heartbeat + remote + reclaim + search + fresh + pop;
+    unsigned long long housekeeping = 0;
+#ifdef SA_RETIRE_SCAN_MAX
+    /* After the pop, src/alloc.c sweeps queue heads for expired empty pages
+     * (one step each) ... */
+    housekeeping += SA_RETIRE_SCAN_MAX;
+#endif
+#ifdef SA_PURGE_BATCH_MAX
+    /* ... and purges a batch of retired pages (one OS call each). These two
+     * terms are in the code but not yet in docs/state-machine.md's list. */
+    housekeeping += SA_PURGE_BATCH_MAX;
+#endif
+    return heartbeat + remote + reclaim + search + fresh + pop + housekeeping;
 }
 
 /* ---- OS calls, counted per thread ---------------------------------------------- */

@@ -103,7 +103,7 @@ def fmt_cell(summary, w, a, metric, unit):
     return text
 
 
-def machine_lines():
+def machine_lines(load=None):
     def sh(cmd):
         try:
             return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, text=True,
@@ -127,6 +127,10 @@ def machine_lines():
     rev = sh("git -C %s rev-parse --short HEAD" % runner.ROOT)
     dirty = sh("git -C %s status --porcelain -- src include" % runner.ROOT)
     lines.append("- shardalloc: commit %s%s" % (rev or "?", " with uncommitted changes in src/" if dirty else ""))
+    if load:
+        # Other work on the machine shows here; the runs are only as quiet as it was.
+        lines.append("- load average (1 min) when the runs started: %.2f, when they ended: %.2f"
+                     % load)
     return lines
 
 
@@ -186,7 +190,7 @@ def targets(summary, workloads, allocators):
     return lines
 
 
-def markdown(rows, tsv_path, runs, partial=False, plots=None):
+def markdown(rows, tsv_path, runs, partial=False, plots=None, load=None):
     summary = summarize(rows)
     workloads = order_of(rows, "workload")
     allocators = order_of(rows, "allocator")
@@ -203,7 +207,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None):
     L.append("")
     L.append("## Machine")
     L.append("")
-    L.extend(machine_lines())
+    L.extend(machine_lines(load))
     L.append("")
     for metric, unit, title in (("seconds", "s", "Time"), ("rss", "KiB", "Peak RSS")):
         L.append("## %s (median of %d runs; in parentheses: ratio to mimalloc, lower is better)"
@@ -274,8 +278,8 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None):
             f = summary.get(("growth", a), {}).get("fields")
             if f and "rss_full_kib" in f:
                 full, small = f["rss_full_kib"], f["rss_shrunk_kib"]
-                L.append("| %s | %.1f | %.1f | %.0f%% |" % (
-                    a, full / 1024, small / 1024, 100.0 * (full - small) / full if full else 0))
+                returned = round(100.0 * (full - small) / full) if full else 0
+                L.append("| %s | %.1f | %.1f | %d%% |" % (a, full / 1024, small / 1024, returned))
         L.append("")
 
     failures = [r for r in rows if r["status"] != "ok"]
@@ -393,9 +397,9 @@ def plot(rows, docs, runs):
     return names
 
 
-def write(rows, tsv_path, docs, runs):
+def write(rows, tsv_path, docs, runs, load=None):
     plots = plot(rows, docs, runs)
-    text = markdown(rows, tsv_path, runs, plots=plots)
+    text = markdown(rows, tsv_path, runs, plots=plots, load=load)
     path = os.path.join(docs, "benchmarks.md")
     with open(path, "w") as f:
         f.write(text)

@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -469,7 +470,11 @@ def main():
 
     allocators = [(n, lib) for n, lib, _ in PEERS]
     if os.path.exists(args.lib):
-        allocators.append((OURS, os.path.abspath(args.lib)))
+        # A copy: the library may be rebuilt while the suite runs (make in
+        # another terminal); every run must measure the same build.
+        snapshot = os.path.join(args.build, "libshardalloc-under-test.so")
+        shutil.copy2(args.lib, snapshot)
+        allocators.append((OURS, snapshot))
     else:
         log("bench: %s not found: shardalloc left out of this run" % args.lib)
     if args.allocators:
@@ -482,13 +487,15 @@ def main():
 
     log("bench: %d workloads x %d allocators x %d runs%s" % (
         len(workloads), len(allocators), args.runs, " (quick)" if args.quick else ""))
+    load_before = os.getloadavg()[0]
     tsv_path, rows = run_suite(args, allocators, workloads)
+    load = (load_before, os.getloadavg()[0])
     log("bench: results in %s" % os.path.relpath(tsv_path, ROOT))
     if args.quick or args.only or args.allocators:
         # A partial run prints its table; docs/ keeps the full suite's.
-        print(report.markdown(rows, tsv_path, runs=args.runs, partial=True))
+        print(report.markdown(rows, tsv_path, runs=args.runs, partial=True, load=load))
     else:
-        report.write(rows, tsv_path, args.docs, runs=args.runs)
+        report.write(rows, tsv_path, args.docs, runs=args.runs, load=load)
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         log("bench: %d runs failed (see the status column)" % len(failed))
