@@ -147,6 +147,16 @@ Test(posix_memalign, too_large_returns_enomem_and_leaves_out_untouched)
     errno = 0;
     cr_assert_null(sa_memalign(4096, (size_t)PTRDIFF_MAX + 1));
     cr_assert_eq(errno, ENOMEM);
+    /* valid (power-of-two) alignments beyond the address space */
+    errno = 0;
+    cr_assert_null(sa_aligned_alloc((size_t)1 << 62, 16));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_memalign((size_t)1 << 63, 16));
+    cr_assert_eq(errno, ENOMEM);
+    out = sentinel;
+    cr_assert_eq(sa_posix_memalign(&out, (size_t)1 << 62, 16), ENOMEM);
+    cr_assert_eq(out, sentinel);
 }
 
 Test(valloc, returns_page_aligned_blocks)

@@ -206,6 +206,10 @@ Test(strndup, copies_at_most_n_bytes_and_terminates)
     cr_assert_not_null(d);
     cr_assert_str_eq(d, "");
     sa_free(d);
+    d = sa_strndup(s, SIZE_MAX);    /* n + 1 must not wrap around */
+    cr_assert_not_null(d);
+    cr_assert_str_eq(d, s);
+    sa_free(d);
     /* strndup must not read past n: the source here is not terminated. */
     char raw[3] = { 'x', 'y', 'z' };
     d = sa_strndup(raw, sizeof raw);
