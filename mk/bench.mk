@@ -1,7 +1,7 @@
 # mk/bench.mk -- the benchmark suite (bench/, issue 5).
 #
 #   make bench        every workload against glibc, mimalloc, jemalloc, tcmalloc
-#                     and shardalloc, interleaved, 3 runs each (10-20 minutes);
+#                     and shardalloc, interleaved, 5 runs each (10-20 minutes);
 #                     writes bench/results/<time>.tsv, docs/benchmarks.md and
 #                     docs/benchmarks-{time,rss}.svg
 #   make bench-quick  a one-minute subset at reduced scale, table on stdout
@@ -36,7 +36,7 @@ $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
 
 bench: lib bench-build
-	$(call say,BENCH,all workloads x 5 allocators x 3 runs -> docs/benchmarks.md)
+	$(call say,BENCH,all workloads x 5 allocators x 5 runs -> docs/benchmarks.md)
 	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
 
 bench-quick: lib bench-build
