@@ -307,27 +307,44 @@ static void show_page(Z3_context c, const char *var, sa_buf_t *out)
     sa_buf_add(out, "\n");
 }
 
-/* Prints the variables listed in ob->show from the current model. */
+/* The next word of a show/report list: a name, or a parenthesized term
+ * (which may hold spaces). Returns false at the end. */
+static bool next_word(const char **p, char *word, size_t size)
+{
+    while (**p == ' ')
+        (*p)++;
+    if (!**p)
+        return false;
+    const char *s = *p;
+    int depth = 0;
+    while (**p && (depth > 0 || **p != ' ')) {
+        depth += **p == '(' ? 1 : **p == ')' ? -1 : 0;
+        (*p)++;
+    }
+    snprintf(word, size, "%.*s", (int)(*p - s), s);
+    return true;
+}
+
+/* Prints the terms listed in ob->show from the current model. */
 static void show_model(Z3_context c, const sa_obligation_t *ob, int bin, sa_buf_t *out)
 {
     if (bin > 0)
         sa_buf_addf(out, "    bin=%d (block size %zu)\n", bin, _sa_bin_size((size_t)bin));
     if (!ob->show)
         return;
-    char spec[512];
-    snprintf(spec, sizeof spec, "%s", ob->show);
-    for (char *save = NULL, *w = strtok_r(spec, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+    char w[256];
+    for (const char *p = ob->show; next_word(&p, w, sizeof w);) {
         char *colon = strchr(w, ':');
         if (!colon)
             continue;
         *colon = 0;
-        const char *var = colon + 1;
+        const char *term = colon + 1;
         if (strcmp(w, "page") == 0) {
-            show_page(c, var, out);
+            show_page(c, term, out);
         } else {
             char v[128];
-            value(c, var, v, sizeof v);
-            sa_buf_addf(out, "    %s=%s\n", var, v);
+            value(c, term, v, sizeof v);
+            sa_buf_addf(out, "    %s=%s\n", term, v);
         }
     }
 }
@@ -364,6 +381,34 @@ static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mut
     Z3_del_context(c);
     sa_buf_free(&q);
     return answer;
+}
+
+/* The values of the constants named in ob->report, one line. */
+static void report_values(const sa_driver_t *d, const sa_obligation_t *ob, sa_buf_t *out)
+{
+    sa_buf_t q = { 0 }, err = { 0 };
+    sa_constants_text(&q, ob->bv, NULL, 0);
+    if (!load_models(d, ob, NULL, &q, &err)) {
+        sa_buf_free(&q);
+        sa_buf_free(&err);
+        return;
+    }
+    Z3_context c = fresh_context(d->timeout_ms);
+    char *setup = send(c, q.s, &err), *sat = setup ? send(c, "(check-sat)", &err) : NULL;
+    if (sat && strcmp(sat, "sat") == 0) {
+        char w[128], v[128];
+        sa_buf_add(out, "   ");
+        for (const char *p = ob->report; next_word(&p, w, sizeof w);) {
+            value(c, w, v, sizeof v);
+            sa_buf_addf(out, " %s=%s", w, v);
+        }
+        sa_buf_add(out, "\n");
+    }
+    free(setup);
+    free(sat);
+    Z3_del_context(c);
+    sa_buf_free(&q);
+    sa_buf_free(&err);
 }
 
 static sa_verdict_t verdict(const char *answer, const char *wanted)
@@ -447,7 +492,7 @@ static void row(FILE *out, const char *name, const char *result, const sa_result
 {
     fprintf(out, "%-52s | %-9s | %6.3fs\n", name, result, r->seconds);
     if (show && r->detail.len)
-        fprintf(out, "%s", r->detail.s);
+        fprintf(out, "%s%s", r->detail.s, r->detail.s[r->detail.len - 1] == '\n' ? "" : "\n");
 }
 
 bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
@@ -460,6 +505,8 @@ bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
 
     sa_result_t r = { 0 };
     sa_prove(d, ob, &r);
+    if (r.verdict == SA_HOLDS && ob->report)
+        report_values(d, ob, &r.detail);
     row(d->out, ob->name, proof_word[r.verdict], &r, true);
     all &= r.verdict == SA_HOLDS;
     sa_result_free(&r);

@@ -53,8 +53,9 @@ typedef struct sa_obligation_s {
      * values; finite_hyp keeps the page within that range. 0: not needed. */
     int         finite;
     const char *finite_hyp;
-    const char *show;       /* variables to print in a counterexample:
-                               "page:s page:t int:b bv:size" */
+    const char *show;       /* what to print in a counterexample: "page:s int:b
+                               int:(pc r)" (page: as lists; else: the term's value) */
+    const char *report;     /* constants to print the values of after the proof */
     int         per_bin;    /* >0: check once per size-class bin 1..SA_BIN_LARGE_MAX,
                                with the constant BIN defined (bit-vector) */
     const sa_mutant_t *mutants; /* terminated by a NULL name */

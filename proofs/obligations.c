@@ -147,6 +147,50 @@ static const sa_mutant_t m_retire_empty[] = {
     "(forall ((c Int)) (=> (in_page s c)"                                       \
     "   (or (= (loc_of s c) FREE) (= (loc_of s c) LOCAL) (= (loc_of s c) UNMADE))))"
 
+/* ---- bounds: obligations 4 and 5 (spec/bounds.smt2) ----------------------------- */
+
+#define RUN_DECLS "(declare-const r Run) (declare-const r2 Run) (declare-const p Page)" \
+    " (declare-const d Int) (declare-const watched Bool)"
+#define RUN_SHOW "int:(pc r) int:(i r) int:(j r) int:(lim r) int:(steps r) int:(k r) int:(rem r)" \
+    " int:(pc r2) int:(i r2) int:(j r2) int:(lim r2) int:(steps r2) int:(k r2) int:(rem r2) int:d"
+#define WITHIN_AFTER(B) "(and (within r2 " B ") (=> (= (pc r2) DONE) (<= (steps r2) (+ " B " (k r2)))))"
+
+static const sa_mutant_t m_bound_start[] = {
+    { .name = "bound_without_heartbeat", .what = "B_MALLOC forgets the heartbeat's step",
+      .find = "(+ 1 SA_REMOTE_PAGES_MAX", .replace = "(+ SA_REMOTE_PAGES_MAX" },
+    { .name = "bound_free_remote_one", .what = "B_FREE_REMOTE = 1: the page push forgotten",
+      .find = "(define-fun B_FREE_REMOTE () Int 2)", .replace = "(define-fun B_FREE_REMOTE () Int 1)" },
+    { 0 }
+};
+static const sa_mutant_t m_bound_malloc[] = {
+    { .name = "search_off_by_one", .what = "the search looks at SA_PAGE_SEARCH_MAX + 1 candidates",
+      .find = "(and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX)", .replace = "(and (= pc SEARCH) (<= i SA_PAGE_SEARCH_MAX)" },
+    { .name = "walk_unbounded_page", .what = "a candidate page larger than SA_MAX_BLOCKS_PER_PAGE blocks",
+      .find = "(<= (reserved p) SA_MAX_BLOCKS_PER_PAGE)", .replace = "true" },
+    { .name = "extend_below_min_align", .what = "blocks smaller than SA_MIN_ALIGN (extend threads more than E)",
+      .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
+    { 0 }
+};
+static const sa_mutant_t m_bound_free_remote[] = {
+    { .name = "notify_push_twice", .what = "the page is pushed on remote_pages twice",
+      .find = "(and (= pc FREE_NOTIFY) (go r r2 DONE 0 0 0 1))", .replace = "(and (= pc FREE_NOTIFY) (go r r2 FREE_NOTIFY 0 0 0 1))" },
+    { 0 }
+};
+static const sa_mutant_t m_bound_free_local[] = {
+    { .name = "unfull_costs_a_step", .what = "unfull's successful CAS counted as a step beyond B_FREE_LOCAL",
+      .find = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 0))", .replace = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 1))" },
+    { 0 }
+};
+static const sa_mutant_t m_cadence[] = {
+    { .name = "free_local_onto_free", .what = "free_local pushes on `free` instead of local_free",
+      .find = "(free_to s t b LOCAL", .replace = "(free_to s t b FREE" },
+    { .name = "collect_on_fast_path", .what = "the fast path may collect a page",
+      .find = "(and (to_full s t) (= fast2 fast))", .replace = "(and (collect s t) (= fast2 fast))" },
+    { 0 }
+};
+
+#define CADENCE_DECLS PAGE_DECLS " (declare-const fast Int) (declare-const fast2 Int)"
+
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \
     "     (collect s u) (free_remote u v b))"
@@ -212,6 +256,39 @@ const sa_obligation_t sa_obligations[] = {
     { .name = "retire_only_empty", .covers = "_sa_page_retire", .models = "page",
       .decls = PAGE_DECLS, .hyp = "(and (inv s) (retire s t))", .goal = RETIRE_EMPTY_GOAL,
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_retire_empty },
+    /* 4: bounded steps */
+    { .name = "bound_starts", .covers = "_sa_malloc_generic, _sa_free_remote, _sa_free_local",
+      .models = "page bounds", .decls = RUN_DECLS " (declare-const r3 Run) (declare-const r4 Run)",
+      .hyp = "(and (malloc_start r) (free_remote_start r3) (free_local_start r4))",
+      .goal = "(and (within r B_MALLOC) (within r3 B_FREE_REMOTE) (within r4 B_FREE_LOCAL))",
+      .show = "int:(rem r) int:(rem r3) int:(rem r4) int:B_MALLOC int:B_FREE_REMOTE",
+      .report = "B_MALLOC B_FREE_REMOTE B_FREE_LOCAL B_CANDIDATE B_FRESH B_HOUSEKEEPING B_EXTEND",
+      .mutants = m_bound_start },
+    { .name = "bound_malloc", .covers = "_sa_malloc_generic, page_find, _sa_page_collect, sa_page_extend, "
+      "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_retire_sweep, "
+      "_sa_segment_cache_purge", .models = "page bounds", .decls = RUN_DECLS,
+      .hyp = "(and (within r B_MALLOC) (malloc_step r r2 p d))", .goal = WITHIN_AFTER("B_MALLOC"),
+      .show = RUN_SHOW, .mutants = m_bound_malloc },
+    { .name = "bound_free_remote", .covers = "_sa_free_remote, _sa_heap_remote_push",
+      .models = "page bounds", .decls = RUN_DECLS,
+      .hyp = "(and (within r B_FREE_REMOTE) (free_step r r2 watched))", .goal = WITHIN_AFTER("B_FREE_REMOTE"),
+      .show = RUN_SHOW, .mutants = m_bound_free_remote },
+    { .name = "bound_free_local", .covers = "_sa_free_local, _sa_page_unfull",
+      .models = "page bounds", .decls = RUN_DECLS,
+      .hyp = "(and (within r B_FREE_LOCAL) (free_step r r2 watched) (not (= (pc r) FREE_PUSH)))",
+      .goal = WITHIN_AFTER("B_FREE_LOCAL"), .show = RUN_SHOW, .mutants = m_bound_free_local },
+    /* 5: the fast path's cadence */
+    { .name = "cadence_start", .covers = "_sa_malloc_generic (leaves the fast path a page)",
+      .models = "page bounds", .decls = CADENCE_DECLS,
+      .hyp = "(inv s)", .goal = "(cadence s 0)",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s",
+      .mutants = m_live_no_list },
+    { .name = "cadence", .covers = "sa_malloc fast path, _sa_free_local, _sa_free_remote",
+      .models = "page bounds", .decls = CADENCE_DECLS,
+      .hyp = "(and (inv s) (cadence s fast) (fast_step s t b popped fast fast2))",
+      .goal = "(and (cadence t fast2) (<= fast2 (capacity t)))",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW " int:fast int:fast2",
+      .mutants = m_cadence },
 };
 
 const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;

@@ -1,0 +1,256 @@
+; spec/bounds.smt2 -- how many steps malloc and free can take, at most.
+;
+; A *step* is one loop iteration on a malloc or free path, one OS call, or
+; one call of the user's deferred-free hook: what SA_TRACE_STEP() counts in
+; the tracing build (src/trace.h). This file models each path as a small
+; program with a program counter `pc`, loop counters `i`, `j`, a loop limit
+; `lim` and a step counter `steps`, one transition per loop iteration or
+; phase change, in the order of _sa_malloc_generic (src/alloc.c):
+;
+;   1 heartbeat         the deferred-free hook, at most once         1
+;   2 remote pages      _sa_heap_take_remote_pages: <= R pages       R
+;   3 reclaim           _sa_segments_reclaim: <= T segments, each
+;                       adopting <= P pages                          T (1 + P)
+;   4 search            page_find: <= S candidates, each looked at
+;                       (1), collected (<= W blocks walked), then
+;                       retired (<= 1 + 2P), used, extended, or
+;                       moved to_full                                S (1 + W + 1 + 2P)
+;   5 fresh page        _sa_segment_page_alloc: 1 OS call, carve
+;                       <= P pages, scan <= P pages; page_init;
+;                       extend <= E blocks                           1 + 2P + E
+;   6 pop               no loop                                      0
+;   7 housekeeping      _sa_heap_retire_sweep: <= RS bins, each may
+;                       retire; _sa_segment_cache_purge: <= PB page
+;                       purges, <= CM cached segments of <= 1 + P    RS (1 + 1 + 2P) + PB + CM (1 + P)
+;
+; with R = SA_REMOTE_PAGES_MAX, T = SA_RECLAIM_TRIES, P =
+; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, W =
+; SA_MAX_BLOCKS_PER_PAGE, E = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN, RS =
+; SA_RETIRE_SCAN_MAX, PB = SA_PURGE_BATCH_MAX, CM = SA_SEGMENT_CACHE_MAX.
+;
+; Where the page model comes in: the collect walk of a candidate takes
+; |THREAD| + |LOCAL| steps, at most its capacity (inv_counts of page.smt2),
+; at most reserved <= W (obligation reserved_bound of layout.smt2); an extend
+; threads extend_count blocks, at most E because every block is at least
+; SA_MIN_ALIGN bytes (obligation size_class_map).
+;
+; CAS loops. Collect's CAS, unfull's CAS, a remote free's push and the push of
+; a page on remote_pages retry only when another thread's CAS on the same
+; word succeeded in between: lock-free, not wait-free. The model lets any
+; step be such a retry, paid for by `k`, the count of those foreign
+; successes; every bound below is "B + k", with k = 0 without contention.
+;
+; Proof method: a potential `rem` per pc (the most steps still to come);
+; the obligations show steps + rem <= B + k initially and after every
+; transition, and rem >= 0, so steps <= B + k at the end.
+;
+; Not counted: the out-of-memory path of page_find (_sa_out_of_memory_collect
+; gives back every empty page: O(heap), only when the OS refuses memory) and
+; sa_collect (O(heap) by design, never on the malloc path).
+
+; (requires page.smt2 before it, for Page, inv_counts and extend_count)
+
+; ---- the bound formulas ---------------------------------------------------------
+
+(define-fun B_WALK () Int SA_MAX_BLOCKS_PER_PAGE)
+(define-fun B_EXTEND () Int (div SA_MAX_EXTEND_SIZE SA_MIN_ALIGN))
+; _sa_page_retire -> _sa_segment_page_free: if the segment empties,
+; segment_release walks its pages, and segment_unmap walks them again and
+; makes one OS call.
+(define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
+(define-fun B_CANDIDATE () Int (+ 1 B_WALK B_RETIRE))
+(define-fun B_FRESH () Int (+ 1 SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
+(define-fun B_HOUSEKEEPING () Int
+  (+ (* SA_RETIRE_SCAN_MAX (+ 1 B_RETIRE)) SA_PURGE_BATCH_MAX
+     (* SA_SEGMENT_CACHE_MAX (+ 1 SA_MAX_PAGES_PER_SEGMENT))))
+
+; The bound of one generic malloc (_sa_malloc_generic), plus k.
+(define-fun B_MALLOC () Int
+  (+ 1 SA_REMOTE_PAGES_MAX
+     (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT))
+     (* SA_PAGE_SEARCH_MAX B_CANDIDATE)
+     B_FRESH B_HOUSEKEEPING))
+; The bound of a free by the owner (_sa_free_local: push, maybe unfull,
+; maybe mark empty: no loop but unfull's CAS), plus k.
+(define-fun B_FREE_LOCAL () Int 0)
+; The bound of a free by another thread (_sa_free_remote: one CAS push; if
+; the page WATCHes, one CAS push of the page on the owner's remote_pages), plus k.
+(define-fun B_FREE_REMOTE () Int 2)
+
+; ---- a path in progress ---------------------------------------------------------
+
+(declare-datatypes ((Run 0))
+  (((mk_run (pc Int) (i Int) (j Int) (lim Int) (steps Int) (k Int)))))
+
+; program counters of _sa_malloc_generic
+(define-fun HEARTBEAT () Int 0)
+(define-fun REMOTE () Int 1)     ; i: pages taken back
+(define-fun RECLAIM () Int 2)    ; i: segments tried
+(define-fun ADOPT () Int 3)      ; i: segments tried before this one, j: its pages looked at
+(define-fun SEARCH () Int 4)     ; i: candidates looked at
+(define-fun WALK () Int 5)       ; i: candidates before this one, j: blocks walked of lim
+(define-fun FRESH () Int 6)
+(define-fun CARVE () Int 7)      ; j: pages carved
+(define-fun SCAN () Int 8)       ; j: pages looked at
+(define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (sa_page_extend)
+(define-fun SWEEP () Int 10)     ; i: bins swept
+(define-fun PURGE () Int 11)     ; j: pages purged
+(define-fun PURGE_SEGS () Int 12); i: cached segments looked at
+(define-fun DONE () Int 13)
+; program counters of the free paths
+(define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
+(define-fun FREE_NOTIFY () Int 21) ; _sa_heap_remote_push's CAS loop
+(define-fun FREE_UNFULL () Int 22) ; _sa_page_unfull's CAS loop (free_local)
+
+(define-fun rem_search ((i Int)) Int
+  (+ (* (- SA_PAGE_SEARCH_MAX i) B_CANDIDATE) B_FRESH B_HOUSEKEEPING))
+(define-fun rem_reclaim ((i Int)) Int
+  (+ (* (- SA_RECLAIM_TRIES i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)) (rem_search 0)))
+(define-fun rem_remote ((i Int)) Int
+  (+ (- SA_REMOTE_PAGES_MAX i) (rem_reclaim 0)))
+(define-fun rem_purge_segs ((i Int)) Int
+  (* (- SA_SEGMENT_CACHE_MAX i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)))
+(define-fun rem_purge ((j Int)) Int
+  (+ (- SA_PURGE_BATCH_MAX j) (rem_purge_segs 0)))
+(define-fun rem_sweep ((i Int)) Int
+  (+ (* (- SA_RETIRE_SCAN_MAX i) (+ 1 B_RETIRE)) (rem_purge 0)))
+
+; The most steps still to come from r (not counting CAS retries).
+(define-fun rem ((r Run)) Int
+  (let ((pc (pc r)) (i (i r)) (j (j r)) (lim (lim r)))
+  (ite (= pc HEARTBEAT) (+ 1 (rem_remote 0))
+  (ite (= pc REMOTE) (rem_remote i)
+  (ite (= pc RECLAIM) (rem_reclaim i)
+  (ite (= pc ADOPT) (+ (- SA_MAX_PAGES_PER_SEGMENT j) (rem_reclaim (+ i 1)))
+  (ite (= pc SEARCH) (rem_search i)
+  (ite (= pc WALK) (+ (- B_WALK j) B_RETIRE (rem_search (+ i 1)))
+  (ite (= pc FRESH) (+ B_FRESH B_HOUSEKEEPING)
+  (ite (= pc CARVE) (+ (- SA_MAX_PAGES_PER_SEGMENT j) SA_MAX_PAGES_PER_SEGMENT B_EXTEND B_HOUSEKEEPING)
+  (ite (= pc SCAN) (+ (- SA_MAX_PAGES_PER_SEGMENT j) B_EXTEND B_HOUSEKEEPING)
+  (ite (= pc EXTEND) (+ (- lim j) B_HOUSEKEEPING)
+  (ite (= pc SWEEP) (rem_sweep i)
+  (ite (= pc PURGE) (rem_purge j)
+  (ite (= pc PURGE_SEGS) (rem_purge_segs i)
+  (ite (= pc FREE_PUSH) 2
+  (ite (= pc FREE_NOTIFY) 1
+  0)))))))))))))))))
+
+; Where each counter may range at each pc (the loop guards' consequences).
+(define-fun ranges ((r Run)) Bool
+  (let ((pc (pc r)) (i (i r)) (j (j r)) (lim (lim r)))
+  (and (>= (k r) 0) (>= (steps r) 0)
+       (=> (= pc REMOTE) (and (<= 0 i) (<= i SA_REMOTE_PAGES_MAX)))
+       (=> (= pc RECLAIM) (and (<= 0 i) (<= i SA_RECLAIM_TRIES)))
+       (=> (= pc ADOPT) (and (<= 0 i) (< i SA_RECLAIM_TRIES) (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
+       (=> (= pc SEARCH) (and (<= 0 i) (<= i SA_PAGE_SEARCH_MAX)))
+       (=> (= pc WALK) (and (<= 0 i) (< i SA_PAGE_SEARCH_MAX) (<= 0 j) (<= j lim) (<= lim B_WALK)))
+       (=> (or (= pc CARVE) (= pc SCAN)) (and (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
+       (=> (= pc EXTEND) (and (<= 0 j) (<= j lim) (<= lim B_EXTEND)))
+       (=> (= pc SWEEP) (and (<= 0 i) (<= i SA_RETIRE_SCAN_MAX)))
+       (=> (= pc PURGE) (and (<= 0 j) (<= j SA_PURGE_BATCH_MAX)))
+       (=> (= pc PURGE_SEGS) (and (<= 0 i) (<= i SA_SEGMENT_CACHE_MAX))))))
+
+; The strengthened loop invariant of every path: what was spent plus what
+; may still come stays within the bound (B is the path's bound).
+(define-fun within ((r Run) (B Int)) Bool
+  (and (ranges r) (>= (rem r) 0) (<= (+ (steps r) (rem r)) (+ B (k r)))))
+
+; ---- the generic malloc path (_sa_malloc_generic), one step at a time -------------
+
+; Move to pc2 with counters i2 j2 lim2, spending d steps.
+(define-fun go ((r Run) (r2 Run) (pc2 Int) (i2 Int) (j2 Int) (lim2 Int) (d Int)) Bool
+  (= r2 (mk_run pc2 i2 j2 lim2 (+ (steps r) d) (k r))))
+
+; A page the search may look at: one satisfying the page invariant's
+; counters, of a size class (blocks >= SA_MIN_ALIGN bytes) and no more blocks
+; than fit a small page of the smallest blocks (both from layout.smt2 /
+; size_class.smt2 obligations).
+(define-fun candidate ((p Page)) Bool
+  (and (inv_counts p) (<= (reserved p) SA_MAX_BLOCKS_PER_PAGE)
+       (>= (block_size p) SA_MIN_ALIGN)))
+
+(define-fun malloc_step ((r Run) (r2 Run) (p Page) (d Int)) Bool
+  (let ((pc (pc r)) (i (i r)) (j (j r)) (lim (lim r)))
+  (or
+   ; a CAS of this path lost to another thread's successful CAS: retry
+   (and (not (= pc DONE)) (= r2 (mk_run pc i j lim (+ (steps r) 1) (+ (k r) 1))))
+   ; 1: heartbeat (the hook may not be registered, or run only every
+   ;    SA_HEARTBEAT_PERIOD calls: 0 or 1 step)
+   (and (= pc HEARTBEAT) (or (= d 0) (= d 1)) (go r r2 REMOTE 0 0 0 d))
+   ; 2: take back one reported page (unfull), at most SA_REMOTE_PAGES_MAX
+   (and (= pc REMOTE) (< i SA_REMOTE_PAGES_MAX) (go r r2 REMOTE (+ i 1) 0 0 1))
+   (and (= pc REMOTE) (go r r2 RECLAIM 0 0 0 0))
+   ; 3: try one abandoned segment, then adopt its pages one by one
+   (and (= pc RECLAIM) (< i SA_RECLAIM_TRIES) (go r r2 ADOPT i 0 0 1))
+   (and (= pc RECLAIM) (go r r2 SEARCH 0 0 0 0))
+   (and (= pc ADOPT) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 ADOPT i (+ j 1) 0 1))
+   (and (= pc ADOPT) (go r r2 RECLAIM (+ i 1) 0 0 0))
+   ; 4: look at one more candidate page p: collect walks its two lists
+   (and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX) (candidate p)
+        (go r r2 WALK i 0 (+ (n p THREAD) (n p LOCAL)) 1))
+   (and (= pc WALK) (< j lim) (go r r2 WALK i (+ j 1) lim 1))
+   ;    then retire it (0 .. B_RETIRE steps) or move it to_full: next candidate
+   (and (= pc WALK) (= j lim) (<= 0 d) (<= d B_RETIRE) (go r r2 SEARCH (+ i 1) 0 0 d))
+   ;    or it has a free block: pop it
+   (and (= pc WALK) (= j lim) (go r r2 SWEEP 0 0 0 0))
+   ;    or extend it (sa_page_extend), then pop
+   (and (= pc WALK) (= j lim) (candidate p) (< (capacity p) (reserved p))
+        (go r r2 EXTEND 0 0 (extend_count p) 0))
+   ; 5: a fresh page: a segment from the OS (1 step) or the cache (0), carved
+   (and (= pc SEARCH) (go r r2 FRESH 0 0 0 0))
+   (and (= pc FRESH) (or (= d 0) (= d 1)) (go r r2 CARVE 0 0 0 d))
+   (and (= pc CARVE) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 CARVE 0 (+ j 1) 0 1))
+   (and (= pc CARVE) (go r r2 SCAN 0 0 0 0))
+   (and (= pc SCAN) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 SCAN 0 (+ j 1) 0 1))
+   ;    page_init (no loop), then extend a fresh page (capacity 0)
+   (and (= pc SCAN) (candidate p) (= (capacity p) 0) (< 0 (reserved p))
+        (go r r2 EXTEND 0 0 (extend_count p) 0))
+   (and (= pc EXTEND) (< j lim) (go r r2 EXTEND 0 (+ j 1) lim 1))
+   ; 6: pop (no loop)
+   (and (= pc EXTEND) (= j lim) (go r r2 SWEEP 0 0 0 0))
+   ; 7: housekeeping: one bin per step, which may retire its head page
+   (and (= pc SWEEP) (< i SA_RETIRE_SCAN_MAX) (<= 1 d) (<= d (+ 1 B_RETIRE))
+        (go r r2 SWEEP (+ i 1) 0 0 d))
+   (and (= pc SWEEP) (go r r2 PURGE 0 0 0 0))
+   (and (= pc PURGE) (< j SA_PURGE_BATCH_MAX) (go r r2 PURGE 0 (+ j 1) 0 1))
+   (and (= pc PURGE) (go r r2 PURGE_SEGS 0 0 0 0))
+   (and (= pc PURGE_SEGS) (< i SA_SEGMENT_CACHE_MAX) (<= 0 d) (<= d (+ 1 SA_MAX_PAGES_PER_SEGMENT))
+        (go r r2 PURGE_SEGS (+ i 1) 0 0 d))
+   (and (= pc PURGE_SEGS) (go r r2 DONE 0 0 0 0)))))
+
+(define-fun malloc_start ((r Run)) Bool
+  (= r (mk_run HEARTBEAT 0 0 0 0 0)))
+
+; ---- the free paths ---------------------------------------------------------------
+
+; _sa_free_remote: the CAS push (1 step per try); if it turned WATCH into
+; QUEUED, _sa_heap_remote_push's CAS push of the page (1 step per try).
+; _sa_free_local: no loop, but unfull's CAS retries (1 step per retry).
+(define-fun free_step ((r Run) (r2 Run) (watched Bool)) Bool
+  (let ((pc (pc r)))
+  (or
+   (and (or (= pc FREE_PUSH) (= pc FREE_NOTIFY) (= pc FREE_UNFULL))
+        (= r2 (mk_run pc 0 0 0 (+ (steps r) 1) (+ (k r) 1))))
+   (and (= pc FREE_PUSH) (go r r2 (ite watched FREE_NOTIFY DONE) 0 0 0 1))
+   (and (= pc FREE_NOTIFY) (go r r2 DONE 0 0 0 1))
+   (and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 0)))))
+
+(define-fun free_remote_start ((r Run)) Bool (= r (mk_run FREE_PUSH 0 0 0 0 0)))
+(define-fun free_local_start ((r Run)) Bool (= r (mk_run FREE_UNFULL 0 0 0 0 0)))
+
+; ---- the cadence of the fast path -----------------------------------------------
+;
+; sa_malloc's fast path pops `free` until it is empty; only the generic path
+; (collect, extend) puts blocks on `free` (local frees go to local_free,
+; remote frees to thread_free). So after the generic path ran, at most
+; `capacity` fast allocations follow before it runs again: the heartbeat
+; cadence. `fast` counts the fast allocations since the generic path ran;
+; fast_step is what may happen to the page meanwhile.
+(define-fun fast_step ((s Page) (t Page) (b Int) (popped Bool) (fast Int) (fast2 Int)) Bool
+  (or (and (alloc_pop s t b) (= fast2 (+ fast 1)))
+      (and (free_local s t b) (= fast2 fast))
+      (and (free_remote s t b) (= fast2 fast))
+      (and (unfull s t popped) (= fast2 fast))
+      (and (to_full s t) (= fast2 fast))))
+(define-fun cadence ((s Page) (fast Int)) Bool
+  (and (<= 0 fast) (<= (+ fast (n s FREE)) (capacity s))))
