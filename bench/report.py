@@ -33,10 +33,11 @@ def summarize(rows):
     cells = {}
     for r in rows:
         c = cells.setdefault((r["workload"], r["allocator"]),
-                             {"seconds": [], "rss": [], "fields": [], "failed": []})
+                             {"seconds": [], "rss": [], "cpu": [], "fields": [], "failed": []})
         if r["status"] == "ok":
             c["seconds"].append(r["seconds"])
             c["rss"].append(r["maxrss_kib"])
+            c["cpu"].append(r["cpu_seconds"])
             c["fields"].append(r["fields"])
         else:
             c["failed"].append(r["status"])
@@ -46,6 +47,7 @@ def summarize(rows):
         if c["seconds"]:
             s["seconds"] = statistics.median(c["seconds"])
             s["rss"] = statistics.median(c["rss"])
+            s["cpu"] = statistics.median(c["cpu"])
             numeric = {}
             for f in c["fields"]:
                 for k, v in f.items():
@@ -70,7 +72,8 @@ def ratio(summary, w, a, metric, base=runner.BASELINE):
     x, b = summary.get((w, a)), summary.get((w, base))
     if not x or not b or "seconds" not in x or "seconds" not in b or not b[metric]:
         return None
-    return x[metric] / b[metric]
+    r = x[metric] / b[metric]
+    return None if r != r else r    # NaN: not measured
 
 
 def order_of(rows, key):
@@ -94,6 +97,8 @@ def fmt_cell(summary, w, a, metric, unit):
     if "seconds" not in s:
         return "FAILED"
     value = s[metric]
+    if value != value:      # NaN: not measured (an older results file)
+        return "-"
     text = "%.3f s" % value if unit == "s" else "%.1f MiB" % (value / 1024)
     r = ratio(summary, w, a, metric)
     if r is not None and a != runner.BASELINE:
@@ -209,9 +214,15 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, load=None):
     L.append("")
     L.extend(machine_lines(load))
     L.append("")
-    for metric, unit, title in (("seconds", "s", "Time"), ("rss", "KiB", "Peak RSS")):
+    for metric, unit, title in (("seconds", "s", "Time"), ("rss", "KiB", "Peak RSS"),
+                                ("cpu", "s", "CPU time (user + system)")):
         L.append("## %s (median of %d runs; in parentheses: ratio to mimalloc, lower is better)"
                  % (title, runs))
+        if metric == "cpu":
+            L.append("")
+            L.append("For reference (the targets are on wall time): CPU time moves less with "
+                     "other load on the machine; for multithreaded workloads it adds the "
+                     "threads up, and spinning waits count.")
         L.append("")
         L.append("| workload | " + " | ".join(allocators) + " |")
         L.append("|---|" + "---:|" * len(allocators))

@@ -10,7 +10,8 @@ Method (also written into the report):
     in an order rotated by r, before run r+1 starts, so drift of the machine
     (other load, thermal, page cache) spreads over all allocators alike;
   * time is the wall time of the process (for redis: of the client session),
-    peak RSS is its ru_maxrss as /usr/bin/time reports it (redis: the server's);
+    peak RSS is its ru_maxrss as /usr/bin/time reports it (redis: the server's),
+    and so is its CPU time (user + system), which other load moves less;
     we report medians over runs, ratios to mimalloc, and geometric means;
   * every run proves which allocator served it (the workload, or the probe
     library for real programs, prints the file that defines `malloc`) and
@@ -121,7 +122,7 @@ class Proc:
         env = dict(os.environ)
         for k in ("LD_PRELOAD", "SA_BENCH_PROBE", "PYTHONMALLOC"):
             env.pop(k, None)
-        full = (["/usr/bin/time", "-f", "%M", "-o", self.rss_file, "env"]
+        full = (["/usr/bin/time", "-f", "%M %U %S", "-o", self.rss_file, "env"]
                 + ["%s=%s" % kv for kv in sorted(env_extra.items())] + cmd)
         stdin = subprocess.PIPE if stdin_data is not None else subprocess.DEVNULL
         self.t0 = time.perf_counter()
@@ -132,6 +133,7 @@ class Proc:
             self.p.stdin.close()
         self.status = None
         self.maxrss = 0
+        self.cpu = float("nan")
         self.seconds = None
 
     def wait(self, timeout=TIMEOUT_S):
@@ -146,10 +148,12 @@ class Proc:
         self.seconds = time.perf_counter() - self.t0
         self.status = self.p.returncode
         try:
+            # The last line is ours ("Command exited with ..." may precede it).
             with open(self.rss_file) as f:
-                lines = f.read().split()
-            self.maxrss = int(lines[-1]) if lines else 0
-        except (OSError, ValueError):
+                last = f.read().strip().splitlines()[-1].split()
+            self.maxrss = int(last[0])
+            self.cpu = float(last[1]) + float(last[2])
+        except (OSError, ValueError, IndexError):
             self.maxrss = 0
         os.unlink(self.rss_file)
         return self
@@ -313,7 +317,7 @@ def run_redis(lib, probe_lib, probe_out, scale):
             return None, "redis-server exit %s: %s" % (server.status, server.stderr()[-300:])
         if bench.returncode != 0:
             return None, "redis-benchmark failed: " + bench.stdout[-300:]
-        return {"seconds": seconds, "maxrss": server.maxrss,
+        return {"seconds": seconds, "maxrss": server.maxrss, "cpu": server.cpu,
                 "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
 
 
@@ -351,7 +355,8 @@ def run_one(workload, lib, args, scale):
         else:
             served = probe_lines(probe_out)
             checksum = fields.get("checksum") or "%08x" % zlib.crc32(out.encode())
-        return {"seconds": proc.seconds, "maxrss": proc.maxrss, "checksum": checksum,
+        return {"seconds": proc.seconds, "maxrss": proc.maxrss, "cpu": proc.cpu,
+                "checksum": checksum,
                 "fields": fields, "served_by": served}, None
 
 
@@ -378,7 +383,7 @@ def check_served(served, lib, kind):
 # ---- the suite -------------------------------------------------------------------------
 
 TSV_COLUMNS = ["run", "workload", "allocator", "status", "seconds", "maxrss_kib",
-               "checksum", "served_by", "fields"]
+               "cpu_seconds", "checksum", "served_by", "fields"]
 
 
 def run_suite(args, allocators, workloads):
@@ -401,7 +406,8 @@ def run_suite(args, allocators, workloads):
                     status = "ok"
                     if res is None:
                         status = "failed: " + (err or "?").replace("\t", " ").replace("\n", " ")
-                        res = {"seconds": float("nan"), "maxrss": 0, "checksum": "",
+                        res = {"seconds": float("nan"), "maxrss": 0, "cpu": float("nan"),
+                               "checksum": "",
                                "served_by": [], "fields": {}}
                     else:
                         bad = check_served(res["served_by"], lib, w[1])
@@ -412,7 +418,8 @@ def run_suite(args, allocators, workloads):
                             status = "checksum %s differs from %s" % (res["checksum"], ref)
                     row = {"run": r + 1, "workload": w[0], "allocator": alloc_name,
                            "status": status, "seconds": res["seconds"],
-                           "maxrss_kib": res["maxrss"], "checksum": res["checksum"],
+                           "maxrss_kib": res["maxrss"], "cpu_seconds": res["cpu"],
+                           "checksum": res["checksum"],
                            "served_by": ",".join(sorted(set(res["served_by"]))),
                            "fields": res["fields"]}
                     rows.append(row)
@@ -436,6 +443,7 @@ def read_tsv(path):
                          "allocator": cells["allocator"], "status": cells["status"],
                          "seconds": float(cells["seconds"]),
                          "maxrss_kib": int(cells["maxrss_kib"]),
+                         "cpu_seconds": float(cells.get("cpu_seconds", "nan")),
                          "checksum": cells["checksum"], "served_by": cells["served_by"],
                          "fields": json.loads(cells["fields"])})
     return rows
