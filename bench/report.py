@@ -352,8 +352,12 @@ METHOD = """\
   or during which the thread was switched out (seen through the rseq area:
   the kernel rewrites `cpu_id_start` when it schedules the thread back in).
   Page faults and interrupts without a reschedule stay in.
-- The machine has 2 cores and is shared with nothing else during a run, but
-  it is a virtual machine: expect a few percent of noise between runs.
+- The machine is a 2-core virtual machine, and other work may run beside the
+  suite (the load averages under Machine show how busy it was): single runs
+  can move by tens of percent, which is why the figures are medians of
+  interleaved runs, and why the CPU-time table is there for reference.
+- `sh bench/profile.sh WORKLOAD` counts instructions per allocator with
+  callgrind, which no other load moves.
 """.splitlines()
 
 
