@@ -15,6 +15,10 @@
 #ifndef SA_TRACE_H
 #define SA_TRACE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /* The spec's page transitions, by their names in spec/page.smt2. */
 typedef enum sa_transition_e {
     SA_T_PAGE_INIT,     /* page_init:   a fresh page gets its block size        */
@@ -39,7 +43,48 @@ typedef enum sa_op_e {
     SA_OP__COUNT
 } sa_op_t;
 
+/* ---- the record format (src/trace.c writes it, tests/conformance reads it) ----
+ *
+ * One record per traced transition, in the global order of the trace lock:
+ * sa_trace_rec_t, then the page's state before (sa_trace_snap_t followed by
+ * its block indices), then after. A snapshot's lists are walked on the real
+ * links, heads first: n[0] indices of `free`, n[1] of `local_free`, n[2] of
+ * `thread_free`. Blocks below `capacity` on no list are LIVE, the rest UNMADE.
+ * A walk that leaves the page, lands off a block boundary, meets a block
+ * twice (a cycle, or a block on two lists) or runs past `capacity` stops
+ * there and sets a bit in `bad` (SA_TRACE_BAD_*): a violation by itself. */
+#define SA_TRACE_BAD_OUTSIDE   1u   /* a link outside the page's made blocks */
+#define SA_TRACE_BAD_BOUNDARY  2u   /* a link not at a block start */
+#define SA_TRACE_BAD_TWICE     4u   /* a block met twice: cycle, or on two lists */
+#define SA_TRACE_BAD_LONG      8u   /* more links than capacity */
+
+typedef struct sa_trace_snap_s {
+    uint32_t reserved, capacity, used, block_size;
+    uint32_t area;          /* bytes of the page's block area (page_init's argument) */
+    uint8_t  in_full, notify, owned, bad;
+    uint32_t n[3];          /* lengths of free, local_free, thread_free as walked */
+} sa_trace_snap_t;          /* followed by n[0] + n[1] + n[2] uint32_t block indices */
+
+typedef struct sa_trace_rec_s {
+    uint32_t  size;         /* bytes of the whole record, snapshots included */
+    uint16_t  transition;   /* sa_transition_t */
+    uint16_t  thread;       /* small number of the recording thread, from 1 */
+    uint64_t  seq;          /* position in the global order */
+    uintptr_t page;         /* the page's address: its identity in the replay */
+} sa_trace_rec_t;           /* followed by two snapshots, before and after */
+
 #ifdef SA_TRACE
+/* Reading the trace (tests only; call while no thread allocates). */
+typedef struct sa_trace_stats_s {
+    uint64_t ops[SA_OP__COUNT];         /* operations recorded per kind */
+    uint64_t steps_max[SA_OP__COUNT];   /* most steps one operation took */
+    uint64_t steps_total[SA_OP__COUNT];
+} sa_trace_stats_t;
+const unsigned char *_sa_trace_data(size_t *len, bool *overflowed);
+void _sa_trace_clear(void);             /* drop the records (stats are kept) */
+void _sa_trace_stats(sa_trace_stats_t *out);
+void _sa_trace_stats_clear(void);
+
 struct sa_page_s;
 void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page);
 void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page);

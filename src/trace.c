@@ -1,0 +1,282 @@
+/* src/trace.c -- the tracing build's hooks (-DSA_TRACE, `make trace`): every
+ * page transition is recorded with the page's abstract state before and after,
+ * read off the real linked lists, and every malloc/free operation's steps are
+ * counted. tests/conformance replays the records through spec/page.smt2.
+ *
+ * One global lock is held from SA_TRACE_BEFORE to SA_TRACE_AFTER, so a
+ * snapshot never sees a half-done move and remote frees of other threads are
+ * serialised with the owner's transitions: the records are in one global
+ * order, a linearization the replay checks step by step.
+ *
+ * Nothing here calls malloc (we are inside it): the record buffer is one
+ * mmap'd region, reserved up front and touched as it fills. Its size is
+ * SHARDALLOC_TRACE_MB megabytes (default below); when it is full recording
+ * stops and the reader is told (a replay of a truncated trace fails).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "internal.h"
+
+#ifndef SA_TRACE
+#error "src/trace.c is only built with -DSA_TRACE"
+#endif
+
+/* Virtual size of the record buffer when SHARDALLOC_TRACE_MB is not set:
+ * reserved without commit, so only what is written costs memory. */
+#define TRACE_DEFAULT_MB    4096
+/* Nesting of operations per thread (the deferred-free hook may free inside
+ * a generic malloc): deeper ones are not counted. */
+#define TRACE_MAX_DEPTH     8
+
+/* Room a record may need: header and two snapshots of at most one index per
+ * block (a walk stops at the first block met twice, so capacity + 1). */
+#define TRACE_SNAP_MAX  (sizeof(sa_trace_snap_t) + (SA_MAX_BLOCKS_PER_PAGE + 1) * sizeof(uint32_t))
+#define TRACE_REC_MAX   (sizeof(sa_trace_rec_t) + 2 * TRACE_SNAP_MAX)
+
+static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned char *buf;          /* the mapping, NULL until first use */
+static size_t buf_cap, buf_len;     /* bytes mapped, bytes of finished records */
+static bool buf_full;               /* a record did not fit: the trace is cut */
+static uint64_t rec_seq;
+/* The record in progress (between BEFORE and AFTER), at buf + buf_len. */
+static const sa_page_t *cur_page;
+static sa_transition_t cur_t;
+static size_t cur_len;
+static bool cur_skip;               /* no room: BEFORE/AFTER still pair up */
+
+/* Blocks seen by the snapshot being taken (a block met twice is a cycle or
+ * a block on two lists); cleared after each snapshot. Under trace_lock. */
+static uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64];
+
+static _Atomic uint64_t st_ops[SA_OP__COUNT], st_max[SA_OP__COUNT], st_total[SA_OP__COUNT];
+static _Atomic unsigned thread_count;
+
+static __thread bool holding;       /* this thread is between BEFORE and AFTER */
+static __thread unsigned thread_no;
+static __thread int depth;
+static __thread uint8_t op_stack[TRACE_MAX_DEPTH];
+static __thread uint64_t step_stack[TRACE_MAX_DEPTH];
+
+static void die(const char *what)
+{
+    _sa_write_stderr("shardalloc: trace: ", 19);
+    _sa_write_stderr(what, strlen(what));
+    _sa_write_stderr("\n", 1);
+    abort();
+}
+
+static size_t buffer_bytes(void)
+{
+    const char *s = getenv("SHARDALLOC_TRACE_MB");
+    size_t mb = TRACE_DEFAULT_MB;
+    if (s != NULL && *s) {
+        mb = 0;
+        for (; *s >= '0' && *s <= '9'; s++)
+            mb = mb * 10 + (size_t)(*s - '0');
+    }
+    return mb << 20;
+}
+
+static bool buffer_ready(void)
+{
+    if (buf != NULL)
+        return true;
+    size_t cap = buffer_bytes();
+    if (cap < TRACE_REC_MAX)
+        cap = TRACE_REC_MAX;
+    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return false;
+    buf = p;
+    buf_cap = cap;
+    return true;
+}
+
+/* ---- snapshots: the abstract state read off the real lists ------------------ */
+
+/* Walk one list from its head, appending block indices at idx; stop at the
+ * first link that is not a made block of this page, not at a block start, or
+ * already seen. Returns the number of blocks appended. */
+static uint32_t walk(const sa_page_t *page, const sa_block_t *b, uint32_t *idx, uint32_t room,
+                     uint8_t *bad)
+{
+    uintptr_t start = (uintptr_t)page->start;
+    uintptr_t made = (uintptr_t)__atomic_load_n(&page->capacity, __ATOMIC_RELAXED) * page->block_size;
+    uint32_t n = 0;
+    for (; b != NULL; b = b->next) {
+        uintptr_t off = (uintptr_t)b - start;
+        if (page->block_size == 0 || (uintptr_t)b < start || off >= made) {
+            *bad |= SA_TRACE_BAD_OUTSIDE;
+            break;
+        }
+        /* a real division, not the code's multiply-and-shift under test */
+        if (off % page->block_size != 0) {
+            *bad |= SA_TRACE_BAD_BOUNDARY;
+            break;
+        }
+        uint32_t i = (uint32_t)(off / page->block_size);
+        if (i >= SA_MAX_BLOCKS_PER_PAGE || (seen[i / 64] >> (i % 64)) & 1) {
+            *bad |= SA_TRACE_BAD_TWICE;
+            break;
+        }
+        if (n == room) {
+            *bad |= SA_TRACE_BAD_LONG;
+            break;
+        }
+        seen[i / 64] |= (uint64_t)1 << (i % 64);
+        idx[n++] = i;
+    }
+    return n;
+}
+
+/* Write the page's state at out; returns the bytes written. */
+static size_t snapshot(const sa_page_t *page, unsigned char *out)
+{
+    sa_trace_snap_t s;
+    memset(&s, 0, sizeof s);
+    s.reserved = page->reserved;
+    s.capacity = __atomic_load_n(&page->capacity, __ATOMIC_RELAXED);
+    s.used = page->used;
+    s.block_size = page->block_size;
+    sa_segment_t *seg = _sa_segment_of_ptr(page);
+    s.area = (uint32_t)_sa_page_area_size(seg->page_kind, page->index);
+    s.in_full = page->in_full;
+    uintptr_t tf = atomic_load_explicit(&((sa_page_t *)page)->thread_free, memory_order_acquire);
+    s.notify = (uint8_t)(tf & SA_NOTIFY_MASK);
+    s.owned = atomic_load_explicit(&((sa_page_t *)page)->heap, memory_order_relaxed) != NULL;
+    uint32_t *idx = (uint32_t *)(out + sizeof s);
+    /* a block appears at most once over the three lists: capacity in all */
+    uint32_t room = s.capacity <= SA_MAX_BLOCKS_PER_PAGE ? s.capacity : SA_MAX_BLOCKS_PER_PAGE;
+    uint32_t total = 0;
+    const sa_block_t *heads[3] = { page->free, page->local_free,
+                                   (const sa_block_t *)(tf & ~SA_NOTIFY_MASK) };
+    for (int l = 0; l < 3; l++) {
+        s.n[l] = walk(page, heads[l], idx + total, room - total, &s.bad);
+        total += s.n[l];
+    }
+    for (uint32_t k = 0; k < total; k++)
+        seen[idx[k] / 64] = 0;
+    memcpy(out, &s, sizeof s);
+    return sizeof s + (size_t)total * sizeof(uint32_t);
+}
+
+/* ---- the hooks ------------------------------------------------------------------ */
+
+void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
+{
+    if (holding)
+        die("SA_TRACE_BEFORE inside a traced transition (hooks must not nest)");
+    pthread_mutex_lock(&trace_lock);
+    holding = true;
+    if (thread_no == 0)
+        thread_no = atomic_fetch_add_explicit(&thread_count, 1, memory_order_relaxed) + 1;
+    cur_page = page;
+    cur_t = t;
+    cur_skip = buf_full || !buffer_ready() || buf_cap - buf_len < TRACE_REC_MAX;
+    if (cur_skip) {
+        buf_full = true;
+        return;
+    }
+    sa_trace_rec_t r = { .transition = (uint16_t)t, .thread = (uint16_t)thread_no,
+                         .seq = rec_seq, .page = (uintptr_t)page };
+    memcpy(buf + buf_len, &r, sizeof r);
+    cur_len = sizeof r + snapshot(page, buf + buf_len + sizeof r);
+}
+
+void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
+{
+    if (!holding || page != cur_page || t != cur_t)
+        die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
+    if (!cur_skip) {
+        cur_len += snapshot(page, buf + buf_len + cur_len);
+        uint32_t size = (uint32_t)cur_len;
+        memcpy(buf + buf_len, &size, sizeof size);
+        buf_len += cur_len;
+        rec_seq++;
+    }
+    cur_page = NULL;
+    holding = false;
+    pthread_mutex_unlock(&trace_lock);
+}
+
+/* ---- step counters ------------------------------------------------------------- */
+
+void _sa_trace_op_begin(sa_op_t op)
+{
+    if (depth < TRACE_MAX_DEPTH) {
+        op_stack[depth] = (uint8_t)op;
+        step_stack[depth] = 0;
+    }
+    depth++;
+}
+
+void _sa_trace_op_end(sa_op_t op)
+{
+    if (depth == 0)
+        die("SA_TRACE_OP_END without SA_TRACE_OP_BEGIN");
+    depth--;
+    if (depth >= TRACE_MAX_DEPTH)
+        return;
+    if (op_stack[depth] != op)
+        die("SA_TRACE_OP_END of another operation than the open one");
+    uint64_t steps = step_stack[depth];
+    atomic_fetch_add_explicit(&st_ops[op], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st_total[op], steps, memory_order_relaxed);
+    uint64_t max = atomic_load_explicit(&st_max[op], memory_order_relaxed);
+    while (steps > max &&
+           !atomic_compare_exchange_weak_explicit(&st_max[op], &max, steps,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
+}
+
+/* A step outside any operation (sa_collect, thread exit) is not bounded by
+ * the proofs and not counted; inside, it belongs to the innermost one (the
+ * hook's own frees are operations of their own: the hook call is 1 step). */
+void _sa_trace_step(void)
+{
+    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
+        step_stack[depth - 1]++;
+}
+
+/* ---- reading ------------------------------------------------------------------- */
+
+const unsigned char *_sa_trace_data(size_t *len, bool *overflowed)
+{
+    pthread_mutex_lock(&trace_lock);
+    *len = buf_len;
+    *overflowed = buf_full;
+    pthread_mutex_unlock(&trace_lock);
+    return buf;
+}
+
+void _sa_trace_clear(void)
+{
+    pthread_mutex_lock(&trace_lock);
+    if (buf != NULL && buf_len > 0) {
+        /* give the written pages back; the reservation stays */
+        (void)madvise(buf, buf_len, MADV_DONTNEED);
+    }
+    buf_len = 0;
+    buf_full = false;
+    pthread_mutex_unlock(&trace_lock);
+}
+
+void _sa_trace_stats(sa_trace_stats_t *out)
+{
+    for (int op = 0; op < SA_OP__COUNT; op++) {
+        out->ops[op] = atomic_load_explicit(&st_ops[op], memory_order_relaxed);
+        out->steps_max[op] = atomic_load_explicit(&st_max[op], memory_order_relaxed);
+        out->steps_total[op] = atomic_load_explicit(&st_total[op], memory_order_relaxed);
+    }
+}
+
+void _sa_trace_stats_clear(void)
+{
+    for (int op = 0; op < SA_OP__COUNT; op++) {
+        atomic_store_explicit(&st_ops[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&st_max[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&st_total[op], 0, memory_order_relaxed);
+    }
+}
