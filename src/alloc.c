@@ -93,6 +93,7 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
         }
         page = next;
     }
+    int saved_errno = errno;
     page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
     if (sa_unlikely(page == NULL)) {
         /* Out of memory: give back every empty page and cached mapping at
@@ -102,6 +103,7 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
         page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
         if (page == NULL)
             return NULL;
+        errno = saved_errno;    /* a malloc that succeeds leaves errno alone */
     }
     _sa_page_init(heap, page, bin);
     _sa_page_extend(page);

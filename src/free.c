@@ -9,7 +9,7 @@
 
 /* The owner frees a block. Guard: block LIVE, caller owns the page.
  * spec: page.smt2 free_local */
-void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
     if (sa_unlikely(page->used == 0)) {
         _sa_error_ptr("free", "double free", block);
@@ -154,10 +154,14 @@ sa_public void sa_free(void *p)
         return;
     }
     if (sa_likely(seg->kind == SA_SEGMENT_PAGES)) {
+        /* A made block start of a page in use (an unused page has capacity
+         * 0), not carrying its canary. One multiply gives index and start
+         * test; the offset bound keeps the product exact (layout.h). */
         sa_page_t *page = _sa_page_of(seg, p);
         uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
         sa_block_t *block = p;
-        if (sa_likely(page->in_use && off < (uintptr_t)_sa_page_capacity(page) * page->block_size &&
+        if (sa_likely(off < SA_SEGMENT_SIZE &&
+                      _sa_block_index(off, page->magic) < _sa_page_capacity(page) &&
                       _sa_block_is_start(off, page->magic) &&
                       block->canary != _sa_block_canary(block))) {
             free_block(page, block);

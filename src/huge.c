@@ -122,12 +122,14 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
         seg->huge_zero = 0;
     } else {
         SA_TRACE_STEP();    /* one OS call */
+        int saved_errno = errno;
         seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
         if (seg == NULL) {
             _sa_out_of_memory_collect(_sa_heap_tls);    /* then once more */
             seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
             if (seg == NULL)
                 return NULL;
+            errno = saved_errno;
         }
         if (!_sa_segmap_set((uintptr_t)seg, true)) {
             _sa_os_unmap(seg, map_size);

@@ -18,6 +18,7 @@
 #define sa_likely(x)    __builtin_expect(!!(x), 1)
 #define sa_unlikely(x)  __builtin_expect(!!(x), 0)
 #define sa_noinline     __attribute__((noinline))
+#define sa_always_inline inline __attribute__((always_inline))
 #define sa_public       __attribute__((visibility("default")))
 
 /* Debug levels: -DSA_DEBUG (=1) cheap asserts and the page check at every
@@ -91,7 +92,18 @@ size_t _sa_abandoned_count(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
 
-bool _sa_segmap_contains(uintptr_t segment);
+/* One bit per SA_SEGMENT_SIZE unit of the address space; NULL until the
+ * first segment. Inline: free asks it on every call. */
+#define SA_SEGMAP_BITS  ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
+extern _Atomic(_Atomic uint64_t *) _sa_segmap;
+static inline bool _sa_segmap_contains(uintptr_t segment)
+{
+    uintptr_t unit = segment >> SA_SEGMENT_SHIFT;
+    _Atomic uint64_t *map = atomic_load_explicit(&_sa_segmap, memory_order_acquire);
+    if (sa_unlikely(map == NULL || unit >= SA_SEGMAP_BITS))
+        return false;
+    return (atomic_load_explicit(&map[unit / 64], memory_order_relaxed) >> (unit % 64)) & 1;
+}
 bool _sa_segmap_set(uintptr_t segment, bool live);
 
 /* ---- huge blocks (huge.c) ------------------------------------------------------ */

@@ -9,14 +9,14 @@
 #include <sys/mman.h>
 #include "internal.h"
 
-#define SEGMAP_BITS     ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
+#define SEGMAP_BITS     SA_SEGMAP_BITS
 #define SEGMAP_WORDS    (SEGMAP_BITS / 64)
 
-static _Atomic(_Atomic uint64_t *) segmap;
+_Atomic(_Atomic uint64_t *) _sa_segmap;
 
 static _Atomic uint64_t *segmap_get(bool create)
 {
-    _Atomic uint64_t *map = atomic_load_explicit(&segmap, memory_order_acquire);
+    _Atomic uint64_t *map = atomic_load_explicit(&_sa_segmap, memory_order_acquire);
     if (sa_likely(map != NULL) || !create)
         return map;
     void *fresh = mmap(NULL, SEGMAP_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
@@ -24,20 +24,11 @@ static _Atomic uint64_t *segmap_get(bool create)
     if (fresh == MAP_FAILED)
         return NULL;
     _Atomic uint64_t *expected = NULL;
-    if (!atomic_compare_exchange_strong(&segmap, &expected, (_Atomic uint64_t *)fresh)) {
+    if (!atomic_compare_exchange_strong(&_sa_segmap, &expected, (_Atomic uint64_t *)fresh)) {
         munmap(fresh, SEGMAP_WORDS * sizeof(uint64_t));   /* another thread won */
         return expected;
     }
     return (_Atomic uint64_t *)fresh;
-}
-
-bool _sa_segmap_contains(uintptr_t segment)
-{
-    uintptr_t unit = segment >> SA_SEGMENT_SHIFT;
-    _Atomic uint64_t *map = atomic_load_explicit(&segmap, memory_order_acquire);
-    if (sa_unlikely(map == NULL || unit >= SEGMAP_BITS))
-        return false;
-    return (atomic_load_explicit(&map[unit / 64], memory_order_relaxed) >> (unit % 64)) & 1;
 }
 
 /* Called before a segment's first block is handed out (live) and before it is
