@@ -351,6 +351,8 @@ sa_public void sa_collect(bool force)
     if (heap != NULL && heap != &_sa_heap_empty) {
         while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES))
             ;   /* bounded by the abandoned segments present */
+        if (force)
+            _sa_segments_forward_dead();
         _sa_heap_collect(heap, force);
     }
     _sa_huge_cache_release(force);

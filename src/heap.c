@@ -232,6 +232,26 @@ void _sa_heap_done(sa_heap_t *heap)
     pthread_mutex_unlock(&heaps_lock);
 }
 
+/* Take every dead heap's remote_pages stack whole (pages a remote free
+ * reported to a heap whose thread exited meanwhile) as one list linked by
+ * remote_next. Lock order: the abandon lock (held by the caller), then ours. */
+sa_page_t *_sa_heaps_take_dead_remote(void)
+{
+    sa_page_t *all = NULL;
+    pthread_mutex_lock(&heaps_lock);
+    for (sa_heap_t *h = heaps_dead; h != NULL; h = h->next_dead) {
+        sa_page_t *list = atomic_exchange_explicit(&h->remote_pages, NULL, memory_order_acquire);
+        while (list != NULL) {
+            sa_page_t *next = list->remote_next;
+            list->remote_next = all;
+            all = list;
+            list = next;
+        }
+    }
+    pthread_mutex_unlock(&heaps_lock);
+    return all;
+}
+
 /* Bytes handed out and not freed, over every heap (read racily: best effort). */
 void _sa_heaps_stats(size_t *allocated)
 {

@@ -86,6 +86,8 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force);
 void _sa_segments_abandon(sa_heap_t *heap);
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries);
 void _sa_segment_forward_queued(sa_page_t *page);
+void _sa_segments_forward_dead(void);
+sa_page_t *_sa_heaps_take_dead_remote(void);
 void _sa_abandon_lock(void);
 void _sa_abandon_unlock(bool child);
 size_t _sa_abandoned_count(void);

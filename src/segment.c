@@ -10,6 +10,8 @@
 #include "internal.h"
 
 static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+static void forward_dead_locked(void);
+static void forward_queued_locked(sa_page_t *page);
 static sa_segment_t *abandoned;            /* doubly linked through next/prev */
 static _Atomic size_t abandoned_count;
 
@@ -309,6 +311,9 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
         return false;
     bool any = false;
     pthread_mutex_lock(&abandon_lock);
+    /* QUEUED pages of the segments adopted here may sit on a dead heap's
+     * stack: send them to us first, so they are not stuck there. */
+    forward_dead_locked();
     for (size_t t = 0; t < tries && abandoned != NULL; t++) {
         SA_TRACE_STEP();
         sa_segment_t *seg = abandoned;
@@ -333,6 +338,27 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
     return any;
 }
 
+/* Pages reported to heaps whose thread has exited (a remote free read the
+ * owner just before the owner abandoned the page) are forwarded to their
+ * current owner. Abandon lock held. Bounded by the pages on those stacks. */
+static void forward_dead_locked(void)
+{
+    sa_page_t *page = _sa_heaps_take_dead_remote();
+    while (page != NULL) {
+        sa_page_t *next = page->remote_next;
+        page->remote_next = NULL;
+        forward_queued_locked(page);
+        page = next;
+    }
+}
+
+void _sa_segments_forward_dead(void)
+{
+    pthread_mutex_lock(&abandon_lock);
+    forward_dead_locked();
+    pthread_mutex_unlock(&abandon_lock);
+}
+
 /* A QUEUED page reached a heap that does not own it (it was abandoned, and
  * maybe reclaimed, between the remote free's CAS and its push). Under the
  * abandon lock its owner is stable: push it on the owner's stack, or, if it
@@ -340,6 +366,12 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
 void _sa_segment_forward_queued(sa_page_t *page)
 {
     pthread_mutex_lock(&abandon_lock);
+    forward_queued_locked(page);
+    pthread_mutex_unlock(&abandon_lock);
+}
+
+static void forward_queued_locked(sa_page_t *page)
+{
     sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
     if (owner != NULL) {
         _sa_heap_remote_push(owner, page);
@@ -352,5 +384,4 @@ void _sa_segment_forward_queued(sa_page_t *page)
             ;   /* retries only when a remote free pushed meanwhile */
         SA_TRACE_AFTER(SA_T_UNFULL, page);
     }
-    pthread_mutex_unlock(&abandon_lock);
 }
