@@ -42,6 +42,7 @@ static void fill(void)
         K(SA_RECLAIM_TRIES), K(SA_HEARTBEAT_PERIOD), K(SA_RETIRE_SCAN_MAX),
         K(SA_PURGE_BATCH_MAX), K(SA_SEGMENT_CACHE_MAX),
         K(SA_ADDRESS_BITS), K(SA_BLOCK_INDEX_SHIFT),
+        K(SA_PAGE_SMALL), K(SA_PAGE_MEDIUM), K(SA_PAGE_LARGE),
     };
     table_len = sizeof all / sizeof *all;
     memcpy(table, all, sizeof all);

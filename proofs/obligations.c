@@ -7,6 +7,8 @@
  * as a surviving mutant.
  */
 #include "driver.h"
+#include "config.h"
+#include "size_class.h"
 
 /* ---- page: obligations 1-3 (spec/page.smt2) -------------------------------- */
 
@@ -191,6 +193,108 @@ static const sa_mutant_t m_cadence[] = {
 
 #define CADENCE_DECLS PAGE_DECLS " (declare-const fast Int) (declare-const fast2 Int)"
 
+/* ---- arithmetic: obligations 6-8 (spec/size_class.smt2, spec/layout.smt2) ---------- */
+
+/* The C map of src/size_class.h as SMT tables, computed here by calling the
+ * C functions on every size: c_bin(size) piecewise over the runs of equal
+ * _sa_bin, and c_sizes_agree: bin_size equals _sa_bin_size on every bin. */
+static void gen_size_class_table(sa_buf_t *out)
+{
+    sa_buf_add(out, "(define-fun c_bin ((size (_ BitVec 64))) (_ BitVec 64)\n");
+    size_t runs = 0;
+    for (size_t size = 1; size <= SA_LARGE_OBJ_SIZE_MAX; size++) {
+        size_t bin = _sa_bin(size);
+        if (size == SA_LARGE_OBJ_SIZE_MAX || _sa_bin(size + 1) != bin) {
+            sa_buf_addf(out, " (ite (bvule size (_ bv%zu 64)) (_ bv%zu 64)\n", size, bin);
+            runs++;
+        }
+    }
+    sa_buf_add(out, " (_ bv0 64)");
+    for (size_t i = 0; i <= runs; i++)
+        sa_buf_add(out, ")");
+    sa_buf_add(out, "\n(define-fun c_sizes_agree () Bool (and true\n");
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
+        sa_buf_addf(out, " (= (bin_size (_ bv%zu 64)) (_ bv%zu 64))\n", bin, _sa_bin_size(bin));
+    sa_buf_add(out, "))\n");
+}
+
+#define BV(name) "(declare-const " name " (_ BitVec 64))"
+
+static const sa_mutant_t m_size_map[] = {
+    { .name = "class_one_step_small", .what = "a size-class map with every geometric class one step too small",
+      .find = "(bvadd SA_CLASS_STEPS one i)", .replace = "(bvadd SA_CLASS_STEPS i)" },
+    { .name = "linear_class_short", .what = "linear classes one byte short (not 16-byte multiples)",
+      .find = "(bvshl bin SA_MIN_ALIGN_SHIFT)", .replace = "(bvsub (bvshl bin SA_MIN_ALIGN_SHIFT) one)" },
+    { 0 }
+};
+static const sa_mutant_t m_size_monotone[] = {
+    { .name = "four_bins_per_power", .what = "bin_of advancing 4 bins per power of two for 8 classes",
+      .find = "(bvshl (bvsub b SA_LINEAR_CLASS_MAX_SHIFT) SA_CLASS_STEPS_SHIFT)",
+      .replace = "(bvshl (bvsub b SA_LINEAR_CLASS_MAX_SHIFT) (_ bv2 64))" },
+    { 0 }
+};
+static const sa_mutant_t m_size_agree[] = {
+    { .name = "model_rounds_down", .what = "a model of _sa_bin that rounds linear sizes down",
+      .find = "(bvadd size (bvsub SA_MIN_ALIGN one)", .replace = "(bvadd size (_ bv0 64)" },
+    { .name = "align_shift_wrong", .what = "SA_MIN_ALIGN_SHIFT one too big in the model",
+      .konst = "SA_MIN_ALIGN_SHIFT", .delta = 1 },
+    { 0 }
+};
+static const sa_mutant_t m_block_index[] = {
+    { .name = "magic_floor", .what = "a wrong magic: floor(2^48 / size) instead of the ceiling",
+      .find = "(bvsub block_size (_ bv1 64))) block_size))", .replace = "(_ bv0 64)) block_size))" },
+    { .name = "index_shift_28", .what = "SA_BLOCK_INDEX_SHIFT 20 bits too small (magic too coarse)",
+      .konst = "SA_BLOCK_INDEX_SHIFT", .delta = -20 },
+    { 0 }
+};
+static const sa_mutant_t m_reserved[] = {
+    { .name = "max_blocks_one_less", .what = "SA_MAX_BLOCKS_PER_PAGE one too small",
+      .konst = "SA_MAX_BLOCKS_PER_PAGE", .delta = -1 },
+    { 0 }
+};
+static const sa_mutant_t m_inside[] = {
+    { .name = "page0_over_metadata", .what = "page 0's block area starting at the segment start",
+      .find = "(ite (= index (_ bv0 64)) SA_SEGMENT_INFO_SIZE", .replace = "(ite (= index (_ bv0 64)) (_ bv0 64)" },
+    { 0 }
+};
+static const sa_mutant_t m_disjoint[] = {
+    { .name = "page_area_one_more", .what = "a page area one byte too long",
+      .find = "(bvsub (bvshl (bvadd index (_ bv1 64)) (page_shift kind)) (page_start kind index))",
+      .replace = "(bvadd (_ bv1 64) (bvsub (bvshl (bvadd index (_ bv1 64)) (page_shift kind)) (page_start kind index)))" },
+    { 0 }
+};
+static const sa_mutant_t m_page_of[] = {
+    { .name = "index_small_shift", .what = "pointer -> page with the small-page shift for every kind",
+      .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
+      .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_SMALL_PAGE_SHIFT)" },
+    { 0 }
+};
+static const sa_mutant_t m_aligned[] = {
+    { .name = "align_down", .what = "align_up that rounds down",
+      .find = "(bvand (bvadd p (bvsub alignment (_ bv1 64)))", .replace = "(bvand (bvadd p (_ bv0 64))" },
+    { .name = "align_mask_off_by_one", .what = "align_up masking with ~alignment",
+      .find = "(bvnot (bvsub alignment (_ bv1 64)))))", .replace = "(bvnot alignment)))" },
+    { 0 }
+};
+
+#define SIZE_MAP_GOAL                                                              \
+    "(and (page_bin (bin_of size)) (bvuge (block_of size) size)"                    \
+    "     (= (bvand (block_of size) (bvsub SA_MIN_ALIGN one)) (_ bv0 64))"           \
+    "     (waste_ok size (block_of size))"                                          \
+    "     (=> (bvugt (bin_of size) one) (bvugt size (bin_size (bvsub (bin_of size) one)))))"
+#define ALIGNED_HYP                                                                \
+    "(and (power_of_two a) (bvugt a SA_MIN_ALIGN) (bvule size SA_LARGE_OBJ_SIZE_MAX)"   \
+    "     (bvule a SA_LARGE_OBJ_SIZE_MAX)"                                            \
+    "     (= (bvand p (bvsub SA_MIN_ALIGN one)) (_ bv0 64))"                          \
+    "     (bvule bsize SA_LARGE_OBJ_SIZE_MAX) (bvult p (bvshl one SA_ADDRESS_BITS))"          \
+    "     (bvule (bvadd p bsize) (bvshl one SA_ADDRESS_BITS))"                              \
+    "     (bvuge bsize (bvsub (bvadd size a) SA_MIN_ALIGN)))"
+#define ALIGNED_GOAL                                                               \
+    "(let ((q (align_up p a)))"                                                    \
+    "  (and (= (bvand q (bvsub a one)) (_ bv0 64)) (bvule p q)"                     \
+    "       (bvule (bvadd q size) (bvadd p bsize))"                                 \
+    "       (=> (not (= q p)) (bvuge (bvsub q p) SA_MIN_ALIGN))))"
+
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \
     "     (collect s u) (free_remote u v b))"
@@ -289,6 +393,58 @@ const sa_obligation_t sa_obligations[] = {
       .goal = "(and (cadence t fast2) (<= fast2 (capacity t)))",
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW " int:fast int:fast2",
       .mutants = m_cadence },
+    /* 6: division-free block index, every bin, every offset */
+    { .name = "block_index", .covers = "_sa_block_magic, _sa_block_index, _sa_block_is_start",
+      .models = "size_class layout", .bv = true, .per_bin = 1, .decls = BV("q") BV("r"),
+      .hyp = "(page_offset q r (bin_size BIN))",
+      .goal = "(index_exact q r (bin_size BIN))",
+      .show = "int:(offset_of q r (bin_size BIN)) int:q int:r int:(magic (bin_size BIN))"
+              " int:(block_index (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))"
+              " (block_is_start (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))",
+      .mutants = m_block_index },
+    { .name = "reserved_bound", .covers = "_sa_page_init (reserved), SA_MAX_BLOCKS_PER_PAGE",
+      .models = "size_class layout", .bv = true, .decls = BV("bin") BV("idx"),
+      .hyp = "(and (page_bin bin) (bvult idx (pages_per_segment (page_kind_for (bin_size bin)))))",
+      .goal = "(let ((bs (bin_size bin))) (let ((area (page_area_size (page_kind_for bs) idx)))"
+              "  (and (bvuge bs SA_MIN_ALIGN) (bvuge area bs)"
+              "       (bvult area (bvmul (bvadd SA_MAX_BLOCKS_PER_PAGE one) bs)))))",
+      .show = "int:bin int:idx int:(bin_size bin)", .mutants = m_reserved },
+    /* 7: the size-class map */
+    { .name = "size_class_map", .covers = "_sa_bin, _sa_bin_size", .models = "size_class", .bv = true,
+      .decls = BV("size"), .hyp = "(small_request size)", .goal = SIZE_MAP_GOAL,
+      .show = "int:size int:(bin_of size) int:(block_of size)", .mutants = m_size_map },
+    { .name = "size_class_monotone", .covers = "_sa_bin, _sa_bin_size", .models = "size_class", .bv = true,
+      .decls = BV("s1") BV("s2") BV("b1") BV("b2"),
+      .hyp = "(and (small_request s1) (small_request s2) (bvule s1 s2) (page_bin b1) (page_bin b2) (bvult b1 b2))",
+      .goal = "(and (bvule (bin_of s1) (bin_of s2)) (bvult (bin_size b1) (bin_size b2)))",
+      .show = "int:s1 int:s2 int:(bin_of s1) int:(bin_of s2) int:b1 int:b2", .mutants = m_size_monotone },
+    { .name = "size_class_agrees", .covers = "_sa_bin, _sa_bin_size (C == model, every size)",
+      .models = "size_class", .bv = true, .decls = BV("size"), .gen = gen_size_class_table,
+      .hyp = "(small_request size)", .goal = "(and (= (bin_of size) (c_bin size)) c_sizes_agree)",
+      .show = "int:size int:(bin_of size) int:(c_bin size) c_sizes_agree", .mutants = m_size_agree },
+    /* 8: layout */
+    { .name = "layout_pages_inside", .covers = "_sa_page_area_start, _sa_page_area_size",
+      .models = "size_class layout", .bv = true, .decls = BV("kind") BV("i"),
+      .hyp = "(and (page_kind kind) (bvult i (pages_per_segment kind)))",
+      .goal = "(page_inside kind i)", .show = "int:kind int:i int:(page_start kind i) int:(page_area_size kind i)",
+      .mutants = m_inside },
+    { .name = "layout_pages_disjoint", .covers = "_sa_page_area_start, _sa_page_area_size",
+      .models = "size_class layout", .bv = true, .decls = BV("kind") BV("i") BV("j"),
+      .hyp = "(and (page_kind kind) (bvult i (pages_per_segment kind)) (bvult j (pages_per_segment kind))"
+             "     (not (= i j)))",
+      .goal = "(pages_apart kind i j)", .show = "int:kind int:i int:j", .mutants = m_disjoint },
+    { .name = "layout_page_of_pointer", .covers = "_sa_segment_of, _sa_page_index_of",
+      .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind"),
+      .hyp = "(and (page_kind kind) (bvult p (bvshl one SA_ADDRESS_BITS))"
+             "     (bvuge (bvand p SA_SEGMENT_MASK) SA_SEGMENT_INFO_SIZE))",
+      .goal = "(and (page_holds p kind (page_index_of p kind)) (bvule (segment_of p) p)"
+              "     (bvult (bvsub p (segment_of p)) SA_SEGMENT_SIZE)"
+              "     (= (bvand (segment_of p) SA_SEGMENT_MASK) (_ bv0 64)))",
+      .show = "int:p int:kind int:(page_index_of p kind)", .mutants = m_page_of },
+    { .name = "aligned_alloc", .covers = "_sa_malloc_aligned, _sa_align_up",
+      .models = "size_class layout", .bv = true, .decls = BV("p") BV("a") BV("size") BV("bsize"),
+      .hyp = ALIGNED_HYP, .goal = ALIGNED_GOAL,
+      .show = "int:p int:a int:size int:bsize int:(align_up p a)", .mutants = m_aligned },
 };
 
 const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;
