@@ -147,10 +147,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
         block = page_pop(heap, page);
     _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX, false);
     _sa_heap_purge_tick(heap, false);
-#if defined(SA_DEBUG) && SA_DEBUG >= 2
     if (page != NULL)
-        _sa_page_check(page);
-#endif
+        sa_debug_check_page(page);
     SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
     if (sa_unlikely(block == NULL))
         errno = ENOMEM;

@@ -22,6 +22,7 @@ sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_
     page->local_free = block;
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
+    sa_debug_check_page_full(page);
     _sa_stat_add(&heap->stat_freed, page->block_size);
     if (sa_unlikely(page->in_full))
         _sa_page_unfull(heap, page, false);

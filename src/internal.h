@@ -26,8 +26,15 @@
 #ifdef SA_DEBUG
 void _sa_assert_fail(const char *expr, const char *file, int line);
 #define sa_assert(e)  ((e) ? (void)0 : _sa_assert_fail(#e, __FILE__, __LINE__))
+#define sa_debug_check_page(page)  _sa_page_check(page)
 #else
 #define sa_assert(e)  ((void)0)
+#define sa_debug_check_page(page)  ((void)0)
+#endif
+#if defined(SA_DEBUG) && SA_DEBUG >= 2
+#define sa_debug_check_page_full(page)  _sa_page_check(page)
+#else
+#define sa_debug_check_page_full(page)  ((void)0)
 #endif
 
 /* ---- the thread's heap (heap.c) -------------------------------------------- */

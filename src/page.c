@@ -31,6 +31,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->has_aligned = 0;
     page->in_use = 1;
     SA_TRACE_AFTER(SA_T_PAGE_INIT, page);
+    sa_debug_check_page_full(page);
 }
 
 /* Thread the next unmade blocks onto `free`: at most SA_MAX_EXTEND_SIZE bytes'
@@ -62,6 +63,7 @@ void _sa_page_extend(sa_page_t *page)
     /* relaxed atomic: another thread's free reads it to validate a pointer */
     __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
+    sa_debug_check_page_full(page);
 }
 
 /* Is b a made block of this page (inside it, on a block boundary)? */
@@ -129,6 +131,7 @@ void _sa_page_collect(sa_page_t *page)
         page->local_free = NULL;
     }
     SA_TRACE_AFTER(SA_T_COLLECT, page);
+    sa_debug_check_page_full(page);
 }
 
 /* Move an exhausted page to the full queue, so the generic path does not look
@@ -178,6 +181,7 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
         SA_TRACE_STEP();
     }
     SA_TRACE_AFTER(SA_T_UNFULL, page);
+    sa_debug_check_page_full(page);
 }
 
 /* The owner freed the last block: the page retires after SA_RETIRE_DELAY more

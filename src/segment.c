@@ -133,12 +133,16 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
         if (seg == NULL)
             return NULL;
     }
+    /* Prefer a page whose memory is still committed (retired, not purged
+     * yet): reusing it costs no page faults. */
     sa_page_t *page = NULL;
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP();
-        if (!seg->pages[i].in_use) {
-            page = &seg->pages[i];
-            break;
+        sa_page_t *candidate = &seg->pages[i];
+        if (!candidate->in_use && (page == NULL || page->purged)) {
+            page = candidate;
+            if (!page->purged)
+                break;
         }
     }
     sa_assert(page != NULL);

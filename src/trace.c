@@ -11,7 +11,10 @@
  * Nothing here calls malloc (we are inside it): the record buffer is one
  * mmap'd region, reserved up front and touched as it fills. Its size is
  * SHARDALLOC_TRACE_MB megabytes (default below); when it is full recording
- * stops and the reader is told (a replay of a truncated trace fails).
+ * stops and the reader is told (a replay of a truncated trace fails). The
+ * mapping is shared and its fill level lives in it, so a parent that touched
+ * it (_sa_trace_data) before fork() reads what a child recorded, even one that
+ * crashed: records are complete once their AFTER returned.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,11 +38,24 @@
 #define TRACE_SNAP_MAX  (sizeof(sa_trace_snap_t) + (SA_MAX_BLOCKS_PER_PAGE + 1) * sizeof(uint32_t))
 #define TRACE_REC_MAX   (sizeof(sa_trace_rec_t) + 2 * TRACE_SNAP_MAX)
 
+/* The head of the shared mapping; records follow at TRACE_DATA. */
+typedef struct trace_head_s {
+    size_t len;                     /* bytes of finished records */
+    bool full;                      /* a record did not fit: the trace is cut */
+    uint64_t seq;                   /* records so far */
+    /* operations, most and total steps per kind (sa_trace_stats_t) */
+    _Atomic uint64_t ops[SA_OP__COUNT], max[SA_OP__COUNT], total[SA_OP__COUNT];
+} trace_head_t;
+#define TRACE_DATA      SA_OS_PAGE_SIZE
+
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
-static unsigned char *buf;          /* the mapping, NULL until first use */
-static size_t buf_cap, buf_len;     /* bytes mapped, bytes of finished records */
-static bool buf_full;               /* a record did not fit: the trace is cut */
-static uint64_t rec_seq;
+static unsigned char *map;          /* the mapping, NULL until first use */
+static trace_head_t *head;
+static unsigned char *buf;          /* map + TRACE_DATA */
+static size_t buf_cap;              /* bytes for records */
+#define buf_len   (head->len)
+#define buf_full  (head->full)
+#define rec_seq   (head->seq)
 /* The record in progress (between BEFORE and AFTER), at buf + buf_len. */
 static const sa_page_t *cur_page;
 static sa_transition_t cur_t;
@@ -50,7 +66,6 @@ static bool cur_skip;               /* no room: BEFORE/AFTER still pair up */
  * a block on two lists); cleared after each snapshot. Under trace_lock. */
 static uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64];
 
-static _Atomic uint64_t st_ops[SA_OP__COUNT], st_max[SA_OP__COUNT], st_total[SA_OP__COUNT];
 static _Atomic unsigned thread_count;
 
 static __thread bool holding;       /* this thread is between BEFORE and AFTER */
@@ -79,17 +94,21 @@ static size_t buffer_bytes(void)
     return mb << 20;
 }
 
+/* Map the buffer on first use. Under trace_lock. */
 static bool buffer_ready(void)
 {
-    if (buf != NULL)
+    if (map != NULL)
         return true;
     size_t cap = buffer_bytes();
     if (cap < TRACE_REC_MAX)
         cap = TRACE_REC_MAX;
-    void *p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    void *p = mmap(NULL, TRACE_DATA + cap, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED)
         return false;
-    buf = p;
+    map = p;
+    head = p;
+    buf = map + TRACE_DATA;
     buf_cap = cap;
     return true;
 }
@@ -174,7 +193,9 @@ void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
         thread_no = atomic_fetch_add_explicit(&thread_count, 1, memory_order_relaxed) + 1;
     cur_page = page;
     cur_t = t;
-    cur_skip = buf_full || !buffer_ready() || buf_cap - buf_len < TRACE_REC_MAX;
+    if (!buffer_ready())
+        die("cannot map the trace buffer");
+    cur_skip = buf_full || buf_cap - buf_len < TRACE_REC_MAX;
     if (cur_skip) {
         buf_full = true;
         return;
@@ -222,11 +243,17 @@ void _sa_trace_op_end(sa_op_t op)
     if (op_stack[depth] != op)
         die("SA_TRACE_OP_END of another operation than the open one");
     uint64_t steps = step_stack[depth];
-    atomic_fetch_add_explicit(&st_ops[op], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st_total[op], steps, memory_order_relaxed);
-    uint64_t max = atomic_load_explicit(&st_max[op], memory_order_relaxed);
+    if (map == NULL) {
+        pthread_mutex_lock(&trace_lock);
+        if (!buffer_ready())
+            die("cannot map the trace buffer");
+        pthread_mutex_unlock(&trace_lock);
+    }
+    atomic_fetch_add_explicit(&head->ops[op], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&head->total[op], steps, memory_order_relaxed);
+    uint64_t max = atomic_load_explicit(&head->max[op], memory_order_relaxed);
     while (steps > max &&
-           !atomic_compare_exchange_weak_explicit(&st_max[op], &max, steps,
+           !atomic_compare_exchange_weak_explicit(&head->max[op], &max, steps,
                                                   memory_order_relaxed, memory_order_relaxed))
         ;
 }
@@ -245,6 +272,8 @@ void _sa_trace_step(void)
 const unsigned char *_sa_trace_data(size_t *len, bool *overflowed)
 {
     pthread_mutex_lock(&trace_lock);
+    if (!buffer_ready())
+        die("cannot map the trace buffer");
     *len = buf_len;
     *overflowed = buf_full;
     pthread_mutex_unlock(&trace_lock);
@@ -254,29 +283,36 @@ const unsigned char *_sa_trace_data(size_t *len, bool *overflowed)
 void _sa_trace_clear(void)
 {
     pthread_mutex_lock(&trace_lock);
-    if (buf != NULL && buf_len > 0) {
-        /* give the written pages back; the reservation stays */
-        (void)madvise(buf, buf_len, MADV_DONTNEED);
+    if (map != NULL) {
+        /* give the written pages back (shared memory: MADV_REMOVE); the
+         * reservation stays */
+        if (buf_len > 0)
+            (void)madvise(buf, buf_len, MADV_REMOVE);
+        buf_len = 0;
+        buf_full = false;
     }
-    buf_len = 0;
-    buf_full = false;
     pthread_mutex_unlock(&trace_lock);
 }
 
 void _sa_trace_stats(sa_trace_stats_t *out)
 {
+    memset(out, 0, sizeof *out);
+    if (map == NULL)
+        return;
     for (int op = 0; op < SA_OP__COUNT; op++) {
-        out->ops[op] = atomic_load_explicit(&st_ops[op], memory_order_relaxed);
-        out->steps_max[op] = atomic_load_explicit(&st_max[op], memory_order_relaxed);
-        out->steps_total[op] = atomic_load_explicit(&st_total[op], memory_order_relaxed);
+        out->ops[op] = atomic_load_explicit(&head->ops[op], memory_order_relaxed);
+        out->steps_max[op] = atomic_load_explicit(&head->max[op], memory_order_relaxed);
+        out->steps_total[op] = atomic_load_explicit(&head->total[op], memory_order_relaxed);
     }
 }
 
 void _sa_trace_stats_clear(void)
 {
+    if (map == NULL)
+        return;
     for (int op = 0; op < SA_OP__COUNT; op++) {
-        atomic_store_explicit(&st_ops[op], 0, memory_order_relaxed);
-        atomic_store_explicit(&st_max[op], 0, memory_order_relaxed);
-        atomic_store_explicit(&st_total[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&head->ops[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&head->max[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&head->total[op], 0, memory_order_relaxed);
     }
 }
