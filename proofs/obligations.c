@@ -9,6 +9,7 @@
 #include "driver.h"
 #include "config.h"
 #include "size_class.h"
+#include "layout.h"
 
 /* ---- page: obligations 1-3 (spec/page.smt2) -------------------------------- */
 
@@ -295,6 +296,112 @@ static const sa_mutant_t m_aligned[] = {
     "       (bvule (bvadd q size) (bvadd p bsize))"                                 \
     "       (=> (not (= q p)) (bvuge (bvsub q p) SA_MIN_ALIGN))))"
 
+/* The C functions of src/layout.h as SMT tables, for layout_agrees: at every
+ * page of every kind (its start, its size, the page index found for its
+ * first and last byte, the segment of its last byte, in a segment at
+ * SAMPLE_SEGMENT), at every bin (magic, page kind), and _sa_align_up at
+ * every alignment 2^0 .. 2^SA_SEGMENT_SHIFT for pointers around a boundary. */
+#define SAMPLE_SEGMENT ((uintptr_t)5 << SA_SEGMENT_SHIFT)
+
+static const uintptr_t align_samples[] = { 0, 1, SA_MIN_ALIGN - 1, SA_MIN_ALIGN, SA_MIN_ALIGN + 1,
+                                           SA_OS_PAGE_SIZE - 1, SA_OS_PAGE_SIZE + SA_MIN_ALIGN,
+                                           SA_SEGMENT_SIZE - SA_MIN_ALIGN };
+#define ALIGN_SAMPLES (sizeof align_samples / sizeof *align_samples)
+
+/* (define-fun NAME ((kind BV) (i BV)) BV (ite ... )) over every page of every kind. */
+static void page_table(sa_buf_t *out, const char *name, uintptr_t (*f)(sa_page_kind_t, size_t))
+{
+    sa_buf_addf(out, "(define-fun %s ((kind (_ BitVec 64)) (i (_ BitVec 64))) (_ BitVec 64)\n", name);
+    size_t n = 0;
+    for (int k = 0; k < SA_PAGE_KIND_COUNT; k++)
+        for (size_t i = 0; i < _sa_pages_per_segment((sa_page_kind_t)k); i++, n++)
+            sa_buf_addf(out, " (ite (and (= kind (_ bv%d 64)) (= i (_ bv%zu 64))) (_ bv%llu 64)\n",
+                        k, i, (unsigned long long)f((sa_page_kind_t)k, i));
+    sa_buf_add(out, " (_ bv0 64)");
+    for (size_t i = 0; i <= n; i++)
+        sa_buf_add(out, ")");
+    sa_buf_add(out, "\n");
+}
+
+static uintptr_t first_byte(sa_page_kind_t k, size_t i)
+{
+    return SAMPLE_SEGMENT + _sa_page_area_start(k, i);
+}
+static uintptr_t last_byte(sa_page_kind_t k, size_t i)
+{
+    return first_byte(k, i) + _sa_page_area_size(k, i) - 1;
+}
+static uintptr_t c_start(sa_page_kind_t k, size_t i) { return _sa_page_area_start(k, i); }
+static uintptr_t c_size(sa_page_kind_t k, size_t i) { return _sa_page_area_size(k, i); }
+static uintptr_t c_index_first(sa_page_kind_t k, size_t i) { return _sa_page_index_of(first_byte(k, i), k); }
+static uintptr_t c_index_last(sa_page_kind_t k, size_t i) { return _sa_page_index_of(last_byte(k, i), k); }
+static uintptr_t c_segment_last(sa_page_kind_t k, size_t i) { return _sa_segment_of(last_byte(k, i)); }
+
+static void gen_layout_table(sa_buf_t *out)
+{
+    sa_buf_addf(out, "(define-fun SAMPLE_SEGMENT () (_ BitVec 64) (_ bv%llu 64))\n",
+                (unsigned long long)SAMPLE_SEGMENT);
+    page_table(out, "c_page_start", c_start);
+    page_table(out, "c_page_area_size", c_size);
+    page_table(out, "c_index_first", c_index_first);
+    page_table(out, "c_index_last", c_index_last);
+    page_table(out, "c_segment_last", c_segment_last);
+    sa_buf_add(out, "(define-fun c_magic ((bin (_ BitVec 64))) (_ BitVec 64)\n");
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
+        sa_buf_addf(out, " (ite (= bin (_ bv%zu 64)) (_ bv%llu 64)\n", bin,
+                    (unsigned long long)_sa_block_magic(_sa_bin_size(bin)));
+    sa_buf_add(out, " (_ bv0 64)");
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX + 1; bin++)
+        sa_buf_add(out, ")");
+    sa_buf_add(out, "\n(define-fun c_kind_for ((bin (_ BitVec 64))) (_ BitVec 64)\n");
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
+        sa_buf_addf(out, " (ite (= bin (_ bv%zu 64)) (_ bv%d 64)\n", bin, (int)_sa_page_kind_for(_sa_bin_size(bin)));
+    sa_buf_add(out, " (_ bv99 64)");
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX + 1; bin++)
+        sa_buf_add(out, ")");
+    /* align_up: (e, x) -> _sa_align_up(SAMPLE_SEGMENT + sample x, 2^e) */
+    sa_buf_add(out, "\n(define-fun c_align_up ((e (_ BitVec 64)) (x (_ BitVec 64))) (_ BitVec 64)\n");
+    size_t n = 0;
+    for (unsigned e = 0; e <= SA_SEGMENT_SHIFT; e++)
+        for (size_t x = 0; x < ALIGN_SAMPLES; x++, n++)
+            sa_buf_addf(out, " (ite (and (= e (_ bv%u 64)) (= x (_ bv%zu 64))) (_ bv%llu 64)\n", e, x,
+                        (unsigned long long)_sa_align_up(SAMPLE_SEGMENT + align_samples[x], (uintptr_t)1 << e));
+    sa_buf_add(out, " (_ bv0 64)");
+    for (size_t i = 0; i <= n; i++)
+        sa_buf_add(out, ")");
+    sa_buf_add(out, "\n(define-fun align_sample ((x (_ BitVec 64))) (_ BitVec 64)\n");
+    for (size_t x = 0; x < ALIGN_SAMPLES; x++)
+        sa_buf_addf(out, " (ite (= x (_ bv%zu 64)) (_ bv%llu 64)\n", x,
+                    (unsigned long long)(SAMPLE_SEGMENT + align_samples[x]));
+    sa_buf_add(out, " (_ bv0 64)");
+    for (size_t x = 0; x <= ALIGN_SAMPLES; x++)
+        sa_buf_add(out, ")");
+    sa_buf_addf(out, "\n(define-fun ALIGN_SAMPLES () (_ BitVec 64) (_ bv%zu 64))\n", ALIGN_SAMPLES);
+}
+
+static const sa_mutant_t m_layout_agree[] = {
+    { .name = "kind_for_strict", .what = "page_kind_for sends blocks of exactly SA_SMALL_OBJ_SIZE_MAX to medium pages",
+      .find = "(bvule block_size SA_SMALL_OBJ_SIZE_MAX)", .replace = "(bvult block_size SA_SMALL_OBJ_SIZE_MAX)" },
+    { .name = "info_size_wrong", .what = "SA_SEGMENT_INFO_SIZE doubled in the model",
+      .konst = "SA_SEGMENT_INFO_SIZE", .delta = SA_SEGMENT_INFO_SIZE },
+    { 0 }
+};
+
+#define LAYOUT_AGREE_HYP                                                           \
+    "(and (page_kind kind) (bvult i (pages_per_segment kind)) (page_bin bin)"       \
+    "     (bvule e SA_SEGMENT_SHIFT) (bvult x ALIGN_SAMPLES))"
+#define LAYOUT_AGREE_GOAL                                                          \
+    "(and (= (page_start kind i) (c_page_start kind i))"                           \
+    "     (= (page_area_size kind i) (c_page_area_size kind i))"                    \
+    "     (= (page_index_of (bvadd SAMPLE_SEGMENT (c_page_start kind i)) kind) (c_index_first kind i))" \
+    "     (= (page_index_of (bvadd SAMPLE_SEGMENT (c_page_start kind i) (c_page_area_size kind i)"      \
+    "                              (bvneg one)) kind) (c_index_last kind i))"                            \
+    "     (= (segment_of (bvadd SAMPLE_SEGMENT (c_page_start kind i) (c_page_area_size kind i)"         \
+    "                          (bvneg one))) (c_segment_last kind i))"                                   \
+    "     (= (magic (bin_size bin)) (c_magic bin))"                                     \
+    "     (= (page_kind_for (bin_size bin)) (c_kind_for bin))"                          \
+    "     (= (align_up (align_sample x) (bvshl one e)) (c_align_up e x)))"
+
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \
     "     (collect s u) (free_remote u v b))"
@@ -445,6 +552,13 @@ const sa_obligation_t sa_obligations[] = {
       .models = "size_class layout", .bv = true, .decls = BV("p") BV("a") BV("size") BV("bsize"),
       .hyp = ALIGNED_HYP, .goal = ALIGNED_GOAL,
       .show = "int:p int:a int:size int:bsize int:(align_up p a)", .mutants = m_aligned },
+    { .name = "layout_agrees", .covers = "src/layout.h (C == model at every page, bin and boundary)",
+      .models = "size_class layout", .bv = true, .gen = gen_layout_table,
+      .decls = BV("kind") BV("i") BV("bin") BV("e") BV("x"),
+      .hyp = LAYOUT_AGREE_HYP, .goal = LAYOUT_AGREE_GOAL,
+      .show = "int:kind int:i int:bin int:e int:x int:(page_start kind i) int:(c_page_start kind i)"
+              " int:(magic (bin_size bin)) int:(c_magic bin) int:(page_kind_for (bin_size bin)) int:(c_kind_for bin)",
+      .mutants = m_layout_agree },
 };
 
 const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;
