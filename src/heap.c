@@ -230,6 +230,10 @@ void _sa_heap_done(sa_heap_t *heap)
     heap->next_dead = heaps_dead;
     heaps_dead = heap;
     pthread_mutex_unlock(&heaps_lock);
+    /* Pages that in-flight remote frees reported to dead heaps (this one or
+     * earlier ones) go to their current owners now: thread exit is the slow
+     * path that causes them, so it pays for them. */
+    _sa_segments_forward_dead();
 }
 
 /* Take every dead heap's remote_pages stack whole (pages a remote free

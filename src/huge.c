@@ -68,7 +68,6 @@ static void *huge_alloc_far(size_t size, size_t alignment)
         return NULL;
     }
     size_t map_size = _sa_align_up(alignment + size, SA_OS_PAGE_SIZE);
-    SA_TRACE_STEP();    /* one OS call */
     sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment);
     if (seg == NULL)
         return NULL;
@@ -121,8 +120,7 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
     if (seg != NULL) {
         seg->huge_zero = 0;
     } else {
-        SA_TRACE_STEP();    /* one OS call */
-        int saved_errno = errno;
+            int saved_errno = errno;
         seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
         if (seg == NULL) {
             _sa_out_of_memory_collect(_sa_heap_tls);    /* then once more */

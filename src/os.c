@@ -10,6 +10,8 @@
 
 sa_os_stats_t _sa_os_stats;
 
+/* Every kernel call below counts as one step of the operation it serves
+ * (docs/state-machine.md); map_aligned's trimming counts with its mmap. */
 static void *os_mmap(size_t size)
 {
     atomic_fetch_add_explicit(&_sa_os_stats.mmap_calls, 1, memory_order_relaxed);
@@ -29,6 +31,7 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
         errno = ENOMEM;
         return NULL;
     }
+    SA_TRACE_STEP();
     int saved = errno;
     /* Often the kernel hands out an aligned address already: try the exact size. */
     uint8_t *p = os_mmap(size);
@@ -61,6 +64,7 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
 void _sa_os_unmap(void *p, size_t size)
 {
     size = _sa_align_up(size, SA_OS_PAGE_SIZE);
+    SA_TRACE_STEP();
     munmap(p, size);
     atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
@@ -74,6 +78,7 @@ void _sa_os_purge(void *p, size_t size)
     uintptr_t end = ((uintptr_t)p + size) & ~(SA_OS_PAGE_SIZE - 1);
     if (end <= start)
         return;
+    SA_TRACE_STEP();
     int saved = errno;
     int advice = _sa_options.purge_dontneed ? MADV_DONTNEED : MADV_FREE;
     if (madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
@@ -89,6 +94,7 @@ bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
     new_size = _sa_align_up(new_size, SA_OS_PAGE_SIZE);
     if (new_size == old_size)
         return true;
+    SA_TRACE_STEP();
     int saved = errno;
     void *q = mremap(p, old_size, new_size, 0);
     errno = saved;

@@ -142,9 +142,10 @@ void _sa_page_collect(sa_page_t *page)
 bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
 {
     sa_assert(page->free == NULL && page->capacity == page->reserved && !page->in_full);
-    if (page->local_free != NULL)
-        return false;
     uintptr_t expected = SA_NOTIFY_NONE;
+    if (page->local_free != NULL ||
+        atomic_load_explicit(&page->thread_free, memory_order_relaxed) != expected)
+        return false;   /* guard false: no transition (the CAS below re-checks) */
     SA_TRACE_BEFORE(SA_T_TO_FULL, page);
     bool ok = atomic_compare_exchange_strong_explicit(&page->thread_free, &expected, SA_NOTIFY_WATCH,
                                                       memory_order_acq_rel, memory_order_relaxed);

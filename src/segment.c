@@ -76,7 +76,6 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         seg->cached = 0;
         segment_carve(seg, kind, false);
     } else {
-        SA_TRACE_STEP();    /* one OS call */
         seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE);
         if (seg == NULL)
             return NULL;
@@ -171,6 +170,23 @@ static void page_purge(sa_segment_t *seg, sa_page_t *page)
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, area, memory_order_relaxed);
 }
 
+/* Purge a whole empty segment's block area with one OS call. */
+static void segment_purge(sa_segment_t *seg)
+{
+    size_t committed = 0;
+    for (size_t i = 0; i < seg->page_count; i++) {
+        if (!seg->pages[i].purged) {
+            committed += page_area(seg, i);
+            seg->pages[i].purged = 1;
+        }
+    }
+    if (committed > 0) {
+        _sa_os_purge((uint8_t *)seg + SA_SEGMENT_INFO_SIZE, SA_SEGMENT_SIZE - SA_SEGMENT_INFO_SIZE);
+        atomic_fetch_sub_explicit(&_sa_os_stats.committed, committed, memory_order_relaxed);
+    }
+    seg->purge_at = 0;
+}
+
 /* An empty segment leaves its heap: into the cache, or back to the OS. */
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
@@ -232,11 +248,7 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force)
             list_remove(&heap->cache, seg);
             segment_unmap(seg);
         } else if (seg->purge_at != 0 && seg->purge_at <= now) {
-            SA_TRACE_STEP();
-            for (size_t i = 0; i < seg->page_count; i++)
-                if (!seg->pages[i].purged)
-                    page_purge(seg, &seg->pages[i]);
-            seg->purge_at = 0;
+            segment_purge(seg);
             n++;
         }
         seg = next;
@@ -315,9 +327,6 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
         return false;
     bool any = false;
     pthread_mutex_lock(&abandon_lock);
-    /* QUEUED pages of the segments adopted here may sit on a dead heap's
-     * stack: send them to us first, so they are not stuck there. */
-    forward_dead_locked();
     for (size_t t = 0; t < tries && abandoned != NULL; t++) {
         SA_TRACE_STEP();
         sa_segment_t *seg = abandoned;
