@@ -386,50 +386,67 @@ TSV_COLUMNS = ["run", "workload", "allocator", "status", "seconds", "maxrss_kib"
                "cpu_seconds", "checksum", "served_by", "fields"]
 
 
+def check_checksums(rows):
+    """Every run of a workload must print the same checksum. The reference is
+    the one most runs printed (so one broken allocator cannot set it); runs
+    that differ are marked failed."""
+    by_workload = {}
+    for row in rows:
+        if row["status"] == "ok":
+            by_workload.setdefault(row["workload"], []).append(row["checksum"])
+    for row in rows:
+        sums = by_workload.get(row["workload"])
+        if row["status"] != "ok" or not sums:
+            continue
+        ref = max(set(sums), key=sums.count)
+        if row["checksum"] != ref:
+            row["status"] = "checksum %s differs from %s (most runs)" % (row["checksum"], ref)
+
+
+def write_tsv(path, rows):
+    with open(path, "w") as tsv:
+        tsv.write("\t".join(TSV_COLUMNS) + "\n")
+        for row in rows:
+            tsv.write("\t".join(json.dumps(row[c]) if c == "fields" else str(row[c])
+                                for c in TSV_COLUMNS) + "\n")
+
+
 def run_suite(args, allocators, workloads):
     os.makedirs(args.results, exist_ok=True)
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
     tsv_path = os.path.join(args.results, ("quick-" if args.quick else "") + stamp + ".tsv")
+    scale = QUICK_SCALE if args.quick else 1.0
     rows = []
-    reference = {}      # workload -> checksum of the first good run
-    with open(tsv_path, "w") as tsv:
-        tsv.write("\t".join(TSV_COLUMNS) + "\n")
-        for r in range(args.runs):
-            for w in workloads:
-                order = allocators[r % len(allocators):] + allocators[:r % len(allocators)]
-                for alloc_name, lib in order:
-                    scale = QUICK_SCALE if args.quick else 1.0
-                    try:
-                        res, err = run_one(w, lib, args, scale)
-                    except (subprocess.TimeoutExpired, OSError, RuntimeError) as e:
-                        res, err = None, "%s: %s" % (type(e).__name__, e)
-                    status = "ok"
-                    if res is None:
-                        status = "failed: " + (err or "?").replace("\t", " ").replace("\n", " ")
-                        res = {"seconds": float("nan"), "maxrss": 0, "cpu": float("nan"),
-                               "checksum": "",
-                               "served_by": [], "fields": {}}
-                    else:
-                        bad = check_served(res["served_by"], lib, w[1])
-                        ref = reference.setdefault(w[0], res["checksum"])
-                        if bad:
-                            status = "wrong allocator: " + bad
-                        elif res["checksum"] != ref:
-                            status = "checksum %s differs from %s" % (res["checksum"], ref)
-                    row = {"run": r + 1, "workload": w[0], "allocator": alloc_name,
-                           "status": status, "seconds": res["seconds"],
-                           "maxrss_kib": res["maxrss"], "cpu_seconds": res["cpu"],
-                           "checksum": res["checksum"],
-                           "served_by": ",".join(sorted(set(res["served_by"]))),
-                           "fields": res["fields"]}
-                    rows.append(row)
-                    tsv.write("\t".join(
-                        json.dumps(row[c]) if c == "fields" else str(row[c])
-                        for c in TSV_COLUMNS) + "\n")
-                    tsv.flush()
-                    log("  run %d/%d  %-10s %-10s %7.3f s %9d KiB  %s" % (
-                        r + 1, args.runs, w[0], alloc_name, res["seconds"],
-                        res["maxrss"], status))
+    for r in range(args.runs):
+        for w in workloads:
+            order = allocators[r % len(allocators):] + allocators[:r % len(allocators)]
+            for alloc_name, lib in order:
+                try:
+                    res, err = run_one(w, lib, args, scale)
+                except (subprocess.TimeoutExpired, OSError, RuntimeError) as e:
+                    res, err = None, "%s: %s" % (type(e).__name__, e)
+                status = "ok"
+                if res is None:
+                    status = "failed: " + (err or "?").replace("\t", " ").replace("\n", " ")
+                    res = {"seconds": float("nan"), "maxrss": 0, "cpu": float("nan"),
+                           "checksum": "", "served_by": [], "fields": {}}
+                else:
+                    bad = check_served(res["served_by"], lib, w[1])
+                    if bad:
+                        status = "wrong allocator: " + bad
+                rows.append({"run": r + 1, "workload": w[0], "allocator": alloc_name,
+                             "status": status, "seconds": res["seconds"],
+                             "maxrss_kib": res["maxrss"], "cpu_seconds": res["cpu"],
+                             "checksum": res["checksum"],
+                             "served_by": ",".join(sorted(set(res["served_by"]))),
+                             "fields": res["fields"]})
+                log("  run %d/%d  %-10s %-10s %7.3f s %9d KiB  %s  %s" % (
+                    r + 1, args.runs, w[0], alloc_name, res["seconds"],
+                    res["maxrss"], res["checksum"], status))
+            # Kept up to date, so an interrupted suite leaves what it measured.
+            write_tsv(tsv_path, rows)
+    check_checksums(rows)
+    write_tsv(tsv_path, rows)
     return tsv_path, rows
 
 
