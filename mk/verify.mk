@@ -30,3 +30,20 @@ $(BUILD)/verify: $(BUILD)/proofs/verify.o $(PROOFS_LIB)
 verify: $(BUILD)/verify $(SPEC_FILES)
 	$(call say,VERIFY,spec/*.smt2)
 	$(Q)./$(BUILD)/verify --spec spec $(VERIFY_FLAGS)
+
+# ---- tests of the driver itself -------------------------------------------------
+
+PROOFS_TEST_SRCS := $(wildcard tests/proofs/*.c)
+PROOFS_TEST_BIN  := $(BUILD)/tests/proofs/driver_test
+
+$(PROOFS_TEST_BIN): $(PROOFS_TEST_SRCS) $(PROOFS_LIB) $(PROOFS_HDRS)
+	$(Q)mkdir -p $(dir $@)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs $(PROOFS_TEST_SRCS) $(PROOFS_LIB) -o $@ -lcriterion -lz3
+
+.PHONY: test-proofs
+test-proofs: $(PROOFS_TEST_BIN)
+	$(call say,TEST,tests/proofs)
+	$(Q)./$(PROOFS_TEST_BIN) --jobs 2
+
+TEST_TARGETS += test-proofs

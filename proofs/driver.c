@@ -438,6 +438,19 @@ void sa_prove(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
         if (r->verdict != SA_HOLDS && bin > 0 && !r->detail.len)
             sa_buf_addf(&r->detail, "    bin=%d\n", bin);
         free(a);
+        /* Z3 rarely answers sat with quantifiers: look for a counterexample
+         * on a finite page, where the answer is reliable. */
+        if (r->verdict == SA_UNKNOWN && ob->finite > 0) {
+            sa_result_t f = { 0 };
+            char *fa = check(d, ob, NULL, MUTANT, bin, &f);
+            if (fa && strcmp(fa, "sat") == 0) {
+                r->verdict = SA_FAILS;
+                sa_buf_addf(&r->detail, "    counterexample on a page of at most %d blocks:\n%s",
+                            ob->finite, f.detail.s ? f.detail.s : "");
+            }
+            free(fa);
+            sa_result_free(&f);
+        }
     }
     r->seconds = now() - t0;
 }
