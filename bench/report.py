@@ -108,7 +108,7 @@ def fmt_cell(summary, w, a, metric, unit):
     return text
 
 
-def machine_lines(load=None):
+def machine_lines(meta):
     def sh(cmd):
         try:
             return subprocess.run(cmd, shell=True, stdout=subprocess.PIPE, text=True,
@@ -129,13 +129,11 @@ def machine_lines(load=None):
                          ["libc6", "libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
                           "redis-server", "python3.11", "sqlite3"])
     lines.append("- packages: " + versions)
-    rev = sh("git -C %s rev-parse --short HEAD" % runner.ROOT)
-    dirty = sh("git -C %s status --porcelain -- src include" % runner.ROOT)
-    lines.append("- shardalloc: commit %s%s" % (rev or "?", " with uncommitted changes in src/" if dirty else ""))
-    if load:
+    lines.append("- shardalloc: commit %s" % meta.get("commit", "not recorded"))
+    if "load_start" in meta and "load_end" in meta:
         # Other work on the machine shows here; the runs are only as quiet as it was.
         lines.append("- load average (1 min) when the runs started: %.2f, when they ended: %.2f"
-                     % load)
+                     % (meta["load_start"], meta["load_end"]))
     return lines
 
 
@@ -195,7 +193,7 @@ def targets(summary, workloads, allocators):
     return lines
 
 
-def markdown(rows, tsv_path, runs, partial=False, plots=None, load=None):
+def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     summary = summarize(rows)
     workloads = order_of(rows, "workload")
     allocators = order_of(rows, "allocator")
@@ -212,7 +210,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, load=None):
     L.append("")
     L.append("## Machine")
     L.append("")
-    L.extend(machine_lines(load))
+    L.extend(machine_lines(meta or {}))
     L.append("")
     for metric, unit, title in (("seconds", "s", "Time"), ("rss", "KiB", "Peak RSS"),
                                 ("cpu", "s", "CPU time (user + system)")):
@@ -372,12 +370,12 @@ def plot(rows, docs, runs):
     allocators = [a for a in order_of(rows, "allocator") if a != runner.BASELINE]
     names = []
     with tempfile.TemporaryDirectory() as tmp:
-        for metric, fname, title in (
-                ("seconds", "benchmarks-time.svg", "Time"),
-                ("rss", "benchmarks-rss.svg", "Peak RSS")):
+        for metric, fname, title, ylabel in (
+                ("seconds", "benchmarks-time.svg", "Time", "time / mimalloc's"),
+                ("rss", "benchmarks-rss.svg", "Peak RSS", "peak RSS / mimalloc's")):
             data = os.path.join(tmp, metric + ".dat")
             with open(data, "w") as f:
-                f.write("workload " + " ".join(allocators) + "\n")
+                f.write("# workload " + " ".join(allocators) + "\n")
                 for w in workloads:
                     f.write(w + " " + " ".join(
                         fmt_ratio(ratio(summary, w, a, metric)).replace("-", "?")
@@ -397,7 +395,8 @@ def plot(rows, docs, runs):
                 "set style fill solid 0.85 border -1",
                 "set logscale y 2",
                 "set yrange [*:*]",
-                "set ylabel '%s / mimalloc'" % title.lower(),
+                "set xrange [-0.6:%g]" % (len(workloads) - 0.4),
+                "set ylabel \"%s\"" % ylabel,
                 "set xtics rotate by -30 nomirror",
                 "set grid ytics",
                 "set key outside right top",
@@ -413,9 +412,9 @@ def plot(rows, docs, runs):
     return names
 
 
-def write(rows, tsv_path, docs, runs, load=None):
+def write(rows, tsv_path, docs, runs, meta=None):
     plots = plot(rows, docs, runs)
-    text = markdown(rows, tsv_path, runs, plots=plots, load=load)
+    text = markdown(rows, tsv_path, runs, plots=plots, meta=meta)
     path = os.path.join(docs, "benchmarks.md")
     with open(path, "w") as f:
         f.write(text)

@@ -403,12 +403,24 @@ def check_checksums(rows):
             row["status"] = "checksum %s differs from %s (most runs)" % (row["checksum"], ref)
 
 
-def write_tsv(path, rows):
+def write_tsv(path, rows, meta):
+    """One line per run; then `# meta {json}`: what the report says about the
+    circumstances (load averages, the shardalloc commit measured)."""
     with open(path, "w") as tsv:
         tsv.write("\t".join(TSV_COLUMNS) + "\n")
         for row in rows:
             tsv.write("\t".join(json.dumps(row[c]) if c == "fields" else str(row[c])
                                 for c in TSV_COLUMNS) + "\n")
+        tsv.write("# meta %s\n" % json.dumps(meta, sort_keys=True))
+
+
+def shardalloc_commit():
+    def git(*a):
+        return subprocess.run(["git", "-C", ROOT] + list(a), stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True).stdout.strip()
+    rev = git("rev-parse", "--short", "HEAD") or "?"
+    dirty = git("status", "--porcelain", "--", "src", "include")
+    return rev + (" with uncommitted changes in src/" if dirty else "")
 
 
 def run_suite(args, allocators, workloads):
@@ -416,6 +428,7 @@ def run_suite(args, allocators, workloads):
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
     tsv_path = os.path.join(args.results, ("quick-" if args.quick else "") + stamp + ".tsv")
     scale = QUICK_SCALE if args.quick else 1.0
+    meta = {"load_start": os.getloadavg()[0], "commit": shardalloc_commit()}
     rows = []
     for r in range(args.runs):
         for w in workloads:
@@ -444,17 +457,22 @@ def run_suite(args, allocators, workloads):
                     r + 1, args.runs, w[0], alloc_name, res["seconds"],
                     res["maxrss"], res["checksum"], status))
             # Kept up to date, so an interrupted suite leaves what it measured.
-            write_tsv(tsv_path, rows)
+            write_tsv(tsv_path, rows, meta)
     check_checksums(rows)
-    write_tsv(tsv_path, rows)
-    return tsv_path, rows
+    meta["load_end"] = os.getloadavg()[0]
+    write_tsv(tsv_path, rows, meta)
+    return tsv_path, rows, meta
 
 
 def read_tsv(path):
-    rows = []
+    """The rows of a results file, and its meta line (or {})."""
+    rows, meta = [], {}
     with open(path) as f:
         header = f.readline().rstrip("\n").split("\t")
         for line in f:
+            if line.startswith("# meta "):
+                meta = json.loads(line[len("# meta "):])
+                continue
             cells = dict(zip(header, line.rstrip("\n").split("\t")))
             rows.append({"run": int(cells["run"]), "workload": cells["workload"],
                          "allocator": cells["allocator"], "status": cells["status"],
@@ -463,7 +481,7 @@ def read_tsv(path):
                          "cpu_seconds": float(cells.get("cpu_seconds", "nan")),
                          "checksum": cells["checksum"], "served_by": cells["served_by"],
                          "fields": json.loads(cells["fields"])})
-    return rows
+    return rows, meta
 
 
 def main():
@@ -484,8 +502,8 @@ def main():
 
     import report    # bench/report.py: tables, targets, plots
     if args.report:
-        rows = read_tsv(args.report)
-        report.write(rows, args.report, args.docs, runs=max(r["run"] for r in rows))
+        rows, meta = read_tsv(args.report)
+        report.write(rows, args.report, args.docs, runs=max(r["run"] for r in rows), meta=meta)
         return 0
 
     if args.runs is None:
@@ -513,15 +531,13 @@ def main():
 
     log("bench: %d workloads x %d allocators x %d runs%s" % (
         len(workloads), len(allocators), args.runs, " (quick)" if args.quick else ""))
-    load_before = os.getloadavg()[0]
-    tsv_path, rows = run_suite(args, allocators, workloads)
-    load = (load_before, os.getloadavg()[0])
+    tsv_path, rows, meta = run_suite(args, allocators, workloads)
     log("bench: results in %s" % os.path.relpath(tsv_path, ROOT))
     if args.quick or args.only or args.allocators:
         # A partial run prints its table; docs/ keeps the full suite's.
-        print(report.markdown(rows, tsv_path, runs=args.runs, partial=True, load=load))
+        print(report.markdown(rows, tsv_path, runs=args.runs, partial=True, meta=meta))
     else:
-        report.write(rows, tsv_path, args.docs, runs=args.runs, load=load)
+        report.write(rows, tsv_path, args.docs, runs=args.runs, meta=meta)
     failed = [r for r in rows if r["status"] != "ok"]
     if failed:
         log("bench: %d runs failed (see the status column)" % len(failed))
