@@ -82,7 +82,7 @@ int main(int argc, char **argv)
 {
     bench_start(argc, argv);
     /* A whole number of batches. */
-    total = (bench_scaled(3000000) + BATCH - 1) / BATCH * BATCH;
+    total = (bench_scaled(30000000) + BATCH - 1) / BATCH * BATCH;
     uint64_t sum = 0;
     pthread_t prod, cons;
     if (pthread_create(&cons, NULL, consumer, &sum) != 0
