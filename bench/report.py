@@ -161,6 +161,9 @@ def targets(summary, workloads, allocators):
             TARGET_TIME_GM, tg, verdict(tg <= TARGET_TIME_GM and not missing), note))
         lines.append("- peak RSS geometric mean <= %.2f x mimalloc: %.2f, %s%s" % (
             TARGET_RSS_GM, rg, verdict(rg <= TARGET_RSS_GM and not missing), note))
+    else:
+        lines.append("- time and peak RSS geometric means: **not met** (no workload finished "
+                     "for both shardalloc and mimalloc)")
     slow = []
     for w in done:
         times = [summary[(w, p)]["seconds"] for p in peers

@@ -453,9 +453,10 @@ def run_suite(args, allocators, workloads):
                              "checksum": res["checksum"],
                              "served_by": ",".join(sorted(set(res["served_by"]))),
                              "fields": res["fields"]})
+                # "ran": the checksum is judged when every run is in.
                 log("  run %d/%d  %-10s %-10s %7.3f s %9d KiB  %s  %s" % (
                     r + 1, args.runs, w[0], alloc_name, res["seconds"],
-                    res["maxrss"], res["checksum"], status))
+                    res["maxrss"], res["checksum"], "ran" if status == "ok" else status))
             # Kept up to date, so an interrupted suite leaves what it measured.
             write_tsv(tsv_path, rows, meta)
     check_checksums(rows)
@@ -539,8 +540,9 @@ def main():
     else:
         report.write(rows, tsv_path, args.docs, runs=args.runs, meta=meta)
     failed = [r for r in rows if r["status"] != "ok"]
-    if failed:
-        log("bench: %d runs failed (see the status column)" % len(failed))
+    for r in failed:
+        log("bench: FAILED run %d %s %s: %s" % (r["run"], r["workload"], r["allocator"],
+                                                r["status"]))
     return 0
 
 
