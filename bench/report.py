@@ -196,6 +196,35 @@ def targets(summary, workloads, allocators):
     return lines
 
 
+def loss_lines(summary, workloads, allocators):
+    ours = runner.OURS
+    if ours not in allocators:
+        return []
+    peers = [a for a in allocators if a != ours]
+    out = []
+    for w in workloads:
+        me = summary.get((w, ours))
+        if not me or "seconds" not in me:
+            out.append("- %s: did not finish (see Failed runs)" % w)
+            continue
+        done = [(summary[(w, p)]["seconds"], p) for p in peers
+                if (w, p) in summary and "seconds" in summary[(w, p)]]
+        notes = []
+        if done:
+            best, who = min(done)
+            if me["seconds"] > best:
+                cpu_best = summary[(w, who)]["cpu"]
+                notes.append("time %.2fx %s's (CPU time %.2fx)" % (
+                    me["seconds"] / best, who,
+                    me["cpu"] / cpu_best if cpu_best and cpu_best == cpu_best else float("nan")))
+        r = ratio(summary, w, ours, "rss")
+        if r is not None and r > 1:
+            notes.append("peak RSS %.2fx mimalloc's" % r)
+        if notes:
+            out.append("- %s: %s" % (w, "; ".join(notes)))
+    return out
+
+
 def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     summary = summarize(rows)
     workloads = order_of(rows, "workload")
@@ -252,6 +281,17 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     L.append("")
     L.extend(targets(summary, workloads, allocators))
     L.append("")
+
+    losses = loss_lines(summary, workloads, allocators)
+    if losses:
+        L.append("## Where shardalloc loses (this run)")
+        L.append("")
+        L.append("Workloads where shardalloc's median time is above its fastest peer's, or its "
+                 "peak RSS above mimalloc's; CPU time beside wall time tells allocator cost "
+                 "from waiting. `sh bench/profile.sh WORKLOAD` shows where the instructions go.")
+        L.append("")
+        L.extend(losses)
+        L.append("")
 
     if "latency" in workloads:
         L.append("## Latency (cycles per call, rdtsc; median over runs of each figure)")
