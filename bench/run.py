@@ -106,8 +106,9 @@ def pkg_version(pkg):
 class Proc:
     """A child process, its wall time and its peak RSS.
 
-    The command runs as `/usr/bin/time -f %M -o FILE env VAR=... cmd`: GNU time
-    forks and reports ru_maxrss of the workload from wait4(). Not wait4() on a
+    The command runs as `/usr/bin/time -f '%M %U %S' -o FILE env VAR=... cmd`:
+    GNU time forks and reports ru_maxrss and CPU times of the workload from
+    wait4(). Not wait4() on a
     child of ours: Linux carries the peak RSS of the address space a process
     execs away from into its ru_maxrss, so every child of this python process
     would show python's RSS as a floor; time's own floor is about a MiB. The
@@ -265,60 +266,69 @@ def redis_value(i):
 
 
 def run_redis(lib, probe_lib, probe_out, scale):
-    """redis-server preloaded, driven from loopback; time = the client session."""
+    """redis-server preloaded, driven from loopback; time = the client session.
+    The server is always stopped before this returns, whatever went wrong."""
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         server = Proc(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
                        "--save", "", "--appendonly", "no", "--daemonize", "no",
                        "--dir", tmp, "--logfile", os.path.join(tmp, "log")],
                       env_for(lib, probe_lib, probe_out))
-        deadline = time.time() + 10
-        conn = None
-        while conn is None and time.time() < deadline and server.p.poll() is None:
-            try:
-                conn = Resp(port)
-            except OSError:
-                time.sleep(0.02)
-        if conn is None:
-            server.kill()
-            server.wait()
-            return None, "server did not start: " + server.stderr()[-300:]
-        t0 = time.perf_counter()
-        keys = max(1, int(20000 * scale))
-        # Our own keys: deterministic values we read back at the end.
-        for i in range(keys):
-            conn.send("SET", "chk:%d" % i, redis_value(i))
-        for i in range(keys):
-            conn.reply()
-        n = max(1000, int(50000 * scale))
-        bench = subprocess.run(
-            ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-n", str(n),
-             "-c", "20", "-P", "16", "-r", "100000", "-d", "200",
-             "-t", "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT_S)
-        crc = 0
-        for i in range(keys):
-            conn.send("GET", "chk:%d" % i)
-        for i in range(keys):
-            v = conn.reply()
-            crc = zlib.crc32(b"missing" if v is None else v, crc)
-        seconds = time.perf_counter() - t0
-        # "requests per second" lines: one per test that completed.
-        done = sum(1 for part in bench.stdout.replace("\r", "\n").splitlines()
-                   if "requests per second" in part and "rps=" not in part)
         try:
-            conn.send("SHUTDOWN", "NOSAVE")
-            conn.reply()
-        except (OSError, RuntimeError):
-            pass
-        conn.close()
-        server.wait()
-        if server.status != 0:
-            return None, "redis-server exit %s: %s" % (server.status, server.stderr()[-300:])
-        if bench.returncode != 0:
-            return None, "redis-benchmark failed: " + bench.stdout[-300:]
-        return {"seconds": seconds, "maxrss": server.maxrss, "cpu": server.cpu,
-                "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
+            return redis_session(server, port, scale)
+        finally:
+            if server.p.poll() is None:
+                server.kill()
+            if server.status is None:
+                server.wait()
+
+
+def redis_session(server, port, scale):
+    deadline = time.time() + 10
+    conn = None
+    while conn is None and time.time() < deadline and server.p.poll() is None:
+        try:
+            conn = Resp(port)
+        except OSError:
+            time.sleep(0.02)
+    if conn is None:
+        return None, "server did not start: " + server.stderr()[-300:]
+    t0 = time.perf_counter()
+    keys = max(1, int(20000 * scale))
+    # Our own keys: deterministic values we read back at the end.
+    for i in range(keys):
+        conn.send("SET", "chk:%d" % i, redis_value(i))
+    for i in range(keys):
+        conn.reply()
+    n = max(1000, int(50000 * scale))
+    bench = subprocess.run(
+        ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-q", "-n", str(n),
+         "-c", "20", "-P", "16", "-r", "100000", "-d", "200",
+         "-t", "set,get,incr,lpush,rpop,sadd,hset,zadd,lrange_100"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=TIMEOUT_S)
+    crc = 0
+    for i in range(keys):
+        conn.send("GET", "chk:%d" % i)
+    for i in range(keys):
+        v = conn.reply()
+        crc = zlib.crc32(b"missing" if v is None else v, crc)
+    seconds = time.perf_counter() - t0
+    # "requests per second" lines: one per test that completed.
+    done = sum(1 for part in bench.stdout.replace("\r", "\n").splitlines()
+               if "requests per second" in part and "rps=" not in part)
+    try:
+        conn.send("SHUTDOWN", "NOSAVE")
+        conn.reply()
+    except (OSError, RuntimeError):
+        pass        # the server closes the connection as it exits
+    conn.close()
+    server.wait()
+    if server.status != 0:
+        return None, "redis-server exit %s: %s" % (server.status, server.stderr()[-300:])
+    if bench.returncode != 0:
+        return None, "redis-benchmark failed: " + bench.stdout[-300:]
+    return {"seconds": seconds, "maxrss": server.maxrss, "cpu": server.cpu,
+            "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
 
 
 def run_one(workload, lib, args, scale):
