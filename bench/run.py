@@ -292,7 +292,7 @@ def redis_session(server, port, scale):
         except OSError:
             time.sleep(0.02)
     if conn is None:
-        return None, "server did not start: " + server.stderr()[-300:]
+        return None, "server did not start (exit %s) %s" % (server.p.poll(), server.stderr()[-300:])
     t0 = time.perf_counter()
     keys = max(1, int(20000 * scale))
     # Our own keys: deterministic values we read back at the end.
