@@ -372,7 +372,8 @@ METHOD = """\
   rotated by *r*, before run *r+1*. Reported figures are medians over runs.
 - Time: wall time of the process (redis: the client session against the
   preloaded server: our own SET/GET of checksum keys around a bounded
-  `redis-benchmark -q -n 100000 -c 20 -P 16 -r 100000 -d 200`, loopback only).
+  `redis-benchmark -q -n 50000 -c 20 -P 16 -r 100000 -d 200` of nine tests,
+  loopback only).
   Peak RSS: `ru_maxrss` as `/usr/bin/time -f %M` reports it (redis: of the
   server). Not from a `wait4()` of the runner's own: Linux carries the peak
   RSS of the address space a process execs away from into its `ru_maxrss`,
@@ -383,13 +384,15 @@ METHOD = """\
 - Every run proves which allocator served it: the C workloads print the file
   that defines the `malloc` they call (`dlsym(RTLD_DEFAULT, "malloc")` +
   `dladdr`); for the real programs `build/bench/libsaprobe.so` is preloaded
-  after the allocator and reports the same. A run served by another library
-  than the one named is discarded. Debian's `redis-server` links jemalloc, so
+  after the allocator and names the library its own PLT slot for `malloc`
+  was bound to (dlsym would name the PLT stub of a non-PIE executable such
+  as python3). A run served by another library than the one named fails. Debian's `redis-server` links jemalloc, so
   its "glibc" column is really jemalloc (the binary's own allocator).
 - Every run prints a checksum of the data it allocated and read back (redis:
   the values of its checksum keys and the number of tests completed; python,
-  sqlite: their output). It must equal the first run's, so an allocator cannot
-  win by doing less or by handing out a block twice.
+  sqlite: their output). It must equal the checksum most runs of the four
+  established allocators printed, or the run fails: an allocator cannot win
+  by doing less or by handing out a block twice.
 - Python runs with `PYTHONMALLOC=malloc`, so all objects come from `malloc`.
 - Latency: each call timed with `lfence; rdtsc; lfence` into a log-linear
   histogram (1/64 resolution). "Outside OS calls" leaves out calls during
