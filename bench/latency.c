@@ -227,14 +227,19 @@ static uint64_t hist_pct(const hist_t *h, double pct)
     return h->max;
 }
 
+/* The tail, as "name_pNNN: cycles" lines (p999 is the 99.9th percentile),
+ * then the max, the max outside OS calls and preemption, and the counts. */
 static void hist_print(const char *name, const hist_t *h)
 {
-    printf("%s_p50: %llu\n%s_p99: %llu\n%s_p9999: %llu\n%s_max: %llu\n"
-           "%s_max_quiet: %llu\n%s_os_ops: %llu\n%s_preempted_ops: %llu\n"
-           "%s_ops: %llu\n",
-           name, (unsigned long long)hist_pct(h, 50),
-           name, (unsigned long long)hist_pct(h, 99),
-           name, (unsigned long long)hist_pct(h, 99.99),
+    static const struct { const char *key; double pct; } tail[] = {
+        { "p50", 50 }, { "p90", 90 }, { "p99", 99 }, { "p999", 99.9 },
+        { "p9999", 99.99 }, { "p99999", 99.999 },
+    };
+    for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
+        printf("%s_%s: %llu\n", name, tail[i].key,
+               (unsigned long long)hist_pct(h, tail[i].pct));
+    printf("%s_max: %llu\n%s_max_quiet: %llu\n%s_os_ops: %llu\n"
+           "%s_preempted_ops: %llu\n%s_ops: %llu\n",
            name, (unsigned long long)h->max,
            name, (unsigned long long)h->max_quiet,
            name, (unsigned long long)h->os_ops,

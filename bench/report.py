@@ -276,6 +276,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
         L.append("")
         L.append("![peak RSS ratios](%s)" % plots[1])
         L.append("")
+    latency_plot = plots[2] if plots and len(plots) > 2 and plots[2] else None
 
     L.append("## Targets (shardalloc against mimalloc %s)" % runner.pkg_version("libmimalloc2.0"))
     L.append("")
@@ -296,6 +297,13 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     if "latency" in workloads:
         L.append("## Latency (cycles per call, rdtsc; median over runs of each figure)")
         L.append("")
+        if latency_plot:
+            L.append("![latency tails](%s)" % latency_plot)
+            L.append("")
+            L.append("The dashed line is the proven bound of one generic malloc (below); a free's "
+                     "bound is a constant of a few steps, far below it. Percentiles include "
+                     "preempted calls and OS calls; max* leaves them out.")
+            L.append("")
         L.append("| allocator | operation | " + " | ".join(c[1] for c in LAT_COLS) + " |")
         L.append("|---|---|" + "---:|" * len(LAT_COLS))
         bound_line = None
@@ -464,8 +472,81 @@ def plot(rows, docs, runs):
     return names
 
 
+# The tail drawn as a line; the max outside OS calls and preemption is drawn
+# apart, as a point after it (it is no percentile of the same population).
+LAT_TAIL = [("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p99.9"),
+            ("p9999", "p99.99"), ("p99999", "p99.999"), ("max", "max"),
+            ("max_quiet", "max*")]
+
+
+def plot_latency(rows, docs, runs):
+    """docs/benchmarks-latency.svg: the tail of each operation per allocator,
+    with the proven bound of the generic malloc path as a line."""
+    summary = summarize(rows)
+    allocators = [a for a in order_of(rows, "allocator")
+                  if summary.get(("latency", a), {}).get("fields")]
+    if not allocators:
+        return None
+    bound = summary.get(("latency", runner.OURS), {}).get("fields", {}).get("bound_cycles")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = os.path.join(tmp, "lat.dat")
+        with open(data, "w") as f:
+            # One block per operation (blank-line pairs separate gnuplot indexes).
+            for op in LAT_OPS:
+                f.write("# %s: position label %s\n" % (op, " ".join(allocators)))
+                for i, (key, label) in enumerate(LAT_TAIL):
+                    vals = [summary[("latency", a)]["fields"].get("%s_%s" % (op, key))
+                            for a in allocators]
+                    f.write("%d \"%s\" %s\n" % (i, label, " ".join(
+                        "?" if v is None else "%d" % max(v, 1) for v in vals)))
+                f.write("\n\n")
+        out = os.path.join(docs, "benchmarks-latency.svg")
+        lines = [
+            "set terminal svg size 1000,760 dynamic font 'sans,11' background '#ffffff'",
+            "set output '%s'" % out,
+            "set datafile missing '?'",
+            "set logscale y 10",
+            "set grid ytics",
+            "set xtics rotate by -30",
+            "set key top left samplen 2 spacing 0.9 font ',9'",
+            "set yrange [10:1e11]",
+            "set ytics 10",
+            "set format y '10^{%L}'",
+            "set xrange [-0.3:%g]" % (len(LAT_TAIL) - 0.7),
+            "set multiplot layout 2,2 title 'Cycles per call, the tail (median of %d runs; "
+            "max*: max outside OS calls and preemption)' "
+            "margins 0.08,0.98,0.08,0.93 spacing 0.08,0.14" % runs,
+        ]
+        last = len(LAT_TAIL) - 1
+        for idx, op in enumerate(LAT_OPS):
+            lines.append("set title '%s'" % op.replace("_", " "))
+            if idx == 1:
+                lines.append("unset key")
+            curves = []
+            for i, a in enumerate(allocators):
+                curves.append("'%s' index %d every ::0::%d using 1:%d:xtic(2) with linespoints "
+                              "lc %d pt %d title '%s'" % (data, idx, last - 1, i + 3, i + 1,
+                                                          i + 1, a))
+                curves.append("'%s' index %d every ::%d::%d using 1:%d:xtic(2) with points "
+                              "lc %d pt %d ps 1.5 notitle" % (data, idx, last, last, i + 3,
+                                                              i + 1, i + 1))
+            if bound:
+                curves.append("%d with lines dt 2 lw 2 lc rgb '#000000' title 'proven bound of "
+                              "a generic malloc'" % bound)
+            lines.append("plot " + ", ".join(curves))
+        lines.append("unset multiplot")
+        r = subprocess.run(["gnuplot"], input="\n".join(lines), text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            runner.log("bench: gnuplot failed: " + r.stderr[-500:])
+            return None
+    return "benchmarks-latency.svg"
+
+
 def write(rows, tsv_path, docs, runs, meta=None):
     plots = plot(rows, docs, runs)
+    if plots:
+        plots.append(plot_latency(rows, docs, runs))
     text = markdown(rows, tsv_path, runs, plots=plots, meta=meta)
     path = os.path.join(docs, "benchmarks.md")
     with open(path, "w") as f:
