@@ -17,10 +17,10 @@
  * kernel rewrites whenever it schedules the thread back in. Page faults and
  * interrupts that do not reschedule are not told apart.
  *
- * It also prints the proven step bound of the generic malloc path, computed
- * from src/config.h as docs/state-machine.md describes it, and the bound in
- * cycles: steps times a per-step cost estimated from the measured median
- * (the median fast-path malloc less the timer's own cost). */
+ * It also prints the proven step bounds of malloc and of both frees (those of
+ * spec/bounds.smt2, computed from src/config.h) and the same in cycles:
+ * (steps + 1) times a per-step cost estimated from the measured median (the
+ * median fast-path malloc less the timer's own cost). */
 #define _GNU_SOURCE
 #include "bench.h"
 #include "config.h"
@@ -36,38 +36,38 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* ---- the proven bound -------------------------------------------------------- */
+/* ---- the proven bounds ------------------------------------------------------- */
 
-/* Steps of _sa_malloc_generic, term by term in the order of
- * docs/state-machine.md ("The operations and their step bounds"); the proof
- * of the same sum is spec/bounds.smt2. */
-static unsigned long long generic_malloc_step_bound(void)
+/* Steps (loop iterations, OS calls, hook calls) of one operation at most,
+ * term by term as spec/bounds.smt2 defines B_MALLOC, B_FREE_LOCAL and
+ * B_FREE_REMOTE (the generic path in the order of _sa_malloc_generic, as
+ * docs/state-machine.md walks it), from src/config.h's constants. A CAS
+ * retry adds one step per other thread's successful CAS on the same word
+ * (lock-free, the spec's "+ k"): not counted here. */
+typedef unsigned long long steps_t;
+
+static steps_t bound_malloc(void)
 {
-    unsigned long long heartbeat = 1;
-    unsigned long long remote = SA_REMOTE_PAGES_MAX;
-    unsigned long long reclaim = (unsigned long long)SA_RECLAIM_TRIES
-                               * (1 + SA_MAX_PAGES_PER_SEGMENT);
-    unsigned long long search = (unsigned long long)SA_PAGE_SEARCH_MAX
-                              * (1 + SA_MAX_BLOCKS_PER_PAGE);
-    unsigned long long fresh = SA_MAX_PAGES_PER_SEGMENT      /* pages looked at */
-                             + 1                             /* new segment: OS call */
-                             + SA_MAX_PAGES_PER_SEGMENT      /* pages carved */
-                             + 1                             /* page_init */
-                             + SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN; /* extend */
-    unsigned long long pop = 1;
-    unsigned long long housekeeping = 0;
-#ifdef SA_RETIRE_SCAN_MAX
-    /* After the pop, src/alloc.c sweeps queue heads for expired empty pages
-     * (one step each) ... */
-    housekeeping += SA_RETIRE_SCAN_MAX;
-#endif
-#ifdef SA_PURGE_BATCH_MAX
-    /* ... and purges a batch of retired pages (one OS call each). These two
-     * terms are in the code but not yet in docs/state-machine.md's list. */
-    housekeeping += SA_PURGE_BATCH_MAX;
-#endif
-    return heartbeat + remote + reclaim + search + fresh + pop + housekeeping;
+    const steps_t P = SA_MAX_PAGES_PER_SEGMENT;
+    steps_t walk = SA_MAX_BLOCKS_PER_PAGE;               /* collect one page */
+    steps_t extend = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN;  /* blocks threaded */
+    steps_t retire = 1 + 2 * P;         /* page retire may release a segment */
+    steps_t candidate = 1 + walk + retire;
+    steps_t fresh = 1 + P + P + extend; /* OS call, carve, scan, extend */
+    steps_t housekeeping = (steps_t)SA_RETIRE_SCAN_MAX * (1 + retire)
+                         + SA_PURGE_BATCH_MAX
+                         + (steps_t)SA_SEGMENT_CACHE_MAX * (1 + P);
+    return 1                                            /* heartbeat */
+         + SA_REMOTE_PAGES_MAX                          /* remote pages */
+         + (steps_t)SA_RECLAIM_TRIES * (1 + P)          /* reclaim */
+         + (steps_t)SA_PAGE_SEARCH_MAX * candidate      /* search */
+         + fresh + housekeeping;                        /* pop: no loop */
 }
+
+/* A free by the owner has no loop; a remote free is one CAS push, and maybe
+ * one CAS push of the page on its owner's remote_pages. */
+static const steps_t bound_free_local = 0;
+static const steps_t bound_free_remote = 2;
 
 /* ---- OS calls, counted per thread ---------------------------------------------- */
 
@@ -385,22 +385,19 @@ static uint64_t remote_phase(size_t ops)
 
 /* ---- report ----------------------------------------------------------------------- */
 
-/* The cost of the timer itself, the median of back-to-back reads. */
-static uint64_t timer_overhead(void)
+/* Nothing timed, as often as one phase times its calls: the median is the
+ * timer's own cost; max* (no OS call, no preemption) is the machine's noise
+ * floor, what interrupts, VM exits and the like add to any timed call. */
+static hist_t h_nothing;
+
+static void time_nothing(size_t samples)
 {
-    hist_t *h = calloc(1, sizeof *h);
-    if (h == NULL) {
-        perror("calloc");
-        exit(1);
-    }
-    for (int i = 0; i < 100000; i++) {
+    for (size_t i = 0; i < samples; i++) {
+        quiet_begin();
         uint64_t t0 = cycles();
         uint64_t t1 = cycles();
-        hist_add(h, t1 - t0, 0, 0);
+        hist_add(&h_nothing, t1 - t0, 0, quiet_preempted());
     }
-    uint64_t r = hist_pct(h, 50);
-    free(h);
-    return r;
 }
 
 int main(int argc, char **argv)
@@ -416,17 +413,27 @@ int main(int argc, char **argv)
     hist_print("malloc_remote", &h_malloc_remote);
     hist_print("free_remote", &h_free_remote);
 
-    /* Per-step cost: the median local malloc (the fast path: one pop, one
-     * step, plus call and return) less the timer's own cost. A step of the
-     * generic path (one list node or one candidate page) costs no more than
-     * a whole fast-path call, so the estimate errs high, never low. */
-    unsigned long long steps = generic_malloc_step_bound();
-    uint64_t overhead = timer_overhead();
+    /* Cycles per step: the median local malloc (the fast path: a call with
+     * no loop step) less the timer's own cost. An operation of B steps is
+     * allowed (B + 1) of these: one for the call itself. A step of the
+     * generic path (one block of a list walk, one candidate page) costs no
+     * more than a whole fast-path call, so the estimate errs high. */
+    time_nothing(bench_scaled(2000000));
+    hist_print("nothing", &h_nothing);
+    uint64_t overhead = hist_pct(&h_nothing, 50);
     uint64_t median = hist_pct(&h_malloc_local, 50);
     uint64_t step_cycles = median > overhead ? median - overhead : 1;
-    printf("timer_overhead_cycles: %llu\n", (unsigned long long)overhead);
-    printf("bound_steps: %llu\nstep_cycles: %llu\nbound_cycles: %llu\n",
-           steps, (unsigned long long)step_cycles, steps * step_cycles);
+    printf("timer_overhead_cycles: %llu\nstep_cycles: %llu\n",
+           (unsigned long long)overhead, (unsigned long long)step_cycles);
+    const struct { const char *op; steps_t steps; } bounds[] = {
+        { "malloc", bound_malloc() },
+        { "free_local", bound_free_local },
+        { "free_remote", bound_free_remote },
+    };
+    for (size_t i = 0; i < sizeof bounds / sizeof bounds[0]; i++)
+        printf("bound_steps_%s: %llu\nbound_cycles_%s: %llu\n",
+               bounds[i].op, bounds[i].steps, bounds[i].op,
+               (bounds[i].steps + 1) * (unsigned long long)step_cycles);
     bench_finish(sum);
     return 0;
 }
