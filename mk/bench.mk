@@ -36,7 +36,7 @@ $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
 
 bench: lib bench-build
-	$(call say,BENCH,all workloads x 5 allocators x 5 runs -> docs/benchmarks.md)
+	$(call say,BENCH,every workload x every allocator -> docs/benchmarks.md)
 	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
 
 bench-quick: lib bench-build
