@@ -49,7 +49,7 @@ static void heartbeat(sa_heap_t *heap)
 void _sa_out_of_memory_collect(sa_heap_t *heap)
 {
     if (heap != NULL && heap != &_sa_heap_empty)
-        _sa_heap_collect(heap, true);
+        _sa_heap_collect(heap, true, true);
     _sa_huge_cache_release(true);
 }
 
@@ -351,7 +351,7 @@ sa_public void sa_collect(bool force)
             ;   /* bounded by the abandoned segments present */
         if (force)
             _sa_segments_forward_dead();
-        _sa_heap_collect(heap, force);
+        _sa_heap_collect(heap, force, force);
     }
     _sa_huge_cache_release(force);
 }

@@ -119,6 +119,10 @@
 /* Empty segments kept mapped (purged) per thread for reuse before unmapping. */
 #define SA_SEGMENT_CACHE_MAX    4
 
+/* Empty segments of exited threads kept (purged after the delay) for threads
+ * started later: thread churn reuses them instead of mapping and faulting. */
+#define SA_SEGMENT_CACHE_GLOBAL_MAX 16
+
 /* Recently freed huge mappings kept for reuse, so a loop over 5-25 MiB blocks
  * does not fault every page in again: at most this many, and this many bytes. */
 #define SA_HUGE_CACHE_ENTRIES   8

@@ -124,16 +124,17 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force)
 
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
 {
-    if (heap->purge.first == NULL && heap->cache.first == NULL)
+    if (heap->purge.first == NULL && heap->cache.first == NULL && !_sa_segment_global_cached())
         return;
     _sa_segment_cache_purge(heap, force ? 0 : _sa_os_now_ms(), force);
 }
 
 /* Everything this thread can give back now (sa_collect): take all remote
  * pages, collect every page, move full pages with room back, retire empty
- * pages (force: ignoring the retire delay), purge. O(heap): never on the
- * malloc path. */
-void _sa_heap_collect(sa_heap_t *heap, bool force)
+ * pages (force: ignoring the retire delay), purge (force_purge: ignoring the
+ * purge delay, and unmapping cached segments). O(heap): never on the malloc
+ * path. */
+void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
 {
     _sa_heap_take_remote_pages(heap, SIZE_MAX);
     sa_page_t *page = heap->full.first;
@@ -157,10 +158,7 @@ void _sa_heap_collect(sa_heap_t *heap, bool force)
             page = next;
         }
     }
-    if (force)
-        _sa_heap_purge_tick(heap, true);
-    else
-        _sa_heap_purge_tick(heap, false);
+    _sa_heap_purge_tick(heap, force_purge);
 }
 
 /* ---- heap life --------------------------------------------------------------------- */
@@ -220,7 +218,9 @@ void _sa_heap_done(sa_heap_t *heap)
 {
     if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
         return;
-    _sa_heap_collect(heap, true);
+    /* Retire what is empty, but keep the purge delay: the empty segments go
+     * to the global cache, still committed, for the next thread. */
+    _sa_heap_collect(heap, true, false);
     heap->alive = false;
     _sa_segments_abandon(heap);
     heap_reset(heap);

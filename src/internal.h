@@ -53,7 +53,7 @@ sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page);
 void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
-void _sa_heap_collect(sa_heap_t *heap, bool force);
+void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
 void _sa_heaps_stats(size_t *allocated);
@@ -98,6 +98,7 @@ sa_page_t *_sa_heaps_take_dead_remote(void);
 void _sa_abandon_lock(void);
 void _sa_abandon_unlock(bool child);
 size_t _sa_abandoned_count(void);
+bool _sa_segment_global_cached(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
 

@@ -10,6 +10,12 @@
 #include "internal.h"
 
 static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Empty segments of exited threads (and overflow of the per-heap caches),
+ * at most SA_SEGMENT_CACHE_GLOBAL_MAX, purged after the delay like a heap's
+ * cache: a thread started after another one ended reuses its segments
+ * without new mappings or page faults. Guarded by the abandon lock. */
+static sa_segment_list_t global_cache;
+static _Atomic size_t global_cache_count;
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
 static sa_segment_t *abandoned;            /* doubly linked through next/prev */
@@ -44,6 +50,14 @@ static size_t page_area(const sa_segment_t *seg, size_t i)
     return _sa_page_area_size(seg->page_kind, i);
 }
 
+static bool segment_all_purged(const sa_segment_t *seg)
+{
+    for (size_t i = 0; i < seg->page_count; i++)
+        if (!seg->pages[i].purged)
+            return false;
+    return true;
+}
+
 /* Lay out a segment's page table for a page kind. Pages that were purged in a
  * previous layout are counted committed again (an over-estimate the next purge
  * corrects): the accounting never goes below what is really committed. */
@@ -67,12 +81,47 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
     }
 }
 
-/* A segment for `kind`: from the heap's cache, else from the OS. */
+static sa_segment_t *global_cache_take(void)
+{
+    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+        return NULL;
+    pthread_mutex_lock(&abandon_lock);
+    sa_segment_t *seg = global_cache.first;
+    if (seg != NULL) {
+        list_remove(&global_cache, seg);
+        atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+    }
+    pthread_mutex_unlock(&abandon_lock);
+    return seg;
+}
+
+/* Keep an empty segment in the global cache if there is room. */
+static bool global_cache_put(sa_segment_t *seg)
+{
+    bool kept = false;
+    pthread_mutex_lock(&abandon_lock);
+    if (global_cache.count < SA_SEGMENT_CACHE_GLOBAL_MAX) {
+        seg->cached = 1;
+        seg->heap = NULL;
+        if (seg->purge_at == 0 && !segment_all_purged(seg))
+            seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        list_push(&global_cache, seg);
+        atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+        kept = true;
+    }
+    pthread_mutex_unlock(&abandon_lock);
+    return kept;
+}
+
+/* A segment for `kind`: from the heap's cache, the global cache, or the OS. */
 static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 {
     sa_segment_t *seg = heap->cache.first;
-    if (seg != NULL) {
+    if (seg != NULL)
         list_remove(&heap->cache, seg);
+    else
+        seg = global_cache_take();
+    if (seg != NULL) {
         seg->cached = 0;
         segment_carve(seg, kind, false);
     } else {
@@ -120,6 +169,17 @@ static void purge_list_remove(sa_heap_t *heap, sa_page_t *page)
     if (page->next != NULL) page->next->prev = page->prev; else heap->purge.last = page->prev;
     page->next = page->prev = NULL;
     page->in_purge_list = 0;
+}
+
+/* A retired page waits on its heap's purge list until `when` (ms). */
+static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
+{
+    page->expire = when;
+    page->in_purge_list = 1;
+    page->next = NULL;
+    page->prev = heap->purge.last;
+    if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
+    heap->purge.last = page;
 }
 
 /* A free page of `kind` for the heap: looks at one segment (at most
@@ -193,11 +253,11 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
     list_remove(&heap->avail[seg->page_kind], seg);
     for (size_t i = 0; i < seg->page_count; i++)
         purge_list_remove(heap, &seg->pages[i]);
+    seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
     if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
         seg->cached = 1;
-        seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
         list_push(&heap->cache, seg);
-    } else {
+    } else if (!global_cache_put(seg)) {
         segment_unmap(seg);
     }
 }
@@ -215,14 +275,27 @@ void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page)
         segment_release(heap, seg);
         return;
     }
-    if (!page->purged) {
-        page->expire = _sa_os_now_ms() + _sa_options.purge_delay_ms;
-        page->in_purge_list = 1;
-        page->next = NULL;
-        page->prev = heap->purge.last;
-        if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
-        heap->purge.last = page;
+    if (!page->purged)
+        purge_list_append(heap, page, _sa_os_now_ms() + _sa_options.purge_delay_ms);
+}
+
+/* Purge the expired segments of a cache, or unmap them all if force; at
+ * most SA_PURGE_BATCH_MAX segments purged in all (counting `done`). */
+static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, size_t done)
+{
+    sa_segment_t *seg = cache->first;
+    while (seg != NULL && (force || done < SA_PURGE_BATCH_MAX)) {
+        sa_segment_t *next = seg->next;
+        if (force) {
+            list_remove(cache, seg);
+            segment_unmap(seg);
+        } else if (seg->purge_at != 0 && seg->purge_at <= now) {
+            segment_purge(seg);
+            done++;
+        }
+        seg = next;
     }
+    return done;
 }
 
 /* Purge retired pages and cached segments whose delay has passed (all of them
@@ -240,19 +313,18 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force)
         page_purge(_sa_segment_of_ptr(page), page);
         n++;
     }
-    n = 0;
-    sa_segment_t *seg = heap->cache.first;
-    while (seg != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
-        sa_segment_t *next = seg->next;
-        if (force) {
-            list_remove(&heap->cache, seg);
-            segment_unmap(seg);
-        } else if (seg->purge_at != 0 && seg->purge_at <= now) {
-            segment_purge(seg);
-            n++;
-        }
-        seg = next;
-    }
+    n = cache_purge(&heap->cache, now, force, 0);
+    /* The global cache: by whoever passes when nobody holds the lock (never
+     * waits on the malloc path); sa_collect(true) waits for it. */
+    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+        return;
+    if (force)
+        pthread_mutex_lock(&abandon_lock);
+    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        return;
+    cache_purge(&global_cache, now, force, n);
+    atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+    pthread_mutex_unlock(&abandon_lock);
 }
 
 /* ---- abandon and reclaim ------------------------------------------------------------ */
@@ -295,6 +367,11 @@ static void abandon_segment(sa_segment_t *seg)
  * and retired what it could and purged the retired pages. */
 void _sa_segments_abandon(sa_heap_t *heap)
 {
+    /* Retired pages of the segments abandoned below stay as they are (not
+     * purged): whoever reclaims a segment puts them on its own purge list.
+     * Off ours first: once abandoned, a segment may be reclaimed at once. */
+    while (heap->purge.first != NULL)
+        purge_list_remove(heap, heap->purge.first);
     pthread_mutex_lock(&abandon_lock);
     for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++) {
         while (heap->avail[k].first != NULL) {
@@ -309,12 +386,11 @@ void _sa_segments_abandon(sa_heap_t *heap)
         abandon_segment(seg);
     }
     pthread_mutex_unlock(&abandon_lock);
-    while (heap->purge.first != NULL)
-        purge_list_remove(heap, heap->purge.first);
     while (heap->cache.first != NULL) {
         sa_segment_t *seg = heap->cache.first;
         list_remove(&heap->cache, seg);
-        segment_unmap(seg);
+        if (!global_cache_put(seg))
+            segment_unmap(seg);
     }
 }
 
@@ -336,10 +412,14 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
         atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
         seg->abandoned = 0;
         seg->heap = heap;
+        uint64_t purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP();
-            if (seg->pages[i].in_use)
-                _sa_page_reclaim(heap, &seg->pages[i]);
+            sa_page_t *page = &seg->pages[i];
+            if (page->in_use)
+                _sa_page_reclaim(heap, page);
+            else if (!page->purged)
+                purge_list_append(heap, page, purge_at);
         }
         if (seg->used_pages == seg->page_count)
             list_push(&heap->full_segments, seg);
@@ -397,4 +477,9 @@ static void forward_queued_locked(sa_page_t *page)
             ;   /* retries only when a remote free pushed meanwhile */
         SA_TRACE_AFTER(SA_T_UNFULL, page);
     }
+}
+
+bool _sa_segment_global_cached(void)
+{
+    return atomic_load_explicit(&global_cache_count, memory_order_relaxed) != 0;
 }
