@@ -122,11 +122,17 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force)
     }
 }
 
+/* Purge what has waited long enough. The shared global cache is looked at
+ * (under a trylock) at most once per clock tick per heap: the clock is
+ * coarse and the delays are several ticks long. */
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
 {
     if (heap->purge.first == NULL && heap->cache.first == NULL && !_sa_segment_global_cached())
         return;
-    _sa_segment_cache_purge(heap, force ? 0 : _sa_os_now_ms(), force);
+    uint64_t now = _sa_os_now_ms();
+    bool global = force || now != heap->purge_checked_ms;
+    heap->purge_checked_ms = now;
+    _sa_segment_cache_purge(heap, now, force, global);
 }
 
 /* Everything this thread can give back now (sa_collect): take all remote

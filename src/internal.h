@@ -89,7 +89,7 @@ static inline sa_segment_t *_sa_segment_of_ptr(const void *p);
 static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p);
 sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
-void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force);
+void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);
 void _sa_segments_abandon(sa_heap_t *heap);
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries);
 void _sa_segment_forward_queued(sa_page_t *page);

@@ -301,7 +301,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
 /* Purge retired pages and cached segments whose delay has passed (all of them
  * if force), at most SA_PURGE_BATCH_MAX of each unless force; force also
  * gives cached segments back to the OS. */
-void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force)
+void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global)
 {
     size_t n = 0;
     while (heap->purge.first != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
@@ -316,7 +316,7 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force)
     n = cache_purge(&heap->cache, now, force, 0);
     /* The global cache: by whoever passes when nobody holds the lock (never
      * waits on the malloc path); sa_collect(true) waits for it. */
-    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+    if (!global || atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
         return;
     if (force)
         pthread_mutex_lock(&abandon_lock);
