@@ -1,0 +1,890 @@
+/* tests/conformance/replay.c -- each recorded page transition checked against
+ * the transition relation of spec/page.smt2 with the Z3 C API (replay.h).
+ *
+ * The model text is the one `make verify` proves: proofs/'s generated config.h
+ * constants (sa_constants_text) followed by spec/page.smt2, parsed once per Z3
+ * context together with one assertion per question, over free constants s
+ * (before), t (the model's after), a (the code's after), m, b, popped, bsize,
+ * area. A step substitutes ground terms for s, a and the arguments and asks
+ * the solver. Ground pages are compact: constant arrays plus one store per
+ * made block. The model's LIVE sequence is bookkeeping the code has no
+ * counterpart of (page_equiv ignores it): a state lists its LIVE blocks in
+ * increasing order.
+ *
+ * The context is not reference counted (terms live until it is deleted), so
+ * it is rebuilt every REBUILD_STEPS steps.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <z3.h>
+#include "replay.h"
+#include "driver.h"
+#include "config.h"
+
+#define REBUILD_STEPS   20000
+#define TIMEOUT_MS      "20000"
+/* Blocks of a list printed in a report before eliding. */
+#define SHOW_MAX        24
+
+static const char *const names[SA_REPLAY__NAMES] = {
+    [SA_T_PAGE_INIT] = "page_init", [SA_T_ALLOC_POP] = "alloc_pop", [SA_T_EXTEND] = "extend",
+    [SA_T_FREE_LOCAL] = "free_local", [SA_T_FREE_REMOTE] = "free_remote",
+    [SA_T_COLLECT] = "collect", [SA_T_TO_FULL] = "to_full", [SA_T_UNFULL] = "unfull",
+    [SA_T_RETIRE] = "retire", [SA_T_ABANDON] = "abandon", [SA_T_RECLAIM] = "reclaim",
+    [SA_REPLAY_COLLECT_TAKE] = "collect_take", [SA_REPLAY_COLLECT_FINISH] = "collect_finish",
+};
+
+/* The questions, one assertion each, in this order. */
+enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_REMOTE, Q_COLLECT, Q_COLLECT_SPLIT,
+       Q_TO_FULL, Q_UNFULL, Q_RETIRE, Q_ABANDON, Q_RECLAIM, Q_DIFFERS, Q_NOT_INV,
+       Q_S, Q_T, Q_A, Q_M, Q_B, Q_POPPED, Q_BSIZE, Q_AREA, Q__COUNT };
+static const char *const questions[Q__COUNT] = {
+    [Q_INIT] = "(page_init t bsize area)",
+    [Q_POP] = "(alloc_pop s t b)",
+    [Q_EXTEND] = "(extend s t)",
+    [Q_FREE_LOCAL] = "(free_local s t b)",
+    [Q_FREE_REMOTE] = "(free_remote s t b)",
+    [Q_COLLECT] = "(collect s t)",
+    [Q_COLLECT_SPLIT] = "(and (collect_take s m) (collect_finish m t))",
+    [Q_TO_FULL] = "(to_full s t)",
+    [Q_UNFULL] = "(unfull s t popped)",
+    [Q_RETIRE] = "(retire s t)",
+    [Q_ABANDON] = "(abandon s t)",
+    [Q_RECLAIM] = "(reclaim s t)",
+    [Q_DIFFERS] = "(not (page_equiv t a))",
+    [Q_NOT_INV] = "(not (inv s))",
+    /* the free constants themselves, to find their terms after parsing */
+    [Q_S] = "(= s s)", [Q_T] = "(= t t)", [Q_A] = "(= a a)", [Q_M] = "(= m m)",
+    [Q_B] = "(= b b)", [Q_POPPED] = "(= popped popped)", [Q_BSIZE] = "(= bsize bsize)",
+    [Q_AREA] = "(= area area)",
+};
+static const int question_of[SA_T__COUNT] = {
+    [SA_T_PAGE_INIT] = Q_INIT, [SA_T_ALLOC_POP] = Q_POP, [SA_T_EXTEND] = Q_EXTEND,
+    [SA_T_FREE_LOCAL] = Q_FREE_LOCAL, [SA_T_FREE_REMOTE] = Q_FREE_REMOTE,
+    [SA_T_COLLECT] = Q_COLLECT, [SA_T_TO_FULL] = Q_TO_FULL, [SA_T_UNFULL] = Q_UNFULL,
+    [SA_T_RETIRE] = Q_RETIRE, [SA_T_ABANDON] = Q_ABANDON, [SA_T_RECLAIM] = Q_RECLAIM,
+};
+
+/* Locations as the snapshot decoder numbers them; looked up by name in the
+ * model's Loc datatype. */
+enum { L_FREE, L_LOCAL, L_THREAD, L_LIVE, L_UNMADE, L_TAKEN, L__COUNT };
+static const char *const loc_names[L__COUNT] = { "FREE", "LOCAL", "THREAD", "LIVE", "UNMADE", "TAKEN" };
+static const char *const notify_names[3] = { "NOTIFY_NONE", "NOTIFY_WATCH", "NOTIFY_QUEUED" };
+static const char *const field_names[] = { "reserved", "capacity", "used", "block_size", "loc",
+                                           "pos", "seq", "cnt", "in_full", "notify", "owned" };
+#define FIELDS (sizeof field_names / sizeof *field_names)
+
+/* A decoded snapshot. */
+typedef struct snap_s {
+    sa_trace_snap_t h;
+    const uint32_t *idx;        /* free, then local_free, then thread_free, heads first */
+    size_t bytes;               /* of the encoded snapshot */
+    const unsigned char *raw;
+} snap_t;
+
+/* The picture of one ground Page term in C: each of its arrays mirrored
+ * on [0, SA_MAX_BLOCKS_PER_PAGE), so the term of a successor state is the
+ * predecessor's term plus stores for what differs (Z3 then sees shared
+ * subterms, not two independent chains of thousands of stores). */
+typedef struct layout_s {
+    uint8_t loc[SA_MAX_BLOCKS_PER_PAGE];
+    int32_t pos[SA_MAX_BLOCKS_PER_PAGE];
+    uint32_t slot[L__COUNT][SA_MAX_BLOCKS_PER_PAGE];    /* seq; UNMADE's unused */
+    uint32_t cnt[L__COUNT];
+    /* built directly on the empty page: no stale slot beyond a count */
+    bool fresh;
+} layout_t;
+
+typedef struct term_s {
+    Z3_ast page, loc, pos, seq, cnt;
+    Z3_ast inner[L__COUNT];         /* seq's array of each location */
+} term_t;
+
+/* What the replay remembers of a page between its steps. */
+typedef struct page_s {
+    uintptr_t addr;
+    unsigned char *last;        /* encoded after-state of its last step */
+    size_t last_bytes;
+    uint64_t last_seq;
+    term_t term;                /* the after-state's term, valid in context `epoch` */
+    layout_t *lay;
+    unsigned epoch;
+} page_t;
+
+struct sa_replay_s {
+    char *model;                /* constants + page.smt2 + questions */
+    Z3_context c;
+    Z3_solver solver;
+    Z3_params simp;
+    unsigned epoch, since_rebuild;
+    Z3_ast q[Q__COUNT];
+    bool quantified[Q__COUNT];  /* the question has a quantifier: checked on a witness */
+    Z3_sort int_sort, loc_sort, page_sort;
+    Z3_func_decl mk_page;
+    int field_pos[FIELDS];      /* mk_page argument of each field name */
+    Z3_ast loc[L__COUNT], notify[3];
+    Z3_ast zero_ints;           /* (as const (Array Int Int)) 0 */
+    page_t *pages;
+    size_t npages, cap_pages;
+    uint64_t count[SA_REPLAY__NAMES], declined, steps;
+    uint64_t solved;            /* questions simplification left to the solver */
+    double name_seconds[SA_T__COUNT];
+    double seconds;
+    sa_buf_t err;
+    /* scratch: per block location of before and after; layouts */
+    uint8_t lb[SA_MAX_BLOCKS_PER_PAGE], la[SA_MAX_BLOCKS_PER_PAGE];
+    layout_t *empty, *ls, *lm, *la_, *lx;
+    term_t empty_term;
+};
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    sa_buf_t b = { 0 };
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
+        chunk[n] = 0;
+        sa_buf_add(&b, chunk);
+    }
+    fclose(f);
+    return b.s;
+}
+
+/* ---- the Z3 context ---------------------------------------------------------------- */
+
+static void z3_error(Z3_context c, Z3_error_code e)
+{
+    fprintf(stderr, "replay: z3 error: %s\n", Z3_get_error_msg(c, e));
+}
+
+static const char *decl_name(Z3_context c, Z3_func_decl d)
+{
+    return Z3_get_symbol_string(c, Z3_get_decl_name(c, d));
+}
+
+/* The constructor of a nullary datatype value by name. */
+static bool enum_value(Z3_context c, Z3_sort sort, const char *name, Z3_ast *out)
+{
+    unsigned n = Z3_get_datatype_sort_num_constructors(c, sort);
+    for (unsigned i = 0; i < n; i++) {
+        Z3_func_decl d = Z3_get_datatype_sort_constructor(c, sort, i);
+        if (strcmp(decl_name(c, d), name) == 0) {
+            *out = Z3_mk_app(c, d, 0, NULL);
+            return true;
+        }
+    }
+    return false;
+}
+
+static void context_free(sa_replay_t *r)
+{
+    if (!r->c)
+        return;
+    Z3_solver_dec_ref(r->c, r->solver);
+    Z3_params_dec_ref(r->c, r->simp);
+    Z3_del_context(r->c);
+    r->c = NULL;
+}
+
+/* A fresh context with the model parsed and the datatypes looked up. */
+static bool has_quantifier(Z3_context c, Z3_ast e, unsigned char *seen, size_t nseen);
+static void empty_page(sa_replay_t *r);
+
+static bool context_new(sa_replay_t *r)
+{
+    context_free(r);
+    Z3_config cfg = Z3_mk_config();
+    Z3_set_param_value(cfg, "model", "true");
+    r->c = Z3_mk_context(cfg);
+    Z3_del_config(cfg);
+    Z3_context c = r->c;
+    Z3_set_error_handler(c, z3_error);
+    Z3_ast_vector v = Z3_parse_smtlib2_string(c, r->model, 0, NULL, NULL, 0, NULL, NULL);
+    /* vectors are reference counted even here: keep the parsed terms alive */
+    if (v)
+        Z3_ast_vector_inc_ref(c, v);
+    if (Z3_get_error_code(c) != Z3_OK || Z3_ast_vector_size(c, v) < Q__COUNT) {
+        sa_buf_addf(&r->err, "replay: the model did not parse (%u assertions)\n",
+                    Z3_get_error_code(c) == Z3_OK ? Z3_ast_vector_size(c, v) : 0);
+        return false;
+    }
+    /* the questions are the last Q__COUNT assertions (page.smt2 asserts none today) */
+    unsigned base = Z3_ast_vector_size(c, v) - Q__COUNT;
+    for (int i = 0; i < Q__COUNT; i++)
+        r->q[i] = Z3_ast_vector_get(c, v, base + (unsigned)i);
+    for (int i = Q_S; i < Q__COUNT; i++) {
+        /* (= x x): its first argument is the constant x */
+        if (Z3_get_ast_kind(c, r->q[i]) != Z3_APP_AST ||
+            Z3_get_app_num_args(c, Z3_to_app(c, r->q[i])) != 2) {
+            sa_buf_addf(&r->err, "replay: cannot find the constant of %s\n", questions[i]);
+            return false;
+        }
+        r->q[i] = Z3_get_app_arg(c, Z3_to_app(c, r->q[i]), 0);
+    }
+    size_t nseen = 1u << 22;
+    unsigned char *seen = calloc(nseen, 1);
+    for (int i = 0; i < Q_S; i++) {
+        memset(seen, 0, nseen);
+        r->quantified[i] = has_quantifier(c, r->q[i], seen, nseen);
+    }
+    free(seen);
+    r->int_sort = Z3_mk_int_sort(c);
+    r->page_sort = Z3_get_sort(c, r->q[Q_S]);
+    r->mk_page = Z3_get_datatype_sort_constructor(c, r->page_sort, 0);
+    unsigned arity = Z3_get_domain_size(c, r->mk_page);
+    for (size_t f = 0; f < FIELDS; f++) {
+        r->field_pos[f] = -1;
+        for (unsigned i = 0; i < arity; i++) {
+            Z3_func_decl acc = Z3_get_datatype_sort_constructor_accessor(c, r->page_sort, 0, i);
+            if (strcmp(decl_name(c, acc), field_names[f]) == 0)
+                r->field_pos[f] = (int)i;
+        }
+        if (r->field_pos[f] < 0 || arity != FIELDS) {
+            sa_buf_addf(&r->err, "replay: Page has no field %s (or not %zu fields)\n",
+                        field_names[f], FIELDS);
+            return false;
+        }
+    }
+    r->loc_sort = Z3_get_array_sort_range(c, Z3_get_domain(c, r->mk_page, (unsigned)r->field_pos[4]));
+    Z3_sort notify_sort = Z3_get_domain(c, r->mk_page, (unsigned)r->field_pos[9]);
+    for (int l = 0; l < L__COUNT; l++)
+        if (!enum_value(c, r->loc_sort, loc_names[l], &r->loc[l])) {
+            sa_buf_addf(&r->err, "replay: Loc has no value %s\n", loc_names[l]);
+            return false;
+        }
+    for (int k = 0; k < 3; k++)
+        if (!enum_value(c, notify_sort, notify_names[k], &r->notify[k])) {
+            sa_buf_addf(&r->err, "replay: Notify has no value %s\n", notify_names[k]);
+            return false;
+        }
+    r->zero_ints = Z3_mk_const_array(c, r->int_sort, Z3_mk_int(c, 0, r->int_sort));
+    empty_page(r);
+    r->simp = Z3_mk_params(c);
+    Z3_params_inc_ref(c, r->simp);
+    r->solver = Z3_mk_solver(c);
+    Z3_solver_inc_ref(c, r->solver);
+    Z3_params p = Z3_mk_params(c);
+    Z3_params_inc_ref(c, p);
+    Z3_params_set_uint(c, p, Z3_mk_string_symbol(c, "timeout"), (unsigned)atoi(TIMEOUT_MS));
+    Z3_solver_set_params(c, r->solver, p);
+    Z3_params_dec_ref(c, p);
+    r->epoch++;
+    r->since_rebuild = 0;
+    return true;
+}
+
+sa_replay_t *sa_replay_new(const char *spec_dir)
+{
+    sa_replay_t *r = calloc(1, sizeof *r);
+    sa_buf_t m = { 0 };
+    sa_constants_text(&m, false, NULL, 0);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/page.smt2", spec_dir);
+    char *page = read_text(path);
+    if (!page) {
+        fprintf(stderr, "replay: cannot read %s\n", path);
+        sa_buf_free(&m);
+        free(r);
+        return NULL;
+    }
+    sa_buf_add(&m, page);
+    free(page);
+    sa_buf_add(&m, "\n; ---- the replay's questions (tests/conformance/replay.c)\n"
+                   "(declare-const s Page) (declare-const t Page) (declare-const a Page)\n"
+                   "(declare-const m Page) (declare-const b Int) (declare-const popped Bool)\n"
+                   "(declare-const bsize Int) (declare-const area Int)\n");
+    for (int i = 0; i < Q__COUNT; i++)
+        sa_buf_addf(&m, "(assert %s)\n", questions[i]);
+    r->model = m.s;
+    layout_t **lays[] = { &r->empty, &r->ls, &r->lm, &r->la_, &r->lx };
+    for (size_t i = 0; i < sizeof lays / sizeof *lays; i++)
+        *lays[i] = calloc(1, sizeof(layout_t));
+    memset(r->empty->loc, L_UNMADE, sizeof r->empty->loc);
+    r->empty->fresh = true;
+    if (!context_new(r)) {
+        fprintf(stderr, "%s", r->err.s);
+        sa_replay_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void sa_replay_free(sa_replay_t *r)
+{
+    if (!r)
+        return;
+    context_free(r);
+    for (size_t i = 0; i < r->npages; i++) {
+        free(r->pages[i].last);
+        free(r->pages[i].lay);
+    }
+    free(r->pages);
+    free(r->model);
+    free(r->empty);
+    free(r->ls);
+    free(r->lm);
+    free(r->la_);
+    free(r->lx);
+    sa_buf_free(&r->err);
+    free(r);
+}
+
+void sa_replay_forget(sa_replay_t *r)
+{
+    for (size_t i = 0; i < r->npages; i++) {
+        free(r->pages[i].last);
+        free(r->pages[i].lay);
+    }
+    r->npages = 0;
+}
+
+const char *sa_replay_error(const sa_replay_t *r)
+{
+    return r->err.s ? r->err.s : "";
+}
+uint64_t sa_replay_count(const sa_replay_t *r, int name) { return r->count[name]; }
+double sa_replay_name_seconds(const sa_replay_t *r, int name)
+{
+    return name < SA_T__COUNT ? r->name_seconds[name] : 0;
+}
+uint64_t sa_replay_solved(const sa_replay_t *r) { return r->solved; }
+uint64_t sa_replay_declined(const sa_replay_t *r) { return r->declined; }
+uint64_t sa_replay_steps(const sa_replay_t *r) { return r->steps; }
+double sa_replay_seconds(const sa_replay_t *r) { return r->seconds; }
+const char *sa_replay_name(int name) { return names[name]; }
+
+/* ---- snapshots -------------------------------------------------------------------- */
+
+static bool decode(const unsigned char *p, size_t room, snap_t *s)
+{
+    if (room < sizeof s->h)
+        return false;
+    memcpy(&s->h, p, sizeof s->h);
+    size_t n = (size_t)s->h.n[0] + s->h.n[1] + s->h.n[2];
+    s->bytes = sizeof s->h + n * sizeof(uint32_t);
+    if (s->bytes > room)
+        return false;
+    s->idx = (const uint32_t *)(p + sizeof s->h);
+    s->raw = p;
+    return true;
+}
+
+/* Location of every block below max(capacity, reserved) (LIVE unless listed). */
+static void locations(const snap_t *s, uint8_t *loc, size_t len)
+{
+    for (size_t b = 0; b < len; b++)
+        loc[b] = b < s->h.capacity ? L_LIVE : L_UNMADE;
+    const uint32_t *x = s->idx;
+    for (int l = 0; l < 3; l++)
+        for (uint32_t k = 0; k < s->h.n[l]; k++, x++)
+            if (*x < len)
+                loc[*x] = (uint8_t)l;
+}
+
+static Z3_ast boolean(Z3_context c, bool v)
+{
+    return v ? Z3_mk_true(c) : Z3_mk_false(c);
+}
+
+static Z3_ast num(sa_replay_t *r, int64_t v)
+{
+    return Z3_mk_int64(r->c, v, r->int_sort);
+}
+
+/* The empty page: every block UNMADE, every array its default. */
+static void empty_page(sa_replay_t *r)
+{
+    Z3_context c = r->c;
+    term_t *e = &r->empty_term;
+    e->loc = Z3_mk_const_array(c, r->int_sort, r->loc[L_UNMADE]);
+    e->pos = r->zero_ints;
+    e->seq = Z3_mk_const_array(c, r->loc_sort, r->zero_ints);
+    e->cnt = Z3_mk_const_array(c, r->loc_sort, num(r, 0));
+    for (int l = 0; l < L__COUNT; l++)
+        e->inner[l] = r->zero_ints;
+    Z3_ast zero = num(r, 0);
+    Z3_ast field[FIELDS] = { zero, zero, zero, zero, e->loc, e->pos, e->seq, e->cnt,
+                             Z3_mk_false(c), r->notify[0], Z3_mk_false(c) };
+    Z3_ast args[FIELDS];
+    for (size_t f = 0; f < FIELDS; f++)
+        args[r->field_pos[f]] = field[f];
+    e->page = Z3_mk_app(c, r->mk_page, FIELDS, args);
+}
+
+/* The term of snapshot s built on the term (base, bl): bl is copied to out
+ * and changed to picture s, and every array of base gets a store where out
+ * differs from bl. The LIVE blocks (on no list of the code) keep their
+ * slots, a block leaving LIVE gives its slot to the last one, new ones are
+ * appended in address order: some valid picture, which is all the model
+ * asks of bookkeeping the code does not have (page_equiv ignores it).
+ * thread_taken: the thread_free blocks are TAKEN (collect_take's state: its
+ * THREAD sequence stays base's, as the model leaves it). */
+static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, const snap_t *s,
+                    bool thread_taken, layout_t *out)
+{
+    Z3_context c = r->c;
+    memcpy(out, bl, sizeof *out);
+    out->fresh = bl == r->empty;
+    uint32_t made = s->h.capacity;
+    uint8_t *nl = r->la;
+    locations(s, nl, SA_MAX_BLOCKS_PER_PAGE);
+    int thread_as = thread_taken ? L_TAKEN : L_THREAD;
+    for (uint32_t b = 0; b < SA_MAX_BLOCKS_PER_PAGE; b++)
+        if (nl[b] == L_THREAD)
+            nl[b] = (uint8_t)thread_as;
+    /* LIVE */
+    uint32_t *live = out->slot[L_LIVE], nlive = out->cnt[L_LIVE];
+    for (uint32_t i = 0; i < nlive;) {
+        if (nl[live[i]] != L_LIVE)
+            live[i] = live[--nlive];
+        else
+            i++;
+    }
+    for (uint32_t b = 0; b < made; b++)
+        if (nl[b] == L_LIVE && bl->loc[b] != L_LIVE)
+            live[nlive++] = b;
+    out->cnt[L_LIVE] = nlive;
+    /* the lists, read from their tails */
+    const uint32_t *x = s->idx;
+    for (int l = 0; l < 3; l++) {
+        int as = l == L_THREAD ? thread_as : l;
+        uint32_t n = s->h.n[l];
+        for (uint32_t k = 0; k < n; k++, x++)
+            out->slot[as][n - 1 - k] = *x;
+        out->cnt[as] = n;
+    }
+    out->cnt[thread_taken ? L_THREAD : L_TAKEN] = 0;
+    memcpy(out->loc, nl, SA_MAX_BLOCKS_PER_PAGE);
+    for (int l = 0; l < L__COUNT; l++)
+        if (l != L_UNMADE)
+            for (uint32_t i = 0; i < out->cnt[l]; i++)
+                out->pos[out->slot[l][i]] = (int32_t)i;
+    /* the term: base plus stores */
+    term_t t = *base;
+    for (uint32_t b = 0; b < SA_MAX_BLOCKS_PER_PAGE; b++) {
+        if (out->loc[b] != bl->loc[b])
+            t.loc = Z3_mk_store(c, t.loc, num(r, b), r->loc[out->loc[b]]);
+        if (out->pos[b] != bl->pos[b])
+            t.pos = Z3_mk_store(c, t.pos, num(r, b), num(r, out->pos[b]));
+    }
+    /* LIVE first, as the model's free_to does: the same cells stored in the
+     * same order give the same term, which the simplifier compares */
+    static const int order[] = { L_LIVE, L_FREE, L_LOCAL, L_THREAD, L_TAKEN };
+    for (size_t o = 0; o < sizeof order / sizeof *order; o++) {
+        int l = order[o];
+        bool changed = false;
+        for (uint32_t i = 0; i < out->cnt[l]; i++)
+            if (out->slot[l][i] != bl->slot[l][i]) {
+                t.inner[l] = Z3_mk_store(c, t.inner[l], num(r, i), num(r, out->slot[l][i]));
+                changed = true;
+            }
+        if (changed)
+            t.seq = Z3_mk_store(c, t.seq, r->loc[l], t.inner[l]);
+        if (out->cnt[l] != bl->cnt[l])
+            t.cnt = Z3_mk_store(c, t.cnt, r->loc[l], num(r, out->cnt[l]));
+    }
+    Z3_ast field[FIELDS] = {
+        num(r, s->h.reserved), num(r, s->h.capacity), num(r, s->h.used), num(r, s->h.block_size),
+        t.loc, t.pos, t.seq, t.cnt, boolean(c, s->h.in_full != 0),
+        r->notify[s->h.notify < 3 ? s->h.notify : 0], boolean(c, s->h.owned != 0),
+    };
+    Z3_ast args[FIELDS];
+    for (size_t f = 0; f < FIELDS; f++)
+        args[r->field_pos[f]] = field[f];
+    t.page = Z3_mk_app(c, r->mk_page, FIELDS, args);
+    return t;
+}
+
+/* Does a term contain a quantifier? (ids seen are marked in `seen`) */
+static bool has_quantifier(Z3_context c, Z3_ast e, unsigned char *seen, size_t nseen)
+{
+    unsigned id = Z3_get_ast_id(c, e);
+    if (id < nseen) {
+        if (seen[id])
+            return false;
+        seen[id] = 1;
+    }
+    switch (Z3_get_ast_kind(c, e)) {
+    case Z3_QUANTIFIER_AST:
+        return true;
+    case Z3_APP_AST: {
+        Z3_app a = Z3_to_app(c, e);
+        for (unsigned i = 0; i < Z3_get_app_num_args(c, a); i++)
+            if (has_quantifier(c, Z3_get_app_arg(c, a, i), seen, nseen))
+                return true;
+        return false;
+    }
+    default:
+        return false;
+    }
+}
+
+/* ---- reports ------------------------------------------------------------------------ */
+
+static void show_list(sa_buf_t *out, const char *name, const uint32_t *x, uint32_t n)
+{
+    sa_buf_addf(out, " %s[", name);
+    for (uint32_t k = 0; k < n && k < SHOW_MAX; k++)
+        sa_buf_addf(out, "%s%u", k ? " " : "", x[k]);
+    if (n > SHOW_MAX)
+        sa_buf_addf(out, " ... (%u in all)", n);
+    sa_buf_add(out, "]");
+}
+
+static void show_state(sa_buf_t *out, const char *label, const snap_t *s)
+{
+    static const char *const notify[4] = { "NONE", "WATCH", "QUEUED", "?" };
+    sa_buf_addf(out, "    %s: reserved=%u capacity=%u used=%u block_size=%u in_full=%u notify=%s owned=%u",
+                label, s->h.reserved, s->h.capacity, s->h.used, s->h.block_size, s->h.in_full,
+                notify[s->h.notify < 3 ? s->h.notify : 3], s->h.owned);
+    if (s->h.bad)
+        sa_buf_addf(out, " WALK-FAILED(%s%s%s%s)", s->h.bad & SA_TRACE_BAD_OUTSIDE ? " outside" : "",
+                    s->h.bad & SA_TRACE_BAD_BOUNDARY ? " off-boundary" : "",
+                    s->h.bad & SA_TRACE_BAD_TWICE ? " twice" : "",
+                    s->h.bad & SA_TRACE_BAD_LONG ? " too-long" : "");
+    sa_buf_add(out, "\n      lists (head first):");
+    show_list(out, "free", s->idx, s->h.n[0]);
+    show_list(out, "local_free", s->idx + s->h.n[0], s->h.n[1]);
+    show_list(out, "thread_free", s->idx + s->h.n[0] + s->h.n[1], s->h.n[2]);
+    /* LIVE: made blocks on no list */
+    size_t len = s->h.capacity;
+    uint8_t *loc = calloc(len ? len : 1, 1);
+    locations(s, loc, len);
+    sa_buf_add(out, " live{");
+    uint32_t shown = 0, live = 0;
+    for (size_t b = 0; b < len; b++)
+        if (loc[b] == L_LIVE) {
+            if (shown < SHOW_MAX)
+                sa_buf_addf(out, "%s%zu", shown++ ? " " : "", b);
+            live++;
+        }
+    if (live > SHOW_MAX)
+        sa_buf_addf(out, " ... (%u in all)", live);
+    sa_buf_add(out, "}\n");
+    free(loc);
+}
+
+static bool fail(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after,
+                 const char *why)
+{
+    sa_buf_addf(&r->err, "replay: step %llu (thread %u): %s on page %#lx is not allowed by "
+                "spec/page.smt2: %s\n", (unsigned long long)h->seq, h->thread,
+                h->transition < SA_T__COUNT ? names[h->transition] : "?", (unsigned long)h->page, why);
+    if (before)
+        show_state(&r->err, "before", before);
+    if (after)
+        show_state(&r->err, "after ", after);
+    return false;
+}
+
+/* ---- one step ----------------------------------------------------------------------- */
+
+static page_t *page_of(sa_replay_t *r, uintptr_t addr)
+{
+    for (size_t i = 0; i < r->npages; i++)
+        if (r->pages[i].addr == addr)
+            return &r->pages[i];
+    if (r->npages == r->cap_pages) {
+        r->cap_pages = r->cap_pages ? 2 * r->cap_pages : 64;
+        r->pages = realloc(r->pages, r->cap_pages * sizeof *r->pages);
+    }
+    page_t *p = &r->pages[r->npages++];
+    memset(p, 0, sizeof *p);
+    p->addr = addr;
+    return p;
+}
+
+/* Solver verdict of the asserted formulas. */
+static Z3_lbool solve(sa_replay_t *r)
+{
+    return Z3_solver_check(r->c, r->solver);
+}
+
+/* Z3's simplifier. (Its sort_store option would order nested stores, but
+ * costs 10x on pages of thousands of blocks: build() stores in the model's
+ * order instead.) */
+static Z3_ast simplify(sa_replay_t *r, Z3_ast e)
+{
+    return Z3_simplify_ex(r->c, e, r->simp);
+}
+
+/* Is (before, after) allowed by question q with these arguments? Returns
+ * NULL if so, else why not.
+ *
+ * A quantifier-free question (the transition gives the after-state as one
+ * mk_page term) is asked with the model's after-state t free: (1) some t
+ * exists (the guard holds) and (2) no t differs from the code's (page_equiv).
+ * A question with quantifiers (the transition constrains t block by block)
+ * is asked on the witness x (and m), built from the code's after-state: it
+ * must be valid that (T s x) and (page_equiv x a) -- negated, the
+ * quantifiers become existential and the query is quantifier-free again
+ * (Z3 answers `sat` on quantified queries unreliably, e.g. extend: unknown
+ * after 20 s). Either way the step is allowed iff some model successor of s
+ * is the code's after-state. */
+static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t *a, int64_t b,
+                           bool popped, const snap_t *after, const term_t *x, const term_t *m)
+{
+    Z3_context c = r->c;
+    Z3_ast from[] = { r->q[Q_S], r->q[Q_A], r->q[Q_B], r->q[Q_POPPED], r->q[Q_BSIZE],
+                      r->q[Q_AREA], r->q[Q_T], r->q[Q_M] };
+    Z3_ast to[] = { s->page, a->page, num(r, b), boolean(c, popped), num(r, after->h.block_size),
+                    num(r, after->h.area), x ? x->page : NULL, m ? m->page : NULL };
+    unsigned n = x ? (m ? 8 : 7) : 6;
+    Z3_ast step = simplify(r, Z3_substitute(c, r->q[q], n, from, to));
+    Z3_ast differs = simplify(r, Z3_substitute(c, r->q[Q_DIFFERS], n, from, to));
+    if (getenv("SA_REPLAY_DEBUG")) {
+        FILE *f = fopen("/tmp/replay-step.txt", "w");
+        fprintf(f, "STEP %s\nDIFFERS %s\n", Z3_ast_to_string(c, step), Z3_ast_to_string(c, differs));
+        fclose(f);
+    }
+    const char *why = NULL;
+    if (!x) {
+        /* ground s and arguments: the step simplifies to false (guard fails)
+         * or to t = X with X ground; then (page_equiv X a) usually simplifies
+         * to true outright, the terms being shared. The solver gets what
+         * simplification leaves. */
+        if (Z3_is_eq_ast(c, step, Z3_mk_false(c)))
+            return "the model has no such step from the state before (its guard fails)";
+        Z3_ast t_is = NULL;
+        if (Z3_get_ast_kind(c, step) == Z3_APP_AST &&
+            Z3_get_decl_kind(c, Z3_get_app_decl(c, Z3_to_app(c, step))) == Z3_OP_EQ) {
+            Z3_app eq = Z3_to_app(c, step);
+            for (unsigned i = 0; i < 2; i++)
+                if (Z3_is_eq_ast(c, Z3_get_app_arg(c, eq, i), r->q[Q_T]))
+                    t_is = Z3_get_app_arg(c, eq, 1 - i);
+        }
+        if (t_is) {
+            Z3_ast from_t[] = { r->q[Q_T] }, to_t[] = { t_is };
+            differs = simplify(r, Z3_substitute(c, differs, 1, from_t, to_t));
+            if (Z3_is_eq_ast(c, differs, Z3_mk_false(c)))
+                return NULL;
+            r->solved++;
+            Z3_solver_push(c, r->solver);
+            Z3_solver_assert(c, r->solver, differs);
+            Z3_lbool v = Z3_solver_check(c, r->solver);
+            Z3_solver_pop(c, r->solver, 1);
+            if (v == Z3_L_TRUE)
+                return "the state after differs from the state the model reaches";
+            if (v == Z3_L_UNDEF)
+                return "z3 could not decide whether the state after is the model's (unknown)";
+            return NULL;
+        }
+    }
+    r->solved++;
+    Z3_solver_push(c, r->solver);
+    if (x) {
+        Z3_ast args[2] = { Z3_mk_not(c, step), differs };
+        Z3_solver_assert(c, r->solver, Z3_mk_or(c, 2, args));
+        Z3_lbool v = Z3_solver_check(c, r->solver);
+        if (v == Z3_L_TRUE)
+            why = "the state after is not a state the model reaches (or its guard fails)";
+        else if (v == Z3_L_UNDEF)
+            why = "z3 could not decide whether the model reaches the state after (unknown)";
+    } else {
+        Z3_solver_assert(c, r->solver, step);
+        Z3_lbool v = Z3_solver_check(c, r->solver);
+        if (v == Z3_L_FALSE) {
+            why = "the model has no such step from the state before (its guard fails)";
+        } else if (v == Z3_L_UNDEF) {
+            why = "z3 could not decide whether the model has such a step (unknown)";
+        } else {
+            Z3_solver_assert(c, r->solver, differs);
+            v = Z3_solver_check(c, r->solver);
+            if (v == Z3_L_TRUE)
+                why = "the state after differs from the state the model reaches";
+            else if (v == Z3_L_UNDEF)
+                why = "z3 could not decide whether the state after is the model's (unknown)";
+        }
+    }
+    Z3_solver_pop(c, r->solver, 1);
+    return why;
+}
+
+static bool not_inv(sa_replay_t *r, Z3_ast s)
+{
+    Z3_ast from[] = { r->q[Q_S] }, to[] = { s };
+    Z3_solver_push(r->c, r->solver);
+    Z3_solver_assert(r->c, r->solver, Z3_substitute(r->c, r->q[Q_NOT_INV], 1, from, to));
+    Z3_lbool v = solve(r);
+    Z3_solver_pop(r->c, r->solver, 1);
+    return v != Z3_L_FALSE;
+}
+
+static bool same_snap(const snap_t *s, const unsigned char *raw, size_t bytes)
+{
+    return s->bytes == bytes && memcmp(s->raw, raw, bytes) == 0;
+}
+
+/* The question q on this step. A quantifier-free one is asked of the code's
+ * after-state built on s; one with quantifiers of the witness built on a
+ * fresh s (its stale slots must be the model's: none), via m for collect's
+ * two halves. Returns NULL if allowed; *next is then the after-state. */
+static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const snap_t *before,
+                       const snap_t *after, int64_t b, bool popped, term_t *next)
+{
+    bool witness = r->quantified[q];
+    term_t s = r->empty_term;
+    const layout_t *sl = r->empty;
+    if (q == Q_INIT) {
+        /* a new life: page_init's after-state is built on the empty page */
+    } else if (cached && (!witness || pg->lay->fresh)) {
+        s = pg->term;
+        sl = pg->lay;
+    } else {
+        s = build(r, &r->empty_term, r->empty, before, false, r->ls);
+        sl = r->ls;
+    }
+    if (!witness) {
+        /* a page left with no made block (retire): its after-state is the
+         * empty page's term plus scalars, as the model writes it */
+        if (after->h.capacity == 0)
+            *next = build(r, &r->empty_term, r->empty, after, false, r->la_);
+        else
+            *next = build(r, &s, sl, after, false, r->la_);
+        return allowed(r, q, &s, next, b, popped, after, NULL, NULL);
+    }
+    if (q == Q_COLLECT_SPLIT) {
+        term_t m = build(r, &s, sl, before, true, r->lm);
+        *next = build(r, &m, r->lm, after, false, r->lx);
+        return allowed(r, q, &s, next, b, popped, after, next, &m);
+    }
+    *next = build(r, &s, sl, after, false, r->lx);
+    return allowed(r, q, &s, next, b, popped, after, next, NULL);
+}
+
+static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)
+{
+    if (h->transition >= SA_T__COUNT)
+        return fail(r, h, NULL, NULL, "unknown transition number in the trace");
+    sa_transition_t t = (sa_transition_t)h->transition;
+    if (before->h.bad && t != SA_T_PAGE_INIT)
+        return fail(r, h, before, after, "walking the real lists before the step failed");
+    if (after->h.bad)
+        return fail(r, h, before, after, "walking the real lists after the step failed");
+    if (before->h.capacity > SA_MAX_BLOCKS_PER_PAGE || after->h.capacity > SA_MAX_BLOCKS_PER_PAGE)
+        return fail(r, h, before, after, "capacity beyond SA_MAX_BLOCKS_PER_PAGE");
+    page_t *pg = page_of(r, h->page);
+    /* nothing may change a page between two of its traced steps (page_init
+     * starts a new life: a retired page is reset by its segment) */
+    if (t != SA_T_PAGE_INIT && pg->last && !same_snap(before, pg->last, pg->last_bytes)) {
+        snap_t last;
+        decode(pg->last, pg->last_bytes, &last);
+        sa_buf_addf(&r->err, "replay: page %#lx changed outside a traced transition between "
+                    "step %llu and step %llu (%s)\n", (unsigned long)h->page,
+                    (unsigned long long)pg->last_seq, (unsigned long long)h->seq, names[t]);
+        show_state(&r->err, "after step ", &last);
+        show_state(&r->err, "before next", before);
+        return false;
+    }
+    if (r->since_rebuild++ >= REBUILD_STEPS && !context_new(r))
+        return false;
+    bool cached = pg->last && pg->epoch == r->epoch && t != SA_T_PAGE_INIT;
+    if (!pg->last && t != SA_T_PAGE_INIT &&
+        not_inv(r, build(r, &r->empty_term, r->empty, before, false, r->ls).page))
+        return fail(r, h, before, NULL, "a page first met in the trace violates the invariant (inv)");
+    /* the block the step moved: the first whose location changed */
+    locations(before, r->lb, SA_MAX_BLOCKS_PER_PAGE);
+    locations(after, r->la, SA_MAX_BLOCKS_PER_PAGE);
+    int64_t b = -1;
+    for (size_t k = 0; k < SA_MAX_BLOCKS_PER_PAGE && b < 0; k++)
+        if (r->lb[k] != r->la[k])
+            b = (int64_t)k;
+    const char *why = NULL;
+    term_t next = { 0 };
+    layout_t *next_lay = NULL;
+    if (t == SA_T_TO_FULL && same_snap(before, after->raw, after->bytes)) {
+        /* _sa_page_to_full's CAS lost to a remote free: no transition */
+        r->declined++;
+        if (cached) {
+            next = pg->term;
+            next_lay = pg->lay;
+        }
+    } else {
+        double t0 = now();
+        int q = question_of[t];
+        if (t == SA_T_UNFULL) {
+            why = ask(r, q, pg, cached, before, after, b, false, &next);
+            if (why)
+                why = ask(r, q, pg, cached, before, after, b, true, &next);
+        } else {
+            why = ask(r, q, pg, cached, before, after, b, false, &next);
+        }
+        next_lay = r->quantified[q] ? r->lx : r->la_;
+        r->count[t]++;
+        if (!why && t == SA_T_COLLECT) {
+            /* the same step as the model's two halves around the exchange */
+            term_t split;
+            why = ask(r, Q_COLLECT_SPLIT, pg, cached, before, after, b, false, &split);
+            if (why)
+                why = "collect_take then collect_finish do not reach it (collect does)";
+            r->count[SA_REPLAY_COLLECT_TAKE]++;
+            r->count[SA_REPLAY_COLLECT_FINISH]++;
+            next = split;
+        }
+        r->name_seconds[t] += now() - t0;
+    }
+    if (why)
+        return fail(r, h, before, after, why);
+    free(pg->last);
+    pg->last = malloc(after->bytes);
+    memcpy(pg->last, after->raw, after->bytes);
+    pg->last_bytes = after->bytes;
+    pg->last_seq = h->seq;
+    if (next_lay != NULL) {
+        if (!pg->lay)
+            pg->lay = malloc(sizeof *pg->lay);
+        if (next_lay != pg->lay)
+            memcpy(pg->lay, next_lay, sizeof *pg->lay);
+        pg->term = next;
+        pg->epoch = r->epoch;
+    } else {
+        pg->epoch = 0;      /* no term to reuse */
+    }
+    r->steps++;
+    return true;
+}
+
+bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed)
+{
+    double t0 = now();
+    bool ok = true;
+    size_t off = 0;
+    while (ok && off < len) {
+        sa_trace_rec_t h;
+        snap_t before, after;
+        if (len - off < sizeof h) {
+            sa_buf_add(&r->err, "replay: truncated record header\n");
+            ok = false;
+            break;
+        }
+        memcpy(&h, data + off, sizeof h);
+        if (h.size < sizeof h || h.size > len - off ||
+            !decode(data + off + sizeof h, h.size - sizeof h, &before) ||
+            !decode(data + off + sizeof h + before.bytes, h.size - sizeof h - before.bytes, &after)) {
+            sa_buf_addf(&r->err, "replay: malformed record at byte %zu\n", off);
+            ok = false;
+            break;
+        }
+        ok = step(r, &h, &before, &after);
+        off += h.size;
+    }
+    if (ok && overflowed) {
+        sa_buf_add(&r->err, "replay: the trace buffer overflowed: the trace is cut "
+                            "(raise SHARDALLOC_TRACE_MB)\n");
+        ok = false;
+    }
+    r->seconds += now() - t0;
+    return ok;
+}

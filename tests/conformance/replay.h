@@ -1,0 +1,54 @@
+/* tests/conformance/replay.h -- replaying a trace of the real allocator's page
+ * transitions (src/trace.c) through the transition relation of spec/page.smt2.
+ *
+ * For each recorded step (transition T, page state before, page state after)
+ * the replay builds both states as ground Page terms and asks Z3 (C API) two
+ * questions about the very define-funs of spec/page.smt2:
+ *   1. (T before t args) is satisfiable: the model allows T from `before`
+ *      (its guard holds);
+ *   2. (T before t args) and (not (page_equiv t after)) is unsatisfiable:
+ *      every state the model reaches by T is the one the code reached.
+ * Besides: each snapshot's list walk passed its checks (acyclic, inside the
+ * page, on block boundaries, no block on two lists); consecutive snapshots
+ * of a page agree (nothing changed a page outside a traced transition); a
+ * page first met in the middle of its life satisfies (inv before); and each
+ * collect also is collect_take followed by collect_finish.
+ */
+#ifndef SA_CONFORMANCE_REPLAY_H
+#define SA_CONFORMANCE_REPLAY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "trace.h"
+
+/* The spec's transition names the replay checks, beyond sa_transition_t's:
+ * collect's two halves, checked on every recorded collect. */
+enum { SA_REPLAY_COLLECT_TAKE = SA_T__COUNT, SA_REPLAY_COLLECT_FINISH, SA_REPLAY__NAMES };
+
+typedef struct sa_replay_s sa_replay_t;
+
+/* A replay against the spec in spec_dir (NULL on an error, printed). */
+sa_replay_t *sa_replay_new(const char *spec_dir);
+void sa_replay_free(sa_replay_t *r);
+
+/* Checks the records in data[0, len). Returns false at the first disallowed
+ * step (or a cut trace); sa_replay_error() then says which and why, with the
+ * operation, the page and both states. Pages are remembered across calls. */
+bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed);
+const char *sa_replay_error(const sa_replay_t *r);
+/* Forget the pages seen so far (the next trace comes from a fresh process). */
+void sa_replay_forget(sa_replay_t *r);
+
+/* Steps checked so far per name (index sa_transition_t or SA_REPLAY_*),
+ * to_full steps that changed nothing (its CAS lost to a remote free: no
+ * transition), and the time spent in Z3. */
+uint64_t sa_replay_count(const sa_replay_t *r, int name);
+uint64_t sa_replay_declined(const sa_replay_t *r);
+double sa_replay_name_seconds(const sa_replay_t *r, int name);
+uint64_t sa_replay_solved(const sa_replay_t *r);    /* questions that needed the solver */
+uint64_t sa_replay_steps(const sa_replay_t *r);
+double sa_replay_seconds(const sa_replay_t *r);
+const char *sa_replay_name(int name);
+
+#endif /* SA_CONFORMANCE_REPLAY_H */
