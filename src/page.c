@@ -49,6 +49,11 @@ void _sa_page_extend(sa_page_t *page)
         n = page->reserved - page->capacity;
     SA_TRACE_BEFORE(SA_T_EXTEND, page);
     uint8_t *first = page->start + (size_t)page->capacity * block_size;
+#ifdef SA_MUTANT_extend_overlaps
+    /* planted bug (tests/conformance): the new run starts on the last made block */
+    if (page->capacity > 0)
+        first -= block_size;
+#endif
     sa_block_t *tail = page->free;
     /* Built back to front so the list runs in address order. Bound: n <=
      * SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN iterations. */
@@ -91,6 +96,11 @@ void _sa_page_collect(sa_page_t *page)
                                                   memory_order_acquire, memory_order_relaxed))
         SA_TRACE_STEP();
     sa_block_t *head = (sa_block_t *)(tf & ~SA_NOTIFY_MASK);
+#ifdef SA_MUTANT_collect_drops_block
+    /* planted bug (tests/conformance): the first taken block is lost */
+    if (head != NULL && head->next != NULL)
+        head = head->next;
+#endif
     if (head != NULL) {
         uint32_t count = 0;
         sa_block_t *tail = NULL;
