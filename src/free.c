@@ -17,9 +17,11 @@ sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
-    block->next = page->local_free;
     block->canary = _sa_block_canary(block);
+#ifndef SA_MUTANT_free_skips_local
+    block->next = page->local_free;
     page->local_free = block;
+#endif  /* else a planted bug (tests/conformance): counted free, on no list */
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
@@ -54,12 +56,18 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         block->next = (sa_block_t *)(old & ~SA_NOTIFY_MASK);
         block->canary = _sa_block_canary(block);
         uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
+#ifdef SA_MUTANT_remote_free_never_queues
+        new_notify = notify;    /* planted bug (tests/conformance): nobody is told */
+#endif
         if (atomic_compare_exchange_weak_explicit(&page->thread_free, &old,
                                                   (uintptr_t)block | new_notify,
                                                   memory_order_acq_rel, memory_order_relaxed))
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
+#ifdef SA_MUTANT_remote_free_never_queues
+    notify = SA_NOTIFY_NONE;
+#endif
     if (notify == SA_NOTIFY_WATCH) {
         /* We turned WATCH into QUEUED: we alone must deliver the page. */
         sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_acquire);
