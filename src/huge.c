@@ -6,6 +6,7 @@
  * realloc grows or shrinks in place with mremap where the kernel can. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sys/mman.h>
 #include <string.h>
 #include "internal.h"
 
@@ -22,6 +23,12 @@ static size_t cache_bytes;
  * know consults. Rare (only such alignments), so a list is enough. */
 static sa_segment_t *far_list;
 
+static void huge_unmap(sa_segment_t *seg)
+{
+    _sa_segmap_set((uintptr_t)seg, false);
+    _sa_os_unmap(seg, seg->map_size);
+}
+
 /* Offset of the block in its mapping: past the header, aligned as asked, and
  * inside the first segment unit so the mask of the block finds the header. */
 static bool block_offset(size_t alignment, size_t *offset)
@@ -33,21 +40,24 @@ static bool block_offset(size_t alignment, size_t *offset)
     return true;
 }
 
-/* The cached mapping that fits `map_size` best, wasting at most half of it. */
+/* A cached mapping for `map_size` bytes: the smallest one that is large
+ * enough, or else the largest one (the caller grows it). NULL if none. */
 static sa_segment_t *cache_take(size_t map_size)
 {
     pthread_mutex_lock(&huge_lock);
-    size_t best = cache_count;
+    size_t fit = cache_count, largest = cache_count;
     for (size_t i = 0; i < cache_count; i++) {  /* bound: SA_HUGE_CACHE_ENTRIES */
         size_t s = cache[i]->map_size;
-        if (s >= map_size && s - map_size <= map_size / 2 &&
-            (best == cache_count || s < cache[best]->map_size))
-            best = i;
+        if (s >= map_size && (fit == cache_count || s < cache[fit]->map_size))
+            fit = i;
+        if (largest == cache_count || s > cache[largest]->map_size)
+            largest = i;
     }
+    size_t pick = fit < cache_count ? fit : largest;
     sa_segment_t *seg = NULL;
-    if (best < cache_count) {
-        seg = cache[best];
-        memmove(&cache[best], &cache[best + 1], (cache_count - best - 1) * sizeof cache[0]);
+    if (pick < cache_count) {
+        seg = cache[pick];
+        memmove(&cache[pick], &cache[pick + 1], (cache_count - pick - 1) * sizeof cache[0]);
         cache_count--;
         cache_bytes -= seg->map_size;
     }
@@ -55,11 +65,46 @@ static sa_segment_t *cache_take(size_t map_size)
     return seg;
 }
 
-static void huge_unmap(sa_segment_t *seg)
+/* Make a cached mapping fit `map_size` bytes, keeping its pages: one at
+ * most twice as long is used whole; a longer one gives its tail back; a
+ * shorter one grows in place if it can, else its pages move (mremap: page
+ * tables, no copying, no faults) to the start of a fresh aligned mapping of
+ * the full size. NULL if the kernel refuses (the old mapping is unmapped). */
+static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
 {
+    if (seg->map_size >= map_size && seg->map_size - map_size <= map_size)
+        return seg;     /* wastes at most half of it: use it whole */
+    if (_sa_os_remap_in_place(seg, seg->map_size, map_size)) {
+        seg->map_size = map_size;
+        return seg;
+    }
+    uint8_t *fresh = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+    if (fresh == NULL || !_sa_segmap_set((uintptr_t)fresh, true)) {
+        if (fresh != NULL)
+            _sa_os_unmap(fresh, map_size);
+        huge_unmap(seg);
+        return NULL;
+    }
+    size_t old_size = seg->map_size;
     _sa_segmap_set((uintptr_t)seg, false);
-    _sa_os_unmap(seg, seg->map_size);
+    int saved = errno;
+    void *moved = mremap(seg, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, fresh);
+    errno = saved;
+    if (moved == MAP_FAILED) {
+        _sa_os_unmap(seg, old_size);
+        seg = (sa_segment_t *)fresh;     /* fresh and zero: start over in it */
+        seg->kind = SA_SEGMENT_HUGE;
+        seg->huge_zero = 1;
+    } else {
+        /* The old range is gone; its pages now back the start of `fresh`. */
+        atomic_fetch_sub_explicit(&_sa_os_stats.mapped, old_size, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&_sa_os_stats.committed, old_size, memory_order_relaxed);
+        seg = (sa_segment_t *)fresh;
+    }
+    seg->map_size = map_size;
+    return seg;
 }
+
 
 static void *huge_alloc_far(size_t size, size_t alignment)
 {
@@ -119,7 +164,9 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
     sa_segment_t *seg = cache_take(map_size);
     if (seg != NULL) {
         seg->huge_zero = 0;
-    } else {
+        seg = cache_resize(seg, map_size);
+    }
+    if (seg == NULL) {
             int saved_errno = errno;
         seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
         if (seg == NULL) {
