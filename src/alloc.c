@@ -63,16 +63,28 @@ static void queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
 }
 
 /* Steps 4 and 5: a page of `bin` with a free block. At most SA_PAGE_SEARCH_MAX
- * candidates are looked at (each collected, then retired if empty, expired and
- * not the last candidate, used if it has a free block, extended if it can be,
- * else moved to the full queue), then a fresh page is taken from a segment. */
+ * candidates are looked at (each extended at once if it can be and few of its
+ * blocks wait on local_free; else collected, then retired if empty, expired
+ * and not the last candidate, used if it has enough free blocks (or is the
+ * last candidate), extended if it can be, else moved to the full queue);
+ * then the first candidate that had a few free blocks; then a fresh page
+ * from a segment. */
 static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
 {
     sa_page_queue_t *q = &heap->queues[bin];
     sa_page_t *page = q->first;
+    sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
     for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
         SA_TRACE_STEP();
         sa_page_t *next = page->next;
+        if (page->free == NULL && page->capacity < page->reserved &&
+            page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
+            /* Few blocks freed since (capacity - used = |local_free| when
+             * free is empty): make fresh ones first, reuse those later. */
+            _sa_page_extend(page);
+            queue_to_front(heap, q, page);
+            return page;
+        }
         _sa_page_collect(page);
         if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
             next != NULL && _sa_page_can_retire(page)) {
@@ -80,8 +92,16 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
         } else if (page->free != NULL) {
             if (page->used != 0)
                 page->expire = 0;
-            queue_to_front(heap, q, page);
-            return page;
+            /* After collect, capacity - used is the length of `free`. A page
+             * with only a few is passed over while other candidates remain:
+             * using it would bring the next malloc straight back here. */
+            if (page->capacity - page->used >= (page->capacity >> SA_REUSE_MIN_SHIFT) ||
+                next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
+                queue_to_front(heap, q, page);
+                return page;
+            }
+            if (sparse == NULL)
+                sparse = page;
         } else if (page->capacity < page->reserved) {
             _sa_page_extend(page);
             queue_to_front(heap, q, page);
@@ -92,6 +112,10 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
             _sa_page_to_full(heap, page);
         }
         page = next;
+    }
+    if (sparse != NULL) {
+        queue_to_front(heap, q, sparse);
+        return sparse;
     }
     int saved_errno = errno;
     page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
@@ -139,13 +163,14 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     sa_page_t *page = heap->page_direct[bin];
     if (page->free == NULL) {
         _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
-        _sa_segments_reclaim(heap, SA_RECLAIM_TRIES);
+        if (sa_unlikely(_sa_abandoned_count() != 0))
+            _sa_segments_reclaim(heap, SA_RECLAIM_TRIES);
         page = page_find(heap, bin);
     }
     void *block = NULL;
     if (sa_likely(page != NULL))
         block = page_pop(heap, page);
-    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX, false);
+    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
     _sa_heap_purge_tick(heap, false);
     if (page != NULL)
         sa_debug_check_page(page);
@@ -196,12 +221,15 @@ sa_public void *sa_realloc(void *p, size_t size)
         return NULL;
     }
     sa_segment_t *seg;
-    sa_page_t *page;
-    void *block = _sa_validate(p, "realloc", &seg, &page);
-    if (block == NULL)
-        return NULL;
-    if (seg->kind == SA_SEGMENT_HUGE)
-        return _sa_huge_realloc(seg, p, size);
+    sa_page_t *page = _sa_page_of_block(p);
+    void *block = p;
+    if (sa_unlikely(page == NULL)) {
+        block = _sa_validate(p, "realloc", &seg, &page);
+        if (block == NULL)
+            return NULL;
+        if (seg->kind == SA_SEGMENT_HUGE)
+            return _sa_huge_realloc(seg, p, size);
+    }
     size_t usable = (size_t)((uint8_t *)block + page->block_size - (uint8_t *)p);
     if (size <= usable && size >= usable / 2)
         return p;

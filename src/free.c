@@ -156,34 +156,20 @@ void _sa_free_checked(void *p, const char *call)
 
 sa_public void sa_free(void *p)
 {
-    sa_segment_t *seg = _sa_segment_of_ptr(p);
-    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg))) {
-        if (p != NULL)
-            _sa_free_checked(p, "free");
-        return;
-    }
-    if (sa_likely(seg->kind == SA_SEGMENT_PAGES)) {
-        /* A made block start of a page in use (an unused page has capacity
-         * 0), not carrying its canary. One multiply gives index and start
-         * test; the offset bound keeps the product exact (layout.h). */
-        sa_page_t *page = _sa_page_of(seg, p);
-        uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-        sa_block_t *block = p;
-        if (sa_likely(off < SA_SEGMENT_SIZE &&
-                      _sa_block_index(off, page->magic) < _sa_page_capacity(page) &&
-                      _sa_block_is_start(off, page->magic) &&
-                      block->canary != _sa_block_canary(block))) {
-            free_block(page, block);
-            return;
-        }
-    }
-    _sa_free_checked(p, "free");
+    sa_page_t *page = _sa_page_of_block(p);
+    if (sa_likely(page != NULL))
+        free_block(page, (sa_block_t *)p);
+    else if (p != NULL)
+        _sa_free_checked(p, "free");
 }
 
 size_t _sa_usable_size_of(const void *p, const char *call)
 {
     if (p == NULL)
         return 0;
+    sa_page_t *fast = _sa_page_of_block(p);
+    if (sa_likely(fast != NULL))
+        return fast->block_size;
     sa_segment_t *seg;
     sa_page_t *page;
     uint8_t *block = _sa_validate(p, call, &seg, &page);

@@ -99,25 +99,29 @@ void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 /* ---- housekeeping ------------------------------------------------------------------ */
 
 /* Retire expired empty pages at the head of at most max_bins size-class
- * queues (all bins, every page, if force). */
-void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force)
+ * queues, round robin. Runs only while a page may be due: mark_empty records
+ * the earliest expiry (retire_due); a round over all bins that finds nothing
+ * pending stops the sweep until the next page empties. */
+void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
 {
+    if (heap->retire_due == 0 || heap->generic_count < heap->retire_due)
+        return;
     for (size_t i = 0; i < max_bins; i++) {
         SA_TRACE_STEP();
         size_t bin = heap->retire_cursor;
         heap->retire_cursor = bin + 1 < SA_BIN_COUNT ? bin + 1 : 0;
         sa_page_t *page = heap->queues[bin].first;
-        while (page != NULL) {
-            sa_page_t *next = page->next;
-            if (page->expire != 0) {
-                if (page->used != 0)
-                    page->expire = 0;
-                else if ((force || heap->generic_count >= page->expire) && _sa_page_can_retire(page))
-                    _sa_page_retire(heap, page);
-            }
-            if (!force)
-                break;
-            page = next;
+        if (page != NULL && page->expire != 0) {
+            if (page->used != 0)
+                page->expire = 0;       /* used again: no longer pending */
+            else if (heap->generic_count >= page->expire && _sa_page_can_retire(page))
+                _sa_page_retire(heap, page);
+            else if (heap->retire_next_due == 0 || page->expire < heap->retire_next_due)
+                heap->retire_next_due = page->expire;
+        }
+        if (heap->retire_cursor == 0) {     /* a round is complete */
+            heap->retire_due = heap->retire_next_due;
+            heap->retire_next_due = 0;
         }
     }
 }
@@ -178,6 +182,7 @@ static void heap_reset(sa_heap_t *heap)
     heap->full.first = heap->full.last = NULL;
     heap->purge.first = heap->purge.last = NULL;
     heap->retire_cursor = 0;
+    heap->retire_due = heap->retire_next_due = 0;
     heap->in_hook = false;
 }
 

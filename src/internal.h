@@ -54,7 +54,7 @@ void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
-void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins, bool force);
+void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
 void _sa_heaps_stats(size_t *allocated);
 void _sa_heap_lock_all(void);                   /* fork */
@@ -97,7 +97,11 @@ void _sa_segments_forward_dead(void);
 sa_page_t *_sa_heaps_take_dead_remote(void);
 void _sa_abandon_lock(void);
 void _sa_abandon_unlock(bool child);
-size_t _sa_abandoned_count(void);
+extern _Atomic size_t _sa_abandoned_segments;
+static inline size_t _sa_abandoned_count(void)
+{
+    return atomic_load_explicit(&_sa_abandoned_segments, memory_order_relaxed);
+}
 bool _sa_segment_global_cached(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
@@ -212,6 +216,30 @@ static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p)
 static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
 {
     return _sa_page_kind_for(_sa_bin_size(bin));
+}
+
+/* The page of p if p is a block start, made, not free, in a page in use:
+ * the common case of free, realloc and usable_size, checked without a
+ * division (one multiply gives index and start test; the offset bound keeps
+ * it exact, layout.h) and without trusting any header of a foreign mapping
+ * (the segment map first). NULL otherwise: the caller then takes the slow
+ * path, which validates fully and reports. */
+static inline sa_page_t *_sa_page_of_block(const void *p)
+{
+    sa_segment_t *seg = _sa_segment_of_ptr(p);
+    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg)) || sa_unlikely(seg->kind != SA_SEGMENT_PAGES))
+        return NULL;
+    sa_page_t *page = _sa_page_of(seg, p);
+    uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+    uint64_t magic = page->magic;   /* loaded once: the compiler shares the multiply */
+    uint32_t capacity = _sa_page_capacity(page);
+    const sa_block_t *block = (const sa_block_t *)p;
+    if (sa_likely(off < SA_SEGMENT_SIZE &&
+                  _sa_block_index(off, magic) < capacity &&
+                  _sa_block_is_start(off, magic) &&
+                  block->canary != _sa_block_canary(block)))
+        return page;
+    return NULL;
 }
 
 /* Statistics counters of the owner: plain adds, read racily by sa_stats_get. */

@@ -203,6 +203,8 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     if (page->in_full)
         return;
     page->expire = heap->generic_count + SA_RETIRE_DELAY;
+    if (heap->retire_due == 0 || page->expire < heap->retire_due)
+        heap->retire_due = page->expire;
     sa_page_queue_t *q = &heap->queues[page->bin];
     if (q->first != page) {
         _sa_heap_queue_remove(heap, q, page);

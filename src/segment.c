@@ -19,7 +19,7 @@ static _Atomic size_t global_cache_count;
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
 static sa_segment_t *abandoned;            /* doubly linked through next/prev */
-static _Atomic size_t abandoned_count;
+_Atomic size_t _sa_abandoned_segments;     /* length of `abandoned` */
 
 /* ---- segment lists ------------------------------------------------------------- */
 
@@ -342,10 +342,6 @@ void _sa_abandon_unlock(bool child)
         pthread_mutex_unlock(&abandon_lock);
 }
 
-size_t _sa_abandoned_count(void)
-{
-    return atomic_load_explicit(&abandoned_count, memory_order_relaxed);
-}
 
 static void abandon_segment(sa_segment_t *seg)
 {
@@ -359,7 +355,7 @@ static void abandon_segment(sa_segment_t *seg)
     if (abandoned != NULL)
         abandoned->prev = seg;
     abandoned = seg;
-    atomic_fetch_add_explicit(&abandoned_count, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
 }
 
 /* The heap's thread exits: its segments with live blocks go to the global
@@ -409,7 +405,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
         abandoned = seg->next;
         if (abandoned != NULL)
             abandoned->prev = NULL;
-        atomic_fetch_sub_explicit(&abandoned_count, 1, memory_order_relaxed);
+        atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
         seg->heap = heap;
         uint64_t purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;

@@ -143,6 +143,8 @@ typedef struct sa_heap_s {
     sa_page_queue_t purge;          /* retired pages waiting to be purged, oldest first */
     uint64_t generic_count;         /* generic malloc calls so far (the heartbeat) */
     size_t retire_cursor;           /* next bin the retire sweep looks at */
+    uint64_t retire_due;            /* generic count when an emptied page may expire (0: none) */
+    uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
     /* statistics, written by the owner, read racily by sa_stats_get */
     _Atomic size_t stat_alloc;      /* bytes handed out (block sizes), cumulative */
