@@ -82,6 +82,7 @@ typedef struct sa_driver_s {
     FILE       *out;        /* table and counterexamples */
     bool        quiet_cex;  /* mutants: print no counterexample unless they survive */
     FILE       *dump;       /* if set: every query is written here (--dump) */
+    int         jobs;       /* per-bin obligations: processes to spread bins over */
 } sa_driver_t;
 
 /* The three kinds of check on one obligation. */

@@ -42,10 +42,11 @@ static const sa_mutant_t m_alloc_pop[] = {
 };
 static const sa_mutant_t m_extend[] = {
     { .name = "extend_past_reserved", .what = "extend not capped by reserved - capacity",
-      .find = "(ite (< left k1) left k1)", .replace = "k1" },
+      .find = "(min_int (- (reserved s) (capacity s)) (at_least_one (div SA_MAX_EXTEND_SIZE (block_size s))))",
+      .replace = "(at_least_one (div SA_MAX_EXTEND_SIZE (block_size s)))" },
     { .name = "extend_free_nonempty", .what = "extend without its guard `free` empty",
-      .find = "(and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))",
-      .replace = "(and (owned s) (< (capacity s) (reserved s))" },
+      .find = "(and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))\n",
+      .replace = "(and (owned s) (< (capacity s) (reserved s))\n" },
     { 0 }
 };
 static const sa_mutant_t m_free_local[] = {

@@ -146,34 +146,40 @@
                      (in_full s) (notify s) (owned s)))))
 
 ; How many blocks one extend makes: SA_MAX_EXTEND_SIZE bytes' worth, at least
-; one, at most what is left (sa_page_extend).
+; one, at most what is left (sa_page_extend). (No `let` in the transitions:
+; Z3 4.8.12 takes seconds to define a let-bound term used in an unrolled
+; conjunction; helper functions with parameters cost nothing.)
+(define-fun at_least_one ((k Int)) Int (ite (< k 1) 1 k))
+(define-fun min_int ((a Int) (b Int)) Int (ite (< a b) a b))
 (define-fun extend_count ((s Page)) Int
-  (let ((k (div SA_MAX_EXTEND_SIZE (block_size s)))
-        (left (- (reserved s) (capacity s))))
-    (let ((k1 (ite (< k 1) 1 k)))
-      (ite (< left k1) left k1))))
+  (min_int (- (reserved s) (capacity s)) (at_least_one (div SA_MAX_EXTEND_SIZE (block_size s)))))
 
 ; extend -- sa_page_extend: when `free` is empty and unmade blocks remain,
 ; thread blocks capacity .. capacity+k-1 onto `free` in address order (block
 ; `capacity` becomes the head) and raise capacity by k.
+(define-fun made_now ((s Page) (k Int) (b Int)) Bool
+  (and (<= (capacity s) b) (< b (+ (capacity s) k))))
 (define-fun extend_block ((s Page) (t Page) (k Int) (b Int)) Bool
-  (let ((new (and (<= (capacity s) b) (< b (+ (capacity s) k)))))
-    (and (= (loc_of t b) (ite new FREE (loc_of s b)))
-         (= (pos_of t b) (ite new (- (+ (capacity s) k -1) b) (pos_of s b))))))
+  (and (= (loc_of t b) (ite (made_now s k b) FREE (loc_of s b)))
+       (= (pos_of t b) (ite (made_now s k b) (- (+ (capacity s) k -1) b) (pos_of s b)))))
 (define-fun extend_slot ((s Page) (t Page) (k Int) (i Int)) Bool
   (=> (and (<= 0 i) (< i k))
       (= (at t FREE i) (- (+ (capacity s) k -1) i))))
+(define-fun extend_by ((s Page) (t Page) (k Int)) Bool
+  (and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))
+       (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
+       (= (capacity t) (+ (capacity s) k))
+       (= (used t) (used s))
+       (= (cnt t) (store (cnt s) FREE k))
+       (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
+       (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))
+       (forall ((b Int)) (extend_block s t k b))
+       (forall ((i Int)) (extend_slot s t k i))))
+; (k is named as the new free count, a plain term: substituting the ite of
+; extend_count into every unrolled conjunct makes Z3 4.8.12 crawl.)
 (define-fun extend ((s Page) (t Page)) Bool
-  (let ((k (extend_count s)))
-    (and (owned s) (= (n s FREE) 0) (< (capacity s) (reserved s))
-         (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
-         (= (capacity t) (+ (capacity s) k))
-         (= (used t) (used s))
-         (= (cnt t) (store (cnt s) FREE k))
-         (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
-         (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))
-         (forall ((b Int)) (extend_block s t k b))
-         (forall ((i Int)) (extend_slot s t k i)))))
+  (and (= (n t FREE) (extend_count s))
+       (extend_by s t (n t FREE))))
 
 ; Remove block b from the LIVE set: the last LIVE slot moves into b's slot
 ; (LIVE is a set, its order is bookkeeping only). Gives the new seq[LIVE]
