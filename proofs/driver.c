@@ -202,6 +202,20 @@ static bool build_query(const sa_driver_t *d, const sa_obligation_t *ob, const s
     return ok;
 }
 
+bool sa_model_text(const char *spec_dir, const char *models, int unroll, sa_buf_t *out, sa_buf_t *err)
+{
+    const sa_driver_t d = { .spec_dir = spec_dir };
+    const sa_obligation_t ob = { .name = "model", .models = models };
+    sa_buf_t text = { 0 };
+    bool ok = build_prefix(&d, &ob, NULL, &text, err);
+    if (ok && unroll > 0)
+        ok = sa_unroll_foralls(text.s, unroll, out, err);
+    else if (ok)
+        sa_buf_add(out, text.s);
+    sa_buf_free(&text);
+    return ok;
+}
+
 /* ---- running Z3 -------------------------------------------------------------- */
 
 static void ignore_error(Z3_context c, Z3_error_code e)

@@ -107,6 +107,14 @@ bool sa_constant_known(const char *name);
  * Returns false (with a message in err) on text it cannot handle. */
 bool sa_unroll_foralls(const char *text, int n, sa_buf_t *out, sa_buf_t *err);
 
+/* For the trace replay (tests/conformance): the SMT text of the config.h
+ * constants (as Int) and the named models ("page"), with every quantifier
+ * unrolled on [0, unroll) when unroll > 0 (use the page's reserved: then
+ * `sat` answers are reliable). Feed it to Z3_eval_smtlib2_string, then
+ * assert (T before after_model args) and (page_equiv after_model after)
+ * for concrete pages; see docs/verification.md. */
+bool sa_model_text(const char *spec_dir, const char *models, int unroll, sa_buf_t *out, sa_buf_t *err);
+
 /* The table of obligations (proofs/obligations.c). */
 extern const sa_obligation_t sa_obligations[];
 extern const size_t sa_obligation_count;
