@@ -418,8 +418,8 @@ const sa_obligation_t sa_obligations[] = {
       .finite = PAGE_FINITE, .finite_hyp = "(<= (reserved t) 4)", .show = "page:t int:bsize int:area",
       .mutants = m_init },
     /* 2: every transition preserves the invariant */
-    PRESERVES("inv_alloc_pop", "(alloc_pop s t b)", "sa_malloc fast path, _sa_page_alloc", m_alloc_pop),
-    PRESERVES("inv_extend", "(extend s t)", "sa_page_extend", m_extend),
+    PRESERVES("inv_alloc_pop", "(alloc_pop s t b)", "sa_malloc fast path: page_pop (alloc.c)", m_alloc_pop),
+    PRESERVES("inv_extend", "(extend s t)", "_sa_page_extend", m_extend),
     PRESERVES("inv_free_local", "(free_local s t b)", "_sa_free_local", m_free_local),
     PRESERVES("inv_free_remote", "(free_remote s t b)", "_sa_free_remote", m_free_remote),
     PRESERVES("inv_collect", "(collect s t)", "_sa_page_collect", m_collect),
@@ -454,7 +454,7 @@ const sa_obligation_t sa_obligations[] = {
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s page:t page:v int:b int:i",
       .mutants = m_linear },
     /* 3: no double hand-out, nothing lost */
-    { .name = "alloc_fresh", .covers = "sa_malloc fast path, _sa_page_alloc", .models = "page",
+    { .name = "alloc_fresh", .covers = "sa_malloc fast path: page_pop (alloc.c)", .models = "page",
       .decls = PAGE_DECLS, .hyp = "(and (inv s) (alloc_pop s t b))", .goal = ALLOC_FRESH_GOAL,
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_alloc_fresh },
     { .name = "live_on_no_list", .covers = "_sa_page_check, sa_malloc", .models = "page",
@@ -476,7 +476,7 @@ const sa_obligation_t sa_obligations[] = {
       .show = "int:(rem r) int:(rem r3) int:(rem r4) int:B_MALLOC int:B_FREE_REMOTE",
       .report = "B_MALLOC B_FREE_REMOTE B_FREE_LOCAL B_CANDIDATE B_FRESH B_HOUSEKEEPING B_EXTEND",
       .mutants = m_bound_start },
-    { .name = "bound_malloc", .covers = "_sa_malloc_generic, page_find, _sa_page_collect, sa_page_extend, "
+    { .name = "bound_malloc", .covers = "_sa_malloc_generic, page_find, _sa_page_collect, _sa_page_extend, "
       "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_retire_sweep, "
       "_sa_segment_cache_purge", .models = "page bounds", .decls = RUN_DECLS,
       .hyp = "(and (within r B_MALLOC) (malloc_step r r2 p d))", .goal = WITHIN_AFTER("B_MALLOC"),

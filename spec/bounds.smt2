@@ -92,7 +92,7 @@
 (define-fun FRESH () Int 6)
 (define-fun CARVE () Int 7)      ; j: pages carved
 (define-fun SCAN () Int 8)       ; j: pages looked at
-(define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (sa_page_extend)
+(define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (_sa_page_extend)
 (define-fun SWEEP () Int 10)     ; i: bins swept
 (define-fun PURGE () Int 11)     ; j: pages purged
 (define-fun PURGE_SEGS () Int 12); i: cached segments looked at
@@ -193,7 +193,7 @@
    (and (= pc WALK) (= j lim) (<= 0 d) (<= d B_RETIRE) (go r r2 SEARCH (+ i 1) 0 0 d))
    ;    or it has a free block: pop it
    (and (= pc WALK) (= j lim) (go r r2 SWEEP 0 0 0 0))
-   ;    or extend it (sa_page_extend), then pop
+   ;    or extend it (_sa_page_extend), then pop
    (and (= pc WALK) (= j lim) (candidate p) (< (capacity p) (reserved p))
         (go r r2 EXTEND 0 0 (extend_count p) 0))
    ; 5: a fresh page: a segment from the OS (1 step) or the cache (0), carved

@@ -133,7 +133,7 @@
                      ((as const (Array Loc Int)) 0)
                      false NOTIFY_NONE true))))
 
-; alloc_pop -- the sa_malloc fast path and _sa_page_alloc: pop the head of
+; alloc_pop -- sa_malloc's fast path, page_pop in src/alloc.c: pop the head of
 ; `free`; it becomes LIVE and used grows by one. Returns the block in b.
 (define-fun alloc_pop ((s Page) (t Page) (b Int)) Bool
   (and (owned s) (> (n s FREE) 0)
@@ -146,7 +146,7 @@
                      (in_full s) (notify s) (owned s)))))
 
 ; How many blocks one extend makes: SA_MAX_EXTEND_SIZE bytes' worth, at least
-; one, at most what is left (sa_page_extend). (No `let` in the transitions:
+; one, at most what is left (_sa_page_extend). (No `let` in the transitions:
 ; Z3 4.8.12 takes seconds to define a let-bound term used in an unrolled
 ; conjunction; helper functions with parameters cost nothing.)
 (define-fun at_least_one ((k Int)) Int (ite (< k 1) 1 k))
@@ -154,7 +154,7 @@
 (define-fun extend_count ((s Page)) Int
   (min_int (- (reserved s) (capacity s)) (at_least_one (div SA_MAX_EXTEND_SIZE (block_size s)))))
 
-; extend -- sa_page_extend: when `free` is empty and unmade blocks remain,
+; extend -- _sa_page_extend: when `free` is empty and unmade blocks remain,
 ; thread blocks capacity .. capacity+k-1 onto `free` in address order (block
 ; `capacity` becomes the head) and raise capacity by k.
 (define-fun made_now ((s Page) (k Int) (b Int)) Bool
