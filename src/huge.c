@@ -47,6 +47,7 @@ static sa_segment_t *cache_take(size_t map_size)
     pthread_mutex_lock(&huge_lock);
     size_t fit = cache_count, largest = cache_count;
     for (size_t i = 0; i < cache_count; i++) {  /* bound: SA_HUGE_CACHE_ENTRIES */
+        SA_TRACE_STEP();
         size_t s = cache[i]->map_size;
         if (s >= map_size && (fit == cache_count || s < cache[fit]->map_size))
             fit = i;

@@ -52,9 +52,11 @@ static size_t page_area(const sa_segment_t *seg, size_t i)
 
 static bool segment_all_purged(const sa_segment_t *seg)
 {
-    for (size_t i = 0; i < seg->page_count; i++)
+    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+        SA_TRACE_STEP();
         if (!seg->pages[i].purged)
             return false;
+    }
     return true;
 }
 
@@ -67,15 +69,18 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         return;     /* same layout: pages keep their purged state */
     }
     if (!fresh) {
-        for (size_t i = 0; i < seg->page_count; i++)
+        for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+            SA_TRACE_STEP();
             if (seg->pages[i].purged)
                 atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, i),
                                           memory_order_relaxed);
+        }
     }
     seg->page_kind = kind;
     seg->page_shift = _sa_page_shift(kind);
     seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
+        SA_TRACE_STEP();
         sa_page_t *page = &seg->pages[i];
         *page = (sa_page_t){ .index = (uint16_t)i };
     }
@@ -148,9 +153,11 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 static void segment_unmap(sa_segment_t *seg)
 {
     size_t purged = 0;
-    for (size_t i = 0; i < seg->page_count; i++)
+    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+        SA_TRACE_STEP();
         if (seg->pages[i].purged)
             purged += page_area(seg, i);
+    }
     /* _sa_os_unmap takes the whole segment off `committed`; purged pages were
      * already taken off when they were purged. */
     atomic_fetch_add_explicit(&_sa_os_stats.committed, purged, memory_order_relaxed);
@@ -234,7 +241,8 @@ static void page_purge(sa_segment_t *seg, sa_page_t *page)
 static void segment_purge(sa_segment_t *seg)
 {
     size_t committed = 0;
-    for (size_t i = 0; i < seg->page_count; i++) {
+    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+        SA_TRACE_STEP();
         if (!seg->pages[i].purged) {
             committed += page_area(seg, i);
             seg->pages[i].purged = 1;
@@ -251,8 +259,10 @@ static void segment_purge(sa_segment_t *seg)
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
     list_remove(&heap->avail[seg->page_kind], seg);
-    for (size_t i = 0; i < seg->page_count; i++)
+    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+        SA_TRACE_STEP();
         purge_list_remove(heap, &seg->pages[i]);
+    }
     seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
     if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
         seg->cached = 1;
@@ -285,6 +295,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
 {
     sa_segment_t *seg = cache->first;
     while (seg != NULL && (force || done < SA_PURGE_BATCH_MAX)) {
+        SA_TRACE_STEP();    /* bound: the cache's length (<= SA_SEGMENT_CACHE_GLOBAL_MAX) */
         sa_segment_t *next = seg->next;
         if (force) {
             list_remove(cache, seg);
@@ -459,6 +470,8 @@ void _sa_segment_forward_queued(sa_page_t *page)
     pthread_mutex_unlock(&abandon_lock);
 }
 
+/* Abandoned and QUEUED: notify QUEUED -> NONE, the notify half of unfull
+ * for a page nobody owns. spec: page.smt2 unfull */
 static void forward_queued_locked(sa_page_t *page)
 {
     sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
