@@ -29,7 +29,7 @@ $(BUILD)/verify: $(BUILD)/proofs/verify.o $(PROOFS_LIB)
 
 verify: $(BUILD)/verify $(SPEC_FILES)
 	$(call say,VERIFY,spec/*.smt2)
-	$(Q)./$(BUILD)/verify --spec spec $(VERIFY_FLAGS)
+	$(Q)$(BUILD)/verify --spec spec $(VERIFY_FLAGS)
 
 # ---- tests of the driver itself -------------------------------------------------
 
@@ -44,6 +44,6 @@ $(PROOFS_TEST_BIN): $(PROOFS_TEST_SRCS) $(PROOFS_LIB) $(PROOFS_HDRS)
 .PHONY: test-proofs
 test-proofs: $(PROOFS_TEST_BIN)
 	$(call say,TEST,tests/proofs)
-	$(Q)./$(PROOFS_TEST_BIN) --jobs 2
+	$(Q)$(PROOFS_TEST_BIN) --jobs 2
 
 TEST_TARGETS += test-proofs
