@@ -63,8 +63,8 @@ static void queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
 }
 
 /* Steps 4 and 5: a page of `bin` with a free block. At most SA_PAGE_SEARCH_MAX
- * candidates are looked at (each extended at once if it can be and few of its
- * blocks wait on local_free; else collected, then retired if empty, expired
+ * candidates are looked at (the last one extended at once if it can be and
+ * few of its blocks wait on local_free; else each is collected, then retired if empty, expired
  * and not the last candidate, used if it has enough free blocks (or is the
  * last candidate), extended if it can be, else moved to the full queue);
  * then the first candidate that had a few free blocks; then a fresh page
@@ -77,10 +77,12 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
     for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
         SA_TRACE_STEP();
         sa_page_t *next = page->next;
-        if (page->free == NULL && page->capacity < page->reserved &&
+        if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
             page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
-            /* Few blocks freed since (capacity - used = |local_free| when
-             * free is empty): make fresh ones first, reuse those later. */
+            /* The last candidate, with few blocks freed since (capacity -
+             * used = |local_free| when free is empty): make fresh ones first,
+             * reuse those later. (With more candidates, one with more free
+             * blocks is looked for instead, below.) */
             _sa_page_extend(page);
             queue_to_front(heap, q, page);
             return page;

@@ -229,9 +229,10 @@ void _sa_heap_done(sa_heap_t *heap)
 {
     if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
         return;
-    /* Retire what is empty, but keep the purge delay: the empty segments go
-     * to the global cache, still committed, for the next thread. */
+    /* Retire what is empty and purge it now; the empty segments stay mapped
+     * (in the global cache) for the next thread. */
     _sa_heap_collect(heap, true, false);
+    _sa_segment_purge_now(heap);
     heap->alive = false;
     _sa_segments_abandon(heap);
     heap_reset(heap);

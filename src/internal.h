@@ -91,6 +91,7 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);
 void _sa_segments_abandon(sa_heap_t *heap);
+void _sa_segment_purge_now(sa_heap_t *heap);
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries);
 void _sa_segment_forward_queued(sa_page_t *page);
 void _sa_segments_forward_dead(void);

@@ -118,6 +118,17 @@ static bool global_cache_put(sa_segment_t *seg)
     return kept;
 }
 
+/* A retired page waits on its heap's purge list until `when` (ms). */
+static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
+{
+    page->expire = when;
+    page->in_purge_list = 1;
+    page->next = NULL;
+    page->prev = heap->purge.last;
+    if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
+    heap->purge.last = page;
+}
+
 /* A segment for `kind`: from the heap's cache, the global cache, or the OS. */
 static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 {
@@ -128,6 +139,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         seg = global_cache_take();
     if (seg != NULL) {
         seg->cached = 0;
+        seg->cached_reuse = 1;
         segment_carve(seg, kind, false);
     } else {
         seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE);
@@ -147,6 +159,17 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     seg->heap = heap;
     seg->purge_at = 0;
     list_push(&heap->avail[kind], seg);
+    if (seg->cached_reuse) {
+        /* From a cache before its purge: its pages may still be resident.
+         * Those not handed out soon are purged like retired pages. */
+        uint64_t when = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
+            SA_TRACE_STEP();
+            if (!seg->pages[i].purged)
+                purge_list_append(heap, &seg->pages[i], when);
+        }
+        seg->cached_reuse = 0;
+    }
     return seg;
 }
 
@@ -176,17 +199,6 @@ static void purge_list_remove(sa_heap_t *heap, sa_page_t *page)
     if (page->next != NULL) page->next->prev = page->prev; else heap->purge.last = page->prev;
     page->next = page->prev = NULL;
     page->in_purge_list = 0;
-}
-
-/* A retired page waits on its heap's purge list until `when` (ms). */
-static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
-{
-    page->expire = when;
-    page->in_purge_list = 1;
-    page->next = NULL;
-    page->prev = heap->purge.last;
-    if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
-    heap->purge.last = page;
 }
 
 /* A free page of `kind` for the heap: looks at one segment (at most
@@ -336,6 +348,20 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
     cache_purge(&global_cache, now, force, n);
     atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
     pthread_mutex_unlock(&abandon_lock);
+}
+
+/* A thread exits: purge its retired pages and cached segments now (keeping
+ * the segments mapped for the global cache): nobody would purge them later
+ * on time, and memory of exited threads is the first a user expects back. */
+void _sa_segment_purge_now(sa_heap_t *heap)
+{
+    while (heap->purge.first != NULL) {
+        sa_page_t *page = heap->purge.first;
+        purge_list_remove(heap, page);
+        page_purge(_sa_segment_of_ptr(page), page);
+    }
+    for (sa_segment_t *seg = heap->cache.first; seg != NULL; seg = seg->next)
+        segment_purge(seg);
 }
 
 /* ---- abandon and reclaim ------------------------------------------------------------ */

@@ -99,6 +99,7 @@ typedef struct sa_segment_s {
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
     uint8_t abandoned;              /* on the global abandoned list, no owner       */
     uint8_t cached;                 /* empty, kept in its heap's segment cache      */
+    uint8_t cached_reuse;           /* just taken from a cache (segment.c)          */
     struct sa_heap_s *heap;         /* owner of every page in use here, or NULL     */
     struct sa_segment_s *next;      /* in exactly one list: heap's avail[kind],     */
     struct sa_segment_s *prev;      /*   heap's full, heap's cache, or abandoned    */
