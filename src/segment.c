@@ -105,7 +105,7 @@ static bool global_cache_put(sa_segment_t *seg)
 {
     bool kept = false;
     pthread_mutex_lock(&abandon_lock);
-    if (global_cache.count < SA_SEGMENT_CACHE_GLOBAL_MAX) {
+    if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
         seg->cached = 1;
         seg->heap = NULL;
         if (seg->purge_at == 0 && !segment_all_purged(seg))
