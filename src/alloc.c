@@ -377,6 +377,14 @@ sa_public void sa_collect(bool force)
     if (force && _sa_abandoned_count() > 0)
         heap = _sa_heap_get_or_init();
     if (heap != NULL && heap != &_sa_heap_empty) {
+        /* The program's deferred frees first (force: all of them, if the
+         * hook honours it), so what they free is returned below too. */
+        sa_deferred_free_fn *fn = atomic_load_explicit(&_sa_deferred_fn, memory_order_acquire);
+        if (fn != NULL && !heap->in_hook) {
+            heap->in_hook = true;
+            fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
+            heap->in_hook = false;
+        }
         while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES))
             ;   /* bounded by the abandoned segments present */
         if (force)
