@@ -474,7 +474,7 @@ const sa_obligation_t sa_obligations[] = {
       .hyp = "(and (malloc_start r) (free_remote_start r3) (free_local_start r4))",
       .goal = "(and (within r B_MALLOC) (within r3 B_FREE_REMOTE) (within r4 B_FREE_LOCAL))",
       .show = "int:(rem r) int:(rem r3) int:(rem r4) int:B_MALLOC int:B_FREE_REMOTE",
-      .report = "B_MALLOC B_FREE_REMOTE B_FREE_LOCAL B_CANDIDATE B_FRESH B_HOUSEKEEPING B_EXTEND",
+      .report = "B_MALLOC B_FREE_REMOTE B_FREE_LOCAL B_RETIRE B_CANDIDATE B_FRESH B_HOUSEKEEPING",
       .mutants = m_bound_start },
     { .name = "bound_malloc", .covers = "_sa_malloc_generic, page_find, _sa_page_collect, _sa_page_extend, "
       "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_retire_sweep, "

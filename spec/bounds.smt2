@@ -15,18 +15,26 @@
 ;                       (1), collected (<= W blocks walked), then
 ;                       retired (<= 1 + 2P), used, extended, or
 ;                       moved to_full                                S (1 + W + 1 + 2P)
-;   5 fresh page        _sa_segment_page_alloc: 1 OS call, carve
-;                       <= P pages, scan <= P pages; page_init;
-;                       extend <= E blocks                           1 + 2P + E
+;                       (or, after S candidates, the first one that
+;                       had only a few free blocks: no step)
+;   5 fresh page        _sa_segment_page_alloc: a segment from the
+;                       OS (1 call) or a cache (walk its P pages for
+;                       purged ones, and again to queue the unpurged
+;                       for purging: 2P); carve <= P pages; scan <= P
+;                       pages; page_init; extend <= E blocks          2P + P + P + E
 ;   6 pop               no loop                                      0
 ;   7 housekeeping      _sa_heap_retire_sweep: <= RS bins, each may
-;                       retire; _sa_segment_cache_purge: <= PB page
-;                       purges, <= CM cached segments of <= 1 + P    RS (1 + 1 + 2P) + PB + CM (1 + P)
+;                       retire; _sa_segment_cache_purge: <= PB pages
+;                       purged (a step and an OS call each), the heap
+;                       cache (<= CM) and the global cache (<= CG)
+;                       walked, <= PB segments purged (P + 1 each)   RS (1 + 1 + 2P) + 2 PB
+;                                                                    + CM + CG + PB (P + 1)
 ;
 ; with R = SA_REMOTE_PAGES_MAX, T = SA_RECLAIM_TRIES, P =
 ; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, W =
 ; SA_MAX_BLOCKS_PER_PAGE, E = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN, RS =
-; SA_RETIRE_SCAN_MAX, PB = SA_PURGE_BATCH_MAX, CM = SA_SEGMENT_CACHE_MAX.
+; SA_RETIRE_SCAN_MAX, PB = SA_PURGE_BATCH_MAX, CM = SA_SEGMENT_CACHE_MAX,
+; CG = SA_SEGMENT_CACHE_GLOBAL_MAX.
 ;
 ; Where the page model comes in: the collect walk of a candidate takes
 ; |THREAD| + |LOCAL| steps, at most its capacity (inv_counts of page.smt2),
@@ -59,10 +67,14 @@
 ; makes one OS call.
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
 (define-fun B_CANDIDATE () Int (+ 1 B_WALK B_RETIRE))
-(define-fun B_FRESH () Int (+ 1 SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
+; segment_new from a cache (2P; from the OS: 1 <= 2P), carve, scan, extend.
+(define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))
+(define-fun B_FRESH () Int (+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
+(define-fun B_PURGE_SEGMENTS () Int
+  (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX
+     (* SA_PURGE_BATCH_MAX (+ SA_MAX_PAGES_PER_SEGMENT 1))))
 (define-fun B_HOUSEKEEPING () Int
-  (+ (* SA_RETIRE_SCAN_MAX (+ 1 B_RETIRE)) SA_PURGE_BATCH_MAX
-     (* SA_SEGMENT_CACHE_MAX (+ 1 SA_MAX_PAGES_PER_SEGMENT))))
+  (+ (* SA_RETIRE_SCAN_MAX (+ 1 B_RETIRE)) (* 2 SA_PURGE_BATCH_MAX) B_PURGE_SEGMENTS))
 
 ; The bound of one generic malloc (_sa_malloc_generic), plus k.
 (define-fun B_MALLOC () Int
@@ -95,7 +107,7 @@
 (define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (_sa_page_extend)
 (define-fun SWEEP () Int 10)     ; i: bins swept
 (define-fun PURGE () Int 11)     ; j: pages purged
-(define-fun PURGE_SEGS () Int 12); i: cached segments looked at
+(define-fun PURGE_SEGS () Int 12); i: cached segments walked, j: purged
 (define-fun DONE () Int 13)
 ; program counters of the free paths
 (define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
@@ -108,10 +120,11 @@
   (+ (* (- SA_RECLAIM_TRIES i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)) (rem_search 0)))
 (define-fun rem_remote ((i Int)) Int
   (+ (- SA_REMOTE_PAGES_MAX i) (rem_reclaim 0)))
-(define-fun rem_purge_segs ((i Int)) Int
-  (* (- SA_SEGMENT_CACHE_MAX i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)))
+(define-fun rem_purge_segs ((i Int) (j Int)) Int
+  (+ (- (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX) i)
+     (* (- SA_PURGE_BATCH_MAX j) (+ SA_MAX_PAGES_PER_SEGMENT 1))))
 (define-fun rem_purge ((j Int)) Int
-  (+ (- SA_PURGE_BATCH_MAX j) (rem_purge_segs 0)))
+  (+ (* 2 (- SA_PURGE_BATCH_MAX j)) (rem_purge_segs 0 0)))
 (define-fun rem_sweep ((i Int)) Int
   (+ (* (- SA_RETIRE_SCAN_MAX i) (+ 1 B_RETIRE)) (rem_purge 0)))
 
@@ -130,7 +143,7 @@
   (ite (= pc EXTEND) (+ (- lim j) B_HOUSEKEEPING)
   (ite (= pc SWEEP) (rem_sweep i)
   (ite (= pc PURGE) (rem_purge j)
-  (ite (= pc PURGE_SEGS) (rem_purge_segs i)
+  (ite (= pc PURGE_SEGS) (rem_purge_segs i j)
   (ite (= pc FREE_PUSH) 2
   (ite (= pc FREE_NOTIFY) 1
   0)))))))))))))))))
@@ -148,7 +161,8 @@
        (=> (= pc EXTEND) (and (<= 0 j) (<= j lim) (<= lim B_EXTEND)))
        (=> (= pc SWEEP) (and (<= 0 i) (<= i SA_RETIRE_SCAN_MAX)))
        (=> (= pc PURGE) (and (<= 0 j) (<= j SA_PURGE_BATCH_MAX)))
-       (=> (= pc PURGE_SEGS) (and (<= 0 i) (<= i SA_SEGMENT_CACHE_MAX))))))
+       (=> (= pc PURGE_SEGS) (and (<= 0 i) (<= i (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX))
+                                  (<= 0 j) (<= j SA_PURGE_BATCH_MAX))))))
 
 ; The strengthened loop invariant of every path: what was spent plus what
 ; may still come stays within the bound (B is the path's bound).
@@ -196,9 +210,12 @@
    ;    or extend it (_sa_page_extend), then pop
    (and (= pc WALK) (= j lim) (candidate p) (< (capacity p) (reserved p))
         (go r r2 EXTEND 0 0 (extend_count p) 0))
-   ; 5: a fresh page: a segment from the OS (1 step) or the cache (0), carved
+   ;    after S candidates: the first one with only a few free blocks
+   (and (= pc SEARCH) (go r r2 SWEEP 0 0 0 0))
+   ; 5: a fresh page: a segment from the OS (1 step) or a cache (its pages
+   ;    walked twice: <= B_SEGMENT), then carved
    (and (= pc SEARCH) (go r r2 FRESH 0 0 0 0))
-   (and (= pc FRESH) (or (= d 0) (= d 1)) (go r r2 CARVE 0 0 0 d))
+   (and (= pc FRESH) (<= 0 d) (<= d B_SEGMENT) (go r r2 CARVE 0 0 0 d))
    (and (= pc CARVE) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 CARVE 0 (+ j 1) 0 1))
    (and (= pc CARVE) (go r r2 SCAN 0 0 0 0))
    (and (= pc SCAN) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 SCAN 0 (+ j 1) 0 1))
@@ -212,10 +229,15 @@
    (and (= pc SWEEP) (< i SA_RETIRE_SCAN_MAX) (<= 1 d) (<= d (+ 1 B_RETIRE))
         (go r r2 SWEEP (+ i 1) 0 0 d))
    (and (= pc SWEEP) (go r r2 PURGE 0 0 0 0))
-   (and (= pc PURGE) (< j SA_PURGE_BATCH_MAX) (go r r2 PURGE 0 (+ j 1) 0 1))
+   ;    purge expired pages: a step and an OS call each
+   (and (= pc PURGE) (< j SA_PURGE_BATCH_MAX) (go r r2 PURGE 0 (+ j 1) 0 2))
    (and (= pc PURGE) (go r r2 PURGE_SEGS 0 0 0 0))
-   (and (= pc PURGE_SEGS) (< i SA_SEGMENT_CACHE_MAX) (<= 0 d) (<= d (+ 1 SA_MAX_PAGES_PER_SEGMENT))
-        (go r r2 PURGE_SEGS (+ i 1) 0 0 d))
+   ;    walk the heap's and the global cache: a step per segment; purge
+   ;    at most SA_PURGE_BATCH_MAX of them (a walk of its pages, one OS call)
+   (and (= pc PURGE_SEGS) (< i (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX))
+        (go r r2 PURGE_SEGS (+ i 1) j 0 1))
+   (and (= pc PURGE_SEGS) (< j SA_PURGE_BATCH_MAX)
+        (go r r2 PURGE_SEGS i (+ j 1) 0 (+ SA_MAX_PAGES_PER_SEGMENT 1)))
    (and (= pc PURGE_SEGS) (go r r2 DONE 0 0 0 0)))))
 
 (define-fun malloc_start ((r Run)) Bool
