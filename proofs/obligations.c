@@ -347,10 +347,12 @@ static void gen_layout_table(sa_buf_t *out)
     page_table(out, "c_index_first", c_index_first);
     page_table(out, "c_index_last", c_index_last);
     page_table(out, "c_segment_last", c_segment_last);
-    sa_buf_add(out, "(define-fun c_magic ((bin (_ BitVec 64))) (_ BitVec 64)\n");
+    /* magic per bin as ground terms (a symbolic bin would make Z3 divide
+     * symbolically: 5x slower); c_magic_bad names the first bin that differs */
+    sa_buf_add(out, "(define-fun c_magic_bad () (_ BitVec 64)\n");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
-        sa_buf_addf(out, " (ite (= bin (_ bv%zu 64)) (_ bv%llu 64)\n", bin,
-                    (unsigned long long)_sa_block_magic(_sa_bin_size(bin)));
+        sa_buf_addf(out, " (ite (not (= (magic (bin_size (_ bv%zu 64))) (_ bv%llu 64))) (_ bv%zu 64)\n",
+                    bin, (unsigned long long)_sa_block_magic(_sa_bin_size(bin)), bin);
     sa_buf_add(out, " (_ bv0 64)");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX + 1; bin++)
         sa_buf_add(out, ")");
@@ -385,6 +387,8 @@ static const sa_mutant_t m_layout_agree[] = {
       .find = "(bvule block_size SA_SMALL_OBJ_SIZE_MAX)", .replace = "(bvult block_size SA_SMALL_OBJ_SIZE_MAX)" },
     { .name = "info_size_wrong", .what = "SA_SEGMENT_INFO_SIZE doubled in the model",
       .konst = "SA_SEGMENT_INFO_SIZE", .delta = SA_SEGMENT_INFO_SIZE },
+    { .name = "magic_off_by_one", .what = "a model magic one too big",
+      .find = "(bvsub block_size (_ bv1 64))) block_size))", .replace = "block_size) block_size))" },
     { 0 }
 };
 
@@ -399,7 +403,7 @@ static const sa_mutant_t m_layout_agree[] = {
     "                              (bvneg one)) kind) (c_index_last kind i))"                            \
     "     (= (segment_of (bvadd SAMPLE_SEGMENT (c_page_start kind i) (c_page_area_size kind i)"         \
     "                          (bvneg one))) (c_segment_last kind i))"                                   \
-    "     (= (magic (bin_size bin)) (c_magic bin))"                                     \
+    "     (= c_magic_bad (_ bv0 64))"                                                   \
     "     (= (page_kind_for (bin_size bin)) (c_kind_for bin))"                          \
     "     (= (align_up (align_sample x) (bvshl one e)) (c_align_up e x)))"
 
@@ -558,7 +562,7 @@ const sa_obligation_t sa_obligations[] = {
       .decls = BV("kind") BV("i") BV("bin") BV("e") BV("x"),
       .hyp = LAYOUT_AGREE_HYP, .goal = LAYOUT_AGREE_GOAL,
       .show = "int:kind int:i int:bin int:e int:x int:(page_start kind i) int:(c_page_start kind i)"
-              " int:(magic (bin_size bin)) int:(c_magic bin) int:(page_kind_for (bin_size bin)) int:(c_kind_for bin)",
+              " int:c_magic_bad int:(page_kind_for (bin_size bin)) int:(c_kind_for bin)",
       .mutants = m_layout_agree },
 };
 
