@@ -56,9 +56,11 @@ typedef struct sa_page_s {
     uint32_t block_size;
     /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only. */
     sa_block_t *local_free;
-    /* THREAD: blocks other threads freed (a Treiber stack), with the notify
-     * state in the low 2 bits; list and notify change together, by one CAS. */
-    _Atomic uintptr_t thread_free;
+    uint8_t in_use;         /* page_init'ed and not retired */
+    uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
+    uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
+    uint8_t purged;         /* its memory was purged since it last held blocks */
+    uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
     /* The owning heap, or NULL once abandoned. Changes only at page_init,
      * abandon and reclaim (the latter two under the abandon lock). */
     _Atomic(struct sa_heap_s *) heap;
@@ -79,11 +81,11 @@ typedef struct sa_page_s {
     uint64_t expire;
     uint16_t index;         /* in its segment's page table */
     uint16_t bin;           /* size class of its blocks (0 while unused) */
-    uint8_t in_use;         /* page_init'ed and not retired */
-    uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
-    uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
-    uint8_t purged;         /* its memory was purged since it last held blocks */
-    uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
+    /* THREAD: blocks other threads freed (a Treiber stack), with the notify
+     * state in the low 2 bits; list and notify change together, by one CAS.
+     * Last, away from the fields the owner's malloc and free touch (first),
+     * so remote frees bounce as little of them as the layout allows. */
+    _Atomic uintptr_t thread_free;
 } sa_page_t;
 
 typedef enum sa_segment_kind_e {
