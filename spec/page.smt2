@@ -286,8 +286,10 @@
 ; its remote_pages stack (popped = true, the page may already be out of the
 ; full queue). notify goes back to NONE, except that QUEUED stays until the
 ; page is popped: a QUEUED page is on the stack and must not be pushed twice.
+; The notify half also runs on an abandoned QUEUED page popped from a dead
+; heap's stack (forward_queued_locked in src/segment.c: nobody to tell).
 (define-fun unfull ((s Page) (t Page) (popped Bool)) Bool
-  (and (owned s) (or (in_full s) popped)
+  (and (or (owned s) popped) (or (in_full s) popped)
        (= t (mk_page (reserved s) (capacity s) (used s) (block_size s)
                      (loc s) (pos s) (seq s) (cnt s)
                      false
