@@ -5,7 +5,8 @@
  *   sa_malloc(0) returns a unique pointer; sa_free(NULL) does nothing;
  *   a size above PTRDIFF_MAX or an overflowing calloc/reallocarray product
  *   returns NULL with errno = ENOMEM; a bad alignment gives EINVAL
- *   (sa_posix_memalign returns it, the others return NULL with errno set).
+ *   (sa_posix_memalign returns it, the others return NULL with errno set);
+ *   sa_realloc(p, 0) frees p and returns NULL, as glibc's realloc does.
  * A pointer shardalloc did not hand out (or already freed, where detectable)
  * is reported on stderr as "shardalloc: <call>(): <what> <pointer>" and
  * otherwise ignored: the heap is never corrupted by a caller's mistake.
