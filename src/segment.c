@@ -1,11 +1,13 @@
 /* src/segment.c -- segments: SA_SEGMENT_SIZE-aligned mappings carved into
  * pages of one kind. A heap keeps the segments it owns on lists (with a free
  * page, full, or cached empty); a retired page returns here and is purged
- * after the purge delay; an empty segment goes to the heap's cache (purged
- * after the delay) or back to the OS. When a thread exits its segments are
- * abandoned onto one global list, from which generic mallocs of any thread
- * reclaim a bounded number per call. The abandon lock (a mutex, slow path
- * only) guards that list and every change of a page's owner. */
+ * after the purge delay; an empty segment goes to the heap's cache, else to
+ * the global cache (both purged after the delay), else back to the OS. When
+ * a thread exits its segments with live blocks are abandoned onto one global
+ * list, from which generic mallocs of any thread reclaim a bounded number per
+ * call. The abandon lock (a mutex, slow path only, never held while waiting
+ * for anything else but the heaps lock) guards that list, the global cache
+ * and every change of a page's owner. */
 #include <errno.h>
 #include "internal.h"
 
