@@ -11,6 +11,9 @@
 #include "driver.h"
 #include "workloads.h"
 
+/* A workload child taking longer than this (per unit of scale) is killed. */
+#define CHILD_SECONDS 60
+
 const char *const sa_op_names[SA_OP__COUNT] = {
     [SA_OP_MALLOC_GENERIC] = "malloc (generic path)",
     [SA_OP_FREE_LOCAL] = "free by the owner",
@@ -164,6 +167,9 @@ bool sa_check_run(sa_check_t *c)
         double t0 = now();
         pid_t pid = fork();
         if (pid == 0) {
+            /* a planted bug may corrupt a list into a loop: what was recorded
+             * before the alarm is still replayed */
+            alarm(CHILD_SECONDS * (c->scale ? c->scale : 1));
             wl->run(c->scale ? c->scale : 1);
             _exit(0);
         }

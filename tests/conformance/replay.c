@@ -24,6 +24,10 @@
 #include "config.h"
 
 #define REBUILD_STEPS   20000
+/* A page's term is built afresh once it carries this many stores (or its
+ * capacity, if more) of history: a long-lived page otherwise drags every
+ * alloc and free it ever had through each simplification. */
+#define STALE_STORES    256
 #define TIMEOUT_MS      "20000"
 /* Blocks of a list printed in a report before eliding. */
 #define SHOW_MAX        24
@@ -95,6 +99,9 @@ typedef struct layout_s {
     uint32_t cnt[L__COUNT];
     /* built directly on the empty page: no stale slot beyond a count */
     bool fresh;
+    /* stores its term has beyond its own state (history the simplifier
+     * walks again at every step): past STALE_STORES it is built afresh */
+    uint32_t history;
 } layout_t;
 
 typedef struct term_s {
@@ -118,9 +125,11 @@ struct sa_replay_s {
     Z3_context c;
     Z3_solver solver;
     Z3_params simp;
+    bool debug;
     unsigned epoch, since_rebuild;
     Z3_ast q[Q__COUNT];
-    bool quantified[Q__COUNT];  /* the question has a quantifier: checked on a witness */
+    bool quantified[Q__COUNT];
+    Z3_ast equiv;               /* (page_equiv t a): Q_DIFFERS without its not */  /* the question has a quantifier: checked on a witness */
     Z3_sort int_sort, loc_sort, page_sort;
     Z3_func_decl mk_page;
     int field_pos[FIELDS];      /* mk_page argument of each field name */
@@ -240,6 +249,7 @@ static bool context_new(sa_replay_t *r)
         r->quantified[i] = has_quantifier(c, r->q[i], seen, nseen);
     }
     free(seen);
+    r->equiv = Z3_get_app_arg(c, Z3_to_app(c, r->q[Q_DIFFERS]), 0);
     r->int_sort = Z3_mk_int_sort(c);
     r->page_sort = Z3_get_sort(c, r->q[Q_S]);
     r->mk_page = Z3_get_datatype_sort_constructor(c, r->page_sort, 0);
@@ -308,6 +318,7 @@ sa_replay_t *sa_replay_new(const char *spec_dir)
     for (int i = 0; i < Q__COUNT; i++)
         sa_buf_addf(&m, "(assert %s)\n", questions[i]);
     r->model = m.s;
+    r->debug = getenv("SA_REPLAY_DEBUG") != NULL;
     layout_t **lays[] = { &r->empty, &r->ls, &r->lm, &r->la_, &r->lx };
     for (size_t i = 0; i < sizeof lays / sizeof *lays; i++)
         *lays[i] = calloc(1, sizeof(layout_t));
@@ -473,11 +484,16 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
                 out->pos[out->slot[l][i]] = (int32_t)i;
     /* the term: base plus stores */
     term_t t = *base;
+    uint32_t stores = 0;
     for (uint32_t b = 0; b < SA_MAX_BLOCKS_PER_PAGE; b++) {
-        if (out->loc[b] != bl->loc[b])
+        if (out->loc[b] != bl->loc[b]) {
             t.loc = Z3_mk_store(c, t.loc, num(r, b), r->loc[out->loc[b]]);
-        if (out->pos[b] != bl->pos[b])
+            stores++;
+        }
+        if (out->pos[b] != bl->pos[b]) {
             t.pos = Z3_mk_store(c, t.pos, num(r, b), num(r, out->pos[b]));
+            stores++;
+        }
     }
     /* LIVE first, as the model's free_to does: the same cells stored in the
      * same order give the same term, which the simplifier compares */
@@ -489,12 +505,18 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
             if (out->slot[l][i] != bl->slot[l][i]) {
                 t.inner[l] = Z3_mk_store(c, t.inner[l], num(r, i), num(r, out->slot[l][i]));
                 changed = true;
+                stores++;
             }
-        if (changed)
+        if (changed) {
             t.seq = Z3_mk_store(c, t.seq, r->loc[l], t.inner[l]);
-        if (out->cnt[l] != bl->cnt[l])
+            stores++;
+        }
+        if (out->cnt[l] != bl->cnt[l]) {
             t.cnt = Z3_mk_store(c, t.cnt, r->loc[l], num(r, out->cnt[l]));
+            stores++;
+        }
     }
+    out->history = out->fresh ? 0 : bl->history + stores;
     Z3_ast field[FIELDS] = {
         num(r, s->h.reserved), num(r, s->h.capacity), num(r, s->h.used), num(r, s->h.block_size),
         t.loc, t.pos, t.seq, t.cnt, boolean(c, s->h.in_full != 0),
@@ -606,10 +628,15 @@ static page_t *page_of(sa_replay_t *r, uintptr_t addr)
     return p;
 }
 
-/* Solver verdict of the asserted formulas. */
-static Z3_lbool solve(sa_replay_t *r)
+/* The solver's answer; SA_REPLAY_DEBUG=1 prints each question it gets. */
+static Z3_lbool solve(sa_replay_t *r, int q, const snap_t *after)
 {
-    return Z3_solver_check(r->c, r->solver);
+    double t0 = now();
+    Z3_lbool v = Z3_solver_check(r->c, r->solver);
+    if (r->debug)
+        fprintf(stderr, "replay: solver %.1f ms on %s (capacity %u): %s\n", (now() - t0) * 1e3,
+                questions[q], after ? after->h.capacity : 0, v == Z3_L_TRUE ? "sat" : v == Z3_L_FALSE ? "unsat" : "unknown");
+    return v;
 }
 
 /* Z3's simplifier. (Its sort_store option would order nested stores, but
@@ -618,6 +645,130 @@ static Z3_lbool solve(sa_replay_t *r)
 static Z3_ast simplify(sa_replay_t *r, Z3_ast e)
 {
     return Z3_simplify_ex(r->c, e, r->simp);
+}
+
+/* Is the formula phi over ground pages valid? Simplification decides most
+ * of it: what is left are quantifiers. Each (forall binders body) has its
+ * Loc binders instantiated with every constructor and its Int binder with a
+ * fresh constant k; an instance that simplifies to true holds for every k.
+ * One that does not is instantiated at k = 0 .. span-1 (every block and slot
+ * index of the two states; each such instance simplifies on ground terms),
+ * and the solver is asked only about k outside that range and whatever still
+ * did not simplify (Z3 answers quantified `sat` unreliably, and
+ * unsimplified queries about pages of thousands of blocks take seconds).
+ * Returns NULL if phi holds, else why not. */
+static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const char *no)
+{
+    Z3_context c = r->c;
+    static char why[256];
+    phi = simplify(r, phi);
+    if (Z3_is_eq_ast(c, phi, Z3_mk_true(c)))
+        return NULL;
+    if (Z3_is_eq_ast(c, phi, Z3_mk_false(c)))
+        return no;
+    enum { MAXC = 256 };
+    Z3_ast conj[MAXC], open[MAXC];
+    unsigned nconj = 0, nopen = 0;
+    Z3_app top = Z3_get_ast_kind(c, phi) == Z3_APP_AST ? Z3_to_app(c, phi) : NULL;
+    if (top && Z3_get_decl_kind(c, Z3_get_app_decl(c, top)) == Z3_OP_AND &&
+        Z3_get_app_num_args(c, top) <= MAXC) {
+        for (unsigned i = 0; i < Z3_get_app_num_args(c, top); i++)
+            conj[nconj++] = Z3_get_app_arg(c, top, i);
+    } else {
+        conj[nconj++] = phi;
+    }
+    Z3_ast ctor[L__COUNT];
+    unsigned nctor = Z3_get_datatype_sort_num_constructors(c, r->loc_sort);
+    for (unsigned i = 0; i < nctor && i < L__COUNT; i++)
+        ctor[i] = Z3_mk_app(c, Z3_get_datatype_sort_constructor(c, r->loc_sort, i), 0, NULL);
+    for (unsigned k = 0; k < nconj && nopen < MAXC - 1; k++) {
+        Z3_ast e = conj[k];
+        if (Z3_is_eq_ast(c, e, Z3_mk_false(c)))
+            return no;
+        unsigned nb = Z3_get_ast_kind(c, e) == Z3_QUANTIFIER_AST && Z3_is_quantifier_forall(c, e)
+                          ? Z3_get_quantifier_num_bound(c, e) : 0;
+        /* binders: Loc ones enumerated, at most one Int one */
+        int int_binder = -1, loc_binders = 0;
+        bool ok = nb > 0 && nb <= 3;
+        for (unsigned i = 0; ok && i < nb; i++) {
+            Z3_sort so = Z3_get_quantifier_bound_sort(c, e, i);
+            if (Z3_get_sort_kind(c, so) == Z3_INT_SORT && int_binder < 0)
+                int_binder = (int)i;
+            else if (Z3_is_eq_sort(c, so, r->loc_sort))
+                loc_binders++;
+            else
+                ok = false;
+        }
+        if (!ok) {
+            open[nopen++] = Z3_mk_not(c, e);
+            continue;
+        }
+        Z3_ast body = Z3_get_quantifier_body(c, e);
+        Z3_ast kvar = Z3_mk_fresh_const(c, "k", r->int_sort);
+        unsigned combos = 1;
+        for (int i = 0; i < loc_binders; i++)
+            combos *= nctor;
+        for (unsigned combo = 0; combo < combos && nopen < MAXC - 1; combo++) {
+            /* de Bruijn: the last binder is variable 0 */
+            Z3_ast to[3];
+            unsigned rest = combo;
+            for (unsigned i = 0; i < nb; i++) {
+                Z3_ast *slot = &to[nb - 1 - i];
+                if ((int)i == int_binder) {
+                    *slot = kvar;
+                } else {
+                    *slot = ctor[rest % nctor];
+                    rest /= nctor;
+                }
+            }
+            Z3_ast inst = simplify(r, Z3_substitute_vars(c, body, nb, to));
+            if (Z3_is_eq_ast(c, inst, Z3_mk_true(c)))
+                continue;
+            if (Z3_is_eq_ast(c, inst, Z3_mk_false(c)) || int_binder < 0) {
+                if (!Z3_is_eq_ast(c, inst, Z3_mk_false(c))) {
+                    open[nopen++] = Z3_mk_not(c, inst);
+                    continue;
+                }
+                return no;
+            }
+            for (int64_t v = 0; v < span; v++) {
+                Z3_ast at = num(r, v);
+                Z3_ast one = simplify(r, Z3_substitute(c, inst, 1, &kvar, &at));
+                if (Z3_is_eq_ast(c, one, Z3_mk_true(c)))
+                    continue;
+                if (Z3_is_eq_ast(c, one, Z3_mk_false(c))) {
+                    snprintf(why, sizeof why, "%s (at block or slot %lld)", no, (long long)v);
+                    return why;
+                }
+                if (nopen >= MAXC - 2)
+                    return "z3 could not simplify the step's instances (too many left)";
+                open[nopen++] = Z3_mk_not(c, one);
+            }
+            /* the indices outside [0, span) */
+            Z3_ast outside[2] = { Z3_mk_lt(c, kvar, num(r, 0)), Z3_mk_ge(c, kvar, num(r, span)) };
+            Z3_ast parts[2] = { Z3_mk_or(c, 2, outside), Z3_mk_not(c, inst) };
+            open[nopen++] = Z3_mk_and(c, 2, parts);
+        }
+    }
+    if (nopen == 0)
+        return NULL;
+    r->solved++;
+    Z3_solver fresh = Z3_mk_simple_solver(c);
+    Z3_solver_inc_ref(c, fresh);
+    Z3_solver_assert(c, fresh, nopen == 1 ? open[0] : Z3_mk_or(c, nopen, open));
+    double t0 = now();
+    Z3_lbool v = Z3_solver_check(c, fresh);
+    if (r->debug)
+        fprintf(stderr, "replay: solver %.1f ms on %s (residual, %u open)\n", (now() - t0) * 1e3,
+                questions[q], nopen);
+    Z3_solver_dec_ref(c, fresh);
+    if (v == Z3_L_TRUE) {
+        snprintf(why, sizeof why, "%s (the solver found where)", no);
+        return why;
+    }
+    if (v == Z3_L_UNDEF)
+        return "z3 could not decide the step (unknown)";
+    return NULL;
 }
 
 /* Is (before, after) allowed by question q with these arguments? Returns
@@ -634,7 +785,8 @@ static Z3_ast simplify(sa_replay_t *r, Z3_ast e)
  * after 20 s). Either way the step is allowed iff some model successor of s
  * is the code's after-state. */
 static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t *a, int64_t b,
-                           bool popped, const snap_t *after, const term_t *x, const term_t *m)
+                           bool popped, const snap_t *after, const term_t *x, const term_t *m,
+                           int64_t span)
 {
     Z3_context c = r->c;
     Z3_ast from[] = { r->q[Q_S], r->q[Q_A], r->q[Q_B], r->q[Q_POPPED], r->q[Q_BSIZE],
@@ -643,70 +795,46 @@ static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t 
                     num(r, after->h.area), x ? x->page : NULL, m ? m->page : NULL };
     unsigned n = x ? (m ? 8 : 7) : 6;
     Z3_ast step = simplify(r, Z3_substitute(c, r->q[q], n, from, to));
-    Z3_ast differs = simplify(r, Z3_substitute(c, r->q[Q_DIFFERS], n, from, to));
-    if (getenv("SA_REPLAY_DEBUG")) {
-        FILE *f = fopen("/tmp/replay-step.txt", "w");
-        fprintf(f, "STEP %s\nDIFFERS %s\n", Z3_ast_to_string(c, step), Z3_ast_to_string(c, differs));
-        fclose(f);
+    if (x) {
+        /* valid: (T s x) and (page_equiv x a) */
+        Z3_ast both[2] = { step, Z3_substitute(c, r->equiv, n, from, to) };
+        return holds(r, q, Z3_mk_and(c, 2, both), span,
+                     "the state after is not a state the model reaches (or its guard fails)");
     }
+    /* ground s and arguments: the step simplifies to false (guard fails) or
+     * to t = X with X ground, and then (page_equiv X a) must hold */
+    if (Z3_is_eq_ast(c, step, Z3_mk_false(c)))
+        return "the model has no such step from the state before (its guard fails)";
+    Z3_ast t_is = NULL;
+    if (Z3_get_ast_kind(c, step) == Z3_APP_AST &&
+        Z3_get_decl_kind(c, Z3_get_app_decl(c, Z3_to_app(c, step))) == Z3_OP_EQ) {
+        Z3_app eq = Z3_to_app(c, step);
+        for (unsigned i = 0; i < 2; i++)
+            if (Z3_is_eq_ast(c, Z3_get_app_arg(c, eq, i), r->q[Q_T]))
+                t_is = Z3_get_app_arg(c, eq, 1 - i);
+    }
+    if (t_is) {
+        to[6] = t_is;
+        return holds(r, q, Z3_substitute(c, r->equiv, 7, from, to), span,
+                     "the state after differs from the state the model reaches");
+    }
+    /* anything else: the solver, with t free */
     const char *why = NULL;
-    if (!x) {
-        /* ground s and arguments: the step simplifies to false (guard fails)
-         * or to t = X with X ground; then (page_equiv X a) usually simplifies
-         * to true outright, the terms being shared. The solver gets what
-         * simplification leaves. */
-        if (Z3_is_eq_ast(c, step, Z3_mk_false(c)))
-            return "the model has no such step from the state before (its guard fails)";
-        Z3_ast t_is = NULL;
-        if (Z3_get_ast_kind(c, step) == Z3_APP_AST &&
-            Z3_get_decl_kind(c, Z3_get_app_decl(c, Z3_to_app(c, step))) == Z3_OP_EQ) {
-            Z3_app eq = Z3_to_app(c, step);
-            for (unsigned i = 0; i < 2; i++)
-                if (Z3_is_eq_ast(c, Z3_get_app_arg(c, eq, i), r->q[Q_T]))
-                    t_is = Z3_get_app_arg(c, eq, 1 - i);
-        }
-        if (t_is) {
-            Z3_ast from_t[] = { r->q[Q_T] }, to_t[] = { t_is };
-            differs = simplify(r, Z3_substitute(c, differs, 1, from_t, to_t));
-            if (Z3_is_eq_ast(c, differs, Z3_mk_false(c)))
-                return NULL;
-            r->solved++;
-            Z3_solver_push(c, r->solver);
-            Z3_solver_assert(c, r->solver, differs);
-            Z3_lbool v = Z3_solver_check(c, r->solver);
-            Z3_solver_pop(c, r->solver, 1);
-            if (v == Z3_L_TRUE)
-                return "the state after differs from the state the model reaches";
-            if (v == Z3_L_UNDEF)
-                return "z3 could not decide whether the state after is the model's (unknown)";
-            return NULL;
-        }
-    }
     r->solved++;
     Z3_solver_push(c, r->solver);
-    if (x) {
-        Z3_ast args[2] = { Z3_mk_not(c, step), differs };
-        Z3_solver_assert(c, r->solver, Z3_mk_or(c, 2, args));
-        Z3_lbool v = Z3_solver_check(c, r->solver);
-        if (v == Z3_L_TRUE)
-            why = "the state after is not a state the model reaches (or its guard fails)";
-        else if (v == Z3_L_UNDEF)
-            why = "z3 could not decide whether the model reaches the state after (unknown)";
+    Z3_solver_assert(c, r->solver, step);
+    Z3_lbool v = solve(r, q, after);
+    if (v == Z3_L_FALSE) {
+        why = "the model has no such step from the state before (its guard fails)";
+    } else if (v == Z3_L_UNDEF) {
+        why = "z3 could not decide whether the model has such a step (unknown)";
     } else {
-        Z3_solver_assert(c, r->solver, step);
-        Z3_lbool v = Z3_solver_check(c, r->solver);
-        if (v == Z3_L_FALSE) {
-            why = "the model has no such step from the state before (its guard fails)";
-        } else if (v == Z3_L_UNDEF) {
-            why = "z3 could not decide whether the model has such a step (unknown)";
-        } else {
-            Z3_solver_assert(c, r->solver, differs);
-            v = Z3_solver_check(c, r->solver);
-            if (v == Z3_L_TRUE)
-                why = "the state after differs from the state the model reaches";
-            else if (v == Z3_L_UNDEF)
-                why = "z3 could not decide whether the state after is the model's (unknown)";
-        }
+        Z3_solver_assert(c, r->solver, Z3_substitute(c, r->q[Q_DIFFERS], n, from, to));
+        v = solve(r, q, after);
+        if (v == Z3_L_TRUE)
+            why = "the state after differs from the state the model reaches";
+        else if (v == Z3_L_UNDEF)
+            why = "z3 could not decide whether the state after is the model's (unknown)";
     }
     Z3_solver_pop(c, r->solver, 1);
     return why;
@@ -717,7 +845,7 @@ static bool not_inv(sa_replay_t *r, Z3_ast s)
     Z3_ast from[] = { r->q[Q_S] }, to[] = { s };
     Z3_solver_push(r->c, r->solver);
     Z3_solver_assert(r->c, r->solver, Z3_substitute(r->c, r->q[Q_NOT_INV], 1, from, to));
-    Z3_lbool v = solve(r);
+    Z3_lbool v = Z3_solver_check(r->c, r->solver);
     Z3_solver_pop(r->c, r->solver, 1);
     return v != Z3_L_FALSE;
 }
@@ -735,11 +863,20 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
                        const snap_t *after, int64_t b, bool popped, term_t *next)
 {
     bool witness = r->quantified[q];
+    /* every made block and every list slot of either state is below span
+     * (the blocks from capacity to reserved are UNMADE in both: the solver
+     * checks them with the indices outside) */
+    int64_t span = 1;
+    const uint32_t sizes[] = { before->h.capacity, after->h.capacity };
+    for (size_t i = 0; i < 2; i++)
+        if ((int64_t)sizes[i] + 1 > span)
+            span = (int64_t)sizes[i] + 1;
     term_t s = r->empty_term;
     const layout_t *sl = r->empty;
     if (q == Q_INIT) {
         /* a new life: page_init's after-state is built on the empty page */
-    } else if (cached && (!witness || pg->lay->fresh)) {
+    } else if (cached && (witness ? pg->lay->fresh
+                                  : pg->lay->history < STALE_STORES + after->h.capacity)) {
         s = pg->term;
         sl = pg->lay;
     } else {
@@ -753,15 +890,15 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
             *next = build(r, &r->empty_term, r->empty, after, false, r->la_);
         else
             *next = build(r, &s, sl, after, false, r->la_);
-        return allowed(r, q, &s, next, b, popped, after, NULL, NULL);
+        return allowed(r, q, &s, next, b, popped, after, NULL, NULL, 0);
     }
     if (q == Q_COLLECT_SPLIT) {
         term_t m = build(r, &s, sl, before, true, r->lm);
         *next = build(r, &m, r->lm, after, false, r->lx);
-        return allowed(r, q, &s, next, b, popped, after, next, &m);
+        return allowed(r, q, &s, next, b, popped, after, next, &m, span);
     }
     *next = build(r, &s, sl, after, false, r->lx);
-    return allowed(r, q, &s, next, b, popped, after, next, NULL);
+    return allowed(r, q, &s, next, b, popped, after, next, NULL, span);
 }
 
 static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)

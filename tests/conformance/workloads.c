@@ -110,7 +110,7 @@ static void single_mix(unsigned scale)
     size_t nslots = 600;
     slot_t *slots = calloc(nslots, sizeof *slots);
     sa_register_deferred_free(hook, NULL);
-    for (size_t op = 0; op < 6000 * (size_t)scale; op++) {
+    for (size_t op = 0; op < 3000 * (size_t)scale; op++) {
         slot_t *s = &slots[rng_range(&rng, 0, nslots - 1)];
         unsigned k = (unsigned)rng_range(&rng, 0, 99);
         if (s->p == NULL) {
@@ -226,7 +226,7 @@ static void remote_frees(unsigned scale)
     pthread_t t;
     pthread_create(&t, NULL, consumer, &q);
     slot_t keep[64] = { { 0 } };
-    for (size_t i = 0; i < 5000 * (size_t)scale; i++) {
+    for (size_t i = 0; i < 2500 * (size_t)scale; i++) {
         size_t size = rng_range(&rng, 0, 9) < 8 ? rng_range(&rng, 1, 512) : random_size(&rng);
         slot_t s = { sa_malloc(size), size };
         tag(s.p, size);
@@ -274,27 +274,29 @@ static void full_pages(unsigned scale)
     /* a size whose pages fill in a few extends */
     size_t size = SA_SMALL_OBJ_SIZE_MAX / 8;
     size_t per_page = SA_SMALL_PAGE_SIZE / size;
-    size_t n = per_page * 6;
+    size_t n = per_page * 6, third = n / 3;
     slot_t *s = calloc(n, sizeof *s);
     for (unsigned round = 0; round < 3 * scale; round++) {
+        /* the generic path moves each page that ran out to the full queue
+         * (to_full: notify WATCH) */
         for (size_t i = 0; i < n; i++) {
             s[i].p = sa_malloc(size);
             s[i].size = size;
             tag(s[i].p, size);
         }
-        /* another thread frees every other block of the first half: the full
-         * pages WATCH, the first remote free tells the owner (QUEUED) */
-        batch_t b = { s, n / 2 };
-        for (size_t i = 1; i < n / 2; i += 2) {
-            check_tag(s[i].p, size);
-            sa_free(s[i].p);        /* owner frees: unfull from the full queue */
-            s[i].p = NULL;
-        }
+        /* another thread frees the first third: the first remote free to a
+         * watched page tells the owner (QUEUED, pushed on remote_pages) */
+        batch_t b = { s, third };
         pthread_t t;
         pthread_create(&t, NULL, free_batch, &b);
         pthread_join(t, NULL);
-        /* the owner takes the reported pages back (unfull, popped) */
-        for (size_t i = 0; i < n / 2; i++) {
+        /* the owner frees every other block of the second third: unfull
+         * from the full queue */
+        for (size_t i = third + 1; i < 2 * third; i += 2)
+            slot_free(&s[i]);
+        /* the owner's generic mallocs take the reported pages back (unfull,
+         * popped) and collect them */
+        for (size_t i = 0; i < third; i++) {
             s[i].p = sa_malloc(size);
             s[i].size = size;
             tag(s[i].p, size);
@@ -365,7 +367,7 @@ static void abandon(unsigned scale)
 
 static void retire(unsigned scale)
 {
-    size_t n = 2000;
+    size_t n = 600;
     slot_t *s = calloc(n, sizeof *s);
     for (unsigned round = 0; round < 2 * scale; round++) {
         for (size_t i = 0; i < n; i++) {

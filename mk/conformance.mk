@@ -1,0 +1,84 @@
+# mk/conformance.mk -- the model and the code agree (issue 4): the tracing
+# build and the replay of its page transitions through spec/page.smt2.
+#
+#   make trace               the tracing library (-DSA_TRACE, mk/lib.mk's trace-lib),
+#                            the replay runner and one library + runner per planted bug
+#   make test-conformance    tests/conformance: the workloads replayed (no step the
+#                            model disallows, every spec transition seen, step maxima
+#                            within the proven bounds) and every planted bug caught;
+#                            run by `make test`
+#   make conformance-long    the workloads at CONFORMANCE_LONG_SCALE (millions of
+#                            replayed steps, many minutes)
+#
+# The planted bugs are #ifdef SA_MUTANT_<name> in src/; each gets its own build of
+# the tracing library under build/conformance/mutant-<name>/.
+
+CONF_DIR      := $(BUILD)/conformance
+# defined by mk/lib.mk and mk/verify.mk, included after this file
+SA_TRACE_LIB_A ?= $(BUILD)/trace/libshardalloc-trace.a
+PROOFS_LIB    ?= $(BUILD)/libsaproofs.a
+
+CONF_MUTANTS  := collect_drops_block free_skips_local extend_overlaps remote_free_never_queues
+CONF_LIB_SRCS := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
+CONF_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -DSA_TRACE -pthread -MMD -MP
+CONF_LDLIBS   := -lz3 -pthread
+CONF_OBJS     := $(addprefix $(CONF_DIR)/obj/,replay.o check.o workloads.o)
+CONF_RUN      := $(CONF_DIR)/conformance-run
+CONF_SUITE    := $(CONF_DIR)/conformance
+CONF_MUTANT_RUNS := $(foreach m,$(CONF_MUTANTS),$(CONF_DIR)/mutant-$(m)/conformance-run)
+CONF_TIMEOUT  ?= 170
+CONFORMANCE_LONG_SCALE ?= 40
+
+TEST_TARGETS += test-conformance
+
+.PHONY: trace test-conformance conformance-long
+
+trace: $(SA_TRACE_LIB_A) $(CONF_RUN) $(CONF_MUTANT_RUNS)
+
+$(CONF_DIR)/obj/%.o: tests/conformance/%.c
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CONF_CFLAGS) -DSA_CONFORMANCE_DIR='"$(abspath $(CONF_DIR))"' \
+	    -DSA_SPEC_DIR='"$(abspath spec)"' -c $< -o $@
+
+$(CONF_RUN): $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(CONF_LDLIBS)
+
+$(CONF_SUITE): $(CONF_DIR)/obj/conformance.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ -lcriterion $(CONF_LDLIBS)
+
+# $(call conf-mutant,name): the tracing library with the planted bug, and its runner.
+define conf-mutant
+$(CONF_DIR)/mutant-$(1)/obj/%.o: src/%.c
+	$$(call say,CC,$$< [mutant $(1)])
+	$$(Q)mkdir -p $$(@D)
+	$$(Q)$$(CC) $$(SA_LIB_CFLAGS) -DSA_TRACE -DSA_MUTANT_$(1) -c $$< -o $$@
+
+$(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a: $(patsubst src/%.c,$(CONF_DIR)/mutant-$(1)/obj/%.o,$(CONF_LIB_SRCS))
+	$$(call say,AR,$$@)
+	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+
+$(CONF_DIR)/mutant-$(1)/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
+	$$(call say,LD,$$@)
+	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ $(CONF_LDLIBS)
+
+-include $(patsubst src/%.c,$(CONF_DIR)/mutant-$(1)/obj/%.d,$(CONF_LIB_SRCS))
+endef
+$(foreach m,$(CONF_MUTANTS),$(eval $(call conf-mutant,$(m))))
+
+test-conformance: $(CONF_SUITE) $(CONF_MUTANT_RUNS)
+	$(Q)if $(CONF_SUITE) --jobs=2 --timeout=$(CONF_TIMEOUT) --color=never --verbose \
+	        >$(CONF_SUITE).log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "conformance: $$(grep -o 'Tested:.*' $(CONF_SUITE).log)"; \
+	    grep -E '^\[----\] (steps of|replayed|mutant [a-z_]* caught)' $(CONF_SUITE).log \
+	        | sed -e 's/^\[----\] /            /' -e 's/\(caught on [a-z_]*\):.*/\1/' || true; \
+	else \
+	    cat $(CONF_SUITE).log; printf '  %-9s %s\n' FAIL "conformance (log: $(CONF_SUITE).log)"; exit 1; fi
+
+conformance-long: $(CONF_RUN)
+	$(call say,REPLAY,workloads at scale $(CONFORMANCE_LONG_SCALE))
+	$(Q)$(CONF_RUN) --spec spec --scale $(CONFORMANCE_LONG_SCALE)
+
+-include $(CONF_OBJS:.o=.d) $(CONF_DIR)/obj/runner.d $(CONF_DIR)/obj/conformance.d

@@ -1,0 +1,207 @@
+/* tests/conformance/conformance.c -- the model and the code agree (issue 4).
+ *
+ * The workloads run on the tracing build (src/trace.c) and every recorded page
+ * transition is replayed through spec/page.smt2 with Z3 (replay.c): no step
+ * may be disallowed, every transition the spec defines must occur, and no
+ * malloc or free may take more steps than spec/bounds.smt2 proves. Then the
+ * same replay must reject a hand-forged step and catch every planted bug
+ * (src/ under SA_MUTANT_<name>, one runner binary each).
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <criterion/logging.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include "check.h"
+#include "config.h"
+
+#ifndef SA_CONFORMANCE_DIR
+#define SA_CONFORMANCE_DIR "build/conformance"
+#endif
+#ifndef SA_SPEC_DIR
+#define SA_SPEC_DIR "spec"
+#endif
+
+/* ---- the workloads ------------------------------------------------------------------ */
+
+Test(conformance, workloads_replay_through_the_model)
+{
+    static sa_check_t c = { .spec_dir = SA_SPEC_DIR, .scale = 1 };
+    c.log = stderr;
+    cr_assert(sa_check_run(&c), "the replay could not be set up (see above)");
+    cr_log_info("replayed %llu steps in %.1fs (%llu questions to the solver), workloads ran %.2fs",
+                (unsigned long long)c.steps, c.replay_seconds, (unsigned long long)c.solved,
+                c.run_seconds);
+    cr_assert(!c.disallowed, "a step the model does not allow:\n%s", c.error);
+    cr_assert(!c.crashed, "a workload crashed on the tracing build");
+    cr_assert(c.steps > 0, "nothing was recorded: are the trace hooks compiled in?");
+
+    /* every transition spec/page.smt2 defines occurred */
+    for (size_t i = 0; i < c.nnames; i++) {
+        cr_log_info("transition %-15s replayed %6llu times (%.2fs)", c.names[i],
+                    (unsigned long long)c.seen[i], c.seconds[i]);
+        cr_expect(c.seen[i] > 0, "transition %s of spec/page.smt2 never occurred in the workloads",
+                  c.names[i]);
+    }
+    cr_expect(c.nnames >= SA_T__COUNT, "spec/page.smt2 names only %zu transitions", c.nnames);
+
+    /* step maxima within the bounds the proofs established */
+    for (int op = 0; op < SA_OP__COUNT; op++) {
+        cr_log_info("steps of %-24s max %4llu <= %s = %llu (%llu operations, %.2f steps on average)",
+                    sa_op_names[op], (unsigned long long)c.stats.steps_max[op], sa_op_bounds[op],
+                    (unsigned long long)c.bound[op], (unsigned long long)c.stats.ops[op],
+                    c.stats.ops[op] ? (double)c.stats.steps_total[op] / (double)c.stats.ops[op] : 0.0);
+        cr_expect(c.stats.ops[op] > 0, "no %s was traced", sa_op_names[op]);
+        cr_expect(c.stats.steps_max[op] <= c.bound[op], "%s took %llu steps, above %s = %llu",
+                  sa_op_names[op], (unsigned long long)c.stats.steps_max[op], sa_op_bounds[op],
+                  (unsigned long long)c.bound[op]);
+    }
+}
+
+/* ---- the replay itself can fail ------------------------------------------------------ */
+
+/* A record of one step on a page of 4 blocks of 16 bytes: lists given as
+ * index arrays (heads first), -1 terminated. */
+typedef struct page_state_s {
+    uint32_t capacity, used;
+    int free[5], local[5], thread[5];
+} page_state_t;
+
+static size_t put_list(uint32_t *out, const int *list)
+{
+    size_t n = 0;
+    while (list[n] >= 0)
+        out[n] = (uint32_t)list[n], n++;
+    return n;
+}
+
+static size_t put_snap(unsigned char *out, const page_state_t *p)
+{
+    sa_trace_snap_t s = { .reserved = 4, .capacity = p->capacity, .used = p->used,
+                          .block_size = 16, .area = 64, .owned = 1 };
+    uint32_t *idx = (uint32_t *)(out + sizeof s);
+    s.n[0] = (uint32_t)put_list(idx, p->free);
+    s.n[1] = (uint32_t)put_list(idx + s.n[0], p->local);
+    s.n[2] = (uint32_t)put_list(idx + s.n[0] + s.n[1], p->thread);
+    memcpy(out, &s, sizeof s);
+    return sizeof s + (s.n[0] + s.n[1] + s.n[2]) * sizeof(uint32_t);
+}
+
+static size_t put_rec(unsigned char *out, sa_transition_t t, uint64_t seq, const page_state_t *before,
+                      const page_state_t *after)
+{
+    sa_trace_rec_t r = { .transition = (uint16_t)t, .thread = 1, .seq = seq, .page = 0x1000 };
+    size_t n = sizeof r;
+    n += put_snap(out + n, before);
+    n += put_snap(out + n, after);
+    r.size = (uint32_t)n;
+    memcpy(out, &r, sizeof r);
+    return n;
+}
+
+#define L(...) { __VA_ARGS__, -1 }
+static const page_state_t fresh    = { 0, 0, L(-1), L(-1), L(-1) };
+static const page_state_t extended = { 4, 0, L(0, 1, 2, 3), L(-1), L(-1) };
+static const page_state_t popped   = { 4, 1, L(1, 2, 3), L(-1), L(-1) };     /* block 0 live */
+static const page_state_t wrong    = { 4, 1, L(0, 2, 3), L(-1), L(-1) };     /* block 1 popped */
+static const page_state_t freed    = { 4, 0, L(1, 2, 3), L(0), L(-1) };
+static const page_state_t lost     = { 4, 0, L(1, 2, 3), L(-1), L(-1) };     /* used--, on no list */
+
+typedef struct step_s {
+    sa_transition_t t;
+    const page_state_t *before, *after;
+} step_t;
+
+/* Replays the steps (one page); false and the report in why if rejected. */
+static bool replay_steps(const step_t *steps, size_t nsteps, char *why, size_t why_size)
+{
+    unsigned char buf[4096];
+    size_t n = 0;
+    for (size_t i = 0; i < nsteps; i++)
+        n += put_rec(buf + n, steps[i].t, i, steps[i].before, steps[i].after);
+    sa_replay_t *r = sa_replay_new(SA_SPEC_DIR);
+    cr_assert(r != NULL, "the replay could not be set up");
+    bool ok = sa_replay_run(r, buf, n, false);
+    snprintf(why, why_size, "%s", sa_replay_error(r));
+    sa_replay_free(r);
+    return ok;
+}
+
+Test(replay, accepts_true_steps_and_rejects_a_forged_pop)
+{
+    char why[4096];
+    step_t good[] = { { SA_T_PAGE_INIT, &fresh, &fresh }, { SA_T_EXTEND, &fresh, &extended },
+                      { SA_T_ALLOC_POP, &extended, &popped }, { SA_T_FREE_LOCAL, &popped, &freed } };
+    cr_assert(replay_steps(good, 4, why, sizeof why), "true steps were rejected:\n%s", why);
+    step_t forged[] = { { SA_T_PAGE_INIT, &fresh, &fresh }, { SA_T_EXTEND, &fresh, &extended },
+                        { SA_T_ALLOC_POP, &extended, &wrong } };
+    cr_assert(!replay_steps(forged, 3, why, sizeof why),
+              "a pop of a block that is not the head of free was accepted");
+    cr_log_info("forged pop: %s", why);
+    cr_assert(strstr(why, "alloc_pop") != NULL && strstr(why, "free[0 2 3]") != NULL,
+              "the report names neither the step nor the state after:\n%s", why);
+}
+
+Test(replay, rejects_a_free_that_loses_the_block)
+{
+    char why[4096];
+    step_t steps[] = { { SA_T_PAGE_INIT, &fresh, &fresh }, { SA_T_EXTEND, &fresh, &extended },
+                       { SA_T_ALLOC_POP, &extended, &popped }, { SA_T_FREE_LOCAL, &popped, &lost } };
+    cr_assert(!replay_steps(steps, 4, why, sizeof why),
+              "a free that put the block on no list was accepted");
+    cr_assert(strstr(why, "free_local") != NULL, "%s", why);
+}
+
+Test(replay, rejects_a_page_changed_between_steps)
+{
+    char why[4096];
+    /* the third step starts from a state the second did not leave */
+    step_t steps[] = { { SA_T_PAGE_INIT, &fresh, &fresh }, { SA_T_EXTEND, &fresh, &extended },
+                       { SA_T_FREE_LOCAL, &popped, &freed } };
+    cr_assert(!replay_steps(steps, 3, why, sizeof why), "an untraced change of the page was accepted");
+    cr_assert(strstr(why, "outside a traced transition") != NULL, "%s", why);
+}
+
+/* ---- every planted bug is caught ----------------------------------------------------- */
+
+/* Runs the runner linked with the planted bug on the workload that exercises
+ * it; it must exit 1 (a disallowed step) with the report. */
+static void expect_caught(const char *mutant, const char *workload)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/mutant-%s/conformance-run --spec %s --only %s 2>&1",
+             SA_CONFORMANCE_DIR, mutant, SA_SPEC_DIR, workload);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "cannot run %s", cmd);
+    char out[16384];
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    int status = pclose(p);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    char *finding = strstr(out, "replay:");
+    cr_log_info("mutant %s caught on %s: %.400s", mutant, workload, finding ? finding : out);
+    cr_assert(code == 1 && finding != NULL,
+              "the planted bug %s was not caught by the replay (exit %d):\n%s", mutant, code, out);
+}
+
+Test(mutant, collect_drops_block_is_caught)
+{
+    expect_caught("collect_drops_block", "remote_frees");
+}
+
+Test(mutant, free_skips_local_is_caught)
+{
+    expect_caught("free_skips_local", "single_mix");
+}
+
+Test(mutant, extend_overlaps_is_caught)
+{
+    expect_caught("extend_overlaps", "single_mix");
+}
+
+Test(mutant, remote_free_never_queues_is_caught)
+{
+    expect_caught("remote_free_never_queues", "full_pages");
+}
