@@ -67,11 +67,14 @@ sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page)
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 {
     sa_page_t *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
-    do {
+    for (;;) {
         SA_TRACE_STEP();
         page->remote_next = head;
-    } while (!atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, page,
-                                                    memory_order_release, memory_order_relaxed));
+        if (atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, page,
+                                                  memory_order_release, memory_order_relaxed))
+            break;
+        SA_TRACE_RETRY();   /* another push or the owner's take got in: the k of the bound */
+    }
 }
 
 /* Take back at most `max` pages that remote frees reported (unfull each).

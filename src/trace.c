@@ -45,6 +45,7 @@ typedef struct trace_head_s {
     uint64_t seq;                   /* records so far */
     /* operations, most and total steps per kind (sa_trace_stats_t) */
     _Atomic uint64_t ops[SA_OP__COUNT], max[SA_OP__COUNT], total[SA_OP__COUNT];
+    _Atomic uint64_t retries[SA_OP__COUNT], bounded[SA_OP__COUNT];
 } trace_head_t;
 #define TRACE_DATA      SA_OS_PAGE_SIZE
 
@@ -73,6 +74,7 @@ static __thread unsigned thread_no;
 static __thread int depth;
 static __thread uint8_t op_stack[TRACE_MAX_DEPTH];
 static __thread uint64_t step_stack[TRACE_MAX_DEPTH];
+static __thread uint64_t retry_stack[TRACE_MAX_DEPTH];
 
 static void die(const char *what)
 {
@@ -224,11 +226,20 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
 
 /* ---- step counters ------------------------------------------------------------- */
 
+static void raise_max(_Atomic uint64_t *m, uint64_t v)
+{
+    uint64_t max = atomic_load_explicit(m, memory_order_relaxed);
+    while (v > max && !atomic_compare_exchange_weak_explicit(m, &max, v, memory_order_relaxed,
+                                                              memory_order_relaxed))
+        ;
+}
+
 void _sa_trace_op_begin(sa_op_t op)
 {
     if (depth < TRACE_MAX_DEPTH) {
         op_stack[depth] = (uint8_t)op;
         step_stack[depth] = 0;
+        retry_stack[depth] = 0;
     }
     depth++;
 }
@@ -251,11 +262,10 @@ void _sa_trace_op_end(sa_op_t op)
     }
     atomic_fetch_add_explicit(&head->ops[op], 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&head->total[op], steps, memory_order_relaxed);
-    uint64_t max = atomic_load_explicit(&head->max[op], memory_order_relaxed);
-    while (steps > max &&
-           !atomic_compare_exchange_weak_explicit(&head->max[op], &max, steps,
-                                                  memory_order_relaxed, memory_order_relaxed))
-        ;
+    uint64_t retries = retry_stack[depth];
+    raise_max(&head->max[op], steps);
+    raise_max(&head->retries[op], retries);
+    raise_max(&head->bounded[op], steps - retries);
 }
 
 /* A step outside any operation (sa_collect, thread exit) is not bounded by
@@ -265,6 +275,12 @@ void _sa_trace_step(void)
 {
     if (depth > 0 && depth <= TRACE_MAX_DEPTH)
         step_stack[depth - 1]++;
+}
+
+void _sa_trace_retry(void)
+{
+    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
+        retry_stack[depth - 1]++;
 }
 
 /* ---- reading ------------------------------------------------------------------- */
@@ -303,6 +319,8 @@ void _sa_trace_stats(sa_trace_stats_t *out)
         out->ops[op] = atomic_load_explicit(&head->ops[op], memory_order_relaxed);
         out->steps_max[op] = atomic_load_explicit(&head->max[op], memory_order_relaxed);
         out->steps_total[op] = atomic_load_explicit(&head->total[op], memory_order_relaxed);
+        out->retries_max[op] = atomic_load_explicit(&head->retries[op], memory_order_relaxed);
+        out->bounded_max[op] = atomic_load_explicit(&head->bounded[op], memory_order_relaxed);
     }
 }
 
@@ -314,5 +332,7 @@ void _sa_trace_stats_clear(void)
         atomic_store_explicit(&head->ops[op], 0, memory_order_relaxed);
         atomic_store_explicit(&head->max[op], 0, memory_order_relaxed);
         atomic_store_explicit(&head->total[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&head->retries[op], 0, memory_order_relaxed);
+        atomic_store_explicit(&head->bounded[op], 0, memory_order_relaxed);
     }
 }

@@ -8,7 +8,9 @@
  * wraps the change in SA_TRACE_BEFORE(t, page) ... SA_TRACE_AFTER(t, page),
  * where t names the spec transition it performs, and every loop on a malloc or
  * free path calls SA_TRACE_STEP() once per iteration (OS calls and the user's
- * deferred-free hook count as one step each). Operations are bracketed by
+ * deferred-free hook count as one step each); a CAS loop not under the trace
+ * lock also calls SA_TRACE_RETRY() after each failed CAS (another thread's CAS
+ * succeeded: the `k` of the bounds' B + k). Operations are bracketed by
  * SA_TRACE_OP_BEGIN(op) ... SA_TRACE_OP_END(op). In the tracing build a global
  * lock is held from BEFORE to AFTER, so a snapshot never sees a half-done move.
  */
@@ -79,6 +81,8 @@ typedef struct sa_trace_stats_s {
     uint64_t ops[SA_OP__COUNT];         /* operations recorded per kind */
     uint64_t steps_max[SA_OP__COUNT];   /* most steps one operation took */
     uint64_t steps_total[SA_OP__COUNT];
+    uint64_t retries_max[SA_OP__COUNT]; /* most CAS retries (k) one operation had */
+    uint64_t bounded_max[SA_OP__COUNT]; /* most steps - retries: what B bounds */
 } sa_trace_stats_t;
 const unsigned char *_sa_trace_data(size_t *len, bool *overflowed);
 void _sa_trace_clear(void);             /* drop the records (stats are kept) */
@@ -91,17 +95,20 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page);
 void _sa_trace_op_begin(sa_op_t op);
 void _sa_trace_op_end(sa_op_t op);
 void _sa_trace_step(void);
+void _sa_trace_retry(void);
 #define SA_TRACE_BEFORE(t, page)  _sa_trace_before((t), (page))
 #define SA_TRACE_AFTER(t, page)   _sa_trace_after((t), (page))
 #define SA_TRACE_OP_BEGIN(op)     _sa_trace_op_begin(op)
 #define SA_TRACE_OP_END(op)       _sa_trace_op_end(op)
 #define SA_TRACE_STEP()           _sa_trace_step()
+#define SA_TRACE_RETRY()          _sa_trace_retry()
 #else
 #define SA_TRACE_BEFORE(t, page)  ((void)0)
 #define SA_TRACE_AFTER(t, page)   ((void)0)
 #define SA_TRACE_OP_BEGIN(op)     ((void)0)
 #define SA_TRACE_OP_END(op)       ((void)0)
 #define SA_TRACE_STEP()           ((void)0)
+#define SA_TRACE_RETRY()          ((void)0)
 #endif
 
 #endif /* SA_TRACE_H */
