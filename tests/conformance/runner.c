@@ -48,11 +48,11 @@ int main(int argc, char **argv)
             status = 3;
     }
     for (int op = 0; op < SA_OP__COUNT; op++) {
-        bool over = c.stats.steps_max[op] > c.bound[op];
-        printf("  steps of %-24s max %4llu <= %s = %llu%s (%llu operations)\n", sa_op_names[op],
-               (unsigned long long)c.stats.steps_max[op], sa_op_bounds[op],
+        bool over = c.stats.bounded_max[op] > c.bound[op];
+        printf("  steps of %-24s max %4llu <= %s = %llu%s (+ k = %llu CAS retries; %llu operations)\n",
+               sa_op_names[op], (unsigned long long)c.stats.bounded_max[op], sa_op_bounds[op],
                (unsigned long long)c.bound[op], over ? "  EXCEEDED" : "",
-               (unsigned long long)c.stats.ops[op]);
+               (unsigned long long)c.stats.retries_max[op], (unsigned long long)c.stats.ops[op]);
         if (over)
             status = 3;
     }
