@@ -72,7 +72,8 @@ WORKLOADS = [
 # `make bench-quick`: every workload once, at this fraction of its work.
 QUICK_SCALE = 0.3
 
-TIMEOUT_S = 180
+# A run taking this long hangs: every workload takes seconds, under load too.
+TIMEOUT_S = 60
 
 
 def log(msg):
@@ -133,14 +134,15 @@ class Proc:
             self.p.stdin.write(stdin_data)
             self.p.stdin.close()
         self.status = None
+        self.timed_out = False
         self.maxrss = 0
         self.cpu = float("nan")
         self.seconds = None
 
-    def wait(self, timeout=TIMEOUT_S):
+    def wait(self, timeout=None):
         # A blocking wait (Popen.wait with a timeout polls, in steps of up to
         # 50 ms, which would round every time); a timer kills a hung run.
-        killer = threading.Timer(timeout, self.kill)
+        killer = threading.Timer(timeout or TIMEOUT_S, self.time_out)
         killer.start()
         try:
             self.p.wait()
@@ -159,16 +161,24 @@ class Proc:
         os.unlink(self.rss_file)
         return self
 
+    def time_out(self):
+        self.timed_out = True
+        self.kill()
+
     def kill(self):
-        """Kill time's child (the workload), then time reports and exits."""
+        """Kill time's child (the workload); time then reaps it, reports and
+        exits. time itself is killed only if it does not."""
         try:
             kids = subprocess.run(["pgrep", "-P", str(self.p.pid)], stdout=subprocess.PIPE,
                                   text=True).stdout.split()
             for k in kids:
                 os.kill(int(k), 9)
-            self.p.kill()
-        except (ProcessLookupError, OSError):
-            pass
+            self.p.wait(5)
+        except (ProcessLookupError, OSError, subprocess.TimeoutExpired):
+            try:
+                self.p.kill()
+            except ProcessLookupError:
+                pass
 
     def stdout(self):
         self.out.seek(0)
@@ -323,6 +333,8 @@ def redis_session(server, port, scale):
         pass        # the server closes the connection as it exits
     conn.close()
     server.wait()
+    if server.timed_out:
+        return None, "redis-server hung: killed after %d s" % TIMEOUT_S
     if server.status != 0:
         return None, "redis-server exit %s: %s" % (server.status, server.stderr()[-300:])
     if bench.returncode != 0:
@@ -357,6 +369,8 @@ def run_one(workload, lib, args, scale):
         proc.wait()
         out = proc.stdout()
         fields = parse_fields(out)
+        if proc.timed_out:
+            return None, "hung: killed after %d s" % TIMEOUT_S
         if proc.status != 0:
             return None, "exit %s: %s" % (proc.status, proc.stderr().strip()[-300:])
         if kind == "c":
@@ -500,6 +514,7 @@ def read_tsv(path):
 
 
 def main():
+    global TIMEOUT_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="one-minute subset, 1 run, table to stdout")
     ap.add_argument("--runs", type=int, default=None, help="runs per allocator (default 5, quick 1)")
@@ -512,8 +527,11 @@ def main():
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--report", metavar="TSV", help="only rebuild the report from a results file")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get missing packages")
+    ap.add_argument("--timeout", type=int, default=TIMEOUT_S,
+                    help="seconds after which a run counts as hung (default %d)" % TIMEOUT_S)
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
+    TIMEOUT_S = args.timeout
 
     import report    # bench/report.py: tables, targets, plots
     if args.report:
