@@ -81,11 +81,13 @@
  * a list, and a fresh page is not faulted in all at once. */
 #define SA_MAX_EXTEND_SIZE      ((uintptr_t)1 << SA_OS_PAGE_SHIFT)
 
-/* A page with no free block is extended before its owner's frees are
- * reused when fewer than capacity >> this many are waiting on local_free:
- * reusing one or two blocks per generic call would send nearly every malloc
- * of a temporaries-heavy program through the generic path. */
-#define SA_REUSE_MIN_SHIFT      2
+/* A page with only a few free blocks (fewer than capacity >> this) is passed
+ * over for another candidate, and a lone page with only a few frees waiting
+ * on local_free is extended before they are reused: reusing one or two blocks
+ * per generic call would send nearly every malloc of a temporaries-heavy
+ * program through the generic path. 1/16: small enough that nearly full
+ * pages still fill up (so emptier ones can drain and be returned). */
+#define SA_REUSE_MIN_SHIFT      4
 
 /* The generic path looks at most this many candidate pages of a size class
  * before taking a fresh page. Exhausted pages leave the queue for the full
