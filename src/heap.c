@@ -55,11 +55,6 @@ void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
     direct_update(heap, q);
 }
 
-sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page)
-{
-    return page->in_full ? &heap->full : &heap->queues[page->bin];
-}
-
 /* ---- remote pages ---------------------------------------------------------------- */
 
 /* Push a QUEUED page on its owner's stack (lock-free: a failed CAS means

@@ -49,7 +49,6 @@ sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
 void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
-sa_page_queue_t *_sa_heap_queue_of(sa_heap_t *heap, sa_page_t *page);
 void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
