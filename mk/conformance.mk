@@ -7,8 +7,8 @@
 #                            model disallows, every spec transition seen, step maxima
 #                            within the proven bounds) and every planted bug caught;
 #                            run by `make test`
-#   make conformance-long    the workloads at CONFORMANCE_LONG_SCALE (millions of
-#                            replayed steps, many minutes)
+#   make conformance-long    the workloads at CONFORMANCE_LONG_SCALE (default 60:
+#                            about 1.2 million replayed steps, an hour or more)
 #
 # The planted bugs are #ifdef SA_MUTANT_<name> in src/; each gets its own build of
 # the tracing library under build/conformance/mutant-<name>/.
@@ -27,7 +27,7 @@ CONF_RUN      := $(CONF_DIR)/conformance-run
 CONF_SUITE    := $(CONF_DIR)/conformance
 CONF_MUTANT_RUNS := $(foreach m,$(CONF_MUTANTS),$(CONF_DIR)/mutant-$(m)/conformance-run)
 CONF_TIMEOUT  ?= 170
-CONFORMANCE_LONG_SCALE ?= 40
+CONFORMANCE_LONG_SCALE ?= 60
 
 TEST_TARGETS += test-conformance
 
@@ -71,8 +71,8 @@ $(foreach m,$(CONF_MUTANTS),$(eval $(call conf-mutant,$(m))))
 test-conformance: $(CONF_SUITE) $(CONF_MUTANT_RUNS)
 	$(Q)if $(CONF_SUITE) --jobs=2 --timeout=$(CONF_TIMEOUT) --color=never --verbose \
 	        >$(CONF_SUITE).log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "conformance: $$(grep -o 'Tested:.*' $(CONF_SUITE).log)"; \
-	    grep -E '^\[----\] (steps of|replayed|mutant [a-z_]* caught)' $(CONF_SUITE).log \
+	    printf '  %-9s %s\n' TEST "conformance: $$(grep -ao 'Tested:.*' $(CONF_SUITE).log)"; \
+	    grep -aE '^\[----\] ([a-z_]*: (steps of|replayed)|mutant [a-z_]* caught)' $(CONF_SUITE).log \
 	        | sed -e 's/^\[----\] /            /' -e 's/\(caught on [a-z_]*\):.*/\1/' || true; \
 	else \
 	    cat $(CONF_SUITE).log; printf '  %-9s %s\n' FAIL "conformance (log: $(CONF_SUITE).log)"; exit 1; fi
