@@ -374,7 +374,7 @@ uint64_t sa_replay_solved(const sa_replay_t *r) { return r->solved; }
 uint64_t sa_replay_declined(const sa_replay_t *r) { return r->declined; }
 uint64_t sa_replay_steps(const sa_replay_t *r) { return r->steps; }
 double sa_replay_seconds(const sa_replay_t *r) { return r->seconds; }
-const char *sa_replay_name(int name) { return names[name]; }
+const char *sa_replay_name(int name) { return names[name] ? names[name] : "?"; }
 
 /* ---- snapshots -------------------------------------------------------------------- */
 
@@ -903,8 +903,8 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
 
 static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)
 {
-    if (h->transition >= SA_T__COUNT)
-        return fail(r, h, NULL, NULL, "unknown transition number in the trace");
+    if (h->transition >= SA_T__COUNT || names[h->transition] == NULL)
+        return fail(r, h, NULL, NULL, "a transition of src/trace.h the replay has no question for");
     sa_transition_t t = (sa_transition_t)h->transition;
     if (before->h.bad && t != SA_T_PAGE_INIT)
         return fail(r, h, before, after, "walking the real lists before the step failed");
@@ -972,8 +972,14 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         }
         r->name_seconds[t] += now() - t0;
     }
-    if (why)
-        return fail(r, h, before, after, why);
+    if (why) {
+        fail(r, h, before, after, why);
+        if (b >= 0)
+            sa_buf_addf(&r->err, "    the block that moved: %lld\n", (long long)b);
+        else
+            sa_buf_add(&r->err, "    no block changed its location\n");
+        return false;
+    }
     free(pg->last);
     pg->last = malloc(after->bytes);
     memcpy(pg->last, after->raw, after->bytes);
