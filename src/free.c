@@ -7,15 +7,9 @@
 #include <string.h>
 #include "internal.h"
 
-/* The owner frees a block. Guard: block LIVE, caller owns the page.
- * spec: page.smt2 free_local */
-sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+/* The push of free_local (the transition itself). */
+static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
-    if (sa_unlikely(page->used == 0)) {
-        _sa_error_ptr("free", "double free", block);
-        return;
-    }
-    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
     block->canary = _sa_block_canary(block);
 #ifndef SA_MUTANT_free_skips_local
@@ -26,10 +20,37 @@ sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
     _sa_stat_add(&heap->stat_freed, page->block_size);
-    if (sa_unlikely(page->in_full))
+}
+
+/* free_local on a full page or of the page's last live block (or a double
+ * free that got past the canary): out of line, so the common case stays a
+ * short leaf function. spec: page.smt2 free_local */
+static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+{
+    if (page->used == 0) {
+        _sa_error_ptr("free", "double free", block);
+        return;
+    }
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+    free_local_push(heap, page, block);
+    if (page->in_full)
         _sa_page_unfull(heap, page, false);
-    if (sa_unlikely(page->used == 0))
+    if (page->used == 0)
         _sa_page_mark_empty(heap, page);
+    SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+}
+
+/* The owner frees a block: push local_free, used -= 1; a full page is taken
+ * back (unfull), an emptied one marked for retire. Guard: block LIVE, caller
+ * owns the page. spec: page.smt2 free_local */
+sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+{
+    if (sa_unlikely(page->used <= 1 || page->in_full)) {
+        free_local_slow(heap, page, block);
+        return;
+    }
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+    free_local_push(heap, page, block);
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
 }
 

@@ -106,17 +106,16 @@ bool _sa_segment_global_cached(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
 
-/* One bit per SA_SEGMENT_SIZE unit of the address space; NULL until the
- * first segment. Inline: free asks it on every call. */
+/* One bit per SA_SEGMENT_SIZE unit of the address space (segment_map.c).
+ * Inline: free asks it on every call. */
 #define SA_SEGMAP_BITS  ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
-extern _Atomic(_Atomic uint64_t *) _sa_segmap;
+extern _Atomic uint64_t _sa_segmap[SA_SEGMAP_BITS / 64];
 static inline bool _sa_segmap_contains(uintptr_t segment)
 {
     uintptr_t unit = segment >> SA_SEGMENT_SHIFT;
-    _Atomic uint64_t *map = atomic_load_explicit(&_sa_segmap, memory_order_acquire);
-    if (sa_unlikely(map == NULL || unit >= SA_SEGMAP_BITS))
+    if (sa_unlikely(unit >= SA_SEGMAP_BITS))
         return false;
-    return (atomic_load_explicit(&map[unit / 64], memory_order_relaxed) >> (unit % 64)) & 1;
+    return (atomic_load_explicit(&_sa_segmap[unit / 64], memory_order_acquire) >> (unit % 64)) & 1;
 }
 bool _sa_segmap_set(uintptr_t segment, bool live);
 
