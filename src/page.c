@@ -89,42 +89,44 @@ void _sa_page_collect(sa_page_t *page)
     uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     if ((tf & ~SA_NOTIFY_MASK) == 0 && page->local_free == NULL)
         return;
-    SA_TRACE_BEFORE(SA_T_COLLECT, page);
+    /* spec: page.smt2 collect_take, then collect_finish (remote frees may
+     * land on the fresh thread_free in between; the tracing build lets them) */
+    SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
     /* A failed CAS means a remote free pushed meanwhile: lock-free. */
     while ((tf & ~SA_NOTIFY_MASK) != 0 &&
            !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
                                                   memory_order_acquire, memory_order_relaxed))
         SA_TRACE_STEP();
     sa_block_t *head = (sa_block_t *)(tf & ~SA_NOTIFY_MASK);
+    SA_TRACE_TAKEN(page, head);
 #ifdef SA_MUTANT_collect_drops_block
     /* planted bug (tests/conformance): the first taken block is lost */
     if (head != NULL && head->next != NULL)
         head = head->next;
 #endif
-    if (head != NULL) {
-        uint32_t count = 0;
-        sa_block_t *tail = NULL;
-        for (sa_block_t *b = head; b != NULL; b = b->next) {
-            SA_TRACE_STEP();
-            if (sa_unlikely(!page_holds_block(page, b) || count >= page->used)) {
-                _sa_error_ptr("free", "double free or corrupted list at", b);
-                if (tail == NULL)
-                    head = NULL;
-                else
-                    tail->next = NULL;
-                break;
-            }
-            count++;
-            tail = b;
+    uint32_t count = 0;
+    sa_block_t *tail = NULL;
+    for (sa_block_t *b = head; b != NULL; b = b->next) {
+        SA_TRACE_STEP();
+        if (sa_unlikely(!page_holds_block(page, b) || count >= page->used)) {
+            _sa_error_ptr("free", "double free or corrupted list at", b);
+            if (tail == NULL)
+                head = NULL;
+            else
+                tail->next = NULL;
+            break;
         }
-        if (tail != NULL) {
-            tail->next = page->free;
-            page->free = head;
-            page->used -= count;
-            sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
-            if (owner != NULL)
-                _sa_stat_add(&owner->stat_freed, (size_t)count * page->block_size);
-        }
+        count++;
+        tail = b;
+    }
+    SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
+    if (tail != NULL) {
+        tail->next = page->free;
+        page->free = head;
+        page->used -= count;
+        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
+        if (owner != NULL)
+            _sa_stat_add(&owner->stat_freed, (size_t)count * page->block_size);
     }
     if (page->local_free != NULL) {
         if (page->free == NULL) {
@@ -140,7 +142,7 @@ void _sa_page_collect(sa_page_t *page)
         }
         page->local_free = NULL;
     }
-    SA_TRACE_AFTER(SA_T_COLLECT, page);
+    SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
 }
 

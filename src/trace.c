@@ -63,6 +63,20 @@ static sa_transition_t cur_t;
 static size_t cur_len;
 static bool cur_skip;               /* no room: BEFORE/AFTER still pair up */
 
+/* Collects between their take and their finish: the list each took, shown
+ * as TAKEN in snapshots of its page. One per thread at most. Under trace_lock. */
+#define TRACE_INFLIGHT 256
+static struct { const sa_page_t *page; const sa_block_t *taken; } inflight[TRACE_INFLIGHT];
+
+/* The entry of page (NULL: a free entry), or -1. */
+static int inflight_find(const sa_page_t *page)
+{
+    for (int i = 0; i < TRACE_INFLIGHT; i++)
+        if (inflight[i].page == page)
+            return i;
+    return -1;
+}
+
 /* Blocks seen by the snapshot being taken (a block met twice is a cycle or
  * a block on two lists); cleared after each snapshot. Under trace_lock. */
 static uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64];
@@ -171,9 +185,11 @@ static size_t snapshot(const sa_page_t *page, unsigned char *out)
     /* a block appears at most once over the three lists: capacity in all */
     uint32_t room = s.capacity <= SA_MAX_BLOCKS_PER_PAGE ? s.capacity : SA_MAX_BLOCKS_PER_PAGE;
     uint32_t total = 0;
-    const sa_block_t *heads[3] = { page->free, page->local_free,
-                                   (const sa_block_t *)(tf & ~SA_NOTIFY_MASK) };
-    for (int l = 0; l < 3; l++) {
+    int fl = inflight_find(page);
+    const sa_block_t *heads[4] = { page->free, page->local_free,
+                                   (const sa_block_t *)(tf & ~SA_NOTIFY_MASK),
+                                   fl >= 0 ? inflight[fl].taken : NULL };
+    for (int l = 0; l < 4; l++) {
         s.n[l] = walk(page, heads[l], idx + total, room - total, &s.bad);
         total += s.n[l];
     }
@@ -212,6 +228,13 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
 {
     if (!holding || page != cur_page || t != cur_t)
         die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
+    if (t == SA_T_COLLECT_FINISH) {
+        int fl = inflight_find(page);
+        if (fl < 0)
+            die("collect_finish without its collect_take (SA_TRACE_TAKEN)");
+        inflight[fl].page = NULL;   /* the taken blocks are on free now */
+        inflight[fl].taken = NULL;
+    }
     if (!cur_skip) {
         cur_len += snapshot(page, buf + buf_len + cur_len);
         uint32_t size = (uint32_t)cur_len;
@@ -222,6 +245,20 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
     cur_page = NULL;
     holding = false;
     pthread_mutex_unlock(&trace_lock);
+}
+
+/* The exchange of _sa_page_collect took `list`: the collect_take step ends
+ * here with those blocks TAKEN; remote frees may come before collect_finish. */
+void _sa_trace_taken(const struct sa_page_s *page, const void *list)
+{
+    if (!holding || page != cur_page || cur_t != SA_T_COLLECT_TAKE)
+        die("SA_TRACE_TAKEN outside a collect_take step");
+    int fl = inflight_find(NULL);
+    if (fl < 0 || inflight_find(page) >= 0)
+        die("too many collects in flight, or two on one page");
+    inflight[fl].page = page;
+    inflight[fl].taken = list;
+    _sa_trace_after(SA_T_COLLECT_TAKE, page);
 }
 
 /* ---- step counters ------------------------------------------------------------- */

@@ -13,6 +13,9 @@
  * succeeded: the `k` of the bounds' B + k). Operations are bracketed by
  * SA_TRACE_OP_BEGIN(op) ... SA_TRACE_OP_END(op). In the tracing build a global
  * lock is held from BEFORE to AFTER, so a snapshot never sees a half-done move.
+ * SA_TRACE_TAKEN(page, list) ends a collect_take step: `list` (what the
+ * exchange took) is shown as TAKEN in snapshots until the collect_finish step
+ * after it, and the lock is let go in between.
  */
 #ifndef SA_TRACE_H
 #define SA_TRACE_H
@@ -28,12 +31,20 @@ typedef enum sa_transition_e {
     SA_T_EXTEND,        /* extend:      unmade blocks threaded onto `free`       */
     SA_T_FREE_LOCAL,    /* free_local:  owner pushes onto `local_free`           */
     SA_T_FREE_REMOTE,   /* free_remote: another thread pushes onto `thread_free` */
-    SA_T_COLLECT,       /* collect:     thread_free and local_free back to free  */
+    SA_T_COLLECT,       /* collect:     thread_free and local_free back to free
+                           (not traced itself: the replay checks each
+                           collect_take + collect_finish pair with nothing
+                           between them against it) */
     SA_T_TO_FULL,       /* to_full:     exhausted page moves to the full queue   */
     SA_T_UNFULL,        /* unfull:      page back from the full queue            */
     SA_T_RETIRE,        /* retire:      empty page returned to its segment       */
     SA_T_ABANDON,       /* abandon:     owner thread exits, page has no owner    */
     SA_T_RECLAIM,       /* reclaim:     another heap adopts an abandoned page    */
+    /* collect in its two halves, as _sa_page_collect runs it: the exchange
+     * takes thread_free (its blocks are TAKEN: SA_TRACE_TAKEN), remote frees
+     * may land meanwhile, then the taken blocks and local_free join free */
+    SA_T_COLLECT_TAKE,  /* collect_take:   the atomic exchange of thread_free   */
+    SA_T_COLLECT_FINISH,/* collect_finish: taken and local blocks onto free     */
     SA_T__COUNT
 } sa_transition_t;
 
@@ -51,7 +62,8 @@ typedef enum sa_op_e {
  * sa_trace_rec_t, then the page's state before (sa_trace_snap_t followed by
  * its block indices), then after. A snapshot's lists are walked on the real
  * links, heads first: n[0] indices of `free`, n[1] of `local_free`, n[2] of
- * `thread_free`. Blocks below `capacity` on no list are LIVE, the rest UNMADE.
+ * `thread_free`, n[3] of the list a collect took and has not finished with.
+ * Blocks below `capacity` on no list are LIVE, the rest UNMADE.
  * A walk that leaves the page, lands off a block boundary, meets a block
  * twice (a cycle, or a block on two lists) or runs past `capacity` stops
  * there and sets a bit in `bad` (SA_TRACE_BAD_*): a violation by itself. */
@@ -64,8 +76,9 @@ typedef struct sa_trace_snap_s {
     uint32_t reserved, capacity, used, block_size;
     uint32_t area;          /* bytes of the page's block area (page_init's argument) */
     uint8_t  in_full, notify, owned, bad;
-    uint32_t n[3];          /* lengths of free, local_free, thread_free as walked */
-} sa_trace_snap_t;          /* followed by n[0] + n[1] + n[2] uint32_t block indices */
+    uint32_t n[4];          /* lengths of free, local_free, thread_free and the list
+                               an unfinished collect took (TAKEN), as walked */
+} sa_trace_snap_t;          /* followed by n[0] + ... + n[3] uint32_t block indices */
 
 typedef struct sa_trace_rec_s {
     uint32_t  size;         /* bytes of the whole record, snapshots included */
@@ -96,12 +109,14 @@ void _sa_trace_op_begin(sa_op_t op);
 void _sa_trace_op_end(sa_op_t op);
 void _sa_trace_step(void);
 void _sa_trace_retry(void);
+void _sa_trace_taken(const struct sa_page_s *page, const void *list);
 #define SA_TRACE_BEFORE(t, page)  _sa_trace_before((t), (page))
 #define SA_TRACE_AFTER(t, page)   _sa_trace_after((t), (page))
 #define SA_TRACE_OP_BEGIN(op)     _sa_trace_op_begin(op)
 #define SA_TRACE_OP_END(op)       _sa_trace_op_end(op)
 #define SA_TRACE_STEP()           _sa_trace_step()
 #define SA_TRACE_RETRY()          _sa_trace_retry()
+#define SA_TRACE_TAKEN(page, list) _sa_trace_taken((page), (list))
 #else
 #define SA_TRACE_BEFORE(t, page)  ((void)0)
 #define SA_TRACE_AFTER(t, page)   ((void)0)
@@ -109,6 +124,7 @@ void _sa_trace_retry(void);
 #define SA_TRACE_OP_END(op)       ((void)0)
 #define SA_TRACE_STEP()           ((void)0)
 #define SA_TRACE_RETRY()          ((void)0)
+#define SA_TRACE_TAKEN(page, list) ((void)(list))
 #endif
 
 #endif /* SA_TRACE_H */
