@@ -210,6 +210,7 @@ bool sa_check_run(sa_check_t *c)
             }
     c->solved = sa_replay_solved(r);
     c->declined = sa_replay_declined(r);
+    c->interleaved = sa_replay_interleaved(r);
     _sa_trace_stats(&c->stats);
     sa_replay_free(r);
     return true;

@@ -38,6 +38,7 @@ typedef struct sa_check_s {
     uint64_t seen[SA_CHECK_MAX_NAMES];
     double seconds[SA_CHECK_MAX_NAMES];     /* replay time per transition */
     uint64_t solved, declined;      /* questions left to the solver; declined to_full */
+    uint64_t interleaved;           /* collects with remote frees between take and finish */
     /* the step maxima observed and the proven bounds (spec/bounds.smt2) */
     sa_trace_stats_t stats;
     uint64_t bound[SA_OP__COUNT];

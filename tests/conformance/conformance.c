@@ -60,9 +60,10 @@ static void replay_workload(const char *workload)
     c.only = workload;
     c.log = stderr;
     cr_assert(sa_check_run(&c), "the replay could not be set up (see above)");
-    cr_log_info("%s: replayed %llu steps in %.1fs (%llu questions to the solver), workload ran %.2fs",
-                workload, (unsigned long long)c.steps, c.replay_seconds,
-                (unsigned long long)c.solved, c.run_seconds);
+    cr_log_info("%s: replayed %llu steps in %.1fs (%llu questions to the solver, %llu collects "
+                "with remote frees inside), workload ran %.2fs", workload,
+                (unsigned long long)c.steps, c.replay_seconds, (unsigned long long)c.solved,
+                (unsigned long long)c.interleaved, c.run_seconds);
     cr_assert(!c.disallowed, "a step the model does not allow:\n%s", c.error);
     cr_assert(!c.crashed, "workload %s crashed on the tracing build", workload);
     cr_assert(c.steps > 0, "nothing was recorded: are the trace hooks compiled in?");

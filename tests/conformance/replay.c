@@ -37,11 +37,11 @@ static const char *const names[SA_REPLAY__NAMES] = {
     [SA_T_FREE_LOCAL] = "free_local", [SA_T_FREE_REMOTE] = "free_remote",
     [SA_T_COLLECT] = "collect", [SA_T_TO_FULL] = "to_full", [SA_T_UNFULL] = "unfull",
     [SA_T_RETIRE] = "retire", [SA_T_ABANDON] = "abandon", [SA_T_RECLAIM] = "reclaim",
-    [SA_REPLAY_COLLECT_TAKE] = "collect_take", [SA_REPLAY_COLLECT_FINISH] = "collect_finish",
+    [SA_T_COLLECT_TAKE] = "collect_take", [SA_T_COLLECT_FINISH] = "collect_finish",
 };
 
 /* The questions, one assertion each, in this order. */
-enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_REMOTE, Q_COLLECT, Q_COLLECT_SPLIT,
+enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_REMOTE, Q_COLLECT, Q_TAKE, Q_FINISH,
        Q_TO_FULL, Q_UNFULL, Q_RETIRE, Q_ABANDON, Q_RECLAIM, Q_DIFFERS, Q_NOT_INV,
        Q_S, Q_T, Q_A, Q_M, Q_B, Q_POPPED, Q_BSIZE, Q_AREA, Q__COUNT };
 static const char *const questions[Q__COUNT] = {
@@ -51,7 +51,8 @@ static const char *const questions[Q__COUNT] = {
     [Q_FREE_LOCAL] = "(free_local s t b)",
     [Q_FREE_REMOTE] = "(free_remote s t b)",
     [Q_COLLECT] = "(collect s t)",
-    [Q_COLLECT_SPLIT] = "(and (collect_take s m) (collect_finish m t))",
+    [Q_TAKE] = "(collect_take s t)",
+    [Q_FINISH] = "(collect_finish s t)",
     [Q_TO_FULL] = "(to_full s t)",
     [Q_UNFULL] = "(unfull s t popped)",
     [Q_RETIRE] = "(retire s t)",
@@ -69,11 +70,14 @@ static const int question_of[SA_T__COUNT] = {
     [SA_T_FREE_LOCAL] = Q_FREE_LOCAL, [SA_T_FREE_REMOTE] = Q_FREE_REMOTE,
     [SA_T_COLLECT] = Q_COLLECT, [SA_T_TO_FULL] = Q_TO_FULL, [SA_T_UNFULL] = Q_UNFULL,
     [SA_T_RETIRE] = Q_RETIRE, [SA_T_ABANDON] = Q_ABANDON, [SA_T_RECLAIM] = Q_RECLAIM,
+    [SA_T_COLLECT_TAKE] = Q_TAKE, [SA_T_COLLECT_FINISH] = Q_FINISH,
 };
 
 /* Locations as the snapshot decoder numbers them; looked up by name in the
  * model's Loc datatype. */
 enum { L_FREE, L_LOCAL, L_THREAD, L_LIVE, L_UNMADE, L_TAKEN, L__COUNT };
+/* The location of the snapshot's lists: free, local_free, thread_free, taken. */
+static const int list_loc[4] = { L_FREE, L_LOCAL, L_THREAD, L_TAKEN };
 static const char *const loc_names[L__COUNT] = { "FREE", "LOCAL", "THREAD", "LIVE", "UNMADE", "TAKEN" };
 static const char *const notify_names[3] = { "NOTIFY_NONE", "NOTIFY_WATCH", "NOTIFY_QUEUED" };
 static const char *const field_names[] = { "reserved", "capacity", "used", "block_size", "loc",
@@ -116,6 +120,9 @@ typedef struct page_s {
     size_t last_bytes;
     uint64_t last_seq;
     term_t term;                /* the after-state's term, valid in context `epoch` */
+    unsigned char *take;        /* the state before its last collect_take */
+    size_t take_bytes;
+    uint64_t take_seq;
     layout_t *lay;
     unsigned epoch;
 } page_t;
@@ -139,6 +146,7 @@ struct sa_replay_s {
     size_t npages, cap_pages;
     uint64_t count[SA_REPLAY__NAMES], declined, steps;
     uint64_t solved;            /* questions simplification left to the solver */
+    uint64_t interleaved;       /* collects with steps between take and finish */
     double name_seconds[SA_T__COUNT];
     double seconds;
     sa_buf_t err;
@@ -340,6 +348,7 @@ void sa_replay_free(sa_replay_t *r)
     for (size_t i = 0; i < r->npages; i++) {
         free(r->pages[i].last);
         free(r->pages[i].lay);
+        free(r->pages[i].take);
     }
     free(r->pages);
     free(r->model);
@@ -357,6 +366,7 @@ void sa_replay_forget(sa_replay_t *r)
     for (size_t i = 0; i < r->npages; i++) {
         free(r->pages[i].last);
         free(r->pages[i].lay);
+        free(r->pages[i].take);
     }
     r->npages = 0;
 }
@@ -371,6 +381,7 @@ double sa_replay_name_seconds(const sa_replay_t *r, int name)
     return name < SA_T__COUNT ? r->name_seconds[name] : 0;
 }
 uint64_t sa_replay_solved(const sa_replay_t *r) { return r->solved; }
+uint64_t sa_replay_interleaved(const sa_replay_t *r) { return r->interleaved; }
 uint64_t sa_replay_declined(const sa_replay_t *r) { return r->declined; }
 uint64_t sa_replay_steps(const sa_replay_t *r) { return r->steps; }
 double sa_replay_seconds(const sa_replay_t *r) { return r->seconds; }
@@ -383,7 +394,7 @@ static bool decode(const unsigned char *p, size_t room, snap_t *s)
     if (room < sizeof s->h)
         return false;
     memcpy(&s->h, p, sizeof s->h);
-    size_t n = (size_t)s->h.n[0] + s->h.n[1] + s->h.n[2];
+    size_t n = (size_t)s->h.n[0] + s->h.n[1] + s->h.n[2] + s->h.n[3];
     s->bytes = sizeof s->h + n * sizeof(uint32_t);
     if (s->bytes > room)
         return false;
@@ -398,10 +409,10 @@ static void locations(const snap_t *s, uint8_t *loc, size_t len)
     for (size_t b = 0; b < len; b++)
         loc[b] = b < s->h.capacity ? L_LIVE : L_UNMADE;
     const uint32_t *x = s->idx;
-    for (int l = 0; l < 3; l++)
+    for (int l = 0; l < 4; l++)
         for (uint32_t k = 0; k < s->h.n[l]; k++, x++)
             if (*x < len)
-                loc[*x] = (uint8_t)l;
+                loc[*x] = (uint8_t)list_loc[l];
 }
 
 static Z3_ast boolean(Z3_context c, bool v)
@@ -440,10 +451,9 @@ static void empty_page(sa_replay_t *r)
  * slots, a block leaving LIVE gives its slot to the last one, new ones are
  * appended in address order: some valid picture, which is all the model
  * asks of bookkeeping the code does not have (page_equiv ignores it).
- * thread_taken: the thread_free blocks are TAKEN (collect_take's state: its
- * THREAD sequence stays base's, as the model leaves it). */
+ * An emptied list keeps base's stale slots, as the model leaves them. */
 static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, const snap_t *s,
-                    bool thread_taken, layout_t *out)
+                    layout_t *out)
 {
     Z3_context c = r->c;
     memcpy(out, bl, sizeof *out);
@@ -451,10 +461,6 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
     uint32_t made = s->h.capacity;
     uint8_t *nl = r->la;
     locations(s, nl, SA_MAX_BLOCKS_PER_PAGE);
-    int thread_as = thread_taken ? L_TAKEN : L_THREAD;
-    for (uint32_t b = 0; b < SA_MAX_BLOCKS_PER_PAGE; b++)
-        if (nl[b] == L_THREAD)
-            nl[b] = (uint8_t)thread_as;
     /* LIVE */
     uint32_t *live = out->slot[L_LIVE], nlive = out->cnt[L_LIVE];
     for (uint32_t i = 0; i < nlive;) {
@@ -469,14 +475,13 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
     out->cnt[L_LIVE] = nlive;
     /* the lists, read from their tails */
     const uint32_t *x = s->idx;
-    for (int l = 0; l < 3; l++) {
-        int as = l == L_THREAD ? thread_as : l;
+    for (int l = 0; l < 4; l++) {
+        int as = list_loc[l];
         uint32_t n = s->h.n[l];
         for (uint32_t k = 0; k < n; k++, x++)
             out->slot[as][n - 1 - k] = *x;
         out->cnt[as] = n;
     }
-    out->cnt[thread_taken ? L_THREAD : L_TAKEN] = 0;
     memcpy(out->loc, nl, SA_MAX_BLOCKS_PER_PAGE);
     for (int l = 0; l < L__COUNT; l++)
         if (l != L_UNMADE)
@@ -495,9 +500,19 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
             stores++;
         }
     }
-    /* LIVE first, as the model's free_to does: the same cells stored in the
-     * same order give the same term, which the simplifier compares */
+    /* The same cells stored in the same order give the same term, which the
+     * simplifier then compares at once: the sequences as the model's free_to
+     * stores them (LIVE first), the counts as collect_take, collect_finish,
+     * collect and abandon do (TAKEN, THREAD, LOCAL, then FREE). */
     static const int order[] = { L_LIVE, L_FREE, L_LOCAL, L_THREAD, L_TAKEN };
+    static const int cnt_order[] = { L_LIVE, L_TAKEN, L_THREAD, L_LOCAL, L_FREE };
+    for (size_t o = 0; o < sizeof cnt_order / sizeof *cnt_order; o++) {
+        int l = cnt_order[o];
+        if (out->cnt[l] != bl->cnt[l]) {
+            t.cnt = Z3_mk_store(c, t.cnt, r->loc[l], num(r, out->cnt[l]));
+            stores++;
+        }
+    }
     for (size_t o = 0; o < sizeof order / sizeof *order; o++) {
         int l = order[o];
         bool changed = false;
@@ -509,10 +524,6 @@ static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, cons
             }
         if (changed) {
             t.seq = Z3_mk_store(c, t.seq, r->loc[l], t.inner[l]);
-            stores++;
-        }
-        if (out->cnt[l] != bl->cnt[l]) {
-            t.cnt = Z3_mk_store(c, t.cnt, r->loc[l], num(r, out->cnt[l]));
             stores++;
         }
     }
@@ -580,6 +591,8 @@ static void show_state(sa_buf_t *out, const char *label, const snap_t *s)
     show_list(out, "free", s->idx, s->h.n[0]);
     show_list(out, "local_free", s->idx + s->h.n[0], s->h.n[1]);
     show_list(out, "thread_free", s->idx + s->h.n[0] + s->h.n[1], s->h.n[2]);
+    if (s->h.n[3])
+        show_list(out, "taken", s->idx + s->h.n[0] + s->h.n[1] + s->h.n[2], s->h.n[3]);
     /* LIVE: made blocks on no list */
     size_t len = s->h.capacity;
     uint8_t *loc = calloc(len ? len : 1, 1);
@@ -880,24 +893,19 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
         s = pg->term;
         sl = pg->lay;
     } else {
-        s = build(r, &r->empty_term, r->empty, before, false, r->ls);
+        s = build(r, &r->empty_term, r->empty, before, r->ls);
         sl = r->ls;
     }
     if (!witness) {
         /* a page left with no made block (retire): its after-state is the
          * empty page's term plus scalars, as the model writes it */
         if (after->h.capacity == 0)
-            *next = build(r, &r->empty_term, r->empty, after, false, r->la_);
+            *next = build(r, &r->empty_term, r->empty, after, r->la_);
         else
-            *next = build(r, &s, sl, after, false, r->la_);
+            *next = build(r, &s, sl, after, r->la_);
         return allowed(r, q, &s, next, b, popped, after, NULL, NULL, 0);
     }
-    if (q == Q_COLLECT_SPLIT) {
-        term_t m = build(r, &s, sl, before, true, r->lm);
-        *next = build(r, &m, r->lm, after, false, r->lx);
-        return allowed(r, q, &s, next, b, popped, after, next, &m, span);
-    }
-    *next = build(r, &s, sl, after, false, r->lx);
+    *next = build(r, &s, sl, after, r->lx);
     return allowed(r, q, &s, next, b, popped, after, next, NULL, span);
 }
 
@@ -929,7 +937,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         return false;
     bool cached = pg->last && pg->epoch == r->epoch && t != SA_T_PAGE_INIT;
     if (!pg->last && t != SA_T_PAGE_INIT &&
-        not_inv(r, build(r, &r->empty_term, r->empty, before, false, r->ls).page))
+        not_inv(r, build(r, &r->empty_term, r->empty, before, r->ls).page))
         return fail(r, h, before, NULL, "a page first met in the trace violates the invariant (inv)");
     /* the block the step moved: the first whose location changed */
     locations(before, r->lb, SA_MAX_BLOCKS_PER_PAGE);
@@ -960,17 +968,24 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         }
         next_lay = r->quantified[q] ? r->lx : r->la_;
         r->count[t]++;
-        if (!why && t == SA_T_COLLECT) {
-            /* the same step as the model's two halves around the exchange */
-            term_t split;
-            why = ask(r, Q_COLLECT_SPLIT, pg, cached, before, after, b, false, &split);
-            if (why)
-                why = "collect_take then collect_finish do not reach it (collect does)";
-            r->count[SA_REPLAY_COLLECT_TAKE]++;
-            r->count[SA_REPLAY_COLLECT_FINISH]++;
-            next = split;
-        }
         r->name_seconds[t] += now() - t0;
+        if (t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq != pg->last_seq)
+            r->interleaved++;
+        if (!why && t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq == pg->last_seq) {
+            /* nothing came between the two halves: together they must be
+             * the model's atomic collect, from the state before the take */
+            t0 = now();
+            snap_t tb;
+            decode(pg->take, pg->take_bytes, &tb);
+            term_t whole;
+            why = ask(r, Q_COLLECT, pg, false, &tb, after, b, false, &whole);
+            if (why)
+                why = "collect_take then collect_finish, with nothing between, are not collect";
+            else
+                next = whole;
+            r->count[SA_T_COLLECT]++;
+            r->name_seconds[SA_T_COLLECT] += now() - t0;
+        }
     }
     if (why) {
         fail(r, h, before, after, why);
@@ -979,6 +994,13 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         else
             sa_buf_add(&r->err, "    no block changed its location\n");
         return false;
+    }
+    if (t == SA_T_COLLECT_TAKE) {
+        free(pg->take);
+        pg->take = malloc(before->bytes);
+        memcpy(pg->take, before->raw, before->bytes);
+        pg->take_bytes = before->bytes;
+        pg->take_seq = h->seq;
     }
     free(pg->last);
     pg->last = malloc(after->bytes);

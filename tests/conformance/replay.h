@@ -12,7 +12,7 @@
  * page, on block boundaries, no block on two lists); consecutive snapshots
  * of a page agree (nothing changed a page outside a traced transition); a
  * page first met in the middle of its life satisfies (inv before); and each
- * collect also is collect_take followed by collect_finish.
+ * collect_take + collect_finish pair with nothing between is a collect.
  */
 #ifndef SA_CONFORMANCE_REPLAY_H
 #define SA_CONFORMANCE_REPLAY_H
@@ -22,9 +22,10 @@
 #include <stdint.h>
 #include "trace.h"
 
-/* The spec's transition names the replay checks, beyond sa_transition_t's:
- * collect's two halves, checked on every recorded collect. */
-enum { SA_REPLAY_COLLECT_TAKE = SA_T__COUNT, SA_REPLAY_COLLECT_FINISH, SA_REPLAY__NAMES };
+/* The spec's transition names the replay checks: sa_transition_t's (collect
+ * itself is checked on each collect_take + collect_finish pair with no other
+ * step of the page between them). */
+#define SA_REPLAY__NAMES SA_T__COUNT
 
 typedef struct sa_replay_s sa_replay_t;
 
@@ -47,6 +48,8 @@ uint64_t sa_replay_count(const sa_replay_t *r, int name);
 uint64_t sa_replay_declined(const sa_replay_t *r);
 double sa_replay_name_seconds(const sa_replay_t *r, int name);
 uint64_t sa_replay_solved(const sa_replay_t *r);    /* questions that needed the solver */
+/* collects with other steps of the page (remote frees) between their halves */
+uint64_t sa_replay_interleaved(const sa_replay_t *r);
 uint64_t sa_replay_steps(const sa_replay_t *r);
 double sa_replay_seconds(const sa_replay_t *r);
 const char *sa_replay_name(int name);

@@ -38,8 +38,10 @@ int main(int argc, char **argv)
         return 1;
     if (c.crashed)
         return 2;
-    printf("  %llu questions went to the solver (the rest simplified); %llu to_full declined\n",
-           (unsigned long long)c.solved, (unsigned long long)c.declined);
+    printf("  %llu questions went to the solver (the rest simplified); %llu to_full declined; "
+           "%llu collects had remote frees between take and finish\n",
+           (unsigned long long)c.solved, (unsigned long long)c.declined,
+           (unsigned long long)c.interleaved);
     int status = 0;
     for (size_t i = 0; i < c.nnames; i++) {
         printf("  transition %-15s %8llu  %6.2fs%s\n", c.names[i], (unsigned long long)c.seen[i],
