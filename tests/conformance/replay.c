@@ -4,12 +4,17 @@
  * The model text is the one `make verify` proves: proofs/'s generated config.h
  * constants (sa_constants_text) followed by spec/page.smt2, parsed once per Z3
  * context together with one assertion per question, over free constants s
- * (before), t (the model's after), a (the code's after), m, b, popped, bsize,
- * area. A step substitutes ground terms for s, a and the arguments and asks
- * the solver. Ground pages are compact: constant arrays plus one store per
- * made block. The model's LIVE sequence is bookkeeping the code has no
- * counterpart of (page_equiv ignores it): a state lists its LIVE blocks in
- * increasing order.
+ * (before), t (the model's after), a (the code's after), b, popped, bsize,
+ * area. A step substitutes ground Page terms for s and a (and t, for a
+ * witness) and decides the question by simplification, instantiation and,
+ * for what is left, the solver (holds()).
+ *
+ * Ground pages are constant arrays plus stores, and each state's term is its
+ * predecessor's plus stores for what changed (build()), in the order the
+ * model's define-funs store, so that the model's successor and the code's
+ * after-state share their subterms and usually compare equal on sight. The
+ * model's LIVE sequence is bookkeeping the code has no counterpart of
+ * (page_equiv ignores it): build() keeps some valid order.
  *
  * The context is not reference counted (terms live until it is deleted), so
  * it is rebuilt every REBUILD_STEPS steps.
@@ -43,7 +48,7 @@ static const char *const names[SA_REPLAY__NAMES] = {
 /* The questions, one assertion each, in this order. */
 enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_REMOTE, Q_COLLECT, Q_TAKE, Q_FINISH,
        Q_TO_FULL, Q_UNFULL, Q_RETIRE, Q_ABANDON, Q_RECLAIM, Q_DIFFERS, Q_NOT_INV,
-       Q_S, Q_T, Q_A, Q_M, Q_B, Q_POPPED, Q_BSIZE, Q_AREA, Q__COUNT };
+       Q_S, Q_T, Q_A, Q_B, Q_POPPED, Q_BSIZE, Q_AREA, Q__COUNT };
 static const char *const questions[Q__COUNT] = {
     [Q_INIT] = "(page_init t bsize area)",
     [Q_POP] = "(alloc_pop s t b)",
@@ -61,7 +66,7 @@ static const char *const questions[Q__COUNT] = {
     [Q_DIFFERS] = "(not (page_equiv t a))",
     [Q_NOT_INV] = "(not (inv s))",
     /* the free constants themselves, to find their terms after parsing */
-    [Q_S] = "(= s s)", [Q_T] = "(= t t)", [Q_A] = "(= a a)", [Q_M] = "(= m m)",
+    [Q_S] = "(= s s)", [Q_T] = "(= t t)", [Q_A] = "(= a a)",
     [Q_B] = "(= b b)", [Q_POPPED] = "(= popped popped)", [Q_BSIZE] = "(= bsize bsize)",
     [Q_AREA] = "(= area area)",
 };
@@ -321,7 +326,7 @@ sa_replay_t *sa_replay_new(const char *spec_dir)
     free(page);
     sa_buf_add(&m, "\n; ---- the replay's questions (tests/conformance/replay.c)\n"
                    "(declare-const s Page) (declare-const t Page) (declare-const a Page)\n"
-                   "(declare-const m Page) (declare-const b Int) (declare-const popped Bool)\n"
+                   "(declare-const b Int) (declare-const popped Bool)\n"
                    "(declare-const bsize Int) (declare-const area Int)\n");
     for (int i = 0; i < Q__COUNT; i++)
         sa_buf_addf(&m, "(assert %s)\n", questions[i]);
@@ -798,15 +803,15 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
  * after 20 s). Either way the step is allowed iff some model successor of s
  * is the code's after-state. */
 static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t *a, int64_t b,
-                           bool popped, const snap_t *after, const term_t *x, const term_t *m,
+                           bool popped, const snap_t *after, const term_t *x,
                            int64_t span)
 {
     Z3_context c = r->c;
     Z3_ast from[] = { r->q[Q_S], r->q[Q_A], r->q[Q_B], r->q[Q_POPPED], r->q[Q_BSIZE],
-                      r->q[Q_AREA], r->q[Q_T], r->q[Q_M] };
+                      r->q[Q_AREA], r->q[Q_T] };
     Z3_ast to[] = { s->page, a->page, num(r, b), boolean(c, popped), num(r, after->h.block_size),
-                    num(r, after->h.area), x ? x->page : NULL, m ? m->page : NULL };
-    unsigned n = x ? (m ? 8 : 7) : 6;
+                    num(r, after->h.area), x ? x->page : NULL };
+    unsigned n = x ? 7 : 6;
     Z3_ast step = simplify(r, Z3_substitute(c, r->q[q], n, from, to));
     if (x) {
         /* valid: (T s x) and (page_equiv x a) */
@@ -903,10 +908,10 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
             *next = build(r, &r->empty_term, r->empty, after, r->la_);
         else
             *next = build(r, &s, sl, after, r->la_);
-        return allowed(r, q, &s, next, b, popped, after, NULL, NULL, 0);
+        return allowed(r, q, &s, next, b, popped, after, NULL, 0);
     }
     *next = build(r, &s, sl, after, r->lx);
-    return allowed(r, q, &s, next, b, popped, after, next, NULL, span);
+    return allowed(r, q, &s, next, b, popped, after, next, span);
 }
 
 static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)
