@@ -695,11 +695,17 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
     } else {
         conj[nconj++] = phi;
     }
-    Z3_ast ctor[L__COUNT];
+    Z3_ast ctor[16];
     unsigned nctor = Z3_get_datatype_sort_num_constructors(c, r->loc_sort);
-    for (unsigned i = 0; i < nctor && i < L__COUNT; i++)
+    if (nctor > 16)
+        return "the replay could not decide the step (Loc has too many values)";
+    for (unsigned i = 0; i < nctor; i++)
         ctor[i] = Z3_mk_app(c, Z3_get_datatype_sort_constructor(c, r->loc_sort, i), 0, NULL);
-    for (unsigned k = 0; k < nconj && nopen < MAXC - 1; k++) {
+    /* never skip a conjunct or an instance: out of room is a failure */
+    const char *full = "the replay could not decide the step (too many open instances)";
+    for (unsigned k = 0; k < nconj; k++) {
+        if (nopen >= MAXC - 2)
+            return full;
         Z3_ast e = conj[k];
         if (Z3_is_eq_ast(c, e, Z3_mk_false(c)))
             return no;
@@ -726,7 +732,9 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
         unsigned combos = 1;
         for (int i = 0; i < loc_binders; i++)
             combos *= nctor;
-        for (unsigned combo = 0; combo < combos && nopen < MAXC - 1; combo++) {
+        for (unsigned combo = 0; combo < combos; combo++) {
+            if (nopen >= MAXC - 2)
+                return full;
             /* de Bruijn: the last binder is variable 0 */
             Z3_ast to[3];
             unsigned rest = combo;
@@ -759,7 +767,7 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
                     return why;
                 }
                 if (nopen >= MAXC - 2)
-                    return "z3 could not simplify the step's instances (too many left)";
+                    return full;
                 open[nopen++] = Z3_mk_not(c, one);
             }
             /* the indices outside [0, span) */
