@@ -12,7 +12,7 @@
 #include <stdlib.h>
 
 #define BATCH       64      /* blocks per hand-over */
-#define RING_SIZE   64u     /* batches in flight at most (4096 blocks) */
+#define RING_SIZE   1024u   /* batches in flight at most (65536 blocks) */
 
 typedef struct item_s { void *p; size_t size; } item_t;
 typedef struct batch_s { item_t item[BATCH]; } batch_t;
@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 {
     bench_start(argc, argv);
     /* A whole number of batches. */
-    total = (bench_scaled(12000000) + BATCH - 1) / BATCH * BATCH;
+    total = (bench_scaled(16000000) + BATCH - 1) / BATCH * BATCH;
     uint64_t sum = 0;
     pthread_t prod, cons;
     if (pthread_create(&cons, NULL, consumer, &sum) != 0
