@@ -8,9 +8,13 @@
 ; phase change, in the order of _sa_malloc_generic (src/alloc.c):
 ;
 ;   1 heartbeat         the deferred-free hook, at most once         1
-;   2 remote pages      _sa_heap_take_remote_pages: <= R pages       R
+;   2 remote pages      _sa_heap_take_remote_pages: <= R pages, and
+;                       the pending forwards _sa_segments_reclaim
+;                       drains first, out of the same budget R       R
 ;   3 reclaim           _sa_segments_reclaim: <= T segments, each
-;                       adopting <= P pages                          T (1 + P)
+;                       adopting <= P pages; only if pthread_mutex_
+;                       trylock gets the abandon lock (else 0 steps:
+;                       nothing on the malloc path waits for a lock) T (1 + P)
 ;   4 search            page_find: <= S candidates, each looked at
 ;                       (1), collected (<= W blocks walked), then
 ;                       retired (<= 1 + 2P), used, extended, or

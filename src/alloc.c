@@ -164,9 +164,11 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     /* The hook may have allocated: the head page may have a block now. */
     sa_page_t *page = heap->page_direct[bin];
     if (page->free == NULL) {
-        _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
-        if (sa_unlikely(_sa_abandoned_count() != 0))
-            _sa_segments_reclaim(heap, SA_RECLAIM_TRIES);
+        /* The remote-pages budget is shared with the pages waiting to be
+         * forwarded; reclaim only tries the abandon lock (never waits). */
+        size_t taken = _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
+        if (sa_unlikely(_sa_segments_pending()))
+            _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SA_REMOTE_PAGES_MAX - taken, false);
         page = page_find(heap, bin);
     }
     void *block = NULL;
@@ -255,7 +257,7 @@ sa_public void *sa_reallocarray(void *p, size_t count, size_t size)
 
 /* An aligned block: a size-class block if it happens to be aligned (blocks of
  * a multiple of the alignment often are), else a block over-allocated by
- * alignment - 1 and an interior pointer into it (the page is marked
+ * alignment - SA_MIN_ALIGN and an interior pointer into it (the page is marked
  * has_aligned and the block tagged with that pointer, so free accepts it and
  * no other interior pointer), else a huge mapping placed aligned. */
 void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
@@ -277,7 +279,11 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
         }
         sa_free(p);
     }
-    size_t total = size + alignment - 1;
+    /* Blocks start SA_MIN_ALIGN-aligned, so aligning up skips at most
+     * alignment - SA_MIN_ALIGN bytes: enough, as obligation aligned_alloc
+     * proves (spec: layout.smt2 align_up; hypothesis bsize >= size + a -
+     * SA_MIN_ALIGN, goal q + size <= p + bsize). */
+    size_t total = size + alignment - SA_MIN_ALIGN;
     if (total > SA_LARGE_OBJ_SIZE_MAX)
         return _sa_huge_alloc(size, alignment, zero);
     uint8_t *p = sa_malloc(total);
@@ -374,7 +380,7 @@ sa_public void sa_collect(bool force)
     sa_heap_t *heap = _sa_heap_tls;
     /* force: adopt every abandoned segment too, so memory of exited threads
      * that was freed since is found and returned. */
-    if (force && _sa_abandoned_count() > 0)
+    if (force && _sa_segments_pending())
         heap = _sa_heap_get_or_init();
     if (heap != NULL && heap != &_sa_heap_empty) {
         /* The program's deferred frees first (force: all of them, if the
@@ -385,7 +391,7 @@ sa_public void sa_collect(bool force)
             fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
             heap->in_hook = false;
         }
-        while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES))
+        while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SIZE_MAX, true))
             ;   /* bounded by the abandoned segments present */
         if (force)
             _sa_segments_forward_dead();

@@ -73,13 +73,15 @@ void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 }
 
 /* Take back at most `max` pages that remote frees reported (unfull each).
- * The stack is taken whole (no ABA: only the owner pops) into remote_local. */
-void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
+ * The stack is taken whole (no ABA: only the owner pops) into remote_local.
+ * Returns how many were taken. */
+size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 {
-    for (size_t i = 0; i < max; i++) {
+    size_t i = 0;
+    for (; i < max; i++) {
         if (heap->remote_local == NULL) {
             if (atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) == NULL)
-                return;
+                break;
             heap->remote_local = atomic_exchange_explicit(&heap->remote_pages, NULL,
                                                           memory_order_acquire);
         }
@@ -92,6 +94,7 @@ void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
         else
             _sa_segment_forward_queued(page);
     }
+    return i;
 }
 
 /* ---- housekeeping ------------------------------------------------------------------ */
@@ -194,11 +197,15 @@ sa_heap_t *_sa_heap_get_or_init(void)
     heap = _sa_heap_tls;
     if (heap != &_sa_heap_empty)
         return heap;
-    pthread_mutex_lock(&heaps_lock);
-    heap = heaps_dead;
-    if (heap != NULL)
-        heaps_dead = heap->next_dead;
-    pthread_mutex_unlock(&heaps_lock);
+    /* A dead heap to recycle, unless an exiting thread holds the lock: then
+     * a fresh one (this is a malloc, it does not wait). */
+    heap = NULL;
+    if (pthread_mutex_trylock(&heaps_lock) == 0) {
+        heap = heaps_dead;
+        if (heap != NULL)
+            heaps_dead = heap->next_dead;
+        pthread_mutex_unlock(&heaps_lock);
+    }
     if (heap == NULL) {
         heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
         if (heap == NULL) {
@@ -206,10 +213,12 @@ sa_heap_t *_sa_heap_get_or_init(void)
             return NULL;
         }
         heap_reset(heap);
-        pthread_mutex_lock(&heaps_lock);
-        heap->next_all = atomic_load_explicit(&heaps_all, memory_order_relaxed);
-        atomic_store_explicit(&heaps_all, heap, memory_order_release);
-        pthread_mutex_unlock(&heaps_lock);
+        /* The registry only grows: a lock-free push. */
+        sa_heap_t *first = atomic_load_explicit(&heaps_all, memory_order_relaxed);
+        do
+            heap->next_all = first;
+        while (!atomic_compare_exchange_weak_explicit(&heaps_all, &first, heap,
+                                                      memory_order_release, memory_order_relaxed));
     }
     heap->next_dead = NULL;
     heap->alive = true;

@@ -41,10 +41,12 @@ static bool block_offset(size_t alignment, size_t *offset)
 }
 
 /* A cached mapping for `map_size` bytes: the smallest one that is large
- * enough, or else the largest one (the caller grows it). NULL if none. */
+ * enough, or else the largest one (the caller grows it). NULL if none, or if
+ * another thread holds the lock (a malloc does not wait: it maps afresh). */
 static sa_segment_t *cache_take(size_t map_size)
 {
-    pthread_mutex_lock(&huge_lock);
+    if (pthread_mutex_trylock(&huge_lock) != 0)
+        return NULL;
     size_t fit = cache_count, largest = cache_count;
     for (size_t i = 0; i < cache_count; i++) {  /* bound: SA_HUGE_CACHE_ENTRIES */
         SA_TRACE_STEP();
@@ -209,8 +211,9 @@ void _sa_huge_free(sa_segment_t *seg, void *p)
         if (seg->prev != NULL) seg->prev->next = seg->next; else far_list = seg->next;
         if (seg->next != NULL) seg->next->prev = seg->prev;
         pthread_mutex_unlock(&huge_lock);
-    } else if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES) {
-        pthread_mutex_lock(&huge_lock);
+    } else if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES &&
+               pthread_mutex_trylock(&huge_lock) == 0) {
+        /* (lock busy: a free does not wait, the mapping is unmapped) */
         if (cache_count == SA_HUGE_CACHE_ENTRIES ||
             cache_bytes + seg->map_size > SA_HUGE_CACHE_MAX_BYTES) {
             /* Make room by dropping the oldest, if that is enough. */

@@ -49,7 +49,7 @@ sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
 void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
-void _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
+size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
@@ -91,16 +91,23 @@ void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);
 void _sa_segments_abandon(sa_heap_t *heap);
 void _sa_segment_purge_now(sa_heap_t *heap);
-bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries);
+bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool wait);
 void _sa_segment_forward_queued(sa_page_t *page);
 void _sa_segments_forward_dead(void);
 sa_page_t *_sa_heaps_take_dead_remote(void);
 void _sa_abandon_lock(void);
 void _sa_abandon_unlock(bool child);
 extern _Atomic size_t _sa_abandoned_segments;
+extern _Atomic size_t _sa_forward_count;
 static inline size_t _sa_abandoned_count(void)
 {
     return atomic_load_explicit(&_sa_abandoned_segments, memory_order_relaxed);
+}
+/* Work for _sa_segments_reclaim: abandoned segments or pages to forward. */
+static inline bool _sa_segments_pending(void)
+{
+    return _sa_abandoned_count() != 0 ||
+           atomic_load_explicit(&_sa_forward_count, memory_order_relaxed) != 0;
 }
 bool _sa_segment_global_cached(void);
 

@@ -5,9 +5,14 @@
  * the global cache (both purged after the delay), else back to the OS. When
  * a thread exits its segments with live blocks are abandoned onto one global
  * list, from which generic mallocs of any thread reclaim a bounded number per
- * call. The abandon lock (a mutex, slow path only, never held while waiting
- * for anything else but the heaps lock) guards that list, the global cache
- * and every change of a page's owner. */
+ * call. The abandon lock (a mutex, never held while waiting for anything
+ * else but the heaps lock) guards that list, the global cache and every
+ * change of a page's owner. The malloc and free paths only ever try it
+ * (pthread_mutex_trylock): if it is busy they skip the step (reclaim, a
+ * cached segment) until a later generic call, or hand the work over through
+ * a lock-free stack (forwarding a QUEUED page), so no malloc or free waits
+ * behind another thread. Thread exit, sa_collect, the fork handlers and the
+ * out-of-memory fallback wait for it. */
 #include <errno.h>
 #include "internal.h"
 
@@ -20,8 +25,16 @@ static sa_segment_list_t global_cache;
 static _Atomic size_t global_cache_count;
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
+static size_t forward_pending_locked(size_t max);
 static sa_segment_t *abandoned;            /* doubly linked through next/prev */
 _Atomic size_t _sa_abandoned_segments;     /* length of `abandoned` */
+/* QUEUED pages whose owner a remote free or a heap could not reach (they were
+ * abandoned meanwhile): a lock-free stack through remote_next, pushed without
+ * the lock, taken whole into forward_local under the lock and forwarded from
+ * there by reclaim (a few per generic call), thread exit and sa_collect. */
+static _Atomic(sa_page_t *) forward_pending;
+static sa_page_t *forward_local;           /* abandon lock */
+_Atomic size_t _sa_forward_count;          /* pages on both, for the lock-free test */
 
 /* ---- segment lists ------------------------------------------------------------- */
 
@@ -88,11 +101,14 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
     }
 }
 
+/* A segment from the global cache, or NULL if it is empty or its lock busy
+ * (the caller then maps a fresh one: never waits on the malloc path). */
 static sa_segment_t *global_cache_take(void)
 {
     if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
         return NULL;
-    pthread_mutex_lock(&abandon_lock);
+    if (pthread_mutex_trylock(&abandon_lock) != 0)
+        return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
         list_remove(&global_cache, seg);
@@ -102,11 +118,16 @@ static sa_segment_t *global_cache_take(void)
     return seg;
 }
 
-/* Keep an empty segment in the global cache if there is room. */
-static bool global_cache_put(sa_segment_t *seg)
+/* Keep an empty segment in the global cache if there is room. Only a thread
+ * exit (wait) waits for the lock; a generic malloc retiring a page finds it
+ * busy and unmaps the segment instead. */
+static bool global_cache_put(sa_segment_t *seg, bool wait)
 {
     bool kept = false;
-    pthread_mutex_lock(&abandon_lock);
+    if (wait)
+        pthread_mutex_lock(&abandon_lock);
+    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        return false;
     if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
         seg->cached = 1;
         seg->heap = NULL;
@@ -281,7 +302,7 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
     if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
         seg->cached = 1;
         list_push(&heap->cache, seg);
-    } else if (!global_cache_put(seg)) {
+    } else if (!global_cache_put(seg, !heap->alive)) {
         segment_unmap(seg);
     }
 }
@@ -424,20 +445,49 @@ void _sa_segments_abandon(sa_heap_t *heap)
     while (heap->cache.first != NULL) {
         sa_segment_t *seg = heap->cache.first;
         list_remove(&heap->cache, seg);
-        if (!global_cache_put(seg))
+        if (!global_cache_put(seg, true))
             segment_unmap(seg);
     }
 }
 
-/* Adopt at most `tries` abandoned segments with all their pages (each page
- * reclaimed, at most SA_MAX_PAGES_PER_SEGMENT per segment, no collect).
- * Returns whether any was adopted. */
-bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries)
+/* Forward at most `max` pages of the pending stack (forward_local first,
+ * then the stack taken whole: no ABA, only lock holders pop). Abandon lock
+ * held. Returns how many were forwarded. */
+static size_t forward_pending_locked(size_t max)
 {
-    if (_sa_abandoned_count() == 0)
+    size_t n = 0;
+    for (; n < max; n++) {
+        if (forward_local == NULL) {
+            if (atomic_load_explicit(&forward_pending, memory_order_relaxed) == NULL)
+                break;
+            forward_local = atomic_exchange_explicit(&forward_pending, NULL,
+                                                     memory_order_acquire);
+        }
+        SA_TRACE_STEP();
+        sa_page_t *page = forward_local;
+        forward_local = page->remote_next;
+        page->remote_next = NULL;
+        atomic_fetch_sub_explicit(&_sa_forward_count, 1, memory_order_relaxed);
+        forward_queued_locked(page);
+    }
+    return n;
+}
+
+/* Forward at most `forwards` pending pages, then adopt at most `tries`
+ * abandoned segments with all their pages (each page reclaimed, at most
+ * SA_MAX_PAGES_PER_SEGMENT per segment, no collect). With !wait (the malloc
+ * path) nothing is done if the abandon lock is busy: a later generic call
+ * tries again. Returns whether a segment was adopted. */
+bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool wait)
+{
+    if (!_sa_segments_pending())
         return false;
+    if (wait)
+        pthread_mutex_lock(&abandon_lock);
+    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        return false;
+    forward_pending_locked(forwards);
     bool any = false;
-    pthread_mutex_lock(&abandon_lock);
     for (size_t t = 0; t < tries && abandoned != NULL; t++) {
         SA_TRACE_STEP();
         sa_segment_t *seg = abandoned;
@@ -480,22 +530,34 @@ static void forward_dead_locked(void)
     }
 }
 
+/* Thread exit and sa_collect(true): every page waiting to be forwarded. */
 void _sa_segments_forward_dead(void)
 {
     pthread_mutex_lock(&abandon_lock);
     forward_dead_locked();
+    forward_pending_locked(SIZE_MAX);
     pthread_mutex_unlock(&abandon_lock);
 }
 
 /* A QUEUED page reached a heap that does not own it (it was abandoned, and
- * maybe reclaimed, between the remote free's CAS and its push). Under the
- * abandon lock its owner is stable: push it on the owner's stack, or, if it
- * has none, clear QUEUED (an abandoned page has nobody to tell). */
+ * maybe reclaimed, between the remote free's CAS and its push). Only under
+ * the abandon lock is its owner stable, and a free or malloc must not wait
+ * for that lock: the page goes on the pending stack (one CAS push, lock-free;
+ * the page is QUEUED, so on no other stack), and the next holder of the lock
+ * pushes it on its owner's stack or, if it has none, clears QUEUED (an
+ * abandoned page has nobody to tell). */
 void _sa_segment_forward_queued(sa_page_t *page)
 {
-    pthread_mutex_lock(&abandon_lock);
-    forward_queued_locked(page);
-    pthread_mutex_unlock(&abandon_lock);
+    atomic_fetch_add_explicit(&_sa_forward_count, 1, memory_order_relaxed);
+    sa_page_t *head = atomic_load_explicit(&forward_pending, memory_order_relaxed);
+    for (;;) {
+        SA_TRACE_STEP();
+        page->remote_next = head;
+        if (atomic_compare_exchange_weak_explicit(&forward_pending, &head, page,
+                                                  memory_order_release, memory_order_relaxed))
+            break;
+        SA_TRACE_RETRY();   /* another push or a take got in: the k of the bound */
+    }
 }
 
 /* Abandoned and QUEUED: notify QUEUED -> NONE, the notify half of unfull
