@@ -41,7 +41,8 @@
 /* Steps (loop iterations, OS calls, hook calls) of one operation at most,
  * term by term as spec/bounds.smt2 defines B_MALLOC, B_FREE_LOCAL and
  * B_FREE_REMOTE (the generic path in the order of _sa_malloc_generic, as
- * docs/state-machine.md walks it), from src/config.h's constants. A CAS
+ * docs/state-machine.md walks it), from src/config.h's constants; the
+ * runner checks the result against build/verify's. A CAS
  * retry adds one step per other thread's successful CAS on the same word
  * (lock-free, the spec's "+ k"): not counted here. */
 typedef unsigned long long steps_t;
@@ -49,14 +50,16 @@ typedef unsigned long long steps_t;
 static steps_t bound_malloc(void)
 {
     const steps_t P = SA_MAX_PAGES_PER_SEGMENT;
-    steps_t walk = SA_MAX_BLOCKS_PER_PAGE;               /* collect one page */
-    steps_t extend = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN;  /* blocks threaded */
-    steps_t retire = 1 + 2 * P;         /* page retire may release a segment */
-    steps_t candidate = 1 + walk + retire;
-    steps_t fresh = 1 + P + P + extend; /* OS call, carve, scan, extend */
+    steps_t walk = SA_MAX_BLOCKS_PER_PAGE;               /* B_WALK: collect a page */
+    steps_t extend = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN;  /* B_EXTEND */
+    steps_t retire = 1 + 2 * P;                          /* B_RETIRE */
+    steps_t candidate = 1 + walk + retire;               /* B_CANDIDATE */
+    steps_t segment = 2 * P;                             /* B_SEGMENT: new segment */
+    steps_t fresh = segment + P + P + extend;            /* B_FRESH: carve, scan, extend */
+    steps_t purge_segments = SA_SEGMENT_CACHE_MAX + SA_SEGMENT_CACHE_GLOBAL_MAX
+                           + (steps_t)SA_PURGE_BATCH_MAX * (P + 1);
     steps_t housekeeping = (steps_t)SA_RETIRE_SCAN_MAX * (1 + retire)
-                         + SA_PURGE_BATCH_MAX
-                         + (steps_t)SA_SEGMENT_CACHE_MAX * (1 + P);
+                         + 2 * (steps_t)SA_PURGE_BATCH_MAX + purge_segments;
     return 1                                            /* heartbeat */
          + SA_REMOTE_PAGES_MAX                          /* remote pages */
          + (steps_t)SA_RECLAIM_TRIES * (1 + P)          /* reclaim */

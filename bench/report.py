@@ -139,6 +139,22 @@ def machine_lines(meta):
 
 # ---- the report ------------------------------------------------------------------------
 
+def proof_check(f, meta):
+    """Does the latency workload's bound agree with the proof driver's?"""
+    proved = (meta or {}).get("proof_bounds") or {}
+    if not proved:
+        return "not checked against the proofs (build/verify was not built: `make verify`)"
+    pairs = [("B_MALLOC", "bound_steps_malloc"), ("B_FREE_LOCAL", "bound_steps_free_local"),
+             ("B_FREE_REMOTE", "bound_steps_free_remote")]
+    bad = ["%s: proofs %d, workload %d" % (k, proved[k], f.get(mine, -1))
+           for k, mine in pairs if k in proved and proved[k] != f.get(mine)]
+    if bad:
+        return ("**DISAGREE** with `build/verify --only bound_starts` (%s): bench/latency.c's "
+                "formula is out of date" % "; ".join(bad))
+    return "the same as `build/verify --only bound_starts` prints (%s)" % ", ".join(
+        "%s=%d" % (k, proved[k]) for k, _ in pairs if k in proved)
+
+
 def targets(summary, workloads, allocators):
     """The issue's targets, judged; returns markdown lines."""
     ours, base = runner.OURS, runner.BASELINE
@@ -336,7 +352,8 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
             a, f = bound_line
             if "bound_steps_malloc" in f:
                 L.append("Proven step bounds (`spec/bounds.smt2`: B_MALLOC, B_FREE_LOCAL, "
-                         "B_FREE_REMOTE), computed from `src/config.h`: a generic malloc "
+                         "B_FREE_REMOTE), computed by the workload from `src/config.h`, "
+                         + proof_check(f, meta) + ": a generic malloc "
                          "**%d steps**, a local free %d, a remote free %d (CAS retries caused "
                          "by other threads' successful CAS come on top). Per-step cost, "
                          "estimated under %s as the median local malloc (a fast-path call, no "

@@ -451,12 +451,35 @@ def shardalloc_commit():
     return rev + (" with uncommitted changes in src/" if dirty else "")
 
 
+def proof_bounds():
+    """The step bounds as the proofs state them (`build/verify --only
+    bound_starts` prints B_MALLOC=... B_FREE_REMOTE=... B_FREE_LOCAL=...),
+    to check the latency workload's own computation against; {} if the
+    driver is not built or does not say."""
+    verify = os.path.join(ROOT, "build", "verify")
+    if not os.access(verify, os.X_OK):
+        return {}
+    try:
+        out = subprocess.run([verify, "--only", "bound_starts"], cwd=ROOT, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             timeout=120).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return {}
+    bounds = {}
+    for word in out.split():
+        key, sep, value = word.partition("=")
+        if sep and key in ("B_MALLOC", "B_FREE_LOCAL", "B_FREE_REMOTE") and value.isdigit():
+            bounds[key] = int(value)
+    return bounds
+
+
 def run_suite(args, allocators, workloads):
     os.makedirs(args.results, exist_ok=True)
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
     tsv_path = os.path.join(args.results, ("quick-" if args.quick else "") + stamp + ".tsv")
     scale = QUICK_SCALE if args.quick else 1.0
-    meta = {"load_start": os.getloadavg()[0], "commit": shardalloc_commit()}
+    meta = {"load_start": os.getloadavg()[0], "commit": shardalloc_commit(),
+            "proof_bounds": proof_bounds()}
     rows = []
     for r in range(args.runs):
         for w in workloads:
