@@ -10,7 +10,7 @@
 /* Pop the head of `free`. Guard: free non-empty. The canary is cleared so a
  * block in use never carries it (free relies on that to spot double frees).
  * spec: page.smt2 alloc_pop */
-static inline void *page_pop(sa_heap_t *heap, sa_page_t *page)
+static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
     sa_block_t *block = page->free;
     SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
@@ -18,7 +18,7 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page)
     block->canary = 0;
     page->used++;
     SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
-    _sa_stat_add(&heap->stat_alloc, page->block_size);
+    _sa_stat_count(heap, bin, 1);
     return block;
 }
 
@@ -26,9 +26,10 @@ sa_public void *sa_malloc(size_t size)
 {
     if (sa_likely(size <= SA_LARGE_OBJ_SIZE_MAX)) {
         sa_heap_t *heap = _sa_heap_tls;
-        sa_page_t *page = heap->page_direct[_sa_bin(size)];
+        size_t bin = _sa_bin(size);
+        sa_page_t *page = heap->page_direct[bin];
         if (sa_likely(page->free != NULL))
-            return page_pop(heap, page);
+            return page_pop(heap, page, bin);
     }
     return _sa_malloc_generic(_sa_heap_tls, size);
 }
@@ -173,7 +174,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     }
     void *block = NULL;
     if (sa_likely(page != NULL))
-        block = page_pop(heap, page);
+        block = page_pop(heap, page, bin);
     _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
     _sa_heap_purge_tick(heap, false);
     if (page != NULL)

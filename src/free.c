@@ -7,11 +7,12 @@
 #include <string.h>
 #include "internal.h"
 
-/* The push of free_local (the transition itself). */
-static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+/* The push of free_local (the transition itself). `canary` is the block's. */
+static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
+                                             uintptr_t canary)
 {
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
-    block->canary = _sa_block_canary(block);
+    block->canary = canary;
 #ifndef SA_MUTANT_free_skips_local
     block->next = page->local_free;
     page->local_free = block;
@@ -19,7 +20,7 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
-    _sa_stat_add(&heap->stat_freed, page->block_size);
+    _sa_stat_count(heap, page->bin, -(size_t)1);
 }
 
 /* free_local on a full page or of the page's last live block (or a double
@@ -32,7 +33,7 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    free_local_push(heap, page, block);
+    free_local_push(heap, page, block, _sa_block_canary(block));
     if (page->in_full)
         _sa_page_unfull(heap, page, false);
     if (page->used == 0)
@@ -50,7 +51,7 @@ sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    free_local_push(heap, page, block);
+    free_local_push(heap, page, block, _sa_block_canary(block));
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
 }
 
@@ -161,6 +162,16 @@ static inline void free_block(sa_page_t *page, sa_block_t *block)
         _sa_free_remote(page, block);
 }
 
+/* A validated block that is not the common case of sa_free: a remote free,
+ * or the owner's free of a page's last block or into a full page. */
+static sa_noinline void free_block_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+{
+    if (atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)
+        free_local_slow(heap, page, block);
+    else
+        _sa_free_remote(page, block);
+}
+
 /* free by the slow path: validate (reporting as `call`), then free. */
 void _sa_free_checked(void *p, const char *call)
 {
@@ -175,13 +186,32 @@ void _sa_free_checked(void *p, const char *call)
         free_block(page, block);
 }
 
+/* The common case inline, a short leaf: a block start of a page in use
+ * (segment map, block-start multiply, canary: _sa_page_of_block), freed by
+ * its owner into a page that stays neither empty nor full. The canary is
+ * computed once, for the double-free test and for the push. Everything else
+ * (remote, last block, full page, NULL, huge, foreign) out of line. */
 sa_public void sa_free(void *p)
 {
-    sa_page_t *page = _sa_page_of_block(p);
-    if (sa_likely(page != NULL))
-        free_block(page, (sa_block_t *)p);
-    else if (p != NULL)
+    uintptr_t canary = _sa_block_canary(p);
+    sa_page_t *page = _sa_page_of_block_canary(p, canary);
+    if (sa_likely(page != NULL)) {
+        sa_heap_t *heap = _sa_heap_tls;
+        /* used and in_full first: read before the atomic load, the compiler
+         * keeps the page's address (they only count if the page is ours). */
+        uint32_t used = page->used;
+        bool in_full = page->in_full;
+        if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap &&
+                      used > 1 && !in_full)) {
+            SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+            free_local_push(heap, page, (sa_block_t *)p, canary);
+            SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+            return;
+        }
+        free_block_slow(heap, page, (sa_block_t *)p);
+    } else if (p != NULL) {
         _sa_free_checked(p, "free");
+    }
 }
 
 size_t _sa_usable_size_of(const void *p, const char *call)

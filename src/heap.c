@@ -278,13 +278,16 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
 /* Bytes handed out and not freed, over every heap (read racily: best effort). */
 void _sa_heaps_stats(size_t *allocated)
 {
-    size_t alloc = 0, freed = 0;
-    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
-         h = h->next_all) {
-        alloc += atomic_load_explicit(&h->stat_alloc, memory_order_relaxed);
-        freed += atomic_load_explicit(&h->stat_freed, memory_order_relaxed);
+    size_t bytes = 0;
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX && bin < SA_BIN_COUNT; bin++) {
+        size_t live = 0;    /* modulo 2^64: one heap's frees are another's mallocs */
+        for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+             h = h->next_all)
+            live += __atomic_load_n(&h->stat_live[bin], __ATOMIC_RELAXED);
+        if ((ptrdiff_t)live > 0)    /* a racy read can see a free before its malloc */
+            bytes += live * _sa_bin_size(bin);
     }
-    *allocated = alloc > freed ? alloc - freed : 0;
+    *allocated = bytes;
 }
 
 void _sa_heap_lock_all(void)

@@ -230,12 +230,16 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
  * it exact, layout.h) and without trusting any header of a foreign mapping
  * (the segment map first). NULL otherwise: the caller then takes the slow
  * path, which validates fully and reports. */
-static inline sa_page_t *_sa_page_of_block(const void *p)
+static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canary)
 {
     sa_segment_t *seg = _sa_segment_of_ptr(p);
     if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg)) || sa_unlikely(seg->kind != SA_SEGMENT_PAGES))
         return NULL;
     sa_page_t *page = _sa_page_of(seg, p);
+    /* One register for the page, every field at a displacement from it:
+     * without this GCC re-derives field addresses from the segment and the
+     * index (several instructions per field on free's fast path). */
+    __asm__("" : "+r"(page));
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
     uint64_t magic = page->magic;   /* loaded once: the compiler shares the multiply */
     uint32_t capacity = _sa_page_capacity(page);
@@ -243,16 +247,27 @@ static inline sa_page_t *_sa_page_of_block(const void *p)
     if (sa_likely(off < SA_SEGMENT_SIZE &&
                   _sa_block_index(off, magic) < capacity &&
                   _sa_block_is_start(off, magic) &&
-                  block->canary != _sa_block_canary(block)))
+                  block->canary != canary))
         return page;
     return NULL;
 }
 
-/* Statistics counters of the owner: plain adds, read racily by sa_stats_get. */
-static inline void _sa_stat_add(_Atomic size_t *c, size_t n)
+/* The same, computing p's canary itself. (sa_free passes the canary it
+ * computed before the atomic loads here, so the cookie is loaded once.) */
+static inline sa_page_t *_sa_page_of_block(const void *p)
 {
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                          memory_order_relaxed);
+    return _sa_page_of_block_canary(p, _sa_block_canary(p));
+}
+
+/* Statistics: blocks handed out minus blocks returned, per size class, kept
+ * by the heap that did it (modulo 2^64; sa_stats_get sums every heap's and
+ * weighs by block size). A count and not bytes: the malloc path knows its
+ * bin, so it is one add to memory. Plain, not atomic, adds by the owner: an
+ * aligned word is written whole on x86-64, and the reader (relaxed atomic
+ * loads) only wants a recent value, as mimalloc's statistics do. */
+static inline void _sa_stat_count(sa_heap_t *heap, size_t bin, size_t n)
+{
+    heap->stat_live[bin] += n;
 }
 
 #endif /* SA_INTERNAL_H */

@@ -126,7 +126,7 @@ void _sa_page_collect(sa_page_t *page)
         page->used -= count;
         sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
         if (owner != NULL)
-            _sa_stat_add(&owner->stat_freed, (size_t)count * page->block_size);
+            _sa_stat_count(owner, page->bin, -(size_t)count);
     }
     if (page->local_free != NULL) {
         if (page->free == NULL) {

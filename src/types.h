@@ -149,9 +149,10 @@ typedef struct sa_heap_s {
     uint64_t retire_due;            /* generic count when an emptied page may expire (0: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
-    /* statistics, written by the owner, read racily by sa_stats_get */
-    _Atomic size_t stat_alloc;      /* bytes handed out (block sizes), cumulative */
-    _Atomic size_t stat_freed;      /* bytes returned, cumulative */
+    /* statistics, written by the owner, read racily by sa_stats_get: per
+     * size class, blocks handed out minus blocks this heap took back
+     * (modulo 2^64: only the sum over heaps means anything) */
+    size_t stat_live[SA_BIN_COUNT];
     bool alive;                     /* a thread owns it */
     bool in_hook;                   /* running the deferred-free hook */
     struct sa_heap_s *next_all;     /* registry of every heap ever made */
