@@ -21,6 +21,9 @@ LAT_COLS = [("p50", "p50"), ("p99", "p99"), ("p9999", "p99.99"), ("max", "max"),
             ("max_quiet", "max outside OS calls"), ("os_ops", "ops with OS calls"),
             ("preempted_ops", "ops preempted")]
 
+# A time whose slowest run took this many times its fastest is marked "~".
+NOISY_SPREAD = 1.5
+
 TARGET_TIME_GM = 0.85
 TARGET_RSS_GM = 0.90
 TARGET_PEER_FACTOR = 1.25
@@ -46,6 +49,8 @@ def summarize(rows):
         s = {"n": len(c["seconds"]), "failed": c["failed"]}
         if c["seconds"]:
             s["seconds"] = statistics.median(c["seconds"])
+            # max/min over the runs: how far one run can be trusted
+            s["spread"] = max(c["seconds"]) / min(c["seconds"]) if min(c["seconds"]) > 0 else 1
             s["rss"] = statistics.median(c["rss"])
             s["cpu"] = statistics.median(c["cpu"])
             numeric = {}
@@ -103,6 +108,8 @@ def fmt_cell(summary, w, a, metric, unit):
     r = ratio(summary, w, a, metric)
     if r is not None and a != runner.BASELINE:
         text += " (%.2f)" % r
+    if metric == "seconds" and s.get("spread", 1) > NOISY_SPREAD:
+        text += " ~"
     if s["failed"]:
         text += " [%d failed]" % len(s["failed"])
     return text
@@ -297,6 +304,10 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
         if "redis" in workloads:
             L.append("[1] Debian's redis-server links jemalloc: its glibc column is jemalloc "
                      "(the binary's own allocator, nothing preloaded).")
+            L.append("")
+        if metric == "seconds":
+            L.append("~ marks a time whose slowest run took more than %.1fx its fastest: the "
+                     "median of such runs says little (other load on the machine)." % NOISY_SPREAD)
             L.append("")
     if plots:
         L.append("![time ratios](%s)" % plots[0])
