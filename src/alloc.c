@@ -242,7 +242,10 @@ sa_public void *sa_realloc(void *p, size_t size)
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < usable ? size : usable);
-    _sa_free_checked(p, "realloc");
+    if (block == p)
+        sa_free(p);     /* the common case: a block start, free's fast path */
+    else
+        _sa_free_checked(p, "realloc");
     return q;
 }
 

@@ -162,16 +162,6 @@ static inline void free_block(sa_page_t *page, sa_block_t *block)
         _sa_free_remote(page, block);
 }
 
-/* A validated block that is not the common case of sa_free: a remote free,
- * or the owner's free of a page's last block or into a full page. */
-static sa_noinline void free_block_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
-{
-    if (atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)
-        free_local_slow(heap, page, block);
-    else
-        _sa_free_remote(page, block);
-}
-
 /* free by the slow path: validate (reporting as `call`), then free. */
 void _sa_free_checked(void *p, const char *call)
 {
@@ -201,14 +191,17 @@ sa_public void sa_free(void *p)
          * keeps the page's address (they only count if the page is ours). */
         uint32_t used = page->used;
         bool in_full = page->in_full;
-        if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap &&
-                      used > 1 && !in_full)) {
-            SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-            free_local_push(heap, page, (sa_block_t *)p, canary);
-            SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
-            return;
+        if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
+            if (sa_likely(used > 1 && !in_full)) {
+                SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+                free_local_push(heap, page, (sa_block_t *)p, canary);
+                SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+                return;
+            }
+            free_local_slow(heap, page, (sa_block_t *)p);
+        } else {
+            _sa_free_remote(page, (sa_block_t *)p);
         }
-        free_block_slow(heap, page, (sa_block_t *)p);
     } else if (p != NULL) {
         _sa_free_checked(p, "free");
     }

@@ -23,6 +23,16 @@ static size_t cache_bytes;
  * know consults. Rare (only such alignments), so a list is enough. */
 static sa_segment_t *far_list;
 
+/* The header fields free's fast path reads of any segment: a huge one has a
+ * single "page" spanning it, page 0, never initialised (start NULL, capacity
+ * 0), so _sa_page_of_block finds page 0 and rejects every pointer (its offset
+ * from NULL is past SA_SEGMENT_SIZE) without testing the segment's kind. */
+static void huge_header(sa_segment_t *seg)
+{
+    seg->kind = SA_SEGMENT_HUGE;
+    seg->page_shift = SA_SEGMENT_SHIFT;
+}
+
 static void huge_unmap(sa_segment_t *seg)
 {
     _sa_segmap_set((uintptr_t)seg, false);
@@ -96,7 +106,7 @@ static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
     if (moved == MAP_FAILED) {
         _sa_os_unmap(seg, old_size);
         seg = (sa_segment_t *)fresh;     /* fresh and zero: start over in it */
-        seg->kind = SA_SEGMENT_HUGE;
+        huge_header(seg);
         seg->huge_zero = 1;
     } else {
         /* The old range is gone; its pages now back the start of `fresh`. */
@@ -124,7 +134,7 @@ static void *huge_alloc_far(size_t size, size_t alignment)
         errno = ENOMEM;
         return NULL;
     }
-    seg->kind = SA_SEGMENT_HUGE;
+    huge_header(seg);
     seg->map_size = map_size;
     seg->huge_block = (uint8_t *)seg + alignment;
     seg->huge_usable = map_size - alignment;
@@ -184,7 +194,7 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
             errno = ENOMEM;
             return NULL;
         }
-        seg->kind = SA_SEGMENT_HUGE;
+        huge_header(seg);
         seg->map_size = map_size;
         seg->huge_zero = 1;
     }

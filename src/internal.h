@@ -233,7 +233,8 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
 static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canary)
 {
     sa_segment_t *seg = _sa_segment_of_ptr(p);
-    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg)) || sa_unlikely(seg->kind != SA_SEGMENT_PAGES))
+    /* No test of seg->kind: a huge segment's page 0 rejects p (huge.c). */
+    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg)))
         return NULL;
     sa_page_t *page = _sa_page_of(seg, p);
     /* One register for the page, every field at a displacement from it:

@@ -106,9 +106,16 @@ void _sa_page_collect(sa_page_t *page)
 #endif
     uint32_t count = 0;
     sa_block_t *tail = NULL;
+    /* The page's fields in locals: to the compiler the loads of b->next may
+     * alias them, and this walk is the generic path's longest loop. */
+    const uintptr_t start = (uintptr_t)page->start;
+    const uintptr_t made = (uintptr_t)page->capacity * page->block_size;
+    const uint64_t magic = page->magic;
+    const uint32_t used = page->used;
     for (sa_block_t *b = head; b != NULL; b = b->next) {
         SA_TRACE_STEP();
-        if (sa_unlikely(!page_holds_block(page, b) || count >= page->used)) {
+        uintptr_t off = (uintptr_t)b - start;   /* page_holds_block, unfolded */
+        if (sa_unlikely(off >= made || !_sa_block_is_start(off, magic) || count >= used)) {
             _sa_error_ptr("free", "double free or corrupted list at", b);
             if (tail == NULL)
                 head = NULL;
@@ -204,10 +211,15 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
 {
     if (page->in_full)
         return;
+    sa_page_queue_t *q = &heap->queues[page->bin];
+    /* Emptied again with no generic call since the last time (alloc/free
+     * ping-pong on one block): expiry, retire_due and the queue position set
+     * then still hold, only generic calls change them. */
+    if (page->expire == heap->generic_count + SA_RETIRE_DELAY && q->first == page)
+        return;
     page->expire = heap->generic_count + SA_RETIRE_DELAY;
     if (heap->retire_due == 0 || page->expire < heap->retire_due)
         heap->retire_due = page->expire;
-    sa_page_queue_t *q = &heap->queues[page->bin];
     if (q->first != page) {
         _sa_heap_queue_remove(heap, q, page);
         _sa_heap_queue_push_front(heap, q, page);

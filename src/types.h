@@ -96,7 +96,7 @@ typedef enum sa_segment_kind_e {
 typedef struct sa_segment_s {
     sa_segment_kind_t kind;
     sa_page_kind_t page_kind;
-    unsigned page_shift;
+    unsigned page_shift;            /* huge: SA_SEGMENT_SHIFT, pages[0] all zero (huge.c) */
     uint32_t page_count;            /* pages in this segment (by page_kind)        */
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
     uint8_t abandoned;              /* on the global abandoned list, no owner       */
