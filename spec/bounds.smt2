@@ -10,7 +10,10 @@
 ;   1 heartbeat         the deferred-free hook, at most once         1
 ;   2 remote pages      _sa_heap_take_remote_pages: <= R pages, and
 ;                       the pending forwards _sa_segments_reclaim
-;                       drains first, out of the same budget R       R
+;                       drains first, out of the same budget R; a
+;                       page is one step, and one more if it is
+;                       forwarded (a push on the pending stack or
+;                       on its owner's remote_pages)                 2R
 ;   3 reclaim           _sa_segments_reclaim: <= T segments, each
 ;                       adopting <= P pages; only if pthread_mutex_
 ;                       trylock gets the abandon lock (else 0 steps:
@@ -82,7 +85,7 @@
 
 ; The bound of one generic malloc (_sa_malloc_generic), plus k.
 (define-fun B_MALLOC () Int
-  (+ 1 SA_REMOTE_PAGES_MAX
+  (+ 1 SA_REMOTE_PAGES_MAX SA_REMOTE_PAGES_MAX
      (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT))
      (* SA_PAGE_SEARCH_MAX B_CANDIDATE)
      B_FRESH B_HOUSEKEEPING))
@@ -123,7 +126,7 @@
 (define-fun rem_reclaim ((i Int)) Int
   (+ (* (- SA_RECLAIM_TRIES i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)) (rem_search 0)))
 (define-fun rem_remote ((i Int)) Int
-  (+ (- SA_REMOTE_PAGES_MAX i) (rem_reclaim 0)))
+  (+ (* 2 (- SA_REMOTE_PAGES_MAX i)) (rem_reclaim 0)))
 (define-fun rem_purge_segs ((i Int) (j Int)) Int
   (+ (- (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX) i)
      (* (- SA_PURGE_BATCH_MAX j) (+ SA_MAX_PAGES_PER_SEGMENT 1))))
@@ -195,8 +198,9 @@
    ; 1: heartbeat (the hook may not be registered, or run only every
    ;    SA_HEARTBEAT_PERIOD calls: 0 or 1 step)
    (and (= pc HEARTBEAT) (or (= d 0) (= d 1)) (go r r2 REMOTE 0 0 0 d))
-   ; 2: take back one reported page (unfull), at most SA_REMOTE_PAGES_MAX
-   (and (= pc REMOTE) (< i SA_REMOTE_PAGES_MAX) (go r r2 REMOTE (+ i 1) 0 0 1))
+   ; 2: take back one reported page (unfull: 1 step) or forward it (a push:
+   ;    1 more), at most SA_REMOTE_PAGES_MAX, own or pending (_sa_segments_reclaim)
+   (and (= pc REMOTE) (< i SA_REMOTE_PAGES_MAX) (or (= d 1) (= d 2)) (go r r2 REMOTE (+ i 1) 0 0 d))
    (and (= pc REMOTE) (go r r2 RECLAIM 0 0 0 0))
    ; 3: try one abandoned segment, then adopt its pages one by one
    (and (= pc RECLAIM) (< i SA_RECLAIM_TRIES) (go r r2 ADOPT i 0 0 1))

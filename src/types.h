@@ -61,6 +61,9 @@ typedef struct sa_page_s {
     uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
     uint8_t purged;         /* its memory was purged since it last held blocks */
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
+    uint16_t bin;           /* size class of its blocks (0 while unused); here,
+                             * in the flags' padding: free reads it (statistics),
+                             * so every field free touches is in the first 64 bytes */
     /* The owning heap, or NULL once abandoned. Changes only at page_init,
      * abandon and reclaim (the latter two under the abandon lock). */
     _Atomic(struct sa_heap_s *) heap;
@@ -80,7 +83,6 @@ typedef struct sa_page_s {
      * retires (0: not pending). Retired page: the time (ms) it gets purged. */
     uint64_t expire;
     uint16_t index;         /* in its segment's page table */
-    uint16_t bin;           /* size class of its blocks (0 while unused) */
     /* THREAD: blocks other threads freed (a Treiber stack), with the notify
      * state in the low 2 bits; list and notify change together, by one CAS.
      * Last, away from the fields the owner's malloc and free touch (first),
