@@ -156,8 +156,8 @@ def proof_check(f, meta):
     bad = ["%s: proofs %d, workload %d" % (k, proved[k], f.get(mine, -1))
            for k, mine in pairs if k in proved and proved[k] != f.get(mine)]
     if bad:
-        return ("**DISAGREE** with `build/verify --only bound_starts` (%s): bench/latency.c's "
-                "formula is out of date" % "; ".join(bad))
+        return ("**DISAGREE** with `build/verify --only bound_starts` (%s): the runner did "
+                "not hand the workload the proofs' bounds" % "; ".join(bad))
     return "the same as `build/verify --only bound_starts` prints (%s)" % ", ".join(
         "%s=%d" % (k, proved[k]) for k, _ in pairs if k in proved)
 

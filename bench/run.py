@@ -343,8 +343,10 @@ def redis_session(server, port, scale):
             "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
 
 
-def run_one(workload, lib, args, scale):
-    """Run one workload under one allocator. Returns (result dict, error or None)."""
+def run_one(workload, lib, args, scale, bounds=None):
+    """Run one workload under one allocator; `bounds` are the proven step
+    bounds (proof_bounds()), handed to the C workloads. Returns (result
+    dict, error or None)."""
     name, kind = workload[0], workload[1]
     probe_lib = os.path.join(args.build, "libsaprobe.so")
     with tempfile.TemporaryDirectory() as tmp:
@@ -356,7 +358,8 @@ def run_one(workload, lib, args, scale):
             return res, err
         if kind == "c":
             cmd = [os.path.join(args.build, name), "%g" % scale]
-            proc = Proc(cmd, env_for(lib, None, None))
+            bound_env = {"SHARDALLOC_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
+            proc = Proc(cmd, env_for(lib, None, None, bound_env))
         elif kind == "python":
             cmd = ["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale]
             proc = Proc(cmd, env_for(lib, probe_lib, probe_out, {"PYTHONMALLOC": "malloc"}))
@@ -486,7 +489,7 @@ def run_suite(args, allocators, workloads):
             order = allocators[r % len(allocators):] + allocators[:r % len(allocators)]
             for alloc_name, lib in order:
                 try:
-                    res, err = run_one(w, lib, args, scale)
+                    res, err = run_one(w, lib, args, scale, meta["proof_bounds"])
                 except (subprocess.TimeoutExpired, OSError, RuntimeError) as e:
                     res, err = None, "%s: %s" % (type(e).__name__, e)
                 status = "ok"

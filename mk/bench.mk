@@ -35,10 +35,10 @@ $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
 
-bench: lib bench-build
+bench: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,every workload x every allocator -> docs/benchmarks.md)
 	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
 
-bench-quick: lib bench-build
+bench-quick: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,quick subset)
 	$(Q)/usr/bin/python3 bench/run.py --quick --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
