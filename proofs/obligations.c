@@ -276,6 +276,9 @@ static const sa_mutant_t m_aligned[] = {
       .find = "(bvand (bvadd p (bvsub alignment (_ bv1 64)))", .replace = "(bvand (bvadd p (_ bv0 64))" },
     { .name = "align_mask_off_by_one", .what = "align_up masking with ~alignment",
       .find = "(bvnot (bvsub alignment (_ bv1 64)))))", .replace = "(bvnot alignment)))" },
+    { .name = "request_one_byte_short", .what = "aligned_request one byte smaller than proven enough",
+      .find = "(bvsub (bvadd size a) SA_MIN_ALIGN))",
+      .replace = "(bvsub (bvsub (bvadd size a) SA_MIN_ALIGN) (_ bv1 64)))" },
     { 0 }
 };
 
@@ -290,7 +293,7 @@ static const sa_mutant_t m_aligned[] = {
     "     (= (bvand p (bvsub SA_MIN_ALIGN one)) (_ bv0 64))"                          \
     "     (bvule bsize SA_LARGE_OBJ_SIZE_MAX) (bvult p (bvshl one SA_ADDRESS_BITS))"          \
     "     (bvule (bvadd p bsize) (bvshl one SA_ADDRESS_BITS))"                              \
-    "     (bvuge bsize (bvsub (bvadd size a) SA_MIN_ALIGN)))"
+    "     (bvuge bsize (aligned_request size a)))"
 #define ALIGNED_GOAL                                                               \
     "(let ((q (align_up p a)))"                                                    \
     "  (and (= (bvand q (bvsub a one)) (_ bv0 64)) (bvule p q)"                     \
@@ -553,7 +556,7 @@ const sa_obligation_t sa_obligations[] = {
               "     (bvult (bvsub p (segment_of p)) SA_SEGMENT_SIZE)"
               "     (= (bvand (segment_of p) SA_SEGMENT_MASK) (_ bv0 64)))",
       .show = "int:p int:kind int:(page_index_of p kind)", .mutants = m_page_of },
-    { .name = "aligned_alloc", .covers = "_sa_malloc_aligned, _sa_align_up",
+    { .name = "aligned_alloc", .covers = "_sa_malloc_aligned, _sa_aligned_request, _sa_align_up",
       .models = "size_class layout", .bv = true, .decls = BV("p") BV("a") BV("size") BV("bsize"),
       .hyp = ALIGNED_HYP, .goal = ALIGNED_GOAL,
       .show = "int:p int:a int:size int:bsize int:(align_up p a)", .mutants = m_aligned },

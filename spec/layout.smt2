@@ -77,6 +77,12 @@
 (define-fun align_up ((p (_ BitVec 64)) (alignment (_ BitVec 64))) (_ BitVec 64)
   (bvand (bvadd p (bvsub alignment (_ bv1 64))) (bvnot (bvsub alignment (_ bv1 64)))))
 
+; aligned_request -- _sa_aligned_request(size, alignment): what
+; _sa_malloc_aligned asks malloc for, so that aligning the block start up
+; still leaves `size` bytes in the block (obligation aligned_alloc).
+(define-fun aligned_request ((size (_ BitVec 64)) (a (_ BitVec 64))) (_ BitVec 64)
+  (bvsub (bvadd size a) SA_MIN_ALIGN))
+
 (define-fun power_of_two ((a (_ BitVec 64))) Bool
   (and (not (= a (_ bv0 64))) (= (bvand a (bvsub a (_ bv1 64))) (_ bv0 64))))
 

@@ -283,11 +283,9 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
         }
         sa_free(p);
     }
-    /* Blocks start SA_MIN_ALIGN-aligned, so aligning up skips at most
-     * alignment - SA_MIN_ALIGN bytes: enough, as obligation aligned_alloc
-     * proves (spec: layout.smt2 align_up; hypothesis bsize >= size + a -
-     * SA_MIN_ALIGN, goal q + size <= p + bsize). */
-    size_t total = size + alignment - SA_MIN_ALIGN;
+    /* Enough, as obligation aligned_alloc proves (spec: layout.smt2
+     * aligned_request, align_up; goal q + size <= p + bsize). */
+    size_t total = _sa_aligned_request(size, alignment);
     if (total > SA_LARGE_OBJ_SIZE_MAX)
         return _sa_huge_alloc(size, alignment, zero);
     uint8_t *p = sa_malloc(total);

@@ -100,4 +100,12 @@ static inline uintptr_t _sa_align_up(uintptr_t p, uintptr_t alignment)
     return (p + alignment - 1) & ~(alignment - 1);
 }
 
+/* Bytes to allocate so that a block start (SA_MIN_ALIGN-aligned) rounded up to
+ * `alignment` still leaves `size` bytes inside the block: aligning up skips at
+ * most alignment - SA_MIN_ALIGN bytes. spec: layout.smt2 aligned_request */
+static inline size_t _sa_aligned_request(size_t size, size_t alignment)
+{
+    return size + alignment - SA_MIN_ALIGN;
+}
+
 #endif /* SA_LAYOUT_H */
