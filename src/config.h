@@ -136,6 +136,11 @@
 #define SA_HUGE_CACHE_ENTRIES   8
 #define SA_HUGE_CACHE_MAX_BYTES ((uintptr_t)256 << 20)
 
+/* A cached huge mapping up to 2^3 = 8 times the size asked for is used whole,
+ * not trimmed: its tail was faulted in once and a loop of mixed sizes (5-25
+ * MiB) needs it again; trimming it costs an mremap now and faults later. */
+#define SA_HUGE_REUSE_SHIFT     3
+
 /* ---- address arithmetic ---------------------------------------------------------- */
 
 /* User-space virtual addresses on x86-64 Linux (4-level paging, and what mmap

@@ -79,14 +79,15 @@ static sa_segment_t *cache_take(size_t map_size)
 }
 
 /* Make a cached mapping fit `map_size` bytes, keeping its pages: one at
- * most twice as long is used whole; a longer one gives its tail back; a
+ * most 2^SA_HUGE_REUSE_SHIFT times as long is used whole (its tail, already
+ * faulted in, is likely wanted again); a longer one gives its tail back; a
  * shorter one grows in place if it can, else its pages move (mremap: page
  * tables, no copying, no faults) to the start of a fresh aligned mapping of
  * the full size. NULL if the kernel refuses (the old mapping is unmapped). */
 static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
 {
-    if (seg->map_size >= map_size && seg->map_size - map_size <= map_size)
-        return seg;     /* wastes at most half of it: use it whole */
+    if (seg->map_size >= map_size && (seg->map_size >> SA_HUGE_REUSE_SHIFT) <= map_size)
+        return seg;     /* not much longer: use it whole, no mremap, no faults later */
     if (_sa_os_remap_in_place(seg, seg->map_size, map_size)) {
         seg->map_size = map_size;
         return seg;
