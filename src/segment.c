@@ -141,9 +141,14 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
     return kept;
 }
 
-/* A retired page waits on its heap's purge list until `when` (ms). */
+/* A retired page waits on its heap's purge list until `when` (ms).
+ * Invariant: a page is only ever on the purge list of the heap that owns its
+ * segment, and a segment is abandoned or cached only once none of its pages
+ * is on any purge list (a reclaimer would otherwise link them into its own). */
 static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
 {
+    sa_assert(!page->in_purge_list);
+    sa_assert(_sa_segment_of_ptr(page)->heap == heap);
     page->expire = when;
     page->in_purge_list = 1;
     page->next = NULL;
@@ -344,6 +349,25 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
     return done;
 }
 
+/* Take every page off the heap's purge list in one walk, purging each if
+ * `purge`. Each link is read once, so the loop ends even if a page's flag
+ * was cleared behind our back (removing "the head until empty" would then
+ * spin forever: the hang the churn_stress tests were written for). */
+static void purge_list_drain(sa_heap_t *heap, bool purge)
+{
+    sa_page_t *page = heap->purge.first;
+    heap->purge.first = heap->purge.last = NULL;
+    while (page != NULL) {  /* bound: the heap's pages, on slow paths only */
+        sa_page_t *next = page->next;
+        sa_assert(page->in_purge_list);
+        page->next = page->prev = NULL;
+        page->in_purge_list = 0;
+        if (purge)
+            page_purge(_sa_segment_of_ptr(page), page);
+        page = next;
+    }
+}
+
 /* Purge retired pages and cached segments whose delay has passed (all of them
  * if force), at most SA_PURGE_BATCH_MAX of each unless force; force also
  * gives cached segments back to the OS. */
@@ -378,11 +402,7 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
  * on time, and memory of exited threads is the first a user expects back. */
 void _sa_segment_purge_now(sa_heap_t *heap)
 {
-    while (heap->purge.first != NULL) {
-        sa_page_t *page = heap->purge.first;
-        purge_list_remove(heap, page);
-        page_purge(_sa_segment_of_ptr(page), page);
-    }
+    purge_list_drain(heap, true);
     for (sa_segment_t *seg = heap->cache.first; seg != NULL; seg = seg->next)
         segment_purge(seg);
 }
@@ -426,8 +446,7 @@ void _sa_segments_abandon(sa_heap_t *heap)
     /* Retired pages of the segments abandoned below stay as they are (not
      * purged): whoever reclaims a segment puts them on its own purge list.
      * Off ours first: once abandoned, a segment may be reclaimed at once. */
-    while (heap->purge.first != NULL)
-        purge_list_remove(heap, heap->purge.first);
+    purge_list_drain(heap, false);
     pthread_mutex_lock(&abandon_lock);
     for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++) {
         while (heap->avail[k].first != NULL) {
