@@ -68,14 +68,14 @@ void sa_result_free(sa_result_t *r)
     sa_buf_free(&r->detail);
 }
 
-static double now(void)
+double sa_now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static char *read_file(const char *path)
+char *sa_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -127,7 +127,7 @@ static bool load_models(const sa_driver_t *d, const sa_obligation_t *ob,
     for (char *save = NULL, *f = strtok_r(names, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s.smt2", d->spec_dir, f);
-        char *text = read_file(path);
+        char *text = sa_read_file(path);
         if (!text) {
             sa_buf_addf(err, "cannot read %s", path);
             sa_buf_free(&all);
@@ -622,7 +622,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
 
 void sa_prove(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
 {
-    double t0 = now();
+    double t0 = sa_now_seconds();
     char *a;
     int bin = scan_parallel(d, ob, NULL, PROVE, &a, r);
     r->verdict = bin ? verdict(a, "unsat") : SA_HOLDS;
@@ -642,13 +642,13 @@ void sa_prove(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
         free(fa);
         sa_result_free(&f);
     }
-    r->seconds = now() - t0;
+    r->seconds = sa_now_seconds() - t0;
 }
 
 /* Hypotheses alone are satisfiable (for bins: for every bin). */
 void sa_check_vacuity(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
 {
-    double t0 = now();
+    double t0 = sa_now_seconds();
     char *a;
     int bin = scan_parallel(d, ob, NULL, VACUITY, &a, r);
     r->verdict = bin ? verdict(a, "sat") : SA_HOLDS;
@@ -656,21 +656,21 @@ void sa_check_vacuity(const sa_driver_t *d, const sa_obligation_t *ob, sa_result
         sa_buf_addf(&r->detail, "    the hypotheses are unsatisfiable%s: the proof is vacuous\n",
                     bin > 0 ? " for this bin" : "");
     free(a);
-    r->seconds = now() - t0;
+    r->seconds = sa_now_seconds() - t0;
 }
 
 /* The mutant is refuted if some bin (or the one query) yields a counterexample. */
 void sa_check_mutant(const sa_driver_t *d, const sa_obligation_t *ob,
                      const sa_mutant_t *m, sa_result_t *r)
 {
-    double t0 = now();
+    double t0 = sa_now_seconds();
     char *a;
     int bin = scan_parallel(d, ob, m, MUTANT, &a, r);
     r->verdict = !bin ? SA_FAILS : !a ? SA_ERROR : SA_HOLDS;
     if (r->verdict == SA_FAILS)
         sa_buf_addf(&r->detail, "    mutant survived: %s is not caught\n", m->what);
     free(a);
-    r->seconds = now() - t0;
+    r->seconds = sa_now_seconds() - t0;
 }
 
 /* ---- the table ------------------------------------------------------------------ */

@@ -22,6 +22,11 @@ void sa_buf_add(sa_buf_t *b, const char *s);
 void sa_buf_addf(sa_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sa_buf_free(sa_buf_t *b);
 
+/* The whole of a text file (malloc'd, "" if empty), or NULL if it cannot be
+ * read; and a monotonic clock in seconds. Shared with tests/conformance. */
+char  *sa_read_file(const char *path);
+double sa_now_seconds(void);
+
 /* A broken variant of the model an obligation must catch: either a text
  * replacement in the model files (`find` must occur exactly once, so a
  * mutant never silently stops mutating), or a constant from config.h moved

@@ -26,29 +26,11 @@ const char *const sa_op_bounds[SA_OP__COUNT] = {
     [SA_OP_FREE_REMOTE] = "B_FREE_REMOTE",
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static char *slurp(const char *dir, const char *file)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    sa_buf_t b = { 0 };
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
-        chunk[n] = 0;
-        sa_buf_add(&b, chunk);
-    }
-    fclose(f);
-    return b.s;
+    return sa_read_file(path);
 }
 
 /* ---- what the spec says ---------------------------------------------------------- */
@@ -164,7 +146,7 @@ bool sa_check_run(sa_check_t *c)
         if (c->only && strcmp(c->only, wl->name) != 0)
             continue;
         fflush(log);
-        double t0 = now();
+        double t0 = sa_now_seconds();
         pid_t pid = fork();
         if (pid == 0) {
             /* a planted bug may corrupt a list into a loop: what was recorded
@@ -175,13 +157,13 @@ bool sa_check_run(sa_check_t *c)
         }
         int status = 0;
         waitpid(pid, &status, 0);
-        double t1 = now();
+        double t1 = sa_now_seconds();
         c->run_seconds += t1 - t0;
         bool exited = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         const unsigned char *data = _sa_trace_data(&len, &overflowed);
         sa_replay_forget(r);
         bool ok = sa_replay_run(r, data, len, overflowed);
-        double t2 = now();
+        double t2 = sa_now_seconds();
         uint64_t steps = sa_replay_steps(r) - c->steps;
         c->steps = sa_replay_steps(r);
         fprintf(log, "  %-13s %7llu steps (%.1f MB of trace) run %.2fs, replayed %.2fs%s%s\n",

@@ -161,29 +161,6 @@ struct sa_replay_s {
     term_t empty_term;
 };
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    sa_buf_t b = { 0 };
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
-        chunk[n] = 0;
-        sa_buf_add(&b, chunk);
-    }
-    fclose(f);
-    return b.s;
-}
-
 /* ---- the Z3 context ---------------------------------------------------------------- */
 
 static void z3_error(Z3_context c, Z3_error_code e)
@@ -315,7 +292,7 @@ sa_replay_t *sa_replay_new(const char *spec_dir)
     sa_constants_text(&m, false, NULL, 0);
     char path[1024];
     snprintf(path, sizeof path, "%s/page.smt2", spec_dir);
-    char *page = read_text(path);
+    char *page = sa_read_file(path);
     if (!page) {
         fprintf(stderr, "replay: cannot read %s\n", path);
         sa_buf_free(&m);
@@ -649,10 +626,10 @@ static page_t *page_of(sa_replay_t *r, uintptr_t addr)
 /* The solver's answer; SA_REPLAY_DEBUG=1 prints each question it gets. */
 static Z3_lbool solve(sa_replay_t *r, int q, const snap_t *after)
 {
-    double t0 = now();
+    double t0 = sa_now_seconds();
     Z3_lbool v = Z3_solver_check(r->c, r->solver);
     if (r->debug)
-        fprintf(stderr, "replay: solver %.1f ms on %s (capacity %u): %s\n", (now() - t0) * 1e3,
+        fprintf(stderr, "replay: solver %.1f ms on %s (capacity %u): %s\n", (sa_now_seconds() - t0) * 1e3,
                 questions[q], after ? after->h.capacity : 0, v == Z3_L_TRUE ? "sat" : v == Z3_L_FALSE ? "unsat" : "unknown");
     return v;
 }
@@ -782,10 +759,10 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
     Z3_solver fresh = Z3_mk_simple_solver(c);
     Z3_solver_inc_ref(c, fresh);
     Z3_solver_assert(c, fresh, nopen == 1 ? open[0] : Z3_mk_or(c, nopen, open));
-    double t0 = now();
+    double t0 = sa_now_seconds();
     Z3_lbool v = Z3_solver_check(c, fresh);
     if (r->debug)
-        fprintf(stderr, "replay: solver %.1f ms on %s (residual, %u open)\n", (now() - t0) * 1e3,
+        fprintf(stderr, "replay: solver %.1f ms on %s (residual, %u open)\n", (sa_now_seconds() - t0) * 1e3,
                 questions[q], nopen);
     Z3_solver_dec_ref(c, fresh);
     if (v == Z3_L_TRUE) {
@@ -970,7 +947,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
             next_lay = pg->lay;
         }
     } else {
-        double t0 = now();
+        double t0 = sa_now_seconds();
         int q = question_of[t];
         if (t == SA_T_UNFULL) {
             why = ask(r, q, pg, cached, before, after, b, false, &next);
@@ -981,13 +958,13 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         }
         next_lay = r->quantified[q] ? r->lx : r->la_;
         r->count[t]++;
-        r->name_seconds[t] += now() - t0;
+        r->name_seconds[t] += sa_now_seconds() - t0;
         if (t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq != pg->last_seq)
             r->interleaved++;
         if (!why && t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq == pg->last_seq) {
             /* nothing came between the two halves: together they must be
              * the model's atomic collect, from the state before the take */
-            t0 = now();
+            t0 = sa_now_seconds();
             snap_t tb;
             decode(pg->take, pg->take_bytes, &tb);
             term_t whole;
@@ -997,7 +974,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
             else
                 next = whole;
             r->count[SA_T_COLLECT]++;
-            r->name_seconds[SA_T_COLLECT] += now() - t0;
+            r->name_seconds[SA_T_COLLECT] += sa_now_seconds() - t0;
         }
     }
     if (why) {
@@ -1036,7 +1013,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
 
 bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed)
 {
-    double t0 = now();
+    double t0 = sa_now_seconds();
     bool ok = true;
     size_t off = 0;
     while (ok && off < len) {
@@ -1063,6 +1040,6 @@ bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool o
                             "(raise SHARDALLOC_TRACE_MB)\n");
         ok = false;
     }
-    r->seconds += now() - t0;
+    r->seconds += sa_now_seconds() - t0;
     return ok;
 }
