@@ -166,10 +166,18 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     sa_page_t *page = heap->page_direct[bin];
     if (page->free == NULL) {
         /* The remote-pages budget is shared with the pages waiting to be
-         * forwarded; reclaim only tries the abandon lock (never waits). */
+         * forwarded; reclaim only tries the abandon lock (never waits).
+         * Abandoned segments are adopted only once the heap has no segment
+         * with a free page of this kind: adopting them eagerly let the first
+         * of a batch of new threads take them all (their free pages then
+         * purged unused) while the others faulted in cached or new segments. */
         size_t taken = _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
-        if (sa_unlikely(_sa_segments_pending()))
-            _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SA_REMOTE_PAGES_MAX - taken, false);
+        if (sa_unlikely(_sa_segments_pending())) {
+            bool need = heap->avail[_sa_page_kind_of_bin(bin)].first == NULL;
+            if (need || atomic_load_explicit(&_sa_forward_count, memory_order_relaxed) != 0)
+                _sa_segments_reclaim(heap, need ? SA_RECLAIM_TRIES : 0,
+                                     SA_REMOTE_PAGES_MAX - taken, false);
+        }
         page = page_find(heap, bin);
     }
     void *block = NULL;

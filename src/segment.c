@@ -4,9 +4,10 @@
  * after the purge delay; an empty segment goes to the heap's cache, else to
  * the global cache (both purged after the delay), else back to the OS. When
  * a thread exits its segments with live blocks are abandoned onto one global
- * list, from which generic mallocs of any thread reclaim a bounded number per
- * call. The abandon lock (a mutex, never held while waiting for anything
- * else but the heaps lock) guards that list, the global cache and every
+ * list, from which a generic malloc of any thread whose heap has no segment
+ * with a free page of the kind it needs reclaims a bounded number per call.
+ * The abandon lock (a mutex, never held while waiting for anything else but
+ * the heaps lock) guards that list, the global cache and every
  * change of a page's owner. The malloc and free paths only ever try it
  * (pthread_mutex_trylock): if it is busy they skip the step (reclaim, a
  * cached segment) until a later generic call, or hand the work over through
