@@ -33,6 +33,21 @@ static void huge_header(sa_segment_t *seg)
     seg->page_shift = SA_SEGMENT_SHIFT;
 }
 
+/* A fresh huge mapping becomes live: its bit set in the segment map (or, if
+ * the map cannot grow, the mapping given back: NULL with ENOMEM) and its
+ * header written. */
+static sa_segment_t *huge_register(sa_segment_t *seg, size_t map_size)
+{
+    if (!_sa_segmap_set((uintptr_t)seg, true)) {
+        _sa_os_unmap(seg, map_size);
+        errno = ENOMEM;
+        return NULL;
+    }
+    huge_header(seg);
+    seg->map_size = map_size;
+    return seg;
+}
+
 static void huge_unmap(sa_segment_t *seg)
 {
     _sa_segmap_set((uintptr_t)seg, false);
@@ -130,13 +145,8 @@ static void *huge_alloc_far(size_t size, size_t alignment)
     sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment);
     if (seg == NULL)
         return NULL;
-    if (!_sa_segmap_set((uintptr_t)seg, true)) {
-        _sa_os_unmap(seg, map_size);
-        errno = ENOMEM;
+    if (huge_register(seg, map_size) == NULL)
         return NULL;
-    }
-    huge_header(seg);
-    seg->map_size = map_size;
     seg->huge_block = (uint8_t *)seg + alignment;
     seg->huge_usable = map_size - alignment;
     seg->huge_far = 1;
@@ -190,13 +200,8 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
                 return NULL;
             errno = saved_errno;
         }
-        if (!_sa_segmap_set((uintptr_t)seg, true)) {
-            _sa_os_unmap(seg, map_size);
-            errno = ENOMEM;
+        if (huge_register(seg, map_size) == NULL)
             return NULL;
-        }
-        huge_header(seg);
-        seg->map_size = map_size;
         seg->huge_zero = 1;
     }
     seg->huge_block = (uint8_t *)seg + offset;
