@@ -42,14 +42,7 @@ typedef struct churn_job_s {
 
 static void free_chain(sat_block_t *b)
 {
-    size_t n = 0;
-    while (b != NULL) {
-        sat_block_t *next = b->next;
-        sat_block_free(b);
-        b = next;
-        n++;
-    }
-    atomic_fetch_add(&g_freed, n);
+    atomic_fetch_add(&g_freed, sat_chain_free(b));
 }
 
 static void *churn_job(void *arg)

@@ -70,6 +70,19 @@ static inline void sat_block_free(sat_block_t *b)
     sa_free(b);
 }
 
+/* Checks and frees every block of a chain linked through `next`; how many. */
+static inline size_t sat_chain_free(sat_block_t *b)
+{
+    size_t n = 0;
+    while (b != NULL) {
+        sat_block_t *next = b->next;
+        sat_block_free(b);
+        b = next;
+        n++;
+    }
+    return n;
+}
+
 /* Mostly small, some up to a few KiB, a few medium: the mix of a real program. */
 static inline size_t sat_pick_size(uint64_t *rng)
 {

@@ -42,14 +42,7 @@ static size_t inbox_drain(inbox_t *in)
     sat_block_t *b = in->head;
     in->head = NULL;
     pthread_mutex_unlock(&in->lock);
-    size_t n = 0;
-    while (b != NULL) {
-        sat_block_t *next = b->next;
-        sat_block_free(b);
-        b = next;
-        n++;
-    }
-    return n;
+    return sat_chain_free(b);
 }
 
 static void *cross_worker(void *arg)
