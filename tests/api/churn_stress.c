@@ -45,6 +45,17 @@ static void free_chain(sat_block_t *b)
     atomic_fetch_add(&g_freed, sat_chain_free(b));
 }
 
+/* Every block was freed and every other thread has exited: a forced collect
+ * adopts what is left and must find no live byte. */
+static void assert_nothing_live_after_collect(void)
+{
+    sa_collect(true);
+    sa_stats_t st;
+    sa_stats_get(&st);
+    cr_assert_eq(st.allocated, 0, "live bytes after every block was freed: %zu",
+                 (size_t)st.allocated);
+}
+
 static void *churn_job(void *arg)
 {
     churn_job_t *j = arg;
@@ -147,13 +158,7 @@ static void churn_rounds(size_t rounds, size_t collectors, size_t size_fixed)
     cr_assert_eq(atomic_load(&g_freed), atomic_load(&g_made), "every block freed once");
     if (collectors > 0)
         cr_assert_gt(atomic_load(&g_collects), 0, "the collectors ran during the rounds");
-    /* Everything is freed and every thread but this one has exited: a forced
-     * collect adopts what is left and must find no live byte. */
-    sa_collect(true);
-    sa_stats_t st;
-    sa_stats_get(&st);
-    cr_assert_eq(st.allocated, 0, "live bytes after every block was freed: %zu",
-                 (size_t)st.allocated);
+    assert_nothing_live_after_collect();
 }
 
 Test(churn_stress, survivors_freed_by_later_threads_after_their_owner_exited, .timeout = 20)
@@ -296,11 +301,7 @@ Test(churn_stress, realloc_across_classes_by_threads_that_do_not_own_the_block, 
     sat_assert_no_thread_failures();
     cr_assert_eq(atomic_load(&g_made), (size_t)RA_ROUNDS * 2 * RA_BLOCKS);
     cr_assert_eq(atomic_load(&g_freed), atomic_load(&g_made));
-    sa_collect(true);
-    sa_stats_t st;
-    sa_stats_get(&st);
-    cr_assert_eq(st.allocated, 0, "live bytes after every block was freed: %zu",
-                 (size_t)st.allocated);
+    assert_nothing_live_after_collect();
 }
 
 /* ---- fork while threads churn --------------------------------------------------- */
@@ -409,11 +410,7 @@ Test(churn_stress, exits_racing_reclaims_of_the_segments_they_abandon, .timeout 
         cr_assert_eq(pthread_join(churners[c], NULL), 0);
     sat_assert_no_thread_failures();
     cr_assert_geq(atomic_load(&g_churn_rounds), FK_EXIT_ROUNDS, "every round ran");
-    sa_collect(true);
-    sa_stats_t st;
-    sa_stats_get(&st);
-    cr_assert_eq(st.allocated, 0, "live bytes after every block was freed: %zu",
-                 (size_t)st.allocated);
+    assert_nothing_live_after_collect();
 }
 
 Test(churn_stress, fork_while_threads_start_allocate_and_exit, .timeout = 20)
