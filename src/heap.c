@@ -297,8 +297,5 @@ void _sa_heap_lock_all(void)
 
 void _sa_heap_unlock_all(bool child)
 {
-    if (child)
-        pthread_mutex_init(&heaps_lock, NULL);
-    else
-        pthread_mutex_unlock(&heaps_lock);
+    _sa_fork_unlock(&heaps_lock, child);
 }

@@ -304,8 +304,5 @@ void _sa_huge_lock(void)
 
 void _sa_huge_unlock(bool child)
 {
-    if (child)
-        pthread_mutex_init(&huge_lock, NULL);
-    else
-        pthread_mutex_unlock(&huge_lock);
+    _sa_fork_unlock(&huge_lock, child);
 }

@@ -56,6 +56,16 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
 void _sa_heaps_stats(size_t *allocated);
+/* After fork, a lock held across it: the parent unlocks it; the child, whose
+ * only thread is the one that forked, starts it afresh. */
+static inline void _sa_fork_unlock(pthread_mutex_t *lock, bool child)
+{
+    if (child)
+        pthread_mutex_init(lock, NULL);
+    else
+        pthread_mutex_unlock(lock);
+}
+
 void _sa_heap_lock_all(void);                   /* fork */
 void _sa_heap_unlock_all(bool child);
 

@@ -417,10 +417,7 @@ void _sa_abandon_lock(void)
 
 void _sa_abandon_unlock(bool child)
 {
-    if (child)
-        pthread_mutex_init(&abandon_lock, NULL);
-    else
-        pthread_mutex_unlock(&abandon_lock);
+    _sa_fork_unlock(&abandon_lock, child);
 }
 
 
