@@ -218,6 +218,19 @@ sa_public void *sa_calloc(size_t count, size_t size)
     return sa_zalloc(total);
 }
 
+/* The size a moving realloc asks for: a block above SA_REALLOC_HEADROOM_MIN
+ * that grows gets at least 1 + 2^-SA_REALLOC_GROW_SHIFT times its old usable
+ * size, so a buffer grown in small steps (a python list grows by 1/8, one
+ * size class) moves O(log n) times instead of once per class, and touches
+ * far fewer pages of far fewer segments. */
+static size_t realloc_target(size_t size, size_t usable)
+{
+    size_t grown = usable + (usable >> SA_REALLOC_GROW_SHIFT);
+    if (size > usable && size > SA_REALLOC_HEADROOM_MIN && size < grown)
+        return grown;
+    return size;
+}
+
 /* realloc(p, 0) frees p and returns NULL, as glibc does (drop-in compatible);
  * a pointer shardalloc did not hand out is reported and NULL returned. A block
  * is kept in place if the new size fits and uses at least half of it. */
@@ -246,7 +259,9 @@ sa_public void *sa_realloc(void *p, size_t size)
     size_t usable = (size_t)((uint8_t *)block + page->block_size - (uint8_t *)p);
     if (size <= usable && size >= usable / 2)
         return p;
-    void *q = sa_malloc(size);
+    void *q = sa_malloc(realloc_target(size, usable));
+    if (sa_unlikely(q == NULL) && size > usable)
+        q = sa_malloc(size);    /* the headroom is a speed trade, not worth failing for */
     if (q == NULL)
         return NULL;
     memcpy(q, p, size < usable ? size : usable);

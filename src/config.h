@@ -114,6 +114,17 @@
  * an emptied page is returned even if its size class is not asked for again. */
 #define SA_RETIRE_SCAN_MAX      4
 
+/* ---- realloc ------------------------------------------------------------------- */
+
+/* A realloc that grows a block of more than a small page's largest object
+ * (8 KiB) and must move it asks for headroom (src/alloc.c realloc_target):
+ * below that, copies are cheap and the waste bound matters more. */
+#define SA_REALLOC_HEADROOM_MIN SA_SMALL_OBJ_SIZE_MAX
+
+/* ... at least 1 + 2^-1 = 1.5 times the old usable size: a buffer grown by
+ * 1/8 at a time (one size class) then moves every third or fourth step. */
+#define SA_REALLOC_GROW_SHIFT   1
+
 /* ---- returning memory -------------------------------------------------------- */
 
 /* Retired pages or cached segments purged per generic call at most, so purging

@@ -100,6 +100,45 @@ Test(realloc, other_live_blocks_are_untouched)
         sa_free(p[i]);
 }
 
+Test(realloc, a_buffer_grown_by_small_steps_moves_only_a_few_times)
+{
+    /* Python grows a list by 1/8 at a time: one size class. Above
+     * SA_REALLOC_HEADROOM_MIN a moving realloc takes 1.5x headroom, so the
+     * buffer moves every third or fourth step, not at every class boundary. */
+    size_t size = 2 * SA_REALLOC_HEADROOM_MIN, steps = 0, moves = 0;
+    void *p = sa_malloc(size);
+    cr_assert_not_null(p);
+    sat_fill(p, size, 11);
+    while (size < SA_LARGE_OBJ_SIZE_MAX / 2) {
+        size_t to = size + size / 8;
+        size_t old_usable = sa_usable_size(p);
+        void *q = resize_and_check(p, size, to, 11);
+        steps++;
+        if (q != p) {
+            moves++;
+            cr_assert_geq(sa_usable_size(q), old_usable + (old_usable >> SA_REALLOC_GROW_SHIFT),
+                          "a moving realloc of %zu -> %zu bytes took no headroom", size, to);
+        }
+        p = q;
+        size = to;
+    }
+    cr_log_info("%zu growth steps of 1/8, %zu moves", steps, moves);
+    cr_assert_leq(moves * 3, steps, "%zu moves in %zu steps of 1/8", moves, steps);
+    sa_free(p);
+}
+
+Test(realloc, small_blocks_grow_without_headroom)
+{
+    /* Below SA_REALLOC_HEADROOM_MIN the proven waste bound of malloc holds for
+     * realloc too: the new block is the size class of the request. */
+    void *p = sa_malloc(100);
+    cr_assert_not_null(p);
+    void *q = sa_realloc(p, 1000);
+    cr_assert_not_null(q);
+    cr_assert_eq(sa_usable_size(q), _sa_bin_size(_sa_bin(1000)));
+    sa_free(q);
+}
+
 Test(realloc, null_pointer_is_malloc)
 {
     void *p = sa_realloc(NULL, 100);
