@@ -14,7 +14,9 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
     sa_block_t *block = page->free;
     SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
-    page->free = block->next;
+    sa_block_t *next = block->next;
+    page->free = next;
+    __builtin_prefetch(next, 1, 3);
     block->canary = 0;
     page->used++;
     SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
