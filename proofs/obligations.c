@@ -67,7 +67,7 @@ static const sa_mutant_t m_collect[] = {
     { .name = "collect_keeps_local_count", .what = "collect leaves local_free's count",
       .find = "(store (store (store (cnt s) a 0) c 0)", .replace = "(store (store (cnt s) a 0)" },
     { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
-      .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
+      .find = "(gather s t LOCAL THREAD (- (used s) (n s THREAD)))", .replace = "(gather s t LOCAL THREAD (used s))" },
     { 0 }
 };
 static const sa_mutant_t m_to_full[] = {
@@ -103,12 +103,12 @@ static const sa_mutant_t m_take[] = {
 };
 static const sa_mutant_t m_finish[] = {
     { .name = "finish_subtracts_fresh_count", .what = "collect subtracts the fresh thread_free count, not the taken one",
-      .find = "(gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))", .replace = "(gather s t TAKEN LOCAL (- (used s) (n s THREAD)))" },
+      .find = "(gather s t LOCAL TAKEN (- (used s) (n s TAKEN)))", .replace = "(gather s t LOCAL TAKEN (- (used s) (n s THREAD)))" },
     { 0 }
 };
 static const sa_mutant_t m_linear[] = {
     { .name = "finish_rereads_thread_free", .what = "collect appends the live thread_free instead of what it exchanged",
-      .find = "(gather s t TAKEN LOCAL", .replace = "(gather s t THREAD LOCAL" },
+      .find = "(gather s t LOCAL TAKEN", .replace = "(gather s t LOCAL THREAD" },
     { 0 }
 };
 static const sa_mutant_t m_alloc_fresh[] = {

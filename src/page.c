@@ -127,14 +127,9 @@ void _sa_page_collect(sa_page_t *page)
         tail = b;
     }
     SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
-    if (tail != NULL) {
-        tail->next = page->free;
-        page->free = head;
-        page->used -= count;
-        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
-        if (owner != NULL)
-            _sa_stat_count(owner, page->bin, -(size_t)count);
-    }
+    /* local_free first: when free is empty (the generic path's usual case)
+     * that is a plain move; only a non-empty free costs a walk to local's
+     * tail. The taken list goes in front, its tail known from the count. */
     if (page->local_free != NULL) {
         if (page->free == NULL) {
             page->free = page->local_free;
@@ -148,6 +143,14 @@ void _sa_page_collect(sa_page_t *page)
             page->free = page->local_free;
         }
         page->local_free = NULL;
+    }
+    if (tail != NULL) {
+        tail->next = page->free;
+        page->free = head;
+        page->used -= count;
+        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
+        if (owner != NULL)
+            _sa_stat_count(owner, page->bin, -(size_t)count);
     }
     SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
