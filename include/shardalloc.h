@@ -65,6 +65,8 @@ typedef struct sa_stats_s {
     size_t huge_blocks;     /* live huge mappings */
     size_t purged;          /* bytes purged so far (cumulative) */
     size_t mmap_calls;      /* OS mapping calls so far (cumulative) */
+    size_t purge_delay_ms;  /* current purge delay: SHARDALLOC_PURGE_DELAY,
+                               lengthened while purged memory is soon reused */
 } sa_stats_t;
 void   sa_stats_get(sa_stats_t *out);
 void   sa_stats_print(void);    /* to stderr, without allocating */

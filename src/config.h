@@ -135,6 +135,15 @@
  * this many milliseconds unused; the default of option SHARDALLOC_PURGE_DELAY. */
 #define SA_PURGE_DELAY_MS       10
 
+/* Purged memory needed again within the delay doubles the delay (src/
+ * purge_delay.c), up to 2^3 = 8 times the option (80 ms by default): a
+ * program cycling through memory that slowly keeps it; one that shrank for
+ * good still sees its RSS drop within a second or so. */
+#define SA_PURGE_BACKOFF_MAX_SHIFT 3
+
+/* ... and each this many delays without an early reuse halve it again. */
+#define SA_PURGE_CALM_DELAYS    4
+
 /* Empty segments kept mapped (purged) per thread for reuse before unmapping. */
 #define SA_SEGMENT_CACHE_MAX    4
 

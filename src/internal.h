@@ -154,6 +154,16 @@ void _sa_os_purge(void *p, size_t size);
 bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size);
 uint64_t _sa_os_now_ms(void);
 
+/* ---- when to purge (purge_delay.c) ----------------------------------------------- */
+
+/* The time (ms) memory retired at `now` gets purged: now + the current delay. */
+uint64_t _sa_purge_deadline(uint64_t now);
+/* Purged memory (purged at `purged_ms`) is handed out again: if that is
+ * within the current delay, the delay doubles. */
+void _sa_purge_note_reuse(uint64_t purged_ms);
+/* The current delay (ms), for sa_stats_get. */
+uint64_t _sa_purge_delay_ms(void);
+
 /* ---- malloc paths (alloc.c) and free (free.c) ------------------------------------ */
 
 void *_sa_malloc_generic(sa_heap_t *heap, size_t size);

@@ -2,7 +2,8 @@
  * init with getenv (which does not allocate):
  *   SHARDALLOC_PURGE=dontneed|free   how retired memory is given back
  *                                    (default dontneed: RSS drops visibly)
- *   SHARDALLOC_PURGE_DELAY=<ms>      delay before purging (SA_PURGE_DELAY_MS)
+ *   SHARDALLOC_PURGE_DELAY=<ms>      delay before purging (SA_PURGE_DELAY_MS),
+ *                                    adapted by src/purge_delay.c
  *   SHARDALLOC_VERBOSE=1             print statistics at exit */
 #include <stdlib.h>
 #include <string.h>

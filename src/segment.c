@@ -133,7 +133,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
         seg->cached = 1;
         seg->heap = NULL;
         if (seg->purge_at == 0 && !segment_all_purged(seg))
-            seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+            seg->purge_at = _sa_purge_deadline(_sa_os_now_ms());
         list_push(&global_cache, seg);
         atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
         kept = true;
@@ -191,7 +191,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     if (seg->cached_reuse) {
         /* From a cache before its purge: its pages may still be resident.
          * Those not handed out soon are purged like retired pages. */
-        uint64_t when = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        uint64_t when = _sa_purge_deadline(_sa_os_now_ms());
         for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
             SA_TRACE_STEP();
             if (!seg->pages[i].purged)
@@ -257,6 +257,7 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
         return NULL;
     purge_list_remove(heap, page);
     if (page->purged) {
+        _sa_purge_note_reuse(page->expire);
         page->purged = 0;
         atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, page->index),
                                   memory_order_relaxed);
@@ -275,6 +276,7 @@ static void page_purge(sa_segment_t *seg, sa_page_t *page)
     size_t area = page_area(seg, page->index);
     _sa_os_purge((uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index), area);
     page->purged = 1;
+    page->expire = _sa_os_now_ms();     /* when it was purged: see _sa_purge_note_reuse */
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, area, memory_order_relaxed);
 }
 
@@ -282,11 +284,13 @@ static void page_purge(sa_segment_t *seg, sa_page_t *page)
 static void segment_purge(sa_segment_t *seg)
 {
     size_t committed = 0;
+    uint64_t now = _sa_os_now_ms();
     for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
         SA_TRACE_STEP();
         if (!seg->pages[i].purged) {
             committed += page_area(seg, i);
             seg->pages[i].purged = 1;
+            seg->pages[i].expire = now;     /* when it was purged */
         }
     }
     if (committed > 0) {
@@ -304,7 +308,7 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         SA_TRACE_STEP();
         purge_list_remove(heap, &seg->pages[i]);
     }
-    seg->purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+    seg->purge_at = _sa_purge_deadline(_sa_os_now_ms());
     if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
         seg->cached = 1;
         list_push(&heap->cache, seg);
@@ -327,7 +331,7 @@ void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page)
         return;
     }
     if (!page->purged)
-        purge_list_append(heap, page, _sa_os_now_ms() + _sa_options.purge_delay_ms);
+        purge_list_append(heap, page, _sa_purge_deadline(_sa_os_now_ms()));
 }
 
 /* Purge the expired segments of a cache, or unmap them all if force; at
@@ -514,7 +518,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
         seg->heap = heap;
-        uint64_t purge_at = _sa_os_now_ms() + _sa_options.purge_delay_ms;
+        uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP();
             sa_page_t *page = &seg->pages[i];

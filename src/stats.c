@@ -16,6 +16,7 @@ sa_public void sa_stats_get(sa_stats_t *out)
     out->huge_blocks = atomic_load_explicit(&_sa_os_stats.huge_blocks, memory_order_relaxed);
     out->purged = atomic_load_explicit(&_sa_os_stats.purged, memory_order_relaxed);
     out->mmap_calls = atomic_load_explicit(&_sa_os_stats.mmap_calls, memory_order_relaxed);
+    out->purge_delay_ms = (size_t)_sa_purge_delay_ms();
 }
 
 /* One line per counter on stderr, without allocating. */
@@ -28,6 +29,7 @@ sa_public void sa_stats_print(void)
         { "allocated", s.allocated },   { "segments", s.segments },
         { "huge_blocks", s.huge_blocks }, { "purged", s.purged },
         { "mmap_calls", s.mmap_calls },
+        { "purge_delay_ms", s.purge_delay_ms },
     };
     char buf[512];
     size_t n = 0, cap = sizeof buf;

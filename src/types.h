@@ -80,7 +80,8 @@ typedef struct sa_page_s {
     /* Link on a heap's remote_pages stack; used only while notify = QUEUED. */
     struct sa_page_s *remote_next;
     /* Emptied page (used = 0): the heap's generic-call count after which it
-     * retires (0: not pending). Retired page: the time (ms) it gets purged. */
+     * retires (0: not pending). Retired page: the time (ms) it gets purged;
+     * purged page: the time it was purged (src/purge_delay.c). */
     uint64_t expire;
     uint16_t index;         /* in its segment's page table */
     /* THREAD: blocks other threads freed (a Treiber stack), with the notify

@@ -5,6 +5,7 @@
 #include "sa_test.h"
 #include "size_class.h"
 #include <pthread.h>
+#include <unistd.h>
 
 enum { HEAP_MIB = 256 };
 
@@ -280,6 +281,51 @@ Test(memory_return, empty_pages_among_survivors_are_purged)
     cr_assert_lt(rss_sparse, rss_full - total / 2, "resident %zu -> %zu", rss_full, rss_sparse);
     for (size_t i = 0; i < n; i += KEEP)
         cr_assert(((unsigned char *)p[i])[SIZE - 1] == 0x42, "a survivor lost its contents");
+    for (size_t i = 0; i < n; i += KEEP)
+        sa_free(p[i]);
+    sat_unmap(p, n * sizeof *p);
+}
+
+Test(memory_return, purged_memory_needed_again_at_once_lengthens_the_purge_delay)
+{
+    /* sa_collect(true) purges the empty pages between survivors (it cannot
+     * unmap their segments); handing them out again at once is the early
+     * reuse that doubles the delay (src/purge_delay.c). A quiet spell of
+     * SA_PURGE_CALM_DELAYS delays then halves it at the next retire. */
+    enum { SIZE = 100, KEEP = 5000 };
+    const size_t n = ((size_t)64 << 20) / SIZE;
+    void **p = sat_map(n * sizeof *p);
+    sa_stats_t start, purged, reused, calm;
+    sa_stats_get(&start);
+    if (start.purge_delay_ms == 0)
+        cr_skip_test("SHARDALLOC_PURGE_DELAY=0: nothing to lengthen");
+    for (size_t i = 0; i < n; i++)
+        cr_assert_not_null(p[i] = sa_malloc(SIZE));
+    for (size_t i = 0; i < n; i++)
+        if (i % KEEP != 0)
+            sa_free(p[i]);
+    sa_collect(true);
+    sa_stats_get(&purged);
+    cr_assert_gt(purged.purged, start.purged, "no page was purged");
+    cr_assert_eq(purged.purge_delay_ms, start.purge_delay_ms, "the delay moved before any reuse");
+    for (size_t i = 0; i < n; i++)
+        if (i % KEEP != 0)
+            cr_assert_not_null(p[i] = sa_malloc(SIZE));
+    sa_stats_get(&reused);
+    cr_log_info("purge delay %zu ms, after an early reuse %zu ms",
+                start.purge_delay_ms, reused.purge_delay_ms);
+    cr_assert_gt(reused.purge_delay_ms, start.purge_delay_ms,
+                 "purged pages reused at once did not lengthen the delay");
+    /* Quiet: no purge, no reuse for more than SA_PURGE_CALM_DELAYS delays.
+     * Then retiring pages (each takes a deadline) steps the delay down. */
+    usleep((useconds_t)(reused.purge_delay_ms * (SA_PURGE_CALM_DELAYS + 2) * 1000));
+    for (size_t i = 0; i < n; i++)
+        if (i % KEEP != 0)
+            sa_free(p[i]);
+    sa_collect(true);
+    sa_stats_get(&calm);
+    cr_log_info("after a quiet spell: %zu ms", calm.purge_delay_ms);
+    cr_assert_lt(calm.purge_delay_ms, reused.purge_delay_ms, "the delay did not come back down");
     for (size_t i = 0; i < n; i += KEEP)
         sa_free(p[i]);
     sat_unmap(p, n * sizeof *p);

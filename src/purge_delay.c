@@ -1,0 +1,51 @@
+/* src/purge_delay.c -- how long retired pages and cached segments wait before
+ * they are purged.
+ *
+ * The wait starts at the option SHARDALLOC_PURGE_DELAY (SA_PURGE_DELAY_MS).
+ * Memory that is purged and then handed out again less than one delay later
+ * was purged too early: the program is cycling through it, and every purge
+ * costs a system call now and a page fault per OS page later. Each such early
+ * reuse doubles the delay, up to 2^SA_PURGE_BACKOFF_MAX_SHIFT times the
+ * option; each SA_PURGE_CALM_DELAYS delays without one halve it again, so a
+ * program that shrank for good still gets its memory back soon.
+ *
+ * One process-wide setting (relaxed atomics, read and written on slow paths
+ * only): races between threads can lose a step up or down, never corrupt. */
+#include "internal.h"
+
+static _Atomic unsigned backoff_shift;
+static _Atomic uint64_t backoff_changed_ms;    /* last step up or down */
+
+static uint64_t delay_at_shift(unsigned shift)
+{
+    return _sa_options.purge_delay_ms << shift;
+}
+
+uint64_t _sa_purge_deadline(uint64_t now)
+{
+    unsigned shift = atomic_load_explicit(&backoff_shift, memory_order_relaxed);
+    uint64_t delay = delay_at_shift(shift);
+    uint64_t changed = atomic_load_explicit(&backoff_changed_ms, memory_order_relaxed);
+    if (shift > 0 && now - changed > delay * SA_PURGE_CALM_DELAYS) {
+        atomic_store_explicit(&backoff_shift, shift - 1, memory_order_relaxed);
+        atomic_store_explicit(&backoff_changed_ms, now, memory_order_relaxed);
+        delay = delay_at_shift(shift - 1);
+    }
+    return now + delay;
+}
+
+void _sa_purge_note_reuse(uint64_t purged_ms)
+{
+    uint64_t now = _sa_os_now_ms();
+    unsigned shift = atomic_load_explicit(&backoff_shift, memory_order_relaxed);
+    if (now - purged_ms >= delay_at_shift(shift))
+        return;
+    if (shift < SA_PURGE_BACKOFF_MAX_SHIFT)
+        atomic_store_explicit(&backoff_shift, shift + 1, memory_order_relaxed);
+    atomic_store_explicit(&backoff_changed_ms, now, memory_order_relaxed);
+}
+
+uint64_t _sa_purge_delay_ms(void)
+{
+    return delay_at_shift(atomic_load_explicit(&backoff_shift, memory_order_relaxed));
+}
