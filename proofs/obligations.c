@@ -67,7 +67,7 @@ static const sa_mutant_t m_collect[] = {
     { .name = "collect_keeps_local_count", .what = "collect leaves local_free's count",
       .find = "(store (store (store (cnt s) a 0) c 0)", .replace = "(store (store (cnt s) a 0)" },
     { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
-      .find = "(gather s t LOCAL THREAD (- (used s) (n s THREAD)))", .replace = "(gather s t LOCAL THREAD (used s))" },
+      .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
     { 0 }
 };
 static const sa_mutant_t m_to_full[] = {
@@ -103,12 +103,12 @@ static const sa_mutant_t m_take[] = {
 };
 static const sa_mutant_t m_finish[] = {
     { .name = "finish_subtracts_fresh_count", .what = "collect subtracts the fresh thread_free count, not the taken one",
-      .find = "(gather s t LOCAL TAKEN (- (used s) (n s TAKEN)))", .replace = "(gather s t LOCAL TAKEN (- (used s) (n s THREAD)))" },
+      .find = "(gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))", .replace = "(gather s t TAKEN LOCAL (- (used s) (n s THREAD)))" },
     { 0 }
 };
 static const sa_mutant_t m_linear[] = {
     { .name = "finish_rereads_thread_free", .what = "collect appends the live thread_free instead of what it exchanged",
-      .find = "(gather s t LOCAL TAKEN", .replace = "(gather s t LOCAL THREAD" },
+      .find = "(gather s t TAKEN LOCAL", .replace = "(gather s t THREAD LOCAL" },
     { 0 }
 };
 static const sa_mutant_t m_alloc_fresh[] = {
@@ -169,8 +169,8 @@ static const sa_mutant_t m_bound_start[] = {
 static const sa_mutant_t m_bound_malloc[] = {
     { .name = "search_off_by_one", .what = "the search looks at SA_PAGE_SEARCH_MAX + 1 candidates",
       .find = "(and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX)", .replace = "(and (= pc SEARCH) (<= i SA_PAGE_SEARCH_MAX)" },
-    { .name = "walk_unbounded_page", .what = "a candidate page larger than SA_MAX_BLOCKS_PER_PAGE blocks",
-      .find = "(<= (reserved p) SA_MAX_BLOCKS_PER_PAGE)", .replace = "true" },
+    { .name = "collect_walks_its_lists", .what = "the search's collect walks thread_free and local_free (the count walk before 2026-11)",
+      .find = "(go r r2 LOOKED i 0 0 1)", .replace = "(go r r2 LOOKED i 0 0 (+ 1 (n p THREAD) (n p LOCAL)))" },
     { .name = "extend_below_min_align", .what = "blocks smaller than SA_MIN_ALIGN (extend threads more than E)",
       .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
     { 0 }
@@ -269,6 +269,14 @@ static const sa_mutant_t m_page_of[] = {
     { .name = "index_small_shift", .what = "pointer -> page with the small-page shift for every kind",
       .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_SMALL_PAGE_SHIFT)" },
+    { 0 }
+};
+static const sa_mutant_t m_thread_free_word[] = {
+    { .name = "count_overlaps_addresses", .what = "the count starts two bits lower, inside the address bits",
+      .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -2 },
+    { .name = "push_keeps_count", .what = "the push forgets to add one to the count",
+      .find = "(bvadd (bvand w (bvnot (bvsub tf_count_one one))) tf_count_one)",
+      .replace = "(bvand w (bvnot (bvsub tf_count_one one)))" },
     { 0 }
 };
 static const sa_mutant_t m_aligned[] = {
@@ -556,6 +564,14 @@ const sa_obligation_t sa_obligations[] = {
               "     (bvult (bvsub p (segment_of p)) SA_SEGMENT_SIZE)"
               "     (= (bvand (segment_of p) SA_SEGMENT_MASK) (_ bv0 64)))",
       .show = "int:p int:kind int:(page_index_of p kind)", .mutants = m_page_of },
+    { .name = "thread_free_word", .covers = "_sa_tf_block, _sa_tf_count, _sa_free_remote (the CAS's new word), "
+      "_sa_page_collect (exchange), SA_THREAD_FREE_COUNT_SHIFT",
+      .models = "size_class layout", .bv = true, .decls = BV("b") BV("nt") BV("c") BV("b2") BV("nt2"),
+      .hyp = "(and (tf_parts b nt c) (tf_parts b2 nt2 (bvadd c one)))",
+      .goal = "(and (= (tf_block (tf_word b nt c)) b) (= (tf_count (tf_word b nt c)) c)"
+              "     (= (tf_notify (tf_word b nt c)) nt)"
+              "     (= (tf_push (tf_word b nt c) b2 nt2) (tf_word b2 nt2 (bvadd c one))))",
+      .show = "int:b int:nt int:c int:b2 int:nt2", .mutants = m_thread_free_word },
     { .name = "aligned_alloc", .covers = "_sa_malloc_aligned, _sa_aligned_request, _sa_align_up",
       .models = "size_class layout", .bv = true, .decls = BV("p") BV("a") BV("size") BV("bsize"),
       .hyp = ALIGNED_HYP, .goal = ALIGNED_GOAL,

@@ -19,9 +19,11 @@
 ;                       trylock gets the abandon lock (else 0 steps:
 ;                       nothing on the malloc path waits for a lock) T (1 + P)
 ;   4 search            page_find: <= S candidates, each looked at
-;                       (1), collected (<= W blocks walked), then
-;                       retired (<= 1 + 2P), used, extended, or
-;                       moved to_full                                S (1 + W + 1 + 2P)
+;                       (1), collected if `free` is empty (no walk:
+;                       the exchange of thread_free brings the list's
+;                       count, page->local_tail is local_free's
+;                       tail), then retired (<= 1 + 2P), used,
+;                       extended, or moved to_full                   S (1 + 1 + 2P)
 ;                       (or, after S candidates, the first one that
 ;                       had only a few free blocks: no step)
 ;   5 fresh page        _sa_segment_page_alloc: a segment from the
@@ -38,16 +40,19 @@
 ;                                                                    + CM + CG + PB (P + 1)
 ;
 ; with R = SA_REMOTE_PAGES_MAX, T = SA_RECLAIM_TRIES, P =
-; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, W =
-; SA_MAX_BLOCKS_PER_PAGE, E = SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN, RS =
+; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, E =
+; SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN, RS =
 ; SA_RETIRE_SCAN_MAX, PB = SA_PURGE_BATCH_MAX, CM = SA_SEGMENT_CACHE_MAX,
 ; CG = SA_SEGMENT_CACHE_GLOBAL_MAX.
 ;
-; Where the page model comes in: the collect walk of a candidate takes
-; |THREAD| + |LOCAL| steps, at most its capacity (inv_counts of page.smt2),
-; at most reserved <= W (obligation reserved_bound of layout.smt2); an extend
-; threads extend_count blocks, at most E because every block is at least
-; SA_MIN_ALIGN bytes (obligation size_class_map).
+; Where the page model comes in: an extend threads extend_count blocks, at
+; most E because every block is at least SA_MIN_ALIGN bytes (obligation
+; size_class_map). A collect walks nothing: the count it subtracts from used
+; is n(THREAD) (inv_counts of page.smt2), kept in the thread_free word,
+; which holds it because reserved <= SA_MAX_BLOCKS_PER_PAGE (obligation
+; reserved_bound of layout.smt2; src/types.h asserts the field is wide
+; enough). Until 2026-11 collect counted by walking the list: S x 4096 steps
+; of the old bound's 35673.
 ;
 ; CAS loops. Collect's CAS, unfull's CAS, a remote free's push and the push of
 ; a page on remote_pages retry only when another thread's CAS on the same
@@ -67,13 +72,13 @@
 
 ; ---- the bound formulas ---------------------------------------------------------
 
-(define-fun B_WALK () Int SA_MAX_BLOCKS_PER_PAGE)
 (define-fun B_EXTEND () Int (div SA_MAX_EXTEND_SIZE SA_MIN_ALIGN))
 ; _sa_page_retire -> _sa_segment_page_free: if the segment empties,
 ; segment_release walks its pages, and segment_unmap walks them again and
 ; makes one OS call.
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
-(define-fun B_CANDIDATE () Int (+ 1 B_WALK B_RETIRE))
+; a candidate: looked at and collected (1), then maybe retired
+(define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
 ; segment_new from a cache (2P; from the OS: 1 <= 2P), carve, scan, extend.
 (define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))
 (define-fun B_FRESH () Int (+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
@@ -107,7 +112,7 @@
 (define-fun RECLAIM () Int 2)    ; i: segments tried
 (define-fun ADOPT () Int 3)      ; i: segments tried before this one, j: its pages looked at
 (define-fun SEARCH () Int 4)     ; i: candidates looked at
-(define-fun WALK () Int 5)       ; i: candidates before this one, j: blocks walked of lim
+(define-fun LOOKED () Int 5)     ; i: candidates before this one (looked at, collected)
 (define-fun FRESH () Int 6)
 (define-fun CARVE () Int 7)      ; j: pages carved
 (define-fun SCAN () Int 8)       ; j: pages looked at
@@ -143,7 +148,7 @@
   (ite (= pc RECLAIM) (rem_reclaim i)
   (ite (= pc ADOPT) (+ (- SA_MAX_PAGES_PER_SEGMENT j) (rem_reclaim (+ i 1)))
   (ite (= pc SEARCH) (rem_search i)
-  (ite (= pc WALK) (+ (- B_WALK j) B_RETIRE (rem_search (+ i 1)))
+  (ite (= pc LOOKED) (+ B_RETIRE (rem_search (+ i 1)))
   (ite (= pc FRESH) (+ B_FRESH B_HOUSEKEEPING)
   (ite (= pc CARVE) (+ (- SA_MAX_PAGES_PER_SEGMENT j) SA_MAX_PAGES_PER_SEGMENT B_EXTEND B_HOUSEKEEPING)
   (ite (= pc SCAN) (+ (- SA_MAX_PAGES_PER_SEGMENT j) B_EXTEND B_HOUSEKEEPING)
@@ -163,7 +168,7 @@
        (=> (= pc RECLAIM) (and (<= 0 i) (<= i SA_RECLAIM_TRIES)))
        (=> (= pc ADOPT) (and (<= 0 i) (< i SA_RECLAIM_TRIES) (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
        (=> (= pc SEARCH) (and (<= 0 i) (<= i SA_PAGE_SEARCH_MAX)))
-       (=> (= pc WALK) (and (<= 0 i) (< i SA_PAGE_SEARCH_MAX) (<= 0 j) (<= j lim) (<= lim B_WALK)))
+       (=> (= pc LOOKED) (and (<= 0 i) (< i SA_PAGE_SEARCH_MAX)))
        (=> (or (= pc CARVE) (= pc SCAN)) (and (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
        (=> (= pc EXTEND) (and (<= 0 j) (<= j lim) (<= lim B_EXTEND)))
        (=> (= pc SWEEP) (and (<= 0 i) (<= i SA_RETIRE_SCAN_MAX)))
@@ -183,12 +188,10 @@
   (= r2 (mk_run pc2 i2 j2 lim2 (+ (steps r) d) (k r))))
 
 ; A page the search may look at: one satisfying the page invariant's
-; counters, of a size class (blocks >= SA_MIN_ALIGN bytes) and no more blocks
-; than fit a small page of the smallest blocks (both from layout.smt2 /
+; counters, of a size class (blocks >= SA_MIN_ALIGN bytes, from the
 ; size_class.smt2 obligations).
 (define-fun candidate ((p Page)) Bool
-  (and (inv_counts p) (<= (reserved p) SA_MAX_BLOCKS_PER_PAGE)
-       (>= (block_size p) SA_MIN_ALIGN)))
+  (and (inv_counts p) (>= (block_size p) SA_MIN_ALIGN)))
 
 (define-fun malloc_step ((r Run) (r2 Run) (p Page) (d Int)) Bool
   (let ((pc (pc r)) (i (i r)) (j (j r)) (lim (lim r)))
@@ -207,16 +210,16 @@
    (and (= pc RECLAIM) (go r r2 SEARCH 0 0 0 0))
    (and (= pc ADOPT) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 ADOPT i (+ j 1) 0 1))
    (and (= pc ADOPT) (go r r2 RECLAIM (+ i 1) 0 0 0))
-   ; 4: look at one more candidate page p: collect walks its two lists
+   ; 4: look at one more candidate page p and collect it (one step: the
+   ;    collect of a page with `free` empty walks neither list)
    (and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX) (candidate p)
-        (go r r2 WALK i 0 (+ (n p THREAD) (n p LOCAL)) 1))
-   (and (= pc WALK) (< j lim) (go r r2 WALK i (+ j 1) lim 1))
+        (go r r2 LOOKED i 0 0 1))
    ;    then retire it (0 .. B_RETIRE steps) or move it to_full: next candidate
-   (and (= pc WALK) (= j lim) (<= 0 d) (<= d B_RETIRE) (go r r2 SEARCH (+ i 1) 0 0 d))
+   (and (= pc LOOKED) (<= 0 d) (<= d B_RETIRE) (go r r2 SEARCH (+ i 1) 0 0 d))
    ;    or it has a free block: pop it
-   (and (= pc WALK) (= j lim) (go r r2 SWEEP 0 0 0 0))
+   (and (= pc LOOKED) (go r r2 SWEEP 0 0 0 0))
    ;    or extend it (_sa_page_extend), then pop
-   (and (= pc WALK) (= j lim) (candidate p) (< (capacity p) (reserved p))
+   (and (= pc LOOKED) (candidate p) (< (capacity p) (reserved p))
         (go r r2 EXTEND 0 0 (extend_count p) 0))
    ;    after S candidates: the first one with only a few free blocks
    (and (= pc SEARCH) (go r r2 SWEEP 0 0 0 0))

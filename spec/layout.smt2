@@ -83,6 +83,29 @@
 (define-fun aligned_request ((size (_ BitVec 64)) (a (_ BitVec 64))) (_ BitVec 64)
   (bvsub (bvadd size a) SA_MIN_ALIGN))
 
+; The thread_free word (src/types.h SA_TF_*, _sa_tf_block, _sa_tf_count):
+; notify in bits 0-1, the list's head block above them, the list's length
+; from bit SA_THREAD_FREE_COUNT_SHIFT up. tf_push is the word
+; _sa_free_remote's CAS writes: the new head, the new notify, count + 1.
+(define-fun tf_count_one () (_ BitVec 64) (bvshl one SA_THREAD_FREE_COUNT_SHIFT))
+(define-fun tf_notify_mask () (_ BitVec 64) (_ bv3 64))
+(define-fun tf_block_mask () (_ BitVec 64)
+  (bvand (bvsub tf_count_one one) (bvnot tf_notify_mask)))
+(define-fun tf_block ((w (_ BitVec 64))) (_ BitVec 64) (bvand w tf_block_mask))
+(define-fun tf_count ((w (_ BitVec 64))) (_ BitVec 64) (bvlshr w SA_THREAD_FREE_COUNT_SHIFT))
+(define-fun tf_notify ((w (_ BitVec 64))) (_ BitVec 64) (bvand w tf_notify_mask))
+(define-fun tf_push ((w (_ BitVec 64)) (b (_ BitVec 64)) (nt (_ BitVec 64))) (_ BitVec 64)
+  (bvor (bvor b nt) (bvadd (bvand w (bvnot (bvsub tf_count_one one))) tf_count_one)))
+; A word as the allocator makes them: a block address (SA_MIN_ALIGN-aligned,
+; below 2^SA_ADDRESS_BITS, or 0 for the empty list), a notify state, and a
+; count that a page's blocks bound.
+(define-fun tf_parts ((b (_ BitVec 64)) (nt (_ BitVec 64)) (c (_ BitVec 64))) Bool
+  (and (bvult b (bvshl one SA_ADDRESS_BITS))
+       (= (bvand b (bvsub SA_MIN_ALIGN one)) (_ bv0 64))
+       (bvule nt (_ bv2 64)) (bvule c SA_MAX_BLOCKS_PER_PAGE)))
+(define-fun tf_word ((b (_ BitVec 64)) (nt (_ BitVec 64)) (c (_ BitVec 64))) (_ BitVec 64)
+  (bvor (bvor b nt) (bvshl c SA_THREAD_FREE_COUNT_SHIFT)))
+
 (define-fun power_of_two ((a (_ BitVec 64))) Bool
   (and (not (= a (_ bv0 64))) (= (bvand a (bvsub a (_ bv1 64))) (_ bv0 64))))
 

@@ -215,9 +215,9 @@
            (ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))))
 
 ; Put the whole lists a and c in front of `free`, as _sa_page_collect does:
-; local_free goes in front of free (a plain move when free is empty, the
-; common case), then the taken thread_free list in front of that (its tail,
-; found by the walk that counts it, linked to the head so far). Read from the
+; the taken thread_free list goes in front of free (its tail linked to the
+; old head: no walk when free is empty, as on the generic path), then
+; local_free in front of that (its tail is page->local_tail). Read from the
 ; head the new free is c, a, old free; from the tail (our seq order) old
 ; free, a, c. Blocks of a and c become FREE; a and c are left empty.
 (define-fun gather_block ((s Page) (t Page) (a Loc) (c Loc) (b Int)) Bool
@@ -240,11 +240,12 @@
        (forall ((i Int)) (gather_slot s t a c i))))
 
 ; collect -- _sa_page_collect, as one atomic step: one CAS takes all of
-; thread_free (notify bits kept); local_free goes in front of `free`, then
-; the taken list in front of that, and used drops by what it took.
+; thread_free (notify bits kept) and its length (the count packed in the
+; same word), the list goes in front of `free` and used drops by that count;
+; then local_free goes in front of that.
 (define-fun collect ((s Page) (t Page)) Bool
   (and (owned s) (= (n s TAKEN) 0)
-       (gather s t LOCAL THREAD (- (used s) (n s THREAD)))
+       (gather s t THREAD LOCAL (- (used s) (n s THREAD)))
        (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
 
 ; The same collect as the code orders it against concurrent remote frees.
@@ -266,7 +267,7 @@
 ; local_free join `free`, used drops by the count taken.
 (define-fun collect_finish ((s Page) (t Page)) Bool
   (and (owned s)
-       (gather s t LOCAL TAKEN (- (used s) (n s TAKEN)))
+       (gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))
        (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
 
 ; to_full -- _sa_page_to_full: an exhausted page (nothing free, nothing left

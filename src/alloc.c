@@ -90,7 +90,10 @@ static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
             queue_to_front(heap, q, page);
             return page;
         }
-        _sa_page_collect(page);
+        /* Only a page with `free` empty is collected: its collect walks
+         * nothing (a page that has free blocks is used as it is). */
+        if (page->free == NULL)
+            _sa_page_collect(page);
         if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
             next != NULL && _sa_page_can_retire(page)) {
             _sa_page_retire(heap, page);

@@ -167,6 +167,12 @@
  * hands out without a high hint under 5-level paging). Sizes the segment map. */
 #define SA_ADDRESS_BITS         47
 
+/* page->thread_free keeps its list's length in the bits above a block
+ * address (below 2^SA_ADDRESS_BITS): 16 bits, more than any page's
+ * SA_MAX_BLOCKS_PER_PAGE, so a collect takes the list and its count with one
+ * exchange and walks nothing (src/types.h). */
+#define SA_THREAD_FREE_COUNT_SHIFT 48
+
 /* Block index = (offset * magic) >> 48 with magic = ceil(2^48 / block_size):
  * exact for every offset below a segment and every block size we use (proven
  * by obligation block_index in proofs/), and the product fits in 64 bits. */

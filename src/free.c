@@ -14,8 +14,11 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
     block->canary = canary;
 #ifndef SA_MUTANT_free_skips_local
-    block->next = page->local_free;
+    sa_block_t *local = page->local_free;
+    block->next = local;
     page->local_free = block;
+    if (local == NULL)
+        page->local_tail = block;
 #endif  /* else a planted bug (tests/conformance): counted free, on no list */
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
@@ -68,21 +71,22 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     uintptr_t notify;
     for (;;) {
         SA_TRACE_STEP();
-        if (sa_unlikely((sa_block_t *)(old & ~SA_NOTIFY_MASK) == block)) {
+        if (sa_unlikely(_sa_tf_block(old) == block)) {
             SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
             SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
             _sa_error_ptr("free", "double free", block);
             return;
         }
         notify = old & SA_NOTIFY_MASK;
-        block->next = (sa_block_t *)(old & ~SA_NOTIFY_MASK);
+        block->next = _sa_tf_block(old);
         block->canary = _sa_block_canary(block);
         uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
 #ifdef SA_MUTANT_remote_free_never_queues
         new_notify = notify;    /* planted bug (tests/conformance): nobody is told */
 #endif
         if (atomic_compare_exchange_weak_explicit(&page->thread_free, &old,
-                                                  (uintptr_t)block | new_notify,
+                                                  (uintptr_t)block | new_notify |
+                                                  ((old & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE),
                                                   memory_order_acq_rel, memory_order_relaxed))
             break;
     }

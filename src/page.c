@@ -79,78 +79,55 @@ static bool page_holds_block(const sa_page_t *page, const sa_block_t *b)
 }
 
 /* Take the whole thread_free list (notify bits kept) and the local_free list
- * back onto `free`. Every link of the remote list is checked to be a block of
- * this page, and the walk stops after `used` blocks: a list damaged by a
- * double free or a wild write is cut there (reported, never followed).
- * Bound: at most SA_MAX_BLOCKS_PER_PAGE links walked per list.
+ * back onto `free`: head first, local_free, then the taken list, then what
+ * `free` held. The exchange hands over the taken list's length with it, and
+ * local_free's last node is kept in local_tail, so when `free` is empty (the
+ * generic path collects only such pages) nothing is walked: O(1). A non-empty
+ * `free` (sa_collect, abandon) costs a walk of the taken list to its tail.
+ * Remote frees were checked when they were freed (block start, canary).
  * spec: page.smt2 collect */
 void _sa_page_collect(sa_page_t *page)
 {
     uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
-    if ((tf & ~SA_NOTIFY_MASK) == 0 && page->local_free == NULL)
+    if (_sa_tf_block(tf) == NULL && page->local_free == NULL)
         return;
     /* spec: page.smt2 collect_take, then collect_finish (remote frees may
      * land on the fresh thread_free in between; the tracing build lets them) */
     SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
     /* A failed CAS means a remote free pushed meanwhile: lock-free. */
-    while ((tf & ~SA_NOTIFY_MASK) != 0 &&
+    while (_sa_tf_block(tf) != NULL &&
            !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
                                                   memory_order_acquire, memory_order_relaxed))
         SA_TRACE_STEP();
-    sa_block_t *head = (sa_block_t *)(tf & ~SA_NOTIFY_MASK);
+    sa_block_t *head = _sa_tf_block(tf);
+    uint32_t count = _sa_tf_count(tf);
     SA_TRACE_TAKEN(page, head);
 #ifdef SA_MUTANT_collect_drops_block
     /* planted bug (tests/conformance): the first taken block is lost */
     if (head != NULL && head->next != NULL)
         head = head->next;
 #endif
-    uint32_t count = 0;
-    sa_block_t *tail = NULL;
-    /* The page's fields in locals: to the compiler the loads of b->next may
-     * alias them, and this walk is the generic path's longest loop. */
-    const uintptr_t start = (uintptr_t)page->start;
-    const uintptr_t made = (uintptr_t)page->capacity * page->block_size;
-    const uint64_t magic = page->magic;
-    const uint32_t used = page->used;
-    for (sa_block_t *b = head; b != NULL; b = b->next) {
-        SA_TRACE_STEP();
-        uintptr_t off = (uintptr_t)b - start;   /* page_holds_block, unfolded */
-        if (sa_unlikely(off >= made || !_sa_block_is_start(off, magic) || count >= used)) {
-            _sa_error_ptr("free", "double free or corrupted list at", b);
-            if (tail == NULL)
-                head = NULL;
-            else
-                tail->next = NULL;
-            break;
-        }
-        count++;
-        tail = b;
-    }
+    sa_assert(count <= page->used && (head == NULL) == (count == 0));
     SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
-    /* local_free first: when free is empty (the generic path's usual case)
-     * that is a plain move; only a non-empty free costs a walk to local's
-     * tail. The taken list goes in front, its tail known from the count. */
-    if (page->local_free != NULL) {
-        if (page->free == NULL) {
-            page->free = page->local_free;
-        } else {
-            sa_block_t *last = page->local_free;
-            while (last->next != NULL) {    /* bound: capacity blocks */
+    if (head != NULL) {
+        if (page->free != NULL) {
+            sa_block_t *tail = head;
+            while (tail->next != NULL) {    /* bound: count blocks; never on the generic path */
                 SA_TRACE_STEP();
-                last = last->next;
+                tail = tail->next;
             }
-            last->next = page->free;
-            page->free = page->local_free;
+            tail->next = page->free;
         }
-        page->local_free = NULL;
-    }
-    if (tail != NULL) {
-        tail->next = page->free;
         page->free = head;
         page->used -= count;
         sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
         if (owner != NULL)
             _sa_stat_count(owner, page->bin, -(size_t)count);
+    }
+    if (page->local_free != NULL) {
+        page->local_tail->next = page->free;
+        page->free = page->local_free;
+        page->local_free = NULL;
     }
     SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
@@ -263,10 +240,7 @@ void _sa_page_abandon(sa_page_t *page)
 {
     SA_TRACE_BEFORE(SA_T_ABANDON, page);
     if (page->local_free != NULL) {
-        sa_block_t *last = page->local_free;
-        while (last->next != NULL)      /* bound: capacity blocks */
-            last = last->next;
-        last->next = page->free;
+        page->local_tail->next = page->free;
         page->free = page->local_free;
         page->local_free = NULL;
     }

@@ -187,7 +187,7 @@ static size_t snapshot(const sa_page_t *page, unsigned char *out)
     uint32_t total = 0;
     int fl = inflight_find(page);
     const sa_block_t *heads[4] = { page->free, page->local_free,
-                                   (const sa_block_t *)(tf & ~SA_NOTIFY_MASK),
+                                   _sa_tf_block(tf),
                                    fl >= 0 ? inflight[fl].taken : NULL };
     for (int l = 0; l < 4; l++) {
         s.n[l] = walk(page, heads[l], idx + total, room - total, &s.bad);

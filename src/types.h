@@ -38,6 +38,30 @@ typedef enum sa_notify_e {
 } sa_notify_t;
 #define SA_NOTIFY_MASK  ((uintptr_t)3)
 
+/* page->thread_free packs three things, changed together by one CAS or
+ * exchange: the notify state (bits 0-1), the head of the list (a block
+ * address: SA_MIN_ALIGN-aligned, below 2^SA_ADDRESS_BITS) and, from bit
+ * SA_THREAD_FREE_COUNT_SHIFT up, the length of the list. Invariant: the
+ * count is the number of blocks on the list (each push adds one). */
+#define SA_TF_COUNT_ONE  ((uintptr_t)1 << SA_THREAD_FREE_COUNT_SHIFT)
+#define SA_TF_COUNT_MASK (~(SA_TF_COUNT_ONE - 1))
+#define SA_TF_BLOCK_MASK ((SA_TF_COUNT_ONE - 1) & ~SA_NOTIFY_MASK)
+_Static_assert(SA_ADDRESS_BITS <= SA_THREAD_FREE_COUNT_SHIFT,
+               "thread_free's count must sit above every block address");
+_Static_assert(SA_MAX_BLOCKS_PER_PAGE < ((uintptr_t)1 << (64 - SA_THREAD_FREE_COUNT_SHIFT)),
+               "thread_free's count must hold every block of a page");
+_Static_assert(SA_MIN_ALIGN > SA_NOTIFY_MASK, "notify bits must be free in a block address");
+
+static inline sa_block_t *_sa_tf_block(uintptr_t tf)
+{
+    return (sa_block_t *)(tf & SA_TF_BLOCK_MASK);
+}
+
+static inline uint32_t _sa_tf_count(uintptr_t tf)
+{
+    return (uint32_t)(tf >> SA_THREAD_FREE_COUNT_SHIFT);
+}
+
 struct sa_heap_s;
 struct sa_segment_s;
 
@@ -54,7 +78,8 @@ typedef struct sa_page_s {
     uint32_t reserved;
     /* Bytes per block (a size-class size, or 0 while the page is unused). */
     uint32_t block_size;
-    /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only. */
+    /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only.
+     * Its last node is local_tail (meaningful while local_free != NULL). */
     sa_block_t *local_free;
     uint8_t in_use;         /* page_init'ed and not retired */
     uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
@@ -83,9 +108,14 @@ typedef struct sa_page_s {
      * retires (0: not pending). Retired page: the time (ms) it gets purged;
      * purged page: the time it was purged (src/purge_delay.c). */
     uint64_t expire;
+    /* The last node of local_free: set by the free that finds local_free
+     * empty, so collect joins the list to another in O(1). Not in the first
+     * 64 bytes: written once per collect cycle, never read by free. */
+    sa_block_t *local_tail;
     uint16_t index;         /* in its segment's page table */
     /* THREAD: blocks other threads freed (a Treiber stack), with the notify
-     * state in the low 2 bits; list and notify change together, by one CAS.
+     * state in the low 2 bits and the count in the top bits; list, count and
+     * notify change together, by one CAS (see SA_TF_BLOCK_MASK).
      * Last, away from the fields the owner's malloc and free touch (first),
      * so remote frees bounce as little of them as the layout allows. */
     _Atomic uintptr_t thread_free;
