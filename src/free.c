@@ -191,12 +191,11 @@ sa_public void sa_free(void *p)
     sa_page_t *page = _sa_page_of_block_canary(p, canary);
     if (sa_likely(page != NULL)) {
         sa_heap_t *heap = _sa_heap_tls;
-        /* used and in_full first: read before the atomic load, the compiler
-         * keeps the page's address (they only count if the page is ours). */
-        uint32_t used = page->used;
-        bool in_full = page->in_full;
+        /* The owner's fields only after the owner check: read by another
+         * thread they would race with the owner's writes (ThreadSanitizer
+         * says so; the C memory model calls that undefined). */
         if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
-            if (sa_likely(used > 1 && !in_full)) {
+            if (sa_likely(page->used > 1 && !page->in_full)) {
                 SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
                 free_local_push(heap, page, (sa_block_t *)p, canary);
                 SA_TRACE_OP_END(SA_OP_FREE_LOCAL);

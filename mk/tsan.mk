@@ -1,0 +1,24 @@
+# mk/tsan.mk -- the allocator under ThreadSanitizer.
+#
+#   make test-tsan   src/ (without the overrides) and tests/tsan/races.c built
+#                    with -fsanitize=thread, run; any report fails (exit 66)
+#
+# Criterion's runner does not start under ThreadSanitizer, so the test is a
+# plain program that drives the sa_* API from several threads.
+
+TSAN_BIN    := $(BUILD)/tests/tsan/races
+TSAN_CFLAGS := -O1 -g -fsanitize=thread $(CSTD) $(WARN) $(INCS) -pthread
+
+TEST_TARGETS += test-tsan
+.PHONY: test-tsan
+
+$(TSAN_BIN): tests/tsan/races.c $(SA_CORE_SRCS) $(wildcard src/*.h include/*.h)
+	$(call say,CC,$@ [tsan])
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ tests/tsan/races.c $(SA_CORE_SRCS)
+
+test-tsan: $(TSAN_BIN)
+	$(Q)if TSAN_OPTIONS="halt_on_error=1 exitcode=66" $< >$<.log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "tsan/races: $$(tail -n 1 $<.log)"; \
+	else \
+	    cat $<.log; printf '  %-9s %s\n' FAIL "tsan/races (log: $<.log)"; exit 1; fi
