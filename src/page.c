@@ -94,7 +94,12 @@ void _sa_page_collect(sa_page_t *page)
     /* spec: page.smt2 collect_take, then collect_finish (remote frees may
      * land on the fresh thread_free in between; the tracing build lets them) */
     SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
-    /* A failed CAS means a remote free pushed meanwhile: lock-free. */
+    /* Read again: the take linearizes at this load (if the list is empty)
+     * or at the CAS. Reusing the first read would let a remote free that
+     * landed in between stay behind while the tracing build's snapshot,
+     * taken after it, shows it on the list (make conformance-long found
+     * that at scale 5). A failed CAS means a remote free pushed: lock-free. */
+    tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     while (_sa_tf_block(tf) != NULL &&
            !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
                                                   memory_order_acquire, memory_order_relaxed))
