@@ -15,6 +15,10 @@
 
 /* ---- alignment ------------------------------------------------------------ */
 
+/* x86-64's cache line: sa_page_t keeps the fields other threads read, the
+ * owner's and other threads' writes on lines of their own (src/types.h). */
+#define SA_CACHE_LINE           64
+
 /* Every block is 16-byte aligned: max_align_t on x86-64, what glibc promises. */
 #define SA_MIN_ALIGN_SHIFT      4
 #define SA_MIN_ALIGN            ((uintptr_t)1 << SA_MIN_ALIGN_SHIFT)
@@ -31,10 +35,11 @@
 #define SA_SEGMENT_SIZE         ((uintptr_t)1 << SA_SEGMENT_SHIFT)
 #define SA_SEGMENT_MASK         (SA_SEGMENT_SIZE - 1)
 
-/* Segment metadata (header + page table) lives in the first 8 KiB of the
- * segment, on OS pages of its own, apart from block memory. Page 0's block
- * area starts after it. (static_assert'ed against the real structs.) */
-#define SA_SEGMENT_INFO_SHIFT   13
+/* Segment metadata (header + page table: 64 pages of three cache lines
+ * each) lives in the first 16 KiB of the segment, on OS pages of its own,
+ * apart from block memory. Page 0's block area starts after it.
+ * (static_assert'ed against the real structs.) */
+#define SA_SEGMENT_INFO_SHIFT   14
 #define SA_SEGMENT_INFO_SIZE    ((uintptr_t)1 << SA_SEGMENT_INFO_SHIFT)
 
 /* Page kinds. A segment holds pages of one kind; pointer -> page index is

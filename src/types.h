@@ -65,12 +65,23 @@ static inline uint32_t _sa_tf_count(uintptr_t tf)
 struct sa_heap_s;
 struct sa_segment_s;
 
+/* Three cache lines, by who touches them, so that threads freeing blocks of
+ * a page (which only read line 1) and pushing on thread_free (line 3) do not
+ * take line 2 away from the owner, whose every malloc and free writes it:
+ *   1. read by every free: validation and the owner check; the owner
+ *      writes it rarely (page_init, extend, to_full/unfull, abandon)
+ *   2. the owner's: its lists, counts and queue links
+ *   3. other threads' thread_free pushes */
 typedef struct sa_page_s {
-    /* FREE: blocks ready to hand out; malloc pops the head. Owner only. */
-    sa_block_t *free;
-    /* LIVE + THREAD: used = |LIVE| + |THREAD| (a remote free does not touch it;
-     * collect subtracts what it takes). used <= capacity. Owner only. */
-    uint32_t used;
+    /* ---- line 1: read by every free ---- */
+    /* The owning heap, or NULL once abandoned. Changes only at page_init,
+     * abandon and reclaim (the latter two under the abandon lock). */
+    _Alignas(SA_CACHE_LINE) _Atomic(struct sa_heap_s *) heap;
+    /* First byte of block 0. */
+    uint8_t *start;
+    /* ceil(2^SA_BLOCK_INDEX_SHIFT / block_size): block index and block-start
+     * test without division (layout.h). */
+    uint64_t magic;
     /* Blocks made so far: blocks [0, capacity) are on a list or LIVE, blocks
      * [capacity, reserved) are UNMADE. capacity <= reserved. */
     uint32_t capacity;
@@ -78,48 +89,46 @@ typedef struct sa_page_s {
     uint32_t reserved;
     /* Bytes per block (a size-class size, or 0 while the page is unused). */
     uint32_t block_size;
-    /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only.
-     * Its last node is local_tail (meaningful while local_free != NULL). */
-    sa_block_t *local_free;
+    uint16_t bin;           /* size class of its blocks (0 while unused) */
+    uint16_t index;         /* in its segment's page table */
     uint8_t in_use;         /* page_init'ed and not retired */
     uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
     uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
     uint8_t purged;         /* its memory was purged since it last held blocks */
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
-    uint16_t bin;           /* size class of its blocks (0 while unused); here,
-                             * in the flags' padding: free reads it (statistics),
-                             * so every field free touches is in the first 64 bytes */
-    /* The owning heap, or NULL once abandoned. Changes only at page_init,
-     * abandon and reclaim (the latter two under the abandon lock). */
-    _Atomic(struct sa_heap_s *) heap;
-    /* First byte of block 0. */
-    uint8_t *start;
-    /* ceil(2^SA_BLOCK_INDEX_SHIFT / block_size): block index and block-start
-     * test without division (layout.h). */
-    uint64_t magic;
+
+    /* ---- line 2: the owner's ---- */
+    /* FREE: blocks ready to hand out; malloc pops the head. Owner only. */
+    _Alignas(SA_CACHE_LINE) sa_block_t *free;
+    /* LOCAL: blocks the owner freed; back to `free` at collect. Owner only.
+     * Its last node is local_tail (meaningful while local_free != NULL),
+     * set by the free that finds local_free empty, so collect joins the
+     * list to another in O(1). */
+    sa_block_t *local_free;
+    sa_block_t *local_tail;
+    /* LIVE + THREAD: used = |LIVE| + |THREAD| (a remote free does not touch it;
+     * collect subtracts what it takes). used <= capacity. Owner only. */
+    uint32_t used;
     /* Queue links: a page in use is in exactly one queue of its owner (its
      * size class's, or the full queue iff in_full); a retired page waiting to
      * be purged is on its heap's purge list. */
     struct sa_page_s *next;
     struct sa_page_s *prev;
-    /* Link on a heap's remote_pages stack; used only while notify = QUEUED. */
-    struct sa_page_s *remote_next;
     /* Emptied page (used = 0): the heap's generic-call count after which it
      * retires (0: not pending). Retired page: the time (ms) it gets purged;
      * purged page: the time it was purged (src/purge_delay.c). */
     uint64_t expire;
-    /* The last node of local_free: set by the free that finds local_free
-     * empty, so collect joins the list to another in O(1). Not in the first
-     * 64 bytes: written once per collect cycle, never read by free. */
-    sa_block_t *local_tail;
-    uint16_t index;         /* in its segment's page table */
+
+    /* ---- line 3: other threads' ---- */
     /* THREAD: blocks other threads freed (a Treiber stack), with the notify
      * state in the low 2 bits and the count in the top bits; list, count and
-     * notify change together, by one CAS (see SA_TF_BLOCK_MASK).
-     * Last, away from the fields the owner's malloc and free touch (first),
-     * so remote frees bounce as little of them as the layout allows. */
-    _Atomic uintptr_t thread_free;
+     * notify change together, by one CAS (see SA_TF_BLOCK_MASK). */
+    _Alignas(SA_CACHE_LINE) _Atomic uintptr_t thread_free;
+    /* Link on a heap's remote_pages stack; used only while notify = QUEUED. */
+    struct sa_page_s *remote_next;
 } sa_page_t;
+
+_Static_assert(sizeof(sa_page_t) == 3 * SA_CACHE_LINE, "sa_page_t: three cache lines");
 
 typedef enum sa_segment_kind_e {
     SA_SEGMENT_PAGES,       /* carved into pages of one sa_page_kind_t */
