@@ -156,8 +156,11 @@ uint64_t _sa_os_now_ms(void);
 
 /* ---- when to purge (purge_delay.c) ----------------------------------------------- */
 
-/* The time (ms) memory retired at `now` gets purged: now + the current delay. */
+/* The time (ms) a page retired at `now` gets purged: now + the current delay. */
 uint64_t _sa_purge_deadline(uint64_t now);
+/* The time (ms) an empty segment cached at `now` gets purged: the option's
+ * delay, not lengthened. */
+uint64_t _sa_purge_deadline_segment(uint64_t now);
 /* Purged memory (purged at `purged_ms`) is handed out again: if that is
  * within the current delay, the delay doubles. */
 void _sa_purge_note_reuse(uint64_t purged_ms);

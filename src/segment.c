@@ -133,7 +133,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
         seg->cached = 1;
         seg->heap = NULL;
         if (seg->purge_at == 0 && !segment_all_purged(seg))
-            seg->purge_at = _sa_purge_deadline(_sa_os_now_ms());
+            seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
         list_push(&global_cache, seg);
         atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
         kept = true;
@@ -308,7 +308,7 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         SA_TRACE_STEP();
         purge_list_remove(heap, &seg->pages[i]);
     }
-    seg->purge_at = _sa_purge_deadline(_sa_os_now_ms());
+    seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
     if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
         seg->cached = 1;
         list_push(&heap->cache, seg);
