@@ -112,7 +112,14 @@ void _sa_page_collect(sa_page_t *page)
     if (head != NULL && head->next != NULL)
         head = head->next;
 #endif
-    sa_assert(count <= page->used && (head == NULL) == (count == 0));
+    if (sa_unlikely(count > page->used || (head == NULL) != (count == 0))) {
+        /* More remote frees than blocks in use: the same block freed twice
+         * by threads racing past its canary check (the list may loop). The
+         * taken blocks stay off every list (leaked, never handed out twice). */
+        _sa_error_ptr("free", "double free (racing threads) or corrupted thread_free list at", head);
+        head = NULL;
+        count = 0;
+    }
     SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
     if (head != NULL) {
         if (page->free != NULL) {
