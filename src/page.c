@@ -112,24 +112,28 @@ void _sa_page_collect(sa_page_t *page)
     if (head != NULL && head->next != NULL)
         head = head->next;
 #endif
-    if (sa_unlikely(count > page->used || (head == NULL) != (count == 0))) {
-        /* More remote frees than blocks in use: the same block freed twice
-         * by threads racing past its canary check (the list may loop). The
-         * taken blocks stay off every list (leaked, never handed out twice). */
+    /* With `free` non-empty (sa_collect, abandon; never the generic path)
+     * the taken list's tail is needed: at most count - 1 links. */
+    sa_block_t *tail = head;
+    if (head != NULL && page->free != NULL)
+        for (uint32_t i = 1; i < count && tail->next != NULL; i++) {
+            SA_TRACE_STEP();
+            tail = tail->next;
+        }
+    if (sa_unlikely(count > page->used || (head == NULL) != (count == 0) ||
+                    (head != NULL && page->free != NULL && tail->next != NULL))) {
+        /* More remote frees than blocks in use, or a list longer than its
+         * count: one block freed twice by threads racing past its canary
+         * check (the list may loop). The taken blocks stay off every list
+         * (leaked, never handed out twice). */
         _sa_error_ptr("free", "double free (racing threads) or corrupted thread_free list at", head);
         head = NULL;
         count = 0;
     }
     SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
     if (head != NULL) {
-        if (page->free != NULL) {
-            sa_block_t *tail = head;
-            while (tail->next != NULL) {    /* bound: count blocks; never on the generic path */
-                SA_TRACE_STEP();
-                tail = tail->next;
-            }
+        if (page->free != NULL)
             tail->next = page->free;
-        }
         page->free = head;
         page->used -= count;
         sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
