@@ -264,8 +264,9 @@ sa_public void *sa_realloc(void *p, size_t size)
     size_t usable = (size_t)((uint8_t *)block + page->block_size - (uint8_t *)p);
     if (size <= usable && size >= usable / 2)
         return p;
-    void *q = sa_malloc(realloc_target(size, usable));
-    if (sa_unlikely(q == NULL) && size > usable)
+    size_t want = realloc_target(size, usable);
+    void *q = sa_malloc(want);
+    if (sa_unlikely(q == NULL) && want != size)
         q = sa_malloc(size);    /* the headroom is a speed trade, not worth failing for */
     if (q == NULL)
         return NULL;
