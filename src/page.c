@@ -114,14 +114,15 @@ void _sa_page_collect(sa_page_t *page)
 #endif
     /* With `free` non-empty (sa_collect, abandon; never the generic path)
      * the taken list's tail is needed: at most count - 1 links. */
+    bool join = head != NULL && page->free != NULL;
     sa_block_t *tail = head;
-    if (head != NULL && page->free != NULL)
+    if (join)
         for (uint32_t i = 1; i < count && tail->next != NULL; i++) {
             SA_TRACE_STEP();
             tail = tail->next;
         }
     if (sa_unlikely(count > page->used || (head == NULL) != (count == 0) ||
-                    (head != NULL && page->free != NULL && tail->next != NULL))) {
+                    (join && tail->next != NULL))) {
         /* More remote frees than blocks in use, or a list longer than its
          * count: one block freed twice by threads racing past its canary
          * check (the list may loop). The taken blocks stay off every list
@@ -132,7 +133,7 @@ void _sa_page_collect(sa_page_t *page)
     }
     SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
     if (head != NULL) {
-        if (page->free != NULL)
+        if (join)
             tail->next = page->free;
         page->free = head;
         page->used -= count;
