@@ -347,11 +347,7 @@ static void *fk_churner(void *arg)
         }
         void *keep;
         pthread_join(t, &keep);
-        for (sat_block_t *b = keep; b != NULL;) {
-            sat_block_t *next = b->next;
-            sat_block_free(b);
-            b = next;
-        }
+        sat_chain_free(keep);
     }
     return NULL;
 }
@@ -381,16 +377,8 @@ static int fk_child(void)
         return 3;
     void *keep;
     pthread_join(t, &keep);
-    for (sat_block_t *b = keep; b != NULL;) {
-        sat_block_t *next = b->next;
-        sat_block_free(b);
-        b = next;
-    }
-    while (list != NULL) {
-        sat_block_t *next = list->next;
-        sat_block_free(list);
-        list = next;
-    }
+    sat_chain_free(keep);
+    sat_chain_free(list);
     sa_collect(true);
     return atomic_load(&sat_failures) == 0 ? 0 : 4;
 }
