@@ -285,8 +285,11 @@ static const sa_mutant_t m_aligned[] = {
     { .name = "align_mask_off_by_one", .what = "align_up masking with ~alignment",
       .find = "(bvnot (bvsub alignment (_ bv1 64)))))", .replace = "(bvnot alignment)))" },
     { .name = "request_one_byte_short", .what = "aligned_request one byte smaller than proven enough",
-      .find = "(bvsub (bvadd size a) SA_MIN_ALIGN))",
-      .replace = "(bvsub (bvsub (bvadd size a) SA_MIN_ALIGN) (_ bv1 64)))" },
+      .find = "(bvsub (bvadd (at_least_one size) a) SA_MIN_ALIGN))",
+      .replace = "(bvsub (bvsub (bvadd (at_least_one size) a) SA_MIN_ALIGN) (_ bv1 64)))" },
+    { .name = "request_size_zero_is_zero", .what = "aligned_request taking size 0 as 0 bytes",
+      .find = "(bvsub (bvadd (at_least_one size) a) SA_MIN_ALIGN))",
+      .replace = "(bvsub (bvadd size a) SA_MIN_ALIGN))" },
     { 0 }
 };
 
@@ -304,8 +307,8 @@ static const sa_mutant_t m_aligned[] = {
     "     (bvuge bsize (aligned_request size a)))"
 #define ALIGNED_GOAL                                                               \
     "(let ((q (align_up p a)))"                                                    \
-    "  (and (= (bvand q (bvsub a one)) (_ bv0 64)) (bvule p q)"                     \
-    "       (bvule (bvadd q size) (bvadd p bsize))"                                 \
+    "  (and (= (bvand q (bvsub a one)) (_ bv0 64)) (bvule p q) (bvult q (bvadd p bsize))" \
+    "       (bvule (bvadd q (at_least_one size)) (bvadd p bsize))"                  \
     "       (=> (not (= q p)) (bvuge (bvsub q p) SA_MIN_ALIGN))))"
 
 /* The C functions of src/layout.h as SMT tables, for layout_agrees: at every

@@ -77,11 +77,16 @@
 (define-fun align_up ((p (_ BitVec 64)) (alignment (_ BitVec 64))) (_ BitVec 64)
   (bvand (bvadd p (bvsub alignment (_ bv1 64))) (bvnot (bvsub alignment (_ bv1 64)))))
 
+; at_least_one -- max(size, 1): a request of 0 bytes still owns one byte.
+(define-fun at_least_one ((size (_ BitVec 64))) (_ BitVec 64)
+  (ite (= size (_ bv0 64)) (_ bv1 64) size))
+
 ; aligned_request -- _sa_aligned_request(size, alignment): what
 ; _sa_malloc_aligned asks malloc for, so that aligning the block start up
-; still leaves `size` bytes in the block (obligation aligned_alloc).
+; still leaves max(size, 1) bytes in the block, so the aligned pointer lies
+; inside its own block even for size 0 (obligation aligned_alloc).
 (define-fun aligned_request ((size (_ BitVec 64)) (a (_ BitVec 64))) (_ BitVec 64)
-  (bvsub (bvadd size a) SA_MIN_ALIGN))
+  (bvsub (bvadd (at_least_one size) a) SA_MIN_ALIGN))
 
 ; The thread_free word (src/types.h SA_TF_*, _sa_tf_block, _sa_tf_count):
 ; notify in bits 0-1, the list's head block above them, the list's length

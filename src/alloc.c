@@ -313,7 +313,8 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
         sa_free(p);
     }
     /* Enough, as obligation aligned_alloc proves (spec: layout.smt2
-     * aligned_request, align_up; goal q + size <= p + bsize). */
+     * aligned_request, align_up; goal p <= q < p + bsize and
+     * q + max(size, 1) <= p + bsize). */
     size_t total = _sa_aligned_request(size, alignment);
     if (total > SA_LARGE_OBJ_SIZE_MAX)
         return _sa_huge_alloc(size, alignment, zero);

@@ -101,11 +101,13 @@ static inline uintptr_t _sa_align_up(uintptr_t p, uintptr_t alignment)
 }
 
 /* Bytes to allocate so that a block start (SA_MIN_ALIGN-aligned) rounded up to
- * `alignment` still leaves `size` bytes inside the block: aligning up skips at
- * most alignment - SA_MIN_ALIGN bytes. spec: layout.smt2 aligned_request */
+ * `alignment` still leaves max(size, 1) bytes inside the block: aligning up
+ * skips at most alignment - SA_MIN_ALIGN bytes. A request of 0 counts as 1 so
+ * the aligned pointer is strictly inside the block, never the first byte of
+ * the next one. spec: layout.smt2 aligned_request */
 static inline size_t _sa_aligned_request(size_t size, size_t alignment)
 {
-    return size + alignment - SA_MIN_ALIGN;
+    return (size != 0 ? size : 1) + alignment - SA_MIN_ALIGN;
 }
 
 #endif /* SA_LAYOUT_H */

@@ -108,6 +108,37 @@ Test(aligned, many_live_aligned_blocks_interleaved_with_malloc)
         sa_free(p[i]);
 }
 
+/* Size 0 at an alignment above the minimum: each call still owns a block of its
+ * own. (The over-allocation once left no byte for the request, and aligning up
+ * could land on the first byte of the next block, which malloc then handed
+ * out again.) Every entry point, mixed with malloc(16) so the neighbour of an
+ * aligned block is live; no two live pointers may be equal or overlap, each
+ * counted as one byte. */
+Test(aligned, size_zero_gets_a_block_of_its_own)
+{
+    enum { N = 1200 };
+    static sat_range_t r[N];
+    static void *p[N];
+    uint64_t rng = 7;
+    for (size_t i = 0; i < N; i++) {
+        size_t a = (size_t)32 << (sat_rand(&rng) % 4);      /* 32 .. 256 */
+        if (i % 2 == 0)
+            p[i] = sa_malloc(16);
+        else
+            p[i] = k_fns[(i / 2) % FN_COUNT].fn(a, 0);
+        cr_assert_not_null(p[i], "call %zu failed", i);
+        if (i % 2 != 0) {
+            cr_assert(sat_aligned(p[i], a), "%s(%zu, 0) = %p is misaligned",
+                      k_fns[(i / 2) % FN_COUNT].name, a, p[i]);
+            cr_assert_geq(sa_usable_size(p[i]), 1);
+        }
+        r[i] = (sat_range_t){ (uintptr_t)p[i], i % 2 == 0 ? 16 : 0 };
+    }
+    sat_assert_disjoint(r, N);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+}
+
 Test(aligned, bad_alignment_is_einval)
 {
     static const size_t bad[] = { 0, 3, 24, 48, 100, 4097, ((size_t)1 << 20) + 16 };
