@@ -325,8 +325,10 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
     if (aligned != p) {
         /* The gap before `aligned` is at least SA_MIN_ALIGN bytes: room for
          * the tag that makes exactly this interior pointer freeable. */
-        sa_segment_t *seg = _sa_segment_of_ptr(p);
-        _sa_page_of(seg, p)->has_aligned = 1;
+        sa_page_t *page = _sa_page_of(_sa_segment_of_ptr(p), p);
+        /* Written once per page: line 1 is read by every free. */
+        if (!atomic_load_explicit(&page->has_aligned, memory_order_relaxed))
+            atomic_store_explicit(&page->has_aligned, 1, memory_order_relaxed);
         ((sa_block_t *)p)->next = (sa_block_t *)_sa_aligned_tag(aligned);
     }
     if (zero)

@@ -132,7 +132,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
         goto foreign;
     sa_block_t *block = (sa_block_t *)p;
     if (!_sa_block_is_start(off, page->magic)) {
-        if (!page->has_aligned)
+        if (!atomic_load_explicit(&page->has_aligned, memory_order_relaxed))
             goto foreign;
         block = (sa_block_t *)(page->start + _sa_block_index(off, page->magic) * page->block_size);
         if ((uintptr_t)block->next != _sa_aligned_tag(p) || block->canary == _sa_block_canary(block))

@@ -28,7 +28,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->next = page->prev = page->remote_next = NULL;
     page->expire = 0;
     page->in_full = 0;
-    page->has_aligned = 0;
+    atomic_store_explicit(&page->has_aligned, 0, memory_order_relaxed);
     page->in_use = 1;
     SA_TRACE_AFTER(SA_T_PAGE_INIT, page);
     sa_debug_check_page_full(page);

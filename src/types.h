@@ -93,7 +93,12 @@ typedef struct sa_page_s {
     uint16_t index;         /* in its segment's page table */
     uint8_t in_use;         /* page_init'ed and not retired */
     uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
-    uint8_t has_aligned;    /* an aligned allocation handed out an interior pointer */
+    /* An aligned allocation handed out an interior pointer. Set by the owner,
+     * read by any thread's free: relaxed atomics (the pointer itself reaches
+     * the other thread through the program's synchronisation, which orders
+     * the store of 1 before that free; page_init's store of 0 precedes every
+     * block of the page being handed out). */
+    _Atomic uint8_t has_aligned;
     uint8_t purged;         /* its memory was purged since it last held blocks */
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
 
