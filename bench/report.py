@@ -73,6 +73,24 @@ def geomean(values):
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
+def median_of(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def trimmed_geomean(values):
+    """The geometric mean without the best and the worst value: no headline
+    rests on one workload (None below three values)."""
+    values = sorted(v for v in values if v is not None and v > 0)
+    return geomean(values[1:-1]) if len(values) >= 3 else None
+
+
+# The summary lines under each table: one workload cannot make any of them.
+SUMMARIES = [("geometric mean of ratios", geomean),
+             ("median ratio", median_of),
+             ("geometric mean without best and worst", trimmed_geomean)]
+
+
 def ratio(summary, w, a, metric, base=runner.BASELINE):
     x, b = summary.get((w, a)), summary.get((w, base))
     if not x or not b or "seconds" not in x or "seconds" not in b or not b[metric]:
@@ -134,7 +152,7 @@ def machine_lines(meta):
     ]
     versions = ", ".join("%s %s" % (p, runner.pkg_version(p)) for p in
                          ["libc6", "libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
-                          "redis-server", "python3.11", "sqlite3"])
+                          "redis-server", "python3.11", "sqlite3", "perl", "gcc-12"])
     lines.append("- packages: " + versions)
     lines.append("- shardalloc: commit %s" % meta.get("commit", "not recorded"))
     if "load_start" in meta and "load_end" in meta:
@@ -184,6 +202,11 @@ def targets(summary, workloads, allocators):
             TARGET_TIME_GM, tg, verdict(tg <= TARGET_TIME_GM and not missing), note))
         lines.append("- peak RSS geometric mean <= %.2f x mimalloc: %.2f, %s%s" % (
             TARGET_RSS_GM, rg, verdict(rg <= TARGET_RSS_GM and not missing), note))
+        for metric, name in (("seconds", "time"), ("rss", "peak RSS")):
+            rs = [ratio(summary, w, ours, metric) for w in done]
+            lines.append("- %s, for comparison: median ratio %s, geometric mean without the "
+                         "best and worst workload %s" % (name, fmt_ratio(median_of(rs)),
+                                                         fmt_ratio(trimmed_geomean(rs))))
     else:
         lines.append("- time and peak RSS geometric means: **not met** (no workload finished "
                      "for both shardalloc and mimalloc)")
@@ -297,9 +320,10 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
         # Geometric means over the workloads every allocator in the table finished.
         common = [w for w in workloads
                   if all(ratio(summary, w, a, metric) is not None for a in allocators)]
-        gms = [geomean([ratio(summary, w, a, metric) for w in common]) for a in allocators]
-        L.append("| **geometric mean of ratios** (%d workloads) | " % len(common)
-                 + " | ".join("**%s**" % fmt_ratio(g) for g in gms) + " |")
+        for label, f in SUMMARIES:
+            values = [f([ratio(summary, w, a, metric) for w in common]) for a in allocators]
+            L.append("| **%s** (%d workloads) | " % (label, len(common))
+                     + " | ".join("**%s**" % fmt_ratio(v) for v in values) + " |")
         L.append("")
         if "redis" in workloads:
             L.append("[1] Debian's redis-server links jemalloc: its glibc column is jemalloc "
@@ -420,10 +444,14 @@ METHOD = """\
   `/usr/bin/python3 bench/run.py --report bench/results/<file>.tsv` (this page
   again from a results file), `sh bench/profile.sh bignum 0.05` (instruction
   counts per allocator).
-- Workloads 1-8 are C programs in `bench/` (built into `build/bench/` with -O2)
+- The C workloads are programs in `bench/` (built into `build/bench/` with -O2)
   that call `malloc`/`free`; the allocator is swapped with `LD_PRELOAD` (glibc:
-  nothing preloaded). Workload 9 runs Debian's own `redis-server`, `python3`
-  and `sqlite3` binaries under `LD_PRELOAD`.
+  nothing preloaded). redis, python, sqlite, perl and gcc run Debian's own
+  `redis-server`, `python3`, `sqlite3`, `perl` and `gcc` (with its `cc1` and
+  `as`) binaries under `LD_PRELOAD`; gcc's checksum is the object file's.
+- Under each table: the geometric mean of the ratios, their median, and the
+  geometric mean without the best and the worst workload, so that no
+  headline rests on one or two workloads.
 - Interleaved: run *r* of a workload runs every allocator once, in an order
   rotated by *r*, before run *r+1*. Reported figures are medians over runs.
 - Time: wall time of the process (redis: the client session against the
@@ -446,7 +474,7 @@ METHOD = """\
   its "glibc" column is really jemalloc (the binary's own allocator).
 - Every run prints a checksum of the data it allocated and read back (redis:
   the values of its checksum keys and the number of tests completed; python,
-  sqlite: their output). It must equal the checksum most runs of the four
+  sqlite, perl: their output; gcc: its object file). It must equal the checksum most runs of the four
   established allocators printed, or the run fails: an allocator cannot win
   by doing less or by handing out a block twice.
 - Python runs with `PYTHONMALLOC=malloc`, so all objects come from `malloc`.

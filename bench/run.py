@@ -3,7 +3,7 @@
 tcmalloc and shardalloc, and write the results (stdlib only: Debian's python3).
 
     make bench          every workload, 5 runs, writes docs/benchmarks.md + plots
-    make bench-quick    about a minute: 1 run of each at reduced scale, table to stdout
+    make bench-quick    a few minutes: 1 run of each at reduced scale, table to stdout
 
 Method (also written into the report):
   * allocators are interleaved: run r of a workload runs every allocator once,
@@ -52,7 +52,7 @@ OURS = "shardalloc"
 # Packages the suite needs (tools as well as the peer allocators).
 PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
             "redis-server", "redis-tools", "sqlite3", "gnuplot-nox", "time",
-            "python3"]
+            "python3", "perl", "gcc"]
 
 # The workloads: name, kind, one-line description.
 # kind "c": build/bench/<name> <scale>; the others are real programs.
@@ -68,7 +68,23 @@ WORKLOADS = [
     ("redis", "redis", "redis-server under redis-benchmark on loopback"),
     ("python", "python", "python3 (PYTHONMALLOC=malloc): dicts, JSON, sorting"),
     ("sqlite", "sqlite", "sqlite3 shell: in-memory table, index, aggregates"),
+    ("live-small", "c", "single thread, random 16-256 B (1/64 up to 1 KiB) replacing a live set of 100"),
+    ("live-large", "c", "the same loop against a live set of 100,000 blocks (cache misses, many pages)"),
+    ("xserver-2", "c", "2 threads share a table: each request's block displaces and frees another thread's"),
+    ("xserver-8", "c", "the same with 8 threads on the 2 cores (preempted mid-free)"),
+    ("tchurn", "c", "4 fresh threads per round hand blocks through a shared table; later threads free them"),
+    ("leakgrow", "c", "4 fresh threads per round churn a live set, each leaks 32 blocks when it ends"),
+    ("perl", "perl", "perl: split log lines, hashes of arrays, regex substitutions, sorting"),
+    ("gcc", "gcc", "gcc -O2 -c on a generated 200-function C file (driver, cc1, as)"),
 ]
+# C workloads that run a binary of another name, or with arguments after
+# the scale: name -> (binary in build/bench, extra arguments).
+C_COMMANDS = {
+    "live-small": ("liveset", ["100"]),
+    "live-large": ("liveset", ["100000"]),
+    "xserver-2": ("xserver", ["2"]),
+    "xserver-8": ("xserver", ["8"]),
+}
 # `make bench-quick`: every workload once, at this fraction of its work.
 QUICK_SCALE = 0.3
 
@@ -357,12 +373,21 @@ def run_one(workload, lib, args, scale, bounds=None):
                 res["served_by"] = probe_lines(probe_out)
             return res, err
         if kind == "c":
-            cmd = [os.path.join(args.build, name), "%g" % scale]
+            binary, extra = C_COMMANDS.get(name, (name, []))
+            cmd = [os.path.join(args.build, binary), "%g" % scale] + extra
             bound_env = {"SHARDALLOC_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
             proc = Proc(cmd, env_for(lib, None, None, bound_env))
         elif kind == "python":
             cmd = ["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale]
             proc = Proc(cmd, env_for(lib, probe_lib, probe_out, {"PYTHONMALLOC": "malloc"}))
+        elif kind == "perl":
+            cmd = ["/usr/bin/perl", os.path.join(HERE, "pl_workload.pl"), "%g" % scale]
+            proc = Proc(cmd, env_for(lib, probe_lib, probe_out))
+        elif kind == "gcc":
+            src, obj = os.path.join(tmp, "gen.c"), os.path.join(tmp, "gen.o")
+            subprocess.run(["/usr/bin/python3", os.path.join(HERE, "cc_workload.py"),
+                            "%g" % scale, src], check=True)
+            proc = Proc(["gcc", "-O2", "-c", src, "-o", obj], env_for(lib, probe_lib, probe_out))
         elif kind == "sqlite":
             with open(os.path.join(HERE, "sqlite_workload.sql")) as f:
                 sql = ".parameter set @rows %d\n" % max(100, int(200000 * scale)) + f.read()
@@ -379,6 +404,11 @@ def run_one(workload, lib, args, scale, bounds=None):
         if kind == "c":
             served = [fields.get("allocator", "")]
             checksum = fields.get("checksum", "")
+        elif kind == "gcc":
+            # The object file gcc wrote: the same code whoever allocated.
+            served = probe_lines(probe_out)
+            with open(obj, "rb") as f:
+                checksum = "%08x" % zlib.crc32(f.read())
         else:
             served = probe_lines(probe_out)
             checksum = fields.get("checksum") or "%08x" % zlib.crc32(out.encode())
@@ -542,7 +572,7 @@ def read_tsv(path):
 def main():
     global TIMEOUT_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="one-minute subset, 1 run, table to stdout")
+    ap.add_argument("--quick", action="store_true", help="every workload once at reduced scale, table to stdout")
     ap.add_argument("--runs", type=int, default=None, help="runs per allocator (default 5, quick 1)")
     ap.add_argument("--only", default="", help="comma-separated workloads")
     ap.add_argument("--allocators", default="", help="comma-separated allocators")

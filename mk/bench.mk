@@ -1,17 +1,18 @@
 # mk/bench.mk -- the benchmark suite (bench/, issue 5).
 #
 #   make bench        every workload against glibc, mimalloc, jemalloc, tcmalloc
-#                     and shardalloc, interleaved, 5 runs each (10-20 minutes);
+#                     and shardalloc, interleaved, 5 runs each (20-30 minutes);
 #                     writes bench/results/<time>.tsv, docs/benchmarks.md and
 #                     docs/benchmarks-{time,rss}.svg
-#   make bench-quick  a one-minute subset at reduced scale, table on stdout
+#   make bench-quick  every workload once at reduced scale (a few minutes), table on stdout
 #
 # Not part of `make test`. bench/run.py installs the peer allocators and tools
 # with apt when they are missing. BENCH_ARGS passes options to it, e.g.
 # BENCH_ARGS='--only large,latency --runs 5'.
 
 BENCH_DIR       := $(BUILD)/bench
-BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency
+BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency \
+                   liveset xserver tchurn leakgrow
 BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
