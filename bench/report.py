@@ -439,7 +439,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
 
 METHOD = """\
 - Reproduce: `make bench` (every workload, 5 interleaved runs, rewrites this
-  page and the plots), `make bench-quick` (about a minute, prints the tables),
+  page and the plots), `make bench-quick` (every workload once at reduced scale, prints the tables),
   `make bench BENCH_ARGS='--only large,latency --runs 7'` (a subset, printed),
   `/usr/bin/python3 bench/run.py --report bench/results/<file>.tsv` (this page
   again from a results file), `sh bench/profile.sh bignum 0.05` (instruction
