@@ -43,7 +43,7 @@
 /* Steps (loop iterations, OS calls, hook calls) of one operation at most, as
  * the proofs state them (spec/bounds.smt2: B_MALLOC, B_FREE_LOCAL,
  * B_FREE_REMOTE). The runner reads them from `build/verify --only
- * bound_starts` and passes them in SHARDALLOC_BENCH_B_MALLOC etc., so the
+ * bound_starts` and passes them in SA_BENCH_B_MALLOC etc., so the
  * formula lives in one place. A CAS retry adds one step per other thread's
  * successful CAS on the same word (lock-free, the spec's "+ k"): not counted. */
 typedef unsigned long long steps_t;
@@ -51,7 +51,7 @@ typedef unsigned long long steps_t;
 static bool proven_bound(const char *op, steps_t *out)
 {
     char name[64];
-    snprintf(name, sizeof name, "SHARDALLOC_BENCH_B_%s", op);
+    snprintf(name, sizeof name, "SA_BENCH_B_%s", op);
     const char *v = getenv(name);
     char *end;
     if (v == NULL || *v == '\0')

@@ -375,7 +375,7 @@ def run_one(workload, lib, args, scale, bounds=None):
         if kind == "c":
             binary, extra = C_COMMANDS.get(name, (name, []))
             cmd = [os.path.join(args.build, binary), "%g" % scale] + extra
-            bound_env = {"SHARDALLOC_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
+            bound_env = {"SA_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
             proc = Proc(cmd, env_for(lib, None, None, bound_env))
         elif kind == "python":
             cmd = ["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale]

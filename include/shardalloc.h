@@ -9,7 +9,8 @@
  *   sa_realloc(p, 0) frees p and returns NULL, as glibc's realloc does.
  * A pointer shardalloc did not hand out (or already freed, where detectable)
  * is reported on stderr as "shardalloc: <call>(): <what> <pointer>" and
- * otherwise ignored: the heap is never corrupted by a caller's mistake.
+ * otherwise ignored: the heap is never corrupted by a caller's mistake
+ * (see sa_register_error and SHARDALLOC_ABORT_ON_ERROR below).
  *
  * libshardalloc.so also exports malloc, free, calloc, realloc, ... so that
  * LD_PRELOAD=libshardalloc.so replaces the system allocator.
@@ -55,6 +56,44 @@ void   sa_collect(bool force);
 /* Is p a block handed out by shardalloc and not yet freed (best effort: the
  * pointer is checked to be the start of a block in a live page)? */
 bool   sa_owns(const void *p);
+
+/* ---- options -------------------------------------------------------------
+ * Each option is read once at start from the environment variable
+ * SHARDALLOC_<NAME> (an unknown SHARDALLOC_ variable or a malformed value is
+ * reported on stderr, with the valid names) and may be changed from code. */
+typedef enum sa_option_e {
+    SA_OPTION_SHOW_STATS,       /* 1: print statistics at exit (default 0) */
+    SA_OPTION_VERBOSE,          /* 1: print the options in effect at start (default 0) */
+    SA_OPTION_PURGE,            /* SA_PURGE_DONTNEED (default) or SA_PURGE_FREE */
+    SA_OPTION_PURGE_DELAY,      /* ms before unused memory is purged (default 10); -1: never */
+    SA_OPTION_LIMIT,            /* most bytes mapped from the OS at once, 0: no limit (default);
+                                   past it allocations fail with ENOMEM */
+    SA_OPTION_ABORT_ON_ERROR,   /* 1: abort() after reporting a misuse (default 0: go on) */
+    SA_OPTION__COUNT
+} sa_option_t;
+enum { SA_PURGE_DONTNEED = 0, SA_PURGE_FREE = 1 };  /* values of SA_OPTION_PURGE */
+/* SHARDALLOC_STATS_FILE=<path> (environment only) sends the statistics
+ * SHOW_STATS prints at exit to <path> (appended) instead of stderr. */
+long long sa_option_get(sa_option_t option);
+int    sa_option_set(sa_option_t option, long long value);  /* 0, or EINVAL */
+
+/* ---- errors ---------------------------------------------------------------
+ * Every misuse shardalloc detects is reported on stderr as
+ * "shardalloc: <call>(): <what> <pointer>"; then the registered callback runs
+ * (inside the call that found the misuse: it must not free or allocate with
+ * shardalloc); then, with SHARDALLOC_ABORT_ON_ERROR=1, the process aborts. */
+typedef enum sa_error_kind_e {
+    SA_ERROR_DOUBLE_FREE = 1,   /* free of a block already free */
+    SA_ERROR_USE_AFTER_FREE,    /* realloc / usable_size of a block already free */
+    SA_ERROR_FOREIGN_POINTER,   /* a pointer shardalloc did not hand out */
+    SA_ERROR_CORRUPTION,        /* a free list found broken (racing double frees, stray writes) */
+    SA_ERROR_BAD_OPTION,        /* an unknown SHARDALLOC_ variable or a malformed value
+                                   (pointer: the environment entry, a string) */
+} sa_error_kind_t;
+typedef void (sa_error_fn)(sa_error_kind_t kind, const char *call, const void *p, void *arg);
+void   sa_register_error(sa_error_fn *fn, void *arg);    /* NULL unregisters */
+
+/* ---- statistics ------------------------------------------------------------ */
 
 /* Statistics of the whole process, in bytes and counts. */
 typedef struct sa_stats_s {

@@ -166,6 +166,24 @@
  * MiB) needs it again; trimming it costs an mremap now and faults later. */
 #define SA_HUGE_REUSE_SHIFT     3
 
+/* ---- option defaults (src/options.c; SHARDALLOC_<NAME> overrides each) ------- */
+
+/* Silent by default: a drop-in malloc writes nothing a program did not ask for. */
+#define SA_OPTION_SHOW_STATS_DEFAULT     0
+#define SA_OPTION_VERBOSE_DEFAULT        0
+
+/* MADV_DONTNEED (SA_PURGE_DONTNEED): RSS drops at once, as users watching it expect. */
+#define SA_OPTION_PURGE_DEFAULT          0
+
+/* No cap on mapped memory: the kernel's overcommit policy decides, as for glibc. */
+#define SA_OPTION_LIMIT_DEFAULT          0
+
+/* Report and go on: a misuse is ignored without harm to the heap (glibc aborts). */
+#define SA_OPTION_ABORT_ON_ERROR_DEFAULT 0
+
+/* Longest SHARDALLOC_STATS_FILE path kept (copied at start: the environment may change). */
+#define SA_STATS_FILE_MAX                4096
+
 /* ---- address arithmetic ---------------------------------------------------------- */
 
 /* User-space virtual addresses on x86-64 Linux (4-level paging, and what mmap

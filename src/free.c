@@ -32,7 +32,7 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
 static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
     if (page->used == 0) {
-        _sa_error_ptr("free", "double free", block);
+        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free", block);
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
@@ -74,7 +74,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         if (sa_unlikely(_sa_tf_block(old) == block)) {
             SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
             SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
-            _sa_error_ptr("free", "double free", block);
+            _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free", block);
             return;
         }
         notify = old & SA_NOTIFY_MASK;
@@ -105,6 +105,15 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
 }
 
+/* p is a block already free: a double free if freed again, else a use after free. */
+static void report_freed(const char *call, const void *p)
+{
+    if (strcmp(call, "free") == 0)
+        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, call, "double free", p);
+    else
+        _sa_error_ptr(SA_ERROR_USE_AFTER_FREE, call, "use after free", p);
+}
+
 /* Full validation, for every path but the fast free: the block start of p, or
  * NULL after a report naming `call` (none if call is NULL). */
 void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_page_t **page_out)
@@ -117,7 +126,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
             goto foreign;
         if (seg->huge_free) {
             if (call != NULL)
-                _sa_error_ptr(call, strcmp(call, "free") == 0 ? "double free" : "use after free", p);
+                report_freed(call, p);
             return NULL;
         }
         *seg_out = seg;
@@ -140,7 +149,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
     }
     if (block->canary == _sa_block_canary(block)) {
         if (call != NULL)
-            _sa_error_ptr(call, strcmp(call, "free") == 0 ? "double free" : "use after free", p);
+            report_freed(call, p);
         return NULL;
     }
     *seg_out = seg;
@@ -153,7 +162,7 @@ foreign:
         return (void *)p;
     }
     if (call != NULL)
-        _sa_error_ptr(call, "pointer not allocated by shardalloc", p);
+        _sa_error_ptr(SA_ERROR_FOREIGN_POINTER, call, "pointer not allocated by shardalloc", p);
     return NULL;
 }
 

@@ -82,6 +82,6 @@ __attribute__((constructor)) static void sa_constructor(void)
 
 __attribute__((destructor)) static void sa_destructor(void)
 {
-    if (_sa_options.verbose)
-        sa_stats_print();
+    if (_sa_option(SA_OPTION_SHOW_STATS))
+        _sa_stats_at_exit();
 }

@@ -182,13 +182,14 @@ void _sa_free_checked(void *p, const char *call);
 
 /* ---- options (options.c), statistics (stats.c), errors (error.c) ----------------- */
 
-typedef struct sa_options_s {
-    bool purge_dontneed;        /* SHARDALLOC_PURGE=dontneed (default) | free */
-    uint64_t purge_delay_ms;    /* SHARDALLOC_PURGE_DELAY (default SA_PURGE_DELAY_MS) */
-    bool verbose;               /* SHARDALLOC_VERBOSE=1: statistics at exit */
-} sa_options_t;
-extern sa_options_t _sa_options;
+/* Option values by sa_option_t (defaults: config.h), read on slow paths only. */
+extern _Atomic long long _sa_option_values[SA_OPTION__COUNT];
+static inline long long _sa_option(sa_option_t option)
+{
+    return atomic_load_explicit(&_sa_option_values[option], memory_order_relaxed);
+}
 void _sa_options_init(void);
+const char *_sa_option_stats_file(void);    /* SHARDALLOC_STATS_FILE, or NULL */
 
 typedef struct sa_os_stats_s {
     _Atomic size_t mapped, committed, segments, huge_blocks, purged, mmap_calls;
@@ -199,9 +200,16 @@ extern _Atomic size_t _sa_huge_allocated;
 size_t _sa_fmt_str(char *buf, size_t n, size_t cap, const char *s);
 size_t _sa_fmt_u64(char *buf, size_t n, size_t cap, uint64_t v, bool hex);
 void _sa_write_stderr(const char *buf, size_t n);
-void _sa_error(const char *call, const char *what, uintptr_t value, bool is_pointer);
-#define _sa_error_ptr(call, what, p) _sa_error((call), (what), (uintptr_t)(p), true)
-#define _sa_error_size(call, what, n) _sa_error((call), (what), (uintptr_t)(n), false)
+void _sa_write_fd(int fd, const char *buf, size_t n);     /* all of it, errno kept */
+void _sa_stats_at_exit(void);                               /* SHARDALLOC_SHOW_STATS */
+/* The one reporter (error.c): "shardalloc: <call>(): <what> <p>" on stderr,
+ * without allocating; then the sa_register_error callback; then abort() if
+ * SHARDALLOC_ABORT_ON_ERROR. _text writes `text` in place of the pointer. */
+void _sa_error_ptr(sa_error_kind_t kind, const char *call, const char *what, const void *p);
+void _sa_error_text(sa_error_kind_t kind, const char *call, const char *what, const char *text,
+                    const void *p);
+/* "shardalloc[<pid>]: ", the start of every line of a report made on request. */
+size_t _sa_fmt_pid_prefix(char *buf, size_t n, size_t cap);
 
 /* ---- process setup (init.c) ---------------------------------------------------- */
 

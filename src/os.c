@@ -1,6 +1,7 @@
 /* src/os.c -- everything that talks to the kernel about memory: aligned
  * mappings, unmapping, purging (MADV_DONTNEED or MADV_FREE, by option), growing
  * a mapping in place, and the coarse clock the purge delay is measured with.
+ * SHARDALLOC_LIMIT caps the bytes mapped here (ENOMEM past it).
  * Each call here counts as one step in the proven bounds. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +22,20 @@ static void *os_mmap(size_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
+/* Count `size` more bytes mapped, unless that passes SHARDALLOC_LIMIT: then
+ * nothing is counted and the caller fails with ENOMEM. Counted before the
+ * mapping is made, so threads racing for the last bytes cannot both pass. */
+static bool mapped_add(size_t size)
+{
+    size_t before = atomic_fetch_add_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
+    long long limit = _sa_option(SA_OPTION_LIMIT);
+    if (sa_unlikely(limit > 0 && before + size > (unsigned long long)limit)) {
+        atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
+        return false;
+    }
+    return true;
+}
+
 /* A fresh zeroed mapping of `size` bytes aligned to `alignment` (a power of
  * two >= the OS page): map size + alignment, trim both ends. errno = ENOMEM
  * and NULL when the kernel says no. */
@@ -32,31 +47,33 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
         return NULL;
     }
     SA_TRACE_STEP();
-    int saved = errno;
-    /* Often the kernel hands out an aligned address already: try the exact size. */
-    uint8_t *p = os_mmap(size);
-    if (p == NULL) {
+    if (!mapped_add(size)) {
         errno = ENOMEM;
         return NULL;
     }
-    if (((uintptr_t)p & (alignment - 1)) != 0) {
+    int saved = errno;
+    /* Often the kernel hands out an aligned address already: try the exact size. */
+    uint8_t *p = os_mmap(size);
+    if (p != NULL && ((uintptr_t)p & (alignment - 1)) != 0) {
         munmap(p, size);
         p = os_mmap(size + alignment);
-        if (p == NULL) {
-            errno = ENOMEM;
-            return NULL;
+        if (p != NULL) {
+            uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
+            size_t pre = (size_t)(aligned - p);
+            size_t post = alignment - pre;
+            if (pre > 0)
+                munmap(p, pre);
+            if (post > 0)
+                munmap(aligned + size, post);
+            p = aligned;
         }
-        uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
-        size_t pre = (size_t)(aligned - p);
-        size_t post = alignment - pre;
-        if (pre > 0)
-            munmap(p, pre);
-        if (post > 0)
-            munmap(aligned + size, post);
-        p = aligned;
+    }
+    if (p == NULL) {
+        atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
+        errno = ENOMEM;
+        return NULL;
     }
     errno = saved;
-    atomic_fetch_add_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
     atomic_fetch_add_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
     return p;
 }
@@ -80,7 +97,7 @@ void _sa_os_purge(void *p, size_t size)
         return;
     SA_TRACE_STEP();
     int saved = errno;
-    int advice = _sa_options.purge_dontneed ? MADV_DONTNEED : MADV_FREE;
+    int advice = _sa_option(SA_OPTION_PURGE) == SA_PURGE_FREE ? MADV_FREE : MADV_DONTNEED;
     if (madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
         madvise((void *)start, end - start, MADV_DONTNEED);   /* kernel without MADV_FREE */
     errno = saved;
@@ -95,13 +112,17 @@ bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
     if (new_size == old_size)
         return true;
     SA_TRACE_STEP();
+    if (new_size > old_size && !mapped_add(new_size - old_size))
+        return false;
     int saved = errno;
     void *q = mremap(p, old_size, new_size, 0);
     errno = saved;
-    if (q == MAP_FAILED)
+    if (q == MAP_FAILED) {
+        if (new_size > old_size)
+            atomic_fetch_sub_explicit(&_sa_os_stats.mapped, new_size - old_size, memory_order_relaxed);
         return false;
+    }
     if (new_size > old_size) {
-        atomic_fetch_add_explicit(&_sa_os_stats.mapped, new_size - old_size, memory_order_relaxed);
         atomic_fetch_add_explicit(&_sa_os_stats.committed, new_size - old_size, memory_order_relaxed);
     } else {
         atomic_fetch_sub_explicit(&_sa_os_stats.mapped, old_size - new_size, memory_order_relaxed);

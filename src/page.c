@@ -127,7 +127,7 @@ void _sa_page_collect(sa_page_t *page)
          * count: one block freed twice by threads racing past its canary
          * check (the list may loop). The taken blocks stay off every list
          * (leaked, never handed out twice). */
-        _sa_error_ptr("free", "double free (racing threads) or corrupted thread_free list at", head);
+        _sa_error_ptr(SA_ERROR_CORRUPTION, "free", "double free (racing threads) or corrupted thread_free list at", head);
         head = NULL;
         count = 0;
     }
@@ -309,7 +309,7 @@ static size_t check_list(const sa_page_t *page, const sa_block_t *list, uint64_t
     size_t n = 0;
     for (const sa_block_t *b = list; b != NULL; b = b->next) {
         if (!page_holds_block(page, b))
-            _sa_error_ptr("page_check", "block outside its page", b);
+            _sa_error_ptr(SA_ERROR_CORRUPTION, "page_check", "block outside its page", b);
         sa_assert(page_holds_block(page, b));
         size_t i = _sa_block_index((uintptr_t)b - (uintptr_t)page->start, page->magic);
         sa_assert((seen[i / 64] & ((uint64_t)1 << (i % 64))) == 0);

@@ -15,6 +15,9 @@
  * the retired pages alone keep most of the gain (faults 30k -> 27k, 0.96 ->
  * 0.93 s; both, 20k and 0.91 s).
  *
+ * SHARDALLOC_PURGE_DELAY=-1: never purged on a timer (every deadline is
+ * UINT64_MAX); sa_collect(true), malloc_trim and a thread's exit still purge.
+ *
  * One process-wide setting (relaxed atomics, read and written on slow paths
  * only): races between threads can lose a step up or down, never corrupt. */
 #include "internal.h"
@@ -22,14 +25,28 @@
 static _Atomic unsigned backoff_shift;
 static _Atomic uint64_t backoff_changed_ms;    /* last step up or down */
 
+/* The option's delay; UINT64_MAX for never. */
+static uint64_t option_delay(void)
+{
+    long long ms = _sa_option(SA_OPTION_PURGE_DELAY);
+    return ms < 0 ? UINT64_MAX : (uint64_t)ms;
+}
+
 static uint64_t delay_at_shift(unsigned shift)
 {
-    return _sa_options.purge_delay_ms << shift;
+    uint64_t delay = option_delay();
+    return delay == UINT64_MAX ? delay : delay << shift;
+}
+
+/* now + delay, saturated: never purged when the delay is "never". */
+static uint64_t deadline(uint64_t now, uint64_t delay)
+{
+    return delay > UINT64_MAX - now ? UINT64_MAX : now + delay;
 }
 
 uint64_t _sa_purge_deadline_segment(uint64_t now)
 {
-    return now + _sa_options.purge_delay_ms;
+    return deadline(now, option_delay());
 }
 
 uint64_t _sa_purge_deadline(uint64_t now)
@@ -37,12 +54,12 @@ uint64_t _sa_purge_deadline(uint64_t now)
     unsigned shift = atomic_load_explicit(&backoff_shift, memory_order_relaxed);
     uint64_t delay = delay_at_shift(shift);
     uint64_t changed = atomic_load_explicit(&backoff_changed_ms, memory_order_relaxed);
-    if (shift > 0 && now - changed > delay * SA_PURGE_CALM_DELAYS) {
+    if (shift > 0 && delay != UINT64_MAX && now - changed > delay * SA_PURGE_CALM_DELAYS) {
         atomic_store_explicit(&backoff_shift, shift - 1, memory_order_relaxed);
         atomic_store_explicit(&backoff_changed_ms, now, memory_order_relaxed);
         delay = delay_at_shift(shift - 1);
     }
-    return now + delay;
+    return deadline(now, delay);
 }
 
 void _sa_purge_note_reuse(uint64_t purged_ms)

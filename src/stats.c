@@ -1,6 +1,8 @@
 /* src/stats.c -- process-wide statistics: OS-level counters kept by os.c,
  * segment.c and huge.c (atomics, slow paths only), bytes handed out summed
  * over every heap's owner-written counters (read racily: best effort). */
+#include <fcntl.h>
+#include <unistd.h>
 #include "internal.h"
 
 sa_public void sa_stats_get(sa_stats_t *out)
@@ -19,8 +21,9 @@ sa_public void sa_stats_get(sa_stats_t *out)
     out->purge_delay_ms = (size_t)_sa_purge_delay_ms();
 }
 
-/* One line per counter on stderr, without allocating. */
-sa_public void sa_stats_print(void)
+/* One line per counter, "shardalloc[<pid>]: stats: <name> <value>", written
+ * to fd without allocating. */
+static void stats_write(int fd)
 {
     sa_stats_t s;
     sa_stats_get(&s);
@@ -31,14 +34,33 @@ sa_public void sa_stats_print(void)
         { "mmap_calls", s.mmap_calls },
         { "purge_delay_ms", s.purge_delay_ms },
     };
-    char buf[512];
+    char buf[1024];
     size_t n = 0, cap = sizeof buf;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
-        n = _sa_fmt_str(buf, n, cap, "shardalloc: stats: ");
+        n = _sa_fmt_pid_prefix(buf, n, cap);
+        n = _sa_fmt_str(buf, n, cap, "stats: ");
         n = _sa_fmt_str(buf, n, cap, rows[i].name);
         n = _sa_fmt_str(buf, n, cap, " ");
         n = _sa_fmt_u64(buf, n, cap, rows[i].value, false);
         n = _sa_fmt_str(buf, n, cap, "\n");
     }
-    _sa_write_stderr(buf, n);
+    _sa_write_fd(fd, buf, n);
+}
+
+sa_public void sa_stats_print(void)
+{
+    stats_write(STDERR_FILENO);
+}
+
+/* SHARDALLOC_SHOW_STATS=1: at exit, to SHARDALLOC_STATS_FILE (appended:
+ * several processes may share it) or else stderr. */
+void _sa_stats_at_exit(void)
+{
+    const char *path = _sa_option_stats_file();
+    int fd = path != NULL ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+    if (path != NULL && fd < 0)
+        _sa_error_text(SA_ERROR_BAD_OPTION, "options", "cannot open SHARDALLOC_STATS_FILE", path, path);
+    stats_write(fd >= 0 ? fd : STDERR_FILENO);
+    if (fd >= 0)
+        close(fd);
 }

@@ -1,8 +1,12 @@
 /* tests/api/errors.c -- pointers shardalloc did not hand out (stack, globals,
  * foreign mmap, interiors of live blocks, already freed blocks) are reported on
- * stderr as "shardalloc: <call>(): <what> <pointer>" and otherwise ignored. */
+ * stderr as "shardalloc: <call>(): <what> <pointer>" and otherwise ignored;
+ * the sa_register_error callback hears each one, and with ABORT_ON_ERROR the
+ * process aborts after the message. */
 #include "sa_test.h"
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 static char g_global[256];
 
@@ -318,5 +322,130 @@ Test(free, racing_double_remote_free_is_caught_at_collect_and_never_handed_out)
     }
     for (size_t i = 0; i < AFTER; i++)
         sa_free(after[i]);
+    assert_heap_still_works();
+}
+
+/* ---- the error callback and SHARDALLOC_ABORT_ON_ERROR ----------------------------- */
+
+typedef struct seen_error_s {
+    int calls;
+    sa_error_kind_t kind;
+    char call[32];
+    const void *p;
+    void *arg;
+} seen_error_t;
+
+static void record_error(sa_error_kind_t kind, const char *call, const void *p, void *arg)
+{
+    seen_error_t *seen = arg;
+    seen->calls++;
+    seen->kind = kind;
+    snprintf(seen->call, sizeof seen->call, "%s", call);
+    seen->p = p;
+    seen->arg = arg;
+}
+
+/* `op` misbehaves once: the callback hears it once, after the message. */
+static void assert_callback(seen_error_t *seen, sa_error_kind_t kind, const char *call, const void *p)
+{
+    cr_assert_eq(seen->calls, 1, "%s(%p): callback ran %d times", call, p, seen->calls);
+    cr_assert_eq(seen->kind, kind, "%s(%p): kind %d, expected %d", call, p, seen->kind, kind);
+    cr_assert_str_eq(seen->call, call);
+    cr_assert_eq(seen->p, p, "%s: callback got %p, expected %p", call, seen->p, p);
+    cr_assert_eq(seen->arg, seen);
+    memset(seen, 0, sizeof *seen);
+}
+
+Test(error_callback, receives_the_kind_the_call_and_the_pointer)
+{
+    static seen_error_t seen;
+    sa_register_error(record_error, &seen);
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+
+    char local[64];
+    sat_capture_begin(&c);
+    sa_free(local);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", local);
+    assert_callback(&seen, SA_ERROR_FOREIGN_POINTER, "free", local);
+
+    void *p = sa_malloc(48);
+    void *keep = sa_malloc(48);     /* the page stays in use: p stays a freed block */
+    sa_free(p);
+    sat_capture_begin(&c);
+    sa_free(p);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+    assert_callback(&seen, SA_ERROR_DOUBLE_FREE, "free", p);
+
+    sat_capture_begin(&c);
+    cr_assert_null(sa_realloc(p, 100));
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "realloc", p);
+    assert_callback(&seen, SA_ERROR_USE_AFTER_FREE, "realloc", p);
+
+    sat_capture_begin(&c);
+    cr_assert_eq(sa_usable_size(local + 1), 0);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "usable_size", local + 1);
+    assert_callback(&seen, SA_ERROR_FOREIGN_POINTER, "usable_size", local + 1);
+
+    /* unregistered: the message alone */
+    sa_register_error(NULL, NULL);
+    sat_capture_begin(&c);
+    sa_free(p);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+    cr_assert_eq(seen.calls, 0);
+    sa_free(keep);
+    assert_heap_still_works();
+}
+
+/* A forked child with ABORT_ON_ERROR set frees `bad`; the parent sees the
+ * message, then SIGABRT. */
+static void assert_aborts_after_message(void *bad, const char *what)
+{
+    int fd = memfd_create("abort-stderr", 0);
+    cr_assert(fd >= 0);
+    fflush(stderr);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        signal(SIGABRT, SIG_DFL);
+        sa_option_set(SA_OPTION_ABORT_ON_ERROR, 1);
+        sa_free(bad);
+        _exit(0);   /* not reached if the option works */
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    char msg[SAT_MSG_CAP];
+    ssize_t n = pread(fd, msg, sizeof msg - 1, 0);
+    msg[n > 0 ? n : 0] = '\0';
+    close(fd);
+    cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT,
+              "%s with ABORT_ON_ERROR: child status %#x, expected SIGABRT", what, status);
+    sat_assert_reported(msg, "free", bad);
+    cr_assert(strstr(msg, what) != NULL, "message \"%s\" does not say %s", msg, what);
+}
+
+Test(abort_on_error, a_double_free_aborts_after_its_message)
+{
+    void *keep = sa_malloc(32);
+    void *p = sa_malloc(32);
+    sa_free(p);
+    assert_aborts_after_message(p, "double free");
+    sa_free(keep);
+}
+
+Test(abort_on_error, a_foreign_pointer_aborts_after_its_message)
+{
+    assert_aborts_after_message(g_global + 16, "not allocated by shardalloc");
+}
+
+Test(abort_on_error, off_by_default_the_process_goes_on)
+{
+    cr_assert_eq(sa_option_get(SA_OPTION_ABORT_ON_ERROR), 0);
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    sat_capture_begin(&c);
+    sa_free(g_global + 32);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", g_global + 32);
     assert_heap_still_works();
 }

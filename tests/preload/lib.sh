@@ -6,7 +6,7 @@
 #  - the dynamic linker's own log (LD_DEBUG=bindings, one file per process):
 #    `assert_served N` checks that in at least N processes `malloc` was bound
 #    to libshardalloc.so;
-#  - SHARDALLOC_VERBOSE=1, the statistics each process prints at exit, collected
+#  - SHARDALLOC_SHOW_STATS=1, the statistics each process prints at exit, collected
 #    in $SA_STATS: `assert_stats N` checks at least N processes reported mappings.
 #    (Programs that close stderr before exit, like coreutils, cannot report.)
 # The last line a test prints is its one-line summary (mk/test.mk shows it).
@@ -34,7 +34,7 @@ fail()
 preloaded()
 {
     _rc=0
-    LD_PRELOAD="$SA_SO" SHARDALLOC_VERBOSE=1 LD_DEBUG=bindings LD_DEBUG_OUTPUT="$TMP/ld/p" \
+    LD_PRELOAD="$SA_SO" SHARDALLOC_SHOW_STATS=1 LD_DEBUG=bindings LD_DEBUG_OUTPUT="$TMP/ld/p" \
         "$@" 2>>"$SA_STATS" || _rc=$?
     if [ "$_rc" -ne 0 ]; then
         echo "--- stderr of: $*" >&2
@@ -58,10 +58,10 @@ assert_served()
 }
 
 # The number of processes whose exit statistics (src/stats.c sa_stats_print,
-# one "shardalloc: stats: <name> <value>" line per counter) show OS mappings made.
+# one "shardalloc[<pid>]: stats: <name> <value>" line per counter) show OS mappings made.
 stats_count()
 {
-    grep -c '^shardalloc: stats: mmap_calls [1-9]' "$SA_STATS" || true
+    grep -c '^shardalloc\[[0-9]*\]: stats: mmap_calls [1-9]' "$SA_STATS" || true
 }
 
 assert_stats()

@@ -151,7 +151,7 @@ out=$(preloaded "$TMP/overrides") || true
 grep -q "^shardalloc: free(): .* 0x" "$SA_STATS" || fail "free(&local) was not reported: $(head -n 3 "$SA_STATS")"
 assert_served 1
 assert_stats 1
-# Without SHARDALLOC_VERBOSE, a program that makes no mistakes hears nothing.
+# Without SHARDALLOC_SHOW_STATS, a program that makes no mistakes hears nothing.
 LD_PRELOAD="$SA_SO" ls -la / >/dev/null 2>"$TMP/quiet" || fail "ls failed under LD_PRELOAD"
 [ ! -s "$TMP/quiet" ] || fail "shardalloc wrote to stderr unasked: $(head -n 3 "$TMP/quiet")"
 echo "ok: every standard allocation name and glibc's own allocations served by shardalloc, threads and fork"
