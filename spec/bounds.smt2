@@ -18,7 +18,7 @@
 ;                       adopting <= P pages; only if pthread_mutex_
 ;                       trylock gets the abandon lock (else 0 steps:
 ;                       nothing on the malloc path waits for a lock) T (1 + P)
-;   4 search            page_find: <= S candidates, each looked at
+;   4 search            _sa_page_queue_find: <= S candidates, each looked at
 ;                       (1), collected if `free` is empty (no walk:
 ;                       the exchange of thread_free brings the list's
 ;                       count, page->local_tail is local_free's
@@ -26,7 +26,7 @@
 ;                       extended, or moved to_full                   S (1 + 1 + 2P)
 ;                       (or, after S candidates, the first one that
 ;                       had only a few free blocks: no step)
-;   5 fresh page        _sa_segment_page_alloc: a segment from the
+;   5 fresh page        _sa_page_queue_fresh, _sa_segment_page_alloc: a segment from the
 ;                       OS (1 call) or a cache (walk its P pages for
 ;                       purged ones, and again to queue the unpurged
 ;                       for purging: 2P); carve <= P pages; scan <= P
@@ -64,7 +64,7 @@
 ; the obligations show steps + rem <= B + k initially and after every
 ; transition, and rem >= 0, so steps <= B + k at the end.
 ;
-; Not counted: the out-of-memory path of page_find (_sa_out_of_memory_collect
+; Not counted: the out-of-memory path of _sa_page_queue_fresh (_sa_out_of_memory_collect
 ; gives back every empty page: O(heap), only when the OS refuses memory) and
 ; sa_collect (O(heap) by design, never on the malloc path).
 

@@ -1,7 +1,7 @@
-/* src/alloc.c -- the malloc paths: the fast path (pop the head page's `free`,
- * no atomics, no locks), the generic path with its bounded steps in the order
- * of docs/state-machine.md, and calloc, realloc and the aligned allocations
- * built on them. */
+/* src/alloc.c -- the malloc API: the fast path (pop the head page's `free`,
+ * no atomics, no locks), the generic path as the sequence of the phases of
+ * spec/bounds.smt2 (its search and fresh page in page_queue.c), and calloc,
+ * realloc and the aligned allocations built on them. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -36,7 +36,7 @@ sa_public void *sa_malloc(size_t size)
     return _sa_malloc_generic(_sa_heap_tls, size);
 }
 
-/* Step 1: the user's deferred-free hook (one step), not re-entered if it
+/* Phase 1: the user's deferred-free hook (one step), not re-entered if it
  * allocates itself. */
 static void heartbeat(sa_heap_t *heap)
 {
@@ -56,97 +56,9 @@ void _sa_out_of_memory_collect(sa_heap_t *heap)
     _sa_huge_cache_release(true);
 }
 
-/* Make `page` the head of its queue, where the fast path finds it. */
-static void queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
-{
-    if (q->first != page) {
-        _sa_heap_queue_remove(heap, q, page);
-        _sa_heap_queue_push_front(heap, q, page);
-    }
-}
-
-/* Steps 4 and 5: a page of `bin` with a free block. At most SA_PAGE_SEARCH_MAX
- * candidates are looked at (the last one extended at once if it can be and
- * few of its blocks wait on local_free; else each is collected, then retired if empty, expired
- * and not the last candidate, used if it has enough free blocks (or is the
- * last candidate), extended if it can be, else moved to the full queue);
- * then the first candidate that had a few free blocks; then a fresh page
- * from a segment. */
-static sa_page_t *page_find(sa_heap_t *heap, size_t bin)
-{
-    sa_page_queue_t *q = &heap->queues[bin];
-    sa_page_t *page = q->first;
-    sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
-    for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
-        SA_TRACE_STEP();
-        sa_page_t *next = page->next;
-        if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
-            page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
-            /* The last candidate, with few blocks freed since (capacity -
-             * used = |local_free| when free is empty): make fresh ones first,
-             * reuse those later. (With more candidates, one with more free
-             * blocks is looked for instead, below.) */
-            _sa_page_extend(page);
-            queue_to_front(heap, q, page);
-            return page;
-        }
-        /* Only a page with `free` empty is collected: its collect walks
-         * nothing (a page that has free blocks is used as it is). */
-        if (page->free == NULL)
-            _sa_page_collect(page);
-        if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
-            next != NULL && _sa_page_can_retire(page)) {
-            _sa_page_retire(heap, page);
-        } else if (page->free != NULL) {
-            if (page->used != 0)
-                page->expire = 0;
-            /* After collect, capacity - used is the length of `free`. A page
-             * with only a few is passed over while other candidates remain:
-             * using it would bring the next malloc straight back here. */
-            if (page->capacity - page->used >= (page->capacity >> SA_REUSE_MIN_SHIFT) ||
-                next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
-                queue_to_front(heap, q, page);
-                return page;
-            }
-            if (sparse == NULL)
-                sparse = page;
-        } else if (page->capacity < page->reserved) {
-            _sa_page_extend(page);
-            queue_to_front(heap, q, page);
-            return page;
-        } else {
-            /* A failed to_full (a remote free arrived) leaves the page where
-             * it is: the next generic call collects it first. */
-            _sa_page_to_full(heap, page);
-        }
-        page = next;
-    }
-    if (sparse != NULL) {
-        queue_to_front(heap, q, sparse);
-        return sparse;
-    }
-    int saved_errno = errno;
-    page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
-    if (sa_unlikely(page == NULL)) {
-        /* Out of memory: give back every empty page and cached mapping at
-         * once (the retire delay is a speed trade, not worth failing for),
-         * then try once more. */
-        _sa_out_of_memory_collect(heap);
-        page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
-        if (page == NULL)
-            return NULL;
-        errno = saved_errno;    /* a malloc that succeeds leaves errno alone */
-    }
-    _sa_page_init(heap, page, bin);
-    _sa_page_extend(page);
-    _sa_heap_queue_push_front(heap, q, page);
-    return page;
-}
-
 /* malloc when the head page of the size class has no free block, or the
- * thread has no heap yet, or the size is huge. Steps, in order: heartbeat;
- * take back remote pages; reclaim abandoned segments; search; fresh page;
- * pop; then housekeeping (retire sweep, purge), each bounded. */
+ * thread has no heap yet, or the size is huge. The steps are the phases of
+ * spec/bounds.smt2, in its order, each bounded there. */
 sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
 {
     if (sa_unlikely(size > PTRDIFF_MAX)) {
@@ -166,28 +78,33 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
     heap->generic_count++;
-    heartbeat(heap);
+    heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
     /* The hook may have allocated: the head page may have a block now. */
     sa_page_t *page = heap->page_direct[bin];
     if (page->free == NULL) {
-        /* The remote-pages budget is shared with the pages waiting to be
-         * forwarded; reclaim only tries the abandon lock (never waits).
-         * Abandoned segments are adopted only once the heap has no segment
-         * with a free page of this kind: adopting them eagerly let the first
-         * of a batch of new threads take them all (their free pages then
-         * purged unused) while the others faulted in cached or new segments. */
+        /* spec: bounds.smt2 phase 2 remote pages. Their budget is shared
+         * with the pages waiting to be forwarded (drained by reclaim). */
         size_t taken = _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
+        /* spec: bounds.smt2 phase 3 reclaim: only tries the abandon lock
+         * (never waits). Abandoned segments are adopted only once the heap
+         * has no segment with a free page of this kind: adopting them eagerly
+         * let the first of a batch of new threads take them all (their free
+         * pages then purged unused) while the others faulted in cached or
+         * new segments. */
         if (sa_unlikely(_sa_segments_pending())) {
             bool need = heap->avail[_sa_page_kind_of_bin(bin)].first == NULL;
             if (need || atomic_load_explicit(&_sa_forward_count, memory_order_relaxed) != 0)
                 _sa_segments_reclaim(heap, need ? SA_RECLAIM_TRIES : 0,
                                      SA_REMOTE_PAGES_MAX - taken, false);
         }
-        page = page_find(heap, bin);
+        page = _sa_page_queue_find(heap, bin);          /* spec: bounds.smt2 phase 4 search */
+        if (page == NULL)
+            page = _sa_page_queue_fresh(heap, bin);     /* spec: bounds.smt2 phase 5 fresh page */
     }
     void *block = NULL;
     if (sa_likely(page != NULL))
-        block = page_pop(heap, page, bin);
+        block = page_pop(heap, page, bin);              /* spec: bounds.smt2 phase 6 pop */
+    /* spec: bounds.smt2 phase 7 housekeeping */
     _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
     _sa_heap_purge_tick(heap, false);
     if (page != NULL)

@@ -19,42 +19,6 @@ static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(sa_heap_t *) heaps_all;      /* every heap ever made (stats) */
 static sa_heap_t *heaps_dead;               /* heaps to recycle */
 
-/* ---- page queues ------------------------------------------------------------------ */
-
-static void direct_update(sa_heap_t *heap, sa_page_queue_t *q)
-{
-    if (q >= heap->queues && q < heap->queues + SA_BIN_COUNT) {
-        size_t bin = (size_t)(q - heap->queues);
-        heap->page_direct[bin] = q->first != NULL ? q->first : &_sa_page_empty;
-    }
-}
-
-void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
-{
-    page->prev = NULL;
-    page->next = q->first;
-    if (q->first != NULL) q->first->prev = page; else q->last = page;
-    q->first = page;
-    direct_update(heap, q);
-}
-
-void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
-{
-    page->next = NULL;
-    page->prev = q->last;
-    if (q->last != NULL) q->last->next = page; else q->first = page;
-    q->last = page;
-    direct_update(heap, q);
-}
-
-void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
-{
-    if (page->prev != NULL) page->prev->next = page->next; else q->first = page->next;
-    if (page->next != NULL) page->next->prev = page->prev; else q->last = page->prev;
-    page->next = page->prev = NULL;
-    direct_update(heap, q);
-}
-
 /* ---- remote pages ---------------------------------------------------------------- */
 
 /* Push a QUEUED page on its owner's stack (lock-free: a failed CAS means

@@ -46,9 +46,6 @@ extern sa_heap_t _sa_heap_empty;
 extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
-void _sa_heap_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
-void _sa_heap_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
-void _sa_heap_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
@@ -68,6 +65,15 @@ static inline void _sa_fork_unlock(pthread_mutex_t *lock, bool child)
 
 void _sa_heap_lock_all(void);                   /* fork */
 void _sa_heap_unlock_all(bool child);
+
+/* ---- page queues and the search over them (page_queue.c) ----------------------- */
+
+void _sa_page_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_page_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_page_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin);   /* NULL: none, take a fresh one */
+sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin);  /* NULL only if out of memory */
 
 /* ---- pages (page.c) ----------------------------------------------------------- */
 

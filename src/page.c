@@ -166,9 +166,9 @@ bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
     bool ok = atomic_compare_exchange_strong_explicit(&page->thread_free, &expected, SA_NOTIFY_WATCH,
                                                       memory_order_acq_rel, memory_order_relaxed);
     if (ok) {
-        _sa_heap_queue_remove(heap, &heap->queues[page->bin], page);
+        _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
         page->in_full = 1;
-        _sa_heap_queue_push_back(heap, &heap->full, page);
+        _sa_page_queue_push_back(heap, &heap->full, page);
     }
     SA_TRACE_AFTER(SA_T_TO_FULL, page);
     return ok;
@@ -183,9 +183,9 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
 {
     SA_TRACE_BEFORE(SA_T_UNFULL, page);
     if (page->in_full) {
-        _sa_heap_queue_remove(heap, &heap->full, page);
+        _sa_page_queue_remove(heap, &heap->full, page);
         page->in_full = 0;
-        _sa_heap_queue_push_front(heap, &heap->queues[page->bin], page);
+        _sa_page_queue_push_front(heap, &heap->queues[page->bin], page);
     }
     uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     for (;;) {  /* retries only when a remote free pushed meanwhile */
@@ -217,10 +217,7 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     page->expire = heap->generic_count + SA_RETIRE_DELAY;
     if (heap->retire_due == 0 || page->expire < heap->retire_due)
         heap->retire_due = page->expire;
-    if (q->first != page) {
-        _sa_heap_queue_remove(heap, q, page);
-        _sa_heap_queue_push_front(heap, q, page);
-    }
+    _sa_page_queue_to_front(heap, q, page);
 }
 
 /* Is an empty page ready to retire (guard of retire)? */
@@ -236,7 +233,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
 {
     sa_assert(_sa_page_can_retire(page));
     SA_TRACE_BEFORE(SA_T_RETIRE, page);
-    _sa_heap_queue_remove(heap, &heap->queues[page->bin], page);
+    _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
     page->free = NULL;
     page->local_free = NULL;
     page->capacity = 0;
@@ -283,10 +280,10 @@ void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page)
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     if (_sa_page_notify(page) == SA_NOTIFY_QUEUED) {
         page->in_full = 1;
-        _sa_heap_queue_push_back(heap, &heap->full, page);
+        _sa_page_queue_push_back(heap, &heap->full, page);
     } else {
         page->in_full = 0;
-        _sa_heap_queue_push_back(heap, &heap->queues[page->bin], page);
+        _sa_page_queue_push_back(heap, &heap->queues[page->bin], page);
     }
     SA_TRACE_AFTER(SA_T_RECLAIM, page);
 }

@@ -1,0 +1,137 @@
+/* src/page_queue.c -- the heap's page queues and the search over them (as
+ * mimalloc's page-queue.c): one queue per size class, whose head is the page
+ * the fast path pops from (heap->page_direct), the full queue, and the generic
+ * path's steps 4 (search) and 5 (fresh page) of spec/bounds.smt2. The page
+ * transitions themselves (collect, extend, to_full, retire) are page.c's. */
+#include <errno.h>
+#include "internal.h"
+
+/* page_direct[bin] is the head of queue `bin`, or the empty page: the fast
+ * path's one load. The full queue has no direct entry. */
+static void direct_update(sa_heap_t *heap, sa_page_queue_t *q)
+{
+    if (q >= heap->queues && q < heap->queues + SA_BIN_COUNT) {
+        size_t bin = (size_t)(q - heap->queues);
+        heap->page_direct[bin] = q->first != NULL ? q->first : &_sa_page_empty;
+    }
+}
+
+void _sa_page_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    page->prev = NULL;
+    page->next = q->first;
+    if (q->first != NULL) q->first->prev = page; else q->last = page;
+    q->first = page;
+    direct_update(heap, q);
+}
+
+void _sa_page_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    page->next = NULL;
+    page->prev = q->last;
+    if (q->last != NULL) q->last->next = page; else q->first = page;
+    q->last = page;
+    direct_update(heap, q);
+}
+
+void _sa_page_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    if (page->prev != NULL) page->prev->next = page->next; else q->first = page->next;
+    if (page->next != NULL) page->next->prev = page->prev; else q->last = page->prev;
+    page->next = page->prev = NULL;
+    direct_update(heap, q);
+}
+
+/* Make `page` the head of its queue, where the fast path (and the retire
+ * sweep) look first. */
+void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    if (q->first != page) {
+        _sa_page_queue_remove(heap, q, page);
+        _sa_page_queue_push_front(heap, q, page);
+    }
+}
+
+/* Step 4, search (spec: bounds.smt2 phase 4): a page of `bin` with a free
+ * block, at the head of its queue. At most SA_PAGE_SEARCH_MAX candidates are
+ * looked at (the last one extended at once if it can be and few of its blocks
+ * wait on local_free; else each is collected, then retired if empty, expired
+ * and not the last candidate, used if it has enough free blocks (or is the
+ * last candidate), extended if it can be, else moved to the full queue); then
+ * the first candidate that had a few free blocks. NULL if none: then step 5. */
+sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
+{
+    sa_page_queue_t *q = &heap->queues[bin];
+    sa_page_t *page = q->first;
+    sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
+    for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
+        SA_TRACE_STEP();
+        sa_page_t *next = page->next;
+        if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
+            page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
+            /* The last candidate, with few blocks freed since (capacity -
+             * used = |local_free| when free is empty): make fresh ones first,
+             * reuse those later. (With more candidates, one with more free
+             * blocks is looked for instead, below.) */
+            _sa_page_extend(page);
+            _sa_page_queue_to_front(heap, q, page);
+            return page;
+        }
+        /* Only a page with `free` empty is collected: its collect walks
+         * nothing (a page that has free blocks is used as it is). */
+        if (page->free == NULL)
+            _sa_page_collect(page);
+        if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
+            next != NULL && _sa_page_can_retire(page)) {
+            _sa_page_retire(heap, page);
+        } else if (page->free != NULL) {
+            if (page->used != 0)
+                page->expire = 0;
+            /* After collect, capacity - used is the length of `free`. A page
+             * with only a few is passed over while other candidates remain:
+             * using it would bring the next malloc straight back here. */
+            if (page->capacity - page->used >= (page->capacity >> SA_REUSE_MIN_SHIFT) ||
+                next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
+                _sa_page_queue_to_front(heap, q, page);
+                return page;
+            }
+            if (sparse == NULL)
+                sparse = page;
+        } else if (page->capacity < page->reserved) {
+            _sa_page_extend(page);
+            _sa_page_queue_to_front(heap, q, page);
+            return page;
+        } else {
+            /* A failed to_full (a remote free arrived) leaves the page where
+             * it is: the next generic call collects it first. */
+            _sa_page_to_full(heap, page);
+        }
+        page = next;
+    }
+    if (sparse != NULL)
+        _sa_page_queue_to_front(heap, q, sparse);
+    return sparse;
+}
+
+/* Step 5, fresh page (spec: bounds.smt2 phase 5): a page of `bin` from a
+ * segment, initialised, extended and put at the head of its queue; NULL if
+ * out of memory even after giving back what can be. */
+sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin)
+{
+    int saved_errno = errno;
+    sa_page_t *page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+    if (sa_unlikely(page == NULL)) {
+        /* Out of memory: give back every empty page and cached mapping at
+         * once (the retire delay is a speed trade, not worth failing for),
+         * then try once more. */
+        _sa_out_of_memory_collect(heap);
+        page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+        if (page == NULL)
+            return NULL;
+        errno = saved_errno;    /* a malloc that succeeds leaves errno alone */
+    }
+    _sa_page_init(heap, page, bin);
+    _sa_page_extend(page);
+    _sa_page_queue_push_front(heap, &heap->queues[bin], page);
+    return page;
+}
