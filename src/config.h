@@ -106,6 +106,12 @@
 /* Abandoned segments a heap tries to reclaim per generic call. */
 #define SA_RECLAIM_TRIES        4
 
+/* A thread exit adopts (and collects, returning what is free) this many of
+ * the oldest abandoned segments more than the heap owns: each exit visits
+ * more segments than it can abandon, so every abandoned segment is visited
+ * within a bounded number of exits (spec: bounds.smt2 exit_visit). */
+#define SA_EXIT_RECLAIM         4
+
 /* The user's deferred-free hook runs once every this many generic calls
  * (1: every time the generic path runs, the heartbeat of the paper). */
 #define SA_HEARTBEAT_PERIOD     1

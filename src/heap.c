@@ -2,7 +2,7 @@
  * the first generic malloc of a thread; page queues; the stack of pages that
  * remote frees report as no longer full; collect / retire sweep / purge; and
  * the end of a thread (abandon). Heaps are mapped from the OS (never through
- * malloc), never unmapped, and recycled through a dead list, so a remote free
+ * malloc), never unmapped, and taken over by later threads, so a remote free
  * that reports a page to a heap whose thread has exited touches valid memory. */
 #include <errno.h>
 #include "internal.h"
@@ -15,9 +15,12 @@ sa_heap_t _sa_heap_empty = {
 
 __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = &_sa_heap_empty;
 
+/* Serializes the sweep of dead heaps' remote stacks (and the fork handlers
+ * wait for a sweep in progress). A thread start never takes it. */
 static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic(sa_heap_t *) heaps_all;      /* every heap ever made (stats) */
-static sa_heap_t *heaps_dead;               /* heaps to recycle */
+/* Every heap ever made: stats, and the heaps of exited threads (claimed
+ * false) that a starting thread takes over. */
+static _Atomic(sa_heap_t *) heaps_all;
 
 /* ---- remote pages ---------------------------------------------------------------- */
 
@@ -151,6 +154,24 @@ static void heap_reset(sa_heap_t *heap)
     heap->in_hook = false;
 }
 
+/* A heap of an exited thread, taken over by one CAS on `claimed` (lock-free:
+ * a thread start never waits for an exiting thread), or NULL if every heap
+ * is owned. A fresh heap is made only then, so the registry stays as long as
+ * the most threads that ever held heaps at once (plus the few that lost a
+ * race for the same heap), and so does this walk. */
+static sa_heap_t *heap_claim(void)
+{
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all) {
+        bool expected = false;
+        if (!atomic_load_explicit(&h->claimed, memory_order_relaxed) &&
+            atomic_compare_exchange_strong_explicit(&h->claimed, &expected, true,
+                                                    memory_order_acquire, memory_order_relaxed))
+            return h;
+    }
+    return NULL;
+}
+
 /* The calling thread's heap, made (or recycled) on first use. */
 sa_heap_t *_sa_heap_get_or_init(void)
 {
@@ -161,15 +182,7 @@ sa_heap_t *_sa_heap_get_or_init(void)
     heap = _sa_heap_tls;
     if (heap != &_sa_heap_empty)
         return heap;
-    /* A dead heap to recycle, unless an exiting thread holds the lock: then
-     * a fresh one (this is a malloc, it does not wait). */
-    heap = NULL;
-    if (pthread_mutex_trylock(&heaps_lock) == 0) {
-        heap = heaps_dead;
-        if (heap != NULL)
-            heaps_dead = heap->next_dead;
-        pthread_mutex_unlock(&heaps_lock);
-    }
+    heap = heap_claim();
     if (heap == NULL) {
         heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
         if (heap == NULL) {
@@ -177,6 +190,7 @@ sa_heap_t *_sa_heap_get_or_init(void)
             return NULL;
         }
         heap_reset(heap);
+        atomic_store_explicit(&heap->claimed, true, memory_order_relaxed);
         /* The registry only grows: a lock-free push. */
         sa_heap_t *first = atomic_load_explicit(&heaps_all, memory_order_relaxed);
         do
@@ -184,7 +198,6 @@ sa_heap_t *_sa_heap_get_or_init(void)
         while (!atomic_compare_exchange_weak_explicit(&heaps_all, &first, heap,
                                                       memory_order_release, memory_order_relaxed));
     }
-    heap->next_dead = NULL;
     heap->alive = true;
     _sa_heap_tls = heap;
     _sa_thread_register(heap);
@@ -192,7 +205,7 @@ sa_heap_t *_sa_heap_get_or_init(void)
 }
 
 /* The owning thread exits (pthread key destructor): give back what is empty,
- * abandon the rest, and put the heap on the dead list for the next thread.
+ * abandon the rest, and leave the heap for the next thread to claim.
  * Pages still reported on our stack are ours: they are taken back first, so
  * afterwards only an in-flight remote free can push onto this dead heap's
  * stack; whoever recycles the heap forwards such pages to their new owner. */
@@ -200,6 +213,10 @@ void _sa_heap_done(sa_heap_t *heap)
 {
     if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
         return;
+    /* Adopt the oldest abandoned segments, more than this heap is about to
+     * add: the collect below returns those whose blocks were all freed
+     * meanwhile, and the list cannot outgrow its visits. */
+    _sa_segments_reclaim(heap, SA_EXIT_RECLAIM + _sa_heap_segment_count(heap), 0, true);
     /* Retire what is empty and purge it now; the empty segments stay mapped
      * (in the global cache) for the next thread. */
     _sa_heap_collect(heap, true, false);
@@ -209,10 +226,8 @@ void _sa_heap_done(sa_heap_t *heap)
     heap_reset(heap);
     if (_sa_heap_tls == heap)
         _sa_heap_tls = &_sa_heap_empty;
-    pthread_mutex_lock(&heaps_lock);
-    heap->next_dead = heaps_dead;
-    heaps_dead = heap;
-    pthread_mutex_unlock(&heaps_lock);
+    /* Everything above happens before the next owner's first use. */
+    atomic_store_explicit(&heap->claimed, false, memory_order_release);
     /* Pages that in-flight remote frees reported to dead heaps (this one or
      * earlier ones) go to their current owners now: thread exit is the slow
      * path that causes them, so it pays for them. */
@@ -226,7 +241,10 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
 {
     sa_page_t *all = NULL;
     pthread_mutex_lock(&heaps_lock);
-    for (sa_heap_t *h = heaps_dead; h != NULL; h = h->next_dead) {
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all) {
+        if (atomic_load_explicit(&h->claimed, memory_order_acquire))
+            continue;   /* owned: its thread takes its stack (and forwards strays) */
         sa_page_t *list = atomic_exchange_explicit(&h->remote_pages, NULL, memory_order_acquire);
         while (list != NULL) {
             sa_page_t *next = list->remote_next;

@@ -27,7 +27,11 @@ static _Atomic size_t global_cache_count;
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
 static size_t forward_pending_locked(size_t max);
-static sa_segment_t *abandoned;            /* doubly linked through next/prev */
+/* Abandoned segments, oldest first (doubly linked through next/prev): a
+ * thread exit appends, reclaim takes from the front, so the segments visited
+ * first are those whose blocks have had the longest to be freed. */
+static sa_segment_t *abandoned;
+static sa_segment_t *abandoned_last;
 _Atomic size_t _sa_abandoned_segments;     /* length of `abandoned` */
 /* QUEUED pages whose owner a remote free or a heap could not reach (they were
  * abandoned meanwhile): a lock-free stack through remote_next, pushed without
@@ -432,11 +436,13 @@ static void abandon_segment(sa_segment_t *seg)
             _sa_page_abandon(&seg->pages[i]);
     seg->heap = NULL;
     seg->abandoned = 1;
-    seg->prev = NULL;
-    seg->next = abandoned;
-    if (abandoned != NULL)
-        abandoned->prev = seg;
-    abandoned = seg;
+    seg->next = NULL;
+    seg->prev = abandoned_last;
+    if (abandoned_last != NULL)
+        abandoned_last->next = seg;
+    else
+        abandoned = seg;
+    abandoned_last = seg;
     atomic_fetch_add_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
 }
 
@@ -469,6 +475,15 @@ void _sa_segments_abandon(sa_heap_t *heap)
         if (!global_cache_put(seg, true))
             segment_unmap(seg);
     }
+}
+
+/* Segments the heap owns with pages in use (what its exit may abandon). */
+size_t _sa_heap_segment_count(const sa_heap_t *heap)
+{
+    size_t n = heap->full_segments.count;
+    for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++)
+        n += heap->avail[k].count;
+    return n;
 }
 
 /* Forward at most `max` pages of the pending stack (forward_local first,
@@ -515,6 +530,8 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         abandoned = seg->next;
         if (abandoned != NULL)
             abandoned->prev = NULL;
+        else
+            abandoned_last = NULL;
         atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
         seg->heap = heap;

@@ -203,7 +203,9 @@ typedef struct sa_heap_s {
     bool alive;                     /* a thread owns it */
     bool in_hook;                   /* running the deferred-free hook */
     struct sa_heap_s *next_all;     /* registry of every heap ever made */
-    struct sa_heap_s *next_dead;    /* dead heaps waiting to be recycled */
+    /* A thread owns the heap or is taking it over: a thread start claims a
+     * heap of an exited thread with one CAS false -> true (never waits). */
+    _Atomic bool claimed;
 } sa_heap_t;
 
 #endif /* SA_TYPES_H */
