@@ -193,6 +193,27 @@ static const sa_mutant_t m_cadence[] = {
     { 0 }
 };
 
+/* Abandoned segments (spec/bounds.smt2 exit_step, other_step). */
+#define QUEUE_DECLS "(declare-const q Queue) (declare-const q2 Queue) (declare-const h Int)" \
+    " (declare-const rel Int) (declare-const a Int) (declare-const t Int) (declare-const app Int)" \
+    " (declare-const visited Bool)"
+#define QUEUE_SHOW "int:(qn q) int:(qp q) int:(qn q2) int:(qp q2) int:h int:rel int:a int:t int:app"
+static const sa_mutant_t m_exit_visit[] = {
+    { .name = "exit_visits_only_its_own", .what = "an exit adopts only as many as it owns (SA_EXIT_RECLAIM forgotten)",
+      .find = "(define-fun exit_visits ((h Int)) Int (+ SA_EXIT_RECLAIM h))",
+      .replace = "(define-fun exit_visits ((h Int)) Int h)" },
+    { .name = "exit_appends_in_front", .what = "what an exit abandons goes in front (the LIFO list before issue 10)",
+      .find = "(=> (not visited) (= (qp q2) (- (qp q) v)))",
+      .replace = "(=> (not visited) (= (qp q2) (+ (- (qp q) v) (- v rel) a)))" },
+    { 0 }
+};
+static const sa_mutant_t m_abandon_fifo[] = {
+    { .name = "other_appends_in_front", .what = "another exit's segments go in front of the ones waiting (LIFO)",
+      .find = "(=> (not visited) (= (qp q2) (- (qp q) t)))",
+      .replace = "(=> (not visited) (= (qp q2) (+ (- (qp q) t) app)))" },
+    { 0 }
+};
+
 #define CADENCE_DECLS PAGE_DECLS " (declare-const fast Int) (declare-const fast2 Int)"
 
 /* ---- arithmetic: obligations 6-8 (spec/size_class.smt2, spec/layout.smt2) ---------- */
@@ -519,6 +540,17 @@ const sa_obligation_t sa_obligations[] = {
       .goal = "(and (cadence t fast2) (<= fast2 (capacity t)))",
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW " int:fast int:fast2",
       .mutants = m_cadence },
+    /* 5b: abandoned segments are visited within a bounded number of exits */
+    { .name = "exit_visit", .covers = "_sa_heap_done, _sa_segments_reclaim, _sa_segments_abandon",
+      .models = "page bounds", .decls = QUEUE_DECLS,
+      .hyp = "(and (queued q) (exit_step q q2 h rel a visited))",
+      .goal = "(or visited (and (queued q2) (<= (exits_left (qp q2)) (- (exits_left (qp q)) 1))))",
+      .show = QUEUE_SHOW, .report = "SA_EXIT_RECLAIM", .mutants = m_exit_visit },
+    { .name = "abandon_fifo", .covers = "_sa_segments_reclaim (malloc path, sa_collect), _sa_segments_abandon",
+      .models = "page bounds", .decls = QUEUE_DECLS,
+      .hyp = "(and (queued q) (other_step q q2 t app visited))",
+      .goal = "(or visited (and (queued q2) (<= (qp q2) (qp q))))",
+      .show = QUEUE_SHOW, .mutants = m_abandon_fifo },
     /* 6: division-free block index, every bin, every offset */
     { .name = "block_index", .covers = "_sa_block_magic, _sa_block_index, _sa_block_is_start",
       .models = "size_class layout", .bv = true, .per_bin = 1, .decls = BV("q") BV("r"),

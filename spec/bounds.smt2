@@ -287,3 +287,41 @@
       (and (to_full s t) (= fast2 fast))))
 (define-fun cadence ((s Page) (fast Int)) Bool
   (and (<= 0 fast) (<= (+ fast (n s FREE)) (capacity s))))
+
+; ---- abandoned segments: every one is visited within a bounded number of exits ---
+;
+; Not steps of one call but work spread over calls: the abandoned list
+; (src/segment.c) is a FIFO, and every thread exit (_sa_heap_done) first
+; adopts the SA_EXIT_RECLAIM + h oldest abandoned segments (h: the segments
+; its heap owns, the most it can abandon), collects them with its own, returns
+; those whose blocks were all freed (rel of them), and appends the rest and
+; its own that still hold live blocks (a <= h) at the back. Follow one
+; abandoned segment at position qp (1 = the front) of qn. Between exits,
+; other threads only take from the front (a generic malloc's reclaim,
+; sa_collect) or append at the back (other exits): it never moves back.
+; exit_visit: an exit visits it or moves it SA_EXIT_RECLAIM places closer to
+; the front, so it is visited within exits_left(qp) = ceil(qp /
+; SA_EXIT_RECLAIM) exits, whatever the exiting heaps hold; a segment emptied
+; by remote frees is returned at that visit. abandon_fifo: nothing else
+; moves it back.
+(declare-datatypes ((Queue 0)) (((mk_queue (qn Int) (qp Int)))))
+
+(define-fun exit_visits ((h Int)) Int (+ SA_EXIT_RECLAIM h))
+(define-fun exits_left ((p Int)) Int (div (+ p (- SA_EXIT_RECLAIM 1)) SA_EXIT_RECLAIM))
+(define-fun queued ((q Queue)) Bool (and (<= 1 (qp q)) (<= (qp q) (qn q))))
+
+; One exit: v = min(qn, exit_visits h) taken from the front, rel of them
+; returned, the other v - rel and a of its own appended at the back.
+(define-fun exit_step ((q Queue) (q2 Queue) (h Int) (rel Int) (a Int) (visited Bool)) Bool
+  (let ((v (ite (< (qn q) (exit_visits h)) (qn q) (exit_visits h))))
+  (and (<= 0 h) (<= 0 a) (<= a h) (<= 0 rel) (<= rel v)
+       (= (qn q2) (+ (- (qn q) v) (- v rel) a))
+       (= visited (<= (qp q) v))
+       (=> (not visited) (= (qp q2) (- (qp q) v))))))
+
+; Anything else: t taken from the front (adopted), app appended at the back.
+(define-fun other_step ((q Queue) (q2 Queue) (t Int) (app Int) (visited Bool)) Bool
+  (and (<= 0 t) (<= t (qn q)) (<= 0 app)
+       (= (qn q2) (+ (- (qn q) t) app))
+       (= visited (<= (qp q) t))
+       (=> (not visited) (= (qp q2) (- (qp q) t)))))

@@ -215,7 +215,8 @@ void _sa_heap_done(sa_heap_t *heap)
         return;
     /* Adopt the oldest abandoned segments, more than this heap is about to
      * add: the collect below returns those whose blocks were all freed
-     * meanwhile, and the list cannot outgrow its visits. */
+     * meanwhile, and the list cannot outgrow its visits.
+     * spec: bounds.smt2 exit_visit */
     _sa_segments_reclaim(heap, SA_EXIT_RECLAIM + _sa_heap_segment_count(heap), 0, true);
     /* Retire what is empty and purge it now; the empty segments stay mapped
      * (in the global cache) for the next thread. */

@@ -3,9 +3,11 @@
  * page, full, or cached empty); a retired page returns here and is purged
  * after the purge delay; an empty segment goes to the heap's cache, else to
  * the global cache (both purged after the delay), else back to the OS. When
- * a thread exits its segments with live blocks are abandoned onto one global
- * list, from which a generic malloc of any thread whose heap has no segment
- * with a free page of the kind it needs reclaims a bounded number per call.
+ * a thread exits its segments with live blocks are abandoned onto the back of
+ * one global FIFO list, from whose front every thread exit adopts more than it
+ * adds (spec: bounds.smt2 exit_visit) and a generic malloc of any thread whose
+ * heap has no segment with a free page of the kind it needs reclaims a bounded
+ * number per call.
  * The abandon lock (a mutex, never held while waiting for anything else but
  * the heaps lock) guards that list, the global cache and every
  * change of a page's owner. The malloc and free paths only ever try it
