@@ -65,8 +65,11 @@
 ; transition, and rem >= 0, so steps <= B + k at the end.
 ;
 ; Not counted: the out-of-memory path of _sa_page_queue_fresh (_sa_out_of_memory_collect
-; gives back every empty page: O(heap), only when the OS refuses memory) and
-; sa_collect (O(heap) by design, never on the malloc path).
+; gives back every empty page: O(heap), only when the OS refuses memory; besides
+; the heap it adopts at most SA_OOM_RECLAIM abandoned segments and unmaps at
+; most SA_SEGMENT_CACHE_MAX cached segments per heap of the registry and
+; SA_HUGE_CACHE_ENTRIES huge mappings) and sa_collect (O(heap) by design,
+; never on the malloc path).
 
 ; (requires page.smt2 before it, for Page, inv_counts and extend_count)
 

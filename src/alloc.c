@@ -49,10 +49,20 @@ static void heartbeat(sa_heap_t *heap)
     heap->in_hook = false;
 }
 
+/* The OS refused memory: before ENOMEM, find what is free anywhere. Adopt
+ * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
+ * are returned by the collect), collect this heap ignoring every delay (its
+ * and the global cache's segments unmapped), unmap the other heaps' cached
+ * segments and the huge cache. Bounded: SA_OOM_RECLAIM segments, this heap,
+ * SA_SEGMENT_CACHE_MAX per heap, SA_HUGE_CACHE_ENTRIES. */
 void _sa_out_of_memory_collect(sa_heap_t *heap)
 {
-    if (heap != NULL && heap != &_sa_heap_empty)
+    bool own = heap != NULL && heap != &_sa_heap_empty;
+    if (own) {
+        _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
         _sa_heap_collect(heap, true, true);
+    }
+    _sa_heaps_release_caches(own ? heap : NULL);
     _sa_huge_cache_release(true);
 }
 

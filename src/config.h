@@ -112,6 +112,11 @@
  * within a bounded number of exits (spec: bounds.smt2 exit_visit). */
 #define SA_EXIT_RECLAIM         4
 
+/* A malloc the OS refused memory for adopts (and collects) at most this many
+ * abandoned segments before it tries again (src/alloc.c): 64 segments are
+ * 256 MiB, more than most address-space limits leave a thread. */
+#define SA_OOM_RECLAIM          64
+
 /* The user's deferred-free hook runs once every this many generic calls
  * (1: every time the generic path runs, the heartbeat of the paper). */
 #define SA_HEARTBEAT_PERIOD     1

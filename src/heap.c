@@ -99,7 +99,8 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
  * coarse and the delays are several ticks long. */
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
 {
-    if (heap->purge.first == NULL && heap->cache.first == NULL && !_sa_segment_global_cached())
+    if (heap->purge.first == NULL && __atomic_load_n(&heap->cache.first, __ATOMIC_RELAXED) == NULL &&
+        !_sa_segment_global_cached())
         return;
     uint64_t now = _sa_os_now_ms();
     bool global = force || now != heap->purge_checked_ms;
@@ -256,6 +257,18 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
     }
     pthread_mutex_unlock(&heaps_lock);
     return all;
+}
+
+/* Out of memory: the segments other heaps keep cached go back to the OS
+ * (a heap whose owner uses its cache this instant is passed over). At most
+ * SA_SEGMENT_CACHE_MAX per heap, over the registry (the most threads that
+ * were ever alive at once). */
+void _sa_heaps_release_caches(sa_heap_t *self)
+{
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all)
+        if (h != self)
+            _sa_segment_cache_steal(h);
 }
 
 /* Bytes handed out and not freed, over every heap (read racily: best effort). */

@@ -17,6 +17,7 @@
  * behind another thread. Thread exit, sa_collect, the fork handlers and the
  * out-of-memory fallback wait for it. */
 #include <errno.h>
+#include <sched.h>
 #include "internal.h"
 
 static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -164,13 +165,49 @@ static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
     heap->purge.last = page;
 }
 
+/* ---- the heap's cache: its owner's, but taken by a thread out of memory ---- */
+
+static bool cache_try_lock(sa_heap_t *heap)
+{
+    return !atomic_exchange_explicit(&heap->cache_busy, true, memory_order_acquire);
+}
+
+static void cache_unlock(sa_heap_t *heap)
+{
+    atomic_store_explicit(&heap->cache_busy, false, memory_order_release);
+}
+
+/* Thread exit only: a taker holds the flag for a few instructions. */
+static void cache_lock(sa_heap_t *heap)
+{
+    while (!cache_try_lock(heap))
+        sched_yield();
+}
+
+/* Take the heap's whole cache (NULL if empty, or if the flag is busy). */
+static sa_segment_t *cache_detach(sa_heap_t *heap)
+{
+    if (!cache_try_lock(heap))
+        return NULL;
+    sa_segment_t *all = heap->cache.first;
+    /* read unlocked by its owner's _sa_heap_purge_tick: atomic */
+    __atomic_store_n(&heap->cache.first, NULL, __ATOMIC_RELAXED);
+    heap->cache.count = 0;
+    cache_unlock(heap);
+    return all;
+}
+
 /* A segment for `kind`: from the heap's cache, the global cache, or the OS. */
 static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 {
-    sa_segment_t *seg = heap->cache.first;
-    if (seg != NULL)
-        list_remove(&heap->cache, seg);
-    else
+    sa_segment_t *seg = NULL;
+    if (cache_try_lock(heap)) {
+        seg = heap->cache.first;
+        if (seg != NULL)
+            list_remove(&heap->cache, seg);
+        cache_unlock(heap);
+    }
+    if (seg == NULL)
         seg = global_cache_take();
     if (seg != NULL) {
         seg->cached = 0;
@@ -222,6 +259,20 @@ static void segment_unmap(sa_segment_t *seg)
     _sa_segmap_set((uintptr_t)seg, false);
     atomic_fetch_sub_explicit(&_sa_os_stats.segments, 1, memory_order_relaxed);
     _sa_os_unmap(seg, SA_SEGMENT_SIZE);
+}
+
+/* Out of memory: another heap's cached segments back to the OS (unless its
+ * owner is using its cache this instant). At most SA_SEGMENT_CACHE_MAX
+ * segments. Returns how many. */
+size_t _sa_segment_cache_steal(sa_heap_t *heap)
+{
+    size_t n = 0;
+    for (sa_segment_t *seg = cache_detach(heap); seg != NULL; n++) {
+        sa_segment_t *next = seg->next;
+        segment_unmap(seg);
+        seg = next;
+    }
+    return n;
 }
 
 /* ---- pages from segments ---------------------------------------------------------- */
@@ -315,12 +366,17 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         purge_list_remove(heap, &seg->pages[i]);
     }
     seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
-    if (heap->cache.count < SA_SEGMENT_CACHE_MAX && heap->alive) {
-        seg->cached = 1;
-        list_push(&heap->cache, seg);
-    } else if (!global_cache_put(seg, !heap->alive)) {
-        segment_unmap(seg);
+    bool kept = false;
+    if (heap->alive && cache_try_lock(heap)) {
+        if (heap->cache.count < SA_SEGMENT_CACHE_MAX) {
+            seg->cached = 1;
+            list_push(&heap->cache, seg);
+            kept = true;
+        }
+        cache_unlock(heap);
     }
+    if (!kept && !global_cache_put(seg, !heap->alive))
+        segment_unmap(seg);
 }
 
 /* A retired page returns to its segment. */
@@ -394,7 +450,10 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
         page_purge(_sa_segment_of_ptr(page), page);
         n++;
     }
-    n = cache_purge(&heap->cache, now, force, 0);
+    if (cache_try_lock(heap)) {
+        n = cache_purge(&heap->cache, now, force, 0);
+        cache_unlock(heap);
+    }
     /* The global cache: by whoever passes when nobody holds the lock (never
      * waits on the malloc path); sa_collect(true) waits for it. */
     if (!global || atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
@@ -414,8 +473,10 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
 void _sa_segment_purge_now(sa_heap_t *heap)
 {
     purge_list_drain(heap, true);
+    cache_lock(heap);
     for (sa_segment_t *seg = heap->cache.first; seg != NULL; seg = seg->next)
         segment_purge(seg);
+    cache_unlock(heap);
 }
 
 /* ---- abandon and reclaim ------------------------------------------------------------ */
@@ -471,11 +532,16 @@ void _sa_segments_abandon(sa_heap_t *heap)
         abandon_segment(seg);
     }
     pthread_mutex_unlock(&abandon_lock);
-    while (heap->cache.first != NULL) {
-        sa_segment_t *seg = heap->cache.first;
-        list_remove(&heap->cache, seg);
+    cache_lock(heap);
+    sa_segment_t *seg = heap->cache.first;
+    __atomic_store_n(&heap->cache.first, NULL, __ATOMIC_RELAXED);
+    heap->cache.count = 0;
+    cache_unlock(heap);
+    while (seg != NULL) {
+        sa_segment_t *next = seg->next;
         if (!global_cache_put(seg, true))
             segment_unmap(seg);
+        seg = next;
     }
 }
 

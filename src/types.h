@@ -190,6 +190,9 @@ typedef struct sa_heap_s {
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */
+    /* Guards `cache`: the owner's, but a thread out of memory may take it
+     * (_sa_segment_cache_steal). Both only try it; thread exit waits. */
+    _Atomic bool cache_busy;
     sa_page_queue_t purge;          /* retired pages waiting to be purged, oldest first */
     uint64_t generic_count;         /* generic malloc calls so far (the heartbeat) */
     size_t retire_cursor;           /* next bin the retire sweep looks at */

@@ -2,6 +2,7 @@
  * leave the allocator working; under an address-space limit, allocating until
  * NULL gives ENOMEM, and after freeing, allocation works again. */
 #include "sa_test.h"
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
@@ -206,4 +207,165 @@ Test(oom, large_blocks_until_the_address_space_limit)
 Test(oom, huge_blocks_until_the_address_space_limit)
 {
     run_limited(SA_LARGE_OBJ_SIZE_MAX + SA_OS_PAGE_SIZE, (size_t)512 << 20);
+}
+
+/* ---- memory other threads left behind (issue 10) --------------------------------- */
+
+/* Huge blocks until NULL (several NULLs in a row: the last mapping may fit
+ * where an unaligned attempt does not), then all freed; how many fit. */
+static size_t huge_fill(void **slots, size_t max_slots)
+{
+    size_t n = 0, nulls = 0;
+    while (n < max_slots && nulls < 4) {
+        void *p = sa_malloc(SA_LARGE_OBJ_SIZE_MAX + SA_OS_PAGE_SIZE);
+        if (p == NULL) {
+            nulls++;
+            continue;
+        }
+        memset(p, 0x3c, SA_OS_PAGE_SIZE);
+        slots[n++] = p;
+    }
+    release(slots, n);
+    return n;
+}
+
+enum { LB_THREADS = 4, LB_SLOTS = 1 << 16 };
+
+static void *lb_blocks[LB_THREADS][LB_SLOTS];
+static size_t lb_count[LB_THREADS];
+
+/* Blocks of every page kind until NULL, kept live: the thread exits with them. */
+static void *lb_fill_and_exit(void *arg)
+{
+    size_t t = (size_t)arg;
+    uint64_t rng = t + 1;
+    size_t n = 0;
+    while (n < LB_SLOTS) {
+        uint64_t r = sat_rand(&rng);
+        size_t size = r % 4 == 0 ? SA_SMALL_OBJ_SIZE_MAX + (r >> 8) % SA_MEDIUM_OBJ_SIZE_MAX
+                                 : 16 + (r >> 8) % SA_SMALL_OBJ_SIZE_MAX;
+        void *p = sa_malloc(size);
+        if (p == NULL)
+            break;
+        memset(p, 0x6b, size < 64 ? size : 64);
+        lb_blocks[t][n++] = p;
+    }
+    lb_count[t] = n;
+    return NULL;
+}
+
+/* Threads fill the limited space and exit with every block live (their
+ * segments are abandoned); this thread frees all those blocks (remote frees
+ * into abandoned pages), then its huge blocks must fit as they did before:
+ * a malloc refused by the OS adopts abandoned segments, collects them and
+ * gives the emptied ones back before ENOMEM. (Before: the abandoned segments
+ * kept the space, 0 huge blocks fit.) */
+static int left_by_exited_threads(void **slots, size_t max_slots)
+{
+    size_t first = huge_fill(slots, max_slots);
+    if (first == 0 || first == max_slots)
+        return 10;
+    for (size_t t = 0; t < LB_THREADS; t++) {
+        pthread_t tid;
+        if (pthread_create(&tid, NULL, lb_fill_and_exit, (void *)t) != 0 || pthread_join(tid, NULL) != 0)
+            return 20;
+    }
+    for (size_t t = 0; t < LB_THREADS; t++)
+        release(lb_blocks[t], lb_count[t]);
+    size_t second = huge_fill(slots, max_slots);
+    if (getenv("SAT_DEBUG") != NULL)
+        fprintf(stderr, "huge blocks: %zu fit, then %zu after exited threads' blocks were freed\n",
+                first, second);
+    return second + 1 < first ? 16 : 0;
+}
+
+/* Another thread, alive, keeps one large block, fills the rest with medium
+ * blocks until NULL, frees them, goes on with large ones and calls
+ * sa_collect(false) (the emptied medium pages retire, their segments go to
+ * its cache and the global cache), then waits. This thread's huge blocks must fit as
+ * before but for the other heap's large segment: a malloc refused by the OS
+ * unmaps the other heaps' cached segments before ENOMEM. (Before: the
+ * SA_SEGMENT_CACHE_MAX segments the other heap kept cost 8 huge blocks.) */
+static pthread_barrier_t kc_barrier;
+
+static void *kc_fill_free_and_wait(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&kc_barrier);      /* the other thread's first fill is done */
+    void *keep = sa_malloc(SA_MEDIUM_OBJ_SIZE_MAX + 1000);
+    size_t n = 0;
+    while (keep != NULL && n < LB_SLOTS &&
+           (lb_blocks[0][n] = sa_malloc(SA_SMALL_OBJ_SIZE_MAX + 1000)) != NULL)
+        n++;
+    release(lb_blocks[0], n);
+    /* More generic calls than the retire delay (a large block is never
+     * served by the fast path twice in a row), then sa_collect(false): every
+     * emptied page retires, their segments go to the caches (kept mapped). */
+    for (size_t i = 0; keep != NULL && i < 2 * SA_RETIRE_DELAY; i++)
+        sa_free(sa_malloc(SA_MEDIUM_OBJ_SIZE_MAX + 1000));
+    sa_free(keep);
+    sa_collect(false);
+    pthread_barrier_wait(&kc_barrier);      /* done: the other thread goes */
+    pthread_barrier_wait(&kc_barrier);      /* it is done: exit */
+    return NULL;
+}
+
+static int kept_in_another_heaps_cache(void **slots, size_t max_slots)
+{
+    pthread_t tid;
+    if (pthread_barrier_init(&kc_barrier, NULL, 2) != 0 ||
+        pthread_create(&tid, NULL, kc_fill_free_and_wait, NULL) != 0)
+        return 20;
+    size_t first = huge_fill(slots, max_slots);
+    pthread_barrier_wait(&kc_barrier);
+    pthread_barrier_wait(&kc_barrier);
+    sa_stats_t st;
+    sa_stats_get(&st);
+    size_t second = huge_fill(slots, max_slots);
+    pthread_barrier_wait(&kc_barrier);
+    pthread_join(tid, NULL);
+    if (getenv("SAT_DEBUG") != NULL)
+        fprintf(stderr, "huge blocks: %zu fit, then %zu while another thread kept %zu segments\n",
+                first, second, (size_t)st.segments);
+    if (first == 0 || first == max_slots)
+        return 10;
+    /* the other heap's large segment (its page empty, not yet retired) stays */
+    size_t per_segment = SA_SEGMENT_SIZE / SA_LARGE_OBJ_SIZE_MAX;
+    return second + per_segment + 1 < first ? 16 : 0;
+}
+
+/* Runs `body` in a forked child whose address space may grow by `headroom`
+ * (threads are started inside, their stacks counted against it). */
+static void run_limited_body(int (*body)(void **, size_t), size_t headroom, const char *what)
+{
+    size_t max_slots = headroom / SA_LARGE_OBJ_SIZE_MAX + 1;
+    void **slots = sat_map(max_slots * sizeof *slots);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        alarm(60);
+        struct rlimit rl = { vm_size() + headroom, vm_size() + headroom };
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(20);
+        _exit(body(slots, max_slots));
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "child died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    int code = WEXITSTATUS(status);
+    cr_assert_eq(code, 0, "%zu MiB: %s (exit %d)", headroom >> 20,
+                 code == 16 ? what : code == 10 ? "the limit was never reached" : "setup failed", code);
+    sat_unmap(slots, max_slots * sizeof *slots);
+}
+
+Test(oom, memory_of_exited_threads_whose_blocks_were_freed_serves_again, .timeout = 60)
+{
+    run_limited_body(left_by_exited_threads, (size_t)96 << 20,
+                     "fewer huge blocks fit after exited threads' blocks were freed");
+}
+
+Test(oom, segments_another_live_thread_caches_serve_again, .timeout = 60)
+{
+    run_limited_body(kept_in_another_heaps_cache, (size_t)96 << 20,
+                     "fewer huge blocks fit while another thread cached its empty segments");
 }
