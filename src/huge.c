@@ -141,7 +141,9 @@ static void *huge_alloc_far(size_t size, size_t alignment)
         errno = ENOMEM;
         return NULL;
     }
-    size_t map_size = _sa_align_up(alignment + size, SA_OS_PAGE_SIZE);
+    /* size 0 counts as 1 byte: the block must not be the end of its mapping
+     * (the first byte of whatever the kernel maps next) */
+    size_t map_size = _sa_align_up(alignment + (size != 0 ? size : 1), SA_OS_PAGE_SIZE);
     sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment);
     if (seg == NULL)
         return NULL;

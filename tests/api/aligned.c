@@ -139,6 +139,22 @@ Test(aligned, size_zero_gets_a_block_of_its_own)
         sa_free(p[i]);
 }
 
+/* An alignment of a segment or more is a mapping of its own, the block at
+ * alignment bytes in: of size 0, it still owns a byte of that mapping. */
+Test(aligned, size_zero_with_segment_alignment_owns_a_byte)
+{
+    for (size_t a = SA_SEGMENT_SIZE; a <= 4 * SA_SEGMENT_SIZE; a *= 2)
+        for (size_t f = 0; f < FN_COUNT; f++) {
+            void *p = k_fns[f].fn(a, 0);
+            cr_assert_not_null(p, "%s(%zu, 0) failed", k_fns[f].name, a);
+            cr_assert(sat_aligned(p, a), "%s(%zu, 0) = %p is misaligned", k_fns[f].name, a, p);
+            cr_assert_geq(sa_usable_size(p), 1, "%s(%zu, 0) = %p has no usable byte",
+                          k_fns[f].name, a, p);
+            *(volatile char *)p = 1;   /* inside its own mapping */
+            sa_free(p);
+        }
+}
+
 Test(aligned, bad_alignment_is_einval)
 {
     static const size_t bad[] = { 0, 3, 24, 48, 100, 4097, ((size_t)1 << 20) + 16 };
