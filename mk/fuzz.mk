@@ -47,3 +47,59 @@ test-fuzz: $(FUZZ_BIN)
 fuzz: $(FUZZ_BIN)
 	$(call fuzz-run,fuzz/single,$(FUZZ_DIR)/single.log,$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --ops $(FUZZ_OPS) --threads 0)
 	$(call fuzz-run,fuzz/threads,$(FUZZ_DIR)/threads.log,$(if $(FUZZ_SEED),--seed $(FUZZ_SEED)) --ops $(FUZZ_OPS) --threads $(FUZZ_THREADS))
+
+# ---- libFuzzer ---------------------------------------------------------------
+#
+#   make fuzz-libfuzzer   the same interpreter driven by libFuzzer for
+#                         LIBFUZZER_TIME seconds (part of `make fuzz`), from
+#                         tests/fuzz/corpus/ into build/tests/fuzz/libfuzzer/corpus/
+#   make test-fuzz-corpus every input of tests/fuzz/corpus/ once (in `make test`)
+#
+# Longer: make fuzz-libfuzzer LIBFUZZER_TIME=3600 (or run the binary with
+# -jobs=N -workers=N). A crash leaves its input in build/tests/fuzz/libfuzzer/
+# (crash-*); replay it with `build/tests/fuzz/libfuzzer/fuzz-sa <file>`, and
+# add it to tests/fuzz/corpus/ once fixed. New coverage can be folded into the
+# kept corpus with `fuzz-sa -merge=1 tests/fuzz/corpus build/tests/fuzz/libfuzzer/corpus`.
+# clang builds the allocator with coverage (fuzzer-no-link), ASan and UBSan.
+
+LIBFUZZER_CC     ?= clang-14
+LIBFUZZER_DIR    := $(FUZZ_DIR)/libfuzzer
+LIBFUZZER_BIN    := $(LIBFUZZER_DIR)/fuzz-sa
+LIBFUZZER_TIME   ?= 60
+LIBFUZZER_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LIBFUZZER_CFLAGS := $(CSTD) $(WARN) -O1 -g $(INCS) -pthread $(LIBFUZZER_SAN)
+# the core sources (mk/lib.mk's list is not defined yet where this file is read)
+LIBFUZZER_LIB_SRCS := $(filter-out src/override.c src/trace.c,$(sort $(wildcard src/*.c)))
+LIBFUZZER_OBJS   := $(patsubst src/%.c,$(LIBFUZZER_DIR)/obj/%.o,$(LIBFUZZER_LIB_SRCS))
+LIBFUZZER_OPTS   := -rss_limit_mb=4096 -max_len=1024 -artifact_prefix=$(LIBFUZZER_DIR)/
+
+TEST_TARGETS += test-fuzz-corpus
+.PHONY: fuzz-libfuzzer test-fuzz-corpus
+fuzz: fuzz-libfuzzer
+
+$(LIBFUZZER_DIR)/obj/%.o: src/%.c
+	$(call say,CC,$< [libfuzzer])
+	$(Q)mkdir -p $(@D)
+	$(Q)$(LIBFUZZER_CC) $(LIBFUZZER_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(LIBFUZZER_BIN): tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c tests/fuzz/fuzz.h $(LIBFUZZER_OBJS)
+	$(call say,LD,$@)
+	$(Q)$(LIBFUZZER_CC) $(LIBFUZZER_CFLAGS) -fsanitize=fuzzer -o $@ \
+	    tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c $(LIBFUZZER_OBJS)
+
+fuzz-libfuzzer: $(LIBFUZZER_BIN)
+	$(call say,FUZZ,libfuzzer for $(LIBFUZZER_TIME) s)
+	$(Q)mkdir -p $(LIBFUZZER_DIR)/corpus
+	$(Q)if $(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -max_total_time=$(LIBFUZZER_TIME) \
+	        $(LIBFUZZER_DIR)/corpus tests/fuzz/corpus >$(LIBFUZZER_DIR)/run.log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "fuzz/libfuzzer: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(LIBFUZZER_DIR)/run.log)"; \
+	else \
+	    tail -n 60 $(LIBFUZZER_DIR)/run.log; printf '  %-9s %s\n' FAIL "fuzz/libfuzzer (log: $(LIBFUZZER_DIR)/run.log)"; exit 1; fi
+
+test-fuzz-corpus: $(LIBFUZZER_BIN)
+	$(Q)if $(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -runs=0 tests/fuzz/corpus >$(LIBFUZZER_DIR)/corpus.log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "fuzz/corpus: $$(ls tests/fuzz/corpus | wc -l) inputs replayed under ASan and UBSan"; \
+	else \
+	    tail -n 60 $(LIBFUZZER_DIR)/corpus.log; printf '  %-9s %s\n' FAIL "fuzz/corpus (log: $(LIBFUZZER_DIR)/corpus.log)"; exit 1; fi
+
+-include $(LIBFUZZER_OBJS:.o=.d)

@@ -58,12 +58,16 @@ static const size_t edge_sizes[] = {
 };
 static const long edge_deltas[] = { -17, -1, 0, 1, 15 };
 
-/* Sizes no allocation can satisfy; above PTRDIFF_MAX they must be refused. */
+/* Sizes no allocation can satisfy: above PTRDIFF_MAX they must be refused at
+ * once; the others reach the kernel, which refuses them (and the allocator
+ * gives back all it caches first, so they come rarer). */
 static const size_t absurd_sizes[] = {
     SIZE_MAX, SIZE_MAX - 15, SIZE_MAX - SA_OS_PAGE_SIZE, (size_t)PTRDIFF_MAX + 1,
-    (size_t)1 << 63 | SA_SEGMENT_SIZE, PTRDIFF_MAX, PTRDIFF_MAX - SA_OS_PAGE_SIZE + 1,
-    PTRDIFF_MAX - SA_SEGMENT_SIZE, (size_t)1 << 62, (size_t)1 << 48, (size_t)1 << 46,
-    (size_t)1 << 40,
+    (size_t)1 << 63 | SA_SEGMENT_SIZE,
+};
+static const size_t unmappable_sizes[] = {
+    PTRDIFF_MAX, PTRDIFF_MAX - SA_OS_PAGE_SIZE + 1, PTRDIFF_MAX - SA_SEGMENT_SIZE,
+    (size_t)1 << 62, (size_t)1 << 48, (size_t)1 << 46, (size_t)1 << 40,
 };
 
 /* A size of b bits at most, log-uniform between 2^lo and 2^hi. */
@@ -93,24 +97,32 @@ static size_t gen_size(fz_src_t *s)
     if (k < 1014)
         return edge_sizes[fz_below(s, COUNT(edge_sizes))] +
                (size_t)edge_deltas[fz_below(s, COUNT(edge_deltas))];
-    return absurd_sizes[fz_below(s, COUNT(absurd_sizes))];
+    if (k < 1022)
+        return absurd_sizes[fz_below(s, COUNT(absurd_sizes))];
+    return unmappable_sizes[fz_below(s, COUNT(unmappable_sizes))];
 }
 
 /* For the zeroing calls: the allocator zeroes a reused block page by page
  * (a huge one served from the huge cache too), so sizes above 64 KiB come 8
- * times rarer. */
+ * times rarer, huge ones 64 times. */
 static size_t gen_size_zeroed(fz_src_t *s)
 {
     size_t n = gen_size(s);
     if (n > 4 * FZ_FULL_MAX && n <= 2 * FZ_SURE_MAX && fz_below(s, 8) != 0)
         n >>= 6;
+    if (n > SA_LARGE_OBJ_SIZE_MAX && n <= 2 * FZ_SURE_MAX && fz_below(s, 8) != 0)
+        n >>= 6;
     return n;
 }
 
-/* Not a power of two (or zero), or one far beyond any mapping. */
+/* Not a power of two (or zero); or one far beyond any mapping (rarer: the
+ * kernel refuses, after the allocator gave back all it caches). */
 static const size_t odd_alignments[] = {
     0, 3, 5, 12, 24, 48, 96, 4095, 4097, ((size_t)1 << 20) | 1, SIZE_MAX, PTRDIFF_MAX,
-    (size_t)1 << 63, (size_t)1 << 62, (size_t)1 << 46, (size_t)1 << 40,
+    (size_t)1 << 63,
+};
+static const size_t unmappable_alignments[] = {
+    (size_t)1 << 62, (size_t)1 << 46, (size_t)1 << 40,
 };
 
 static size_t gen_align(fz_src_t *s)
@@ -124,7 +136,9 @@ static size_t gen_align(fz_src_t *s)
         return (size_t)1 << fz_below(s, 23);
     if (k < 225)
         return (size_t)1 << (23 + fz_below(s, 4));
-    return odd_alignments[fz_below(s, COUNT(odd_alignments))];
+    if (k < 255)
+        return odd_alignments[fz_below(s, COUNT(odd_alignments))];
+    return unmappable_alignments[fz_below(s, COUNT(unmappable_alignments))];
 }
 
 /* count x size for calloc and reallocarray: mostly small counts, some
