@@ -161,7 +161,7 @@ static const sa_mutant_t m_retire_empty[] = {
 
 static const sa_mutant_t m_bound_start[] = {
     { .name = "bound_without_heartbeat", .what = "B_MALLOC forgets the heartbeat's step",
-      .find = "(+ 1 SA_REMOTE_PAGES_MAX", .replace = "(+ SA_REMOTE_PAGES_MAX" },
+      .find = "(define-fun B_HEARTBEAT () Int 1)", .replace = "(define-fun B_HEARTBEAT () Int 0)" },
     { .name = "bound_free_remote_one", .what = "B_FREE_REMOTE = 1: the page push forgotten",
       .find = "(define-fun B_FREE_REMOTE () Int 2)", .replace = "(define-fun B_FREE_REMOTE () Int 1)" },
     { 0 }
@@ -513,7 +513,8 @@ const sa_obligation_t sa_obligations[] = {
       .hyp = "(and (malloc_start r) (free_remote_start r3) (free_local_start r4))",
       .goal = "(and (within r B_MALLOC) (within r3 B_FREE_REMOTE) (within r4 B_FREE_LOCAL))",
       .show = "int:(rem r) int:(rem r3) int:(rem r4) int:B_MALLOC int:B_FREE_REMOTE",
-      .report = "B_MALLOC B_FREE_REMOTE B_FREE_LOCAL B_RETIRE B_CANDIDATE B_FRESH B_HOUSEKEEPING",
+      .report = "B_MALLOC B_HEARTBEAT B_REMOTE B_RECLAIM B_SEARCH B_FRESH B_HOUSEKEEPING "
+                "B_FREE_REMOTE B_FREE_LOCAL B_RETIRE B_CANDIDATE",
       .mutants = m_bound_start },
     { .name = "bound_malloc", .covers = "_sa_malloc_generic, _sa_page_queue_find, _sa_page_queue_fresh, _sa_page_collect, _sa_page_extend, "
       "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_retire_sweep, "

@@ -91,12 +91,18 @@
 (define-fun B_HOUSEKEEPING () Int
   (+ (* SA_RETIRE_SCAN_MAX (+ 1 B_RETIRE)) (* 2 SA_PURGE_BATCH_MAX) B_PURGE_SEGMENTS))
 
+; The phases 1-4 of the path, by name (5 and 7 are B_FRESH and
+; B_HOUSEKEEPING; an extend of a page the search found is paid from B_FRESH,
+; whose fresh page it replaces). The tracing build charges each step to its
+; phase (src/trace.h sa_phase_t) and tests/bounds checks every term.
+(define-fun B_HEARTBEAT () Int 1)
+(define-fun B_REMOTE () Int (* 2 SA_REMOTE_PAGES_MAX))
+(define-fun B_RECLAIM () Int (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT)))
+(define-fun B_SEARCH () Int (* SA_PAGE_SEARCH_MAX B_CANDIDATE))
+
 ; The bound of one generic malloc (_sa_malloc_generic), plus k.
 (define-fun B_MALLOC () Int
-  (+ 1 SA_REMOTE_PAGES_MAX SA_REMOTE_PAGES_MAX
-     (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT))
-     (* SA_PAGE_SEARCH_MAX B_CANDIDATE)
-     B_FRESH B_HOUSEKEEPING))
+  (+ B_HEARTBEAT B_REMOTE B_RECLAIM B_SEARCH B_FRESH B_HOUSEKEEPING))
 ; The bound of a free by the owner (_sa_free_local: push, maybe unfull,
 ; maybe mark empty: no loop but unfull's CAS), plus k.
 (define-fun B_FREE_LOCAL () Int 0)

@@ -44,7 +44,7 @@ static void heartbeat(sa_heap_t *heap)
     if (fn == NULL || heap->in_hook || heap->generic_count % SA_HEARTBEAT_PERIOD != 0)
         return;
     heap->in_hook = true;
-    SA_TRACE_STEP();
+    SA_TRACE_STEP(SA_LOOP_NONE);
     fn(false, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
     heap->in_hook = false;
 }
@@ -94,6 +94,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     if (page->free == NULL) {
         /* spec: bounds.smt2 phase 2 remote pages. Their budget is shared
          * with the pages waiting to be forwarded (drained by reclaim). */
+        SA_TRACE_PHASE(SA_PHASE_REMOTE);
         size_t taken = _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
         /* spec: bounds.smt2 phase 3 reclaim: only tries the abandon lock
          * (never waits). Abandoned segments are adopted only once the heap
@@ -107,14 +108,18 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
                 _sa_segments_reclaim(heap, need ? SA_RECLAIM_TRIES : 0,
                                      SA_REMOTE_PAGES_MAX - taken, false);
         }
+        SA_TRACE_PHASE(SA_PHASE_SEARCH);
         page = _sa_page_queue_find(heap, bin);          /* spec: bounds.smt2 phase 4 search */
-        if (page == NULL)
+        if (page == NULL) {
+            SA_TRACE_PHASE(SA_PHASE_FRESH);
             page = _sa_page_queue_fresh(heap, bin);     /* spec: bounds.smt2 phase 5 fresh page */
+        }
     }
     void *block = NULL;
     if (sa_likely(page != NULL))
         block = page_pop(heap, page, bin);              /* spec: bounds.smt2 phase 6 pop */
     /* spec: bounds.smt2 phase 7 housekeeping */
+    SA_TRACE_PHASE(SA_PHASE_HOUSEKEEPING);
     _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
     _sa_heap_purge_tick(heap, false);
     if (page != NULL)

@@ -70,7 +70,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     uintptr_t old = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     uintptr_t notify;
     for (;;) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_CAS);
         if (sa_unlikely(_sa_tf_block(old) == block)) {
             SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
             SA_TRACE_OP_END(SA_OP_FREE_REMOTE);

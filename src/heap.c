@@ -30,7 +30,7 @@ void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 {
     sa_page_t *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
     for (;;) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_CAS);
         page->remote_next = head;
         if (atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, page,
                                                   memory_order_release, memory_order_relaxed))
@@ -45,6 +45,7 @@ void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 {
     size_t i = 0;
+    SA_TRACE_LOOP(SA_LOOP_REMOTE);
     for (; i < max; i++) {
         if (heap->remote_local == NULL) {
             if (atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) == NULL)
@@ -52,7 +53,7 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
             heap->remote_local = atomic_exchange_explicit(&heap->remote_pages, NULL,
                                                           memory_order_acquire);
         }
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_REMOTE);
         sa_page_t *page = heap->remote_local;
         heap->remote_local = page->remote_next;
         page->remote_next = NULL;
@@ -74,8 +75,9 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
 {
     if (heap->retire_due == 0 || heap->generic_count < heap->retire_due)
         return;
+    SA_TRACE_LOOP(SA_LOOP_SWEEP);
     for (size_t i = 0; i < max_bins; i++) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_SWEEP);
         size_t bin = heap->retire_cursor;
         heap->retire_cursor = bin + 1 < SA_BIN_COUNT ? bin + 1 : 0;
         sa_page_t *page = heap->queues[bin].first;

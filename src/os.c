@@ -46,7 +46,7 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
         errno = ENOMEM;
         return NULL;
     }
-    SA_TRACE_STEP();
+    SA_TRACE_STEP(SA_LOOP_NONE);
     if (!mapped_add(size)) {
         errno = ENOMEM;
         return NULL;
@@ -81,7 +81,7 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
 void _sa_os_unmap(void *p, size_t size)
 {
     size = _sa_align_up(size, SA_OS_PAGE_SIZE);
-    SA_TRACE_STEP();
+    SA_TRACE_STEP(SA_LOOP_NONE);
     munmap(p, size);
     atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
@@ -95,7 +95,7 @@ void _sa_os_purge(void *p, size_t size)
     uintptr_t end = ((uintptr_t)p + size) & ~(SA_OS_PAGE_SIZE - 1);
     if (end <= start)
         return;
-    SA_TRACE_STEP();
+    SA_TRACE_STEP(SA_LOOP_NONE);
     int saved = errno;
     int advice = _sa_option(SA_OPTION_PURGE) == SA_PURGE_FREE ? MADV_FREE : MADV_DONTNEED;
     if (madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
@@ -111,7 +111,7 @@ bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
     new_size = _sa_align_up(new_size, SA_OS_PAGE_SIZE);
     if (new_size == old_size)
         return true;
-    SA_TRACE_STEP();
+    SA_TRACE_STEP(SA_LOOP_NONE);
     if (new_size > old_size && !mapped_add(new_size - old_size))
         return false;
     int saved = errno;

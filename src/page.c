@@ -57,8 +57,9 @@ void _sa_page_extend(sa_page_t *page)
     sa_block_t *tail = page->free;
     /* Built back to front so the list runs in address order. Bound: n <=
      * SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN iterations. */
+    SA_TRACE_LOOP(SA_LOOP_EXTEND);
     for (size_t i = n; i-- > 0;) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_EXTEND);
         sa_block_t *b = (sa_block_t *)(first + i * block_size);
         b->next = tail;
         b->canary = _sa_block_canary(b);
@@ -103,7 +104,7 @@ void _sa_page_collect(sa_page_t *page)
     while (_sa_tf_block(tf) != NULL &&
            !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
                                                   memory_order_acquire, memory_order_relaxed))
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_CAS);
     sa_block_t *head = _sa_tf_block(tf);
     uint32_t count = _sa_tf_count(tf);
     SA_TRACE_TAKEN(page, head);
@@ -116,9 +117,10 @@ void _sa_page_collect(sa_page_t *page)
      * the taken list's tail is needed: at most count - 1 links. */
     bool join = head != NULL && page->free != NULL;
     sa_block_t *tail = head;
+    SA_TRACE_LOOP(SA_LOOP_JOIN);
     if (join)
         for (uint32_t i = 1; i < count && tail->next != NULL; i++) {
-            SA_TRACE_STEP();
+            SA_TRACE_STEP(SA_LOOP_JOIN);
             tail = tail->next;
         }
     if (sa_unlikely(count > page->used || (head == NULL) != (count == 0) ||
@@ -195,7 +197,7 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
         if (atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
                                                   memory_order_acq_rel, memory_order_relaxed))
             break;
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_CAS);
     }
     SA_TRACE_AFTER(SA_T_UNFULL, page);
     sa_debug_check_page_full(page);

@@ -64,8 +64,9 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
     sa_page_queue_t *q = &heap->queues[bin];
     sa_page_t *page = q->first;
     sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
+    SA_TRACE_LOOP(SA_LOOP_SEARCH);
     for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_SEARCH);
         sa_page_t *next = page->next;
         if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
             page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
@@ -73,6 +74,7 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
              * used = |local_free| when free is empty): make fresh ones first,
              * reuse those later. (With more candidates, one with more free
              * blocks is looked for instead, below.) */
+            SA_TRACE_PHASE(SA_PHASE_FRESH);     /* paid from B_FRESH: no fresh page */
             _sa_page_extend(page);
             _sa_page_queue_to_front(heap, q, page);
             return page;
@@ -98,6 +100,7 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
             if (sparse == NULL)
                 sparse = page;
         } else if (page->capacity < page->reserved) {
+            SA_TRACE_PHASE(SA_PHASE_FRESH);     /* paid from B_FRESH: no fresh page */
             _sa_page_extend(page);
             _sa_page_queue_to_front(heap, q, page);
             return page;

@@ -75,8 +75,9 @@ static size_t page_area(const sa_segment_t *seg, size_t i)
 
 static bool segment_all_purged(const sa_segment_t *seg)
 {
-    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-        SA_TRACE_STEP();
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         if (!seg->pages[i].purged)
             return false;
     }
@@ -92,8 +93,9 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         return;     /* same layout: pages keep their purged state */
     }
     if (!fresh) {
-        for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-            SA_TRACE_STEP();
+        SA_TRACE_LOOP(SA_LOOP_PAGES);
+        for (size_t i = 0; i < seg->page_count; i++) {
+            SA_TRACE_STEP(SA_LOOP_PAGES);
             if (seg->pages[i].purged)
                 atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, i),
                                           memory_order_relaxed);
@@ -102,8 +104,9 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
     seg->page_kind = kind;
     seg->page_shift = _sa_page_shift(kind);
     seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *page = &seg->pages[i];
         *page = (sa_page_t){ .index = (uint16_t)i };
     }
@@ -235,8 +238,9 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         /* From a cache before its purge: its pages may still be resident.
          * Those not handed out soon are purged like retired pages. */
         uint64_t when = _sa_purge_deadline(_sa_os_now_ms());
-        for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-            SA_TRACE_STEP();
+        SA_TRACE_LOOP(SA_LOOP_PAGES);
+        for (size_t i = 0; i < seg->page_count; i++) {
+            SA_TRACE_STEP(SA_LOOP_PAGES);
             if (!seg->pages[i].purged)
                 purge_list_append(heap, &seg->pages[i], when);
         }
@@ -248,8 +252,9 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 static void segment_unmap(sa_segment_t *seg)
 {
     size_t purged = 0;
-    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-        SA_TRACE_STEP();
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         if (seg->pages[i].purged)
             purged += page_area(seg, i);
     }
@@ -300,8 +305,9 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
     /* Prefer a page whose memory is still committed (retired, not purged
      * yet): reusing it costs no page faults. */
     sa_page_t *page = NULL;
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
     for (size_t i = 0; i < seg->page_count; i++) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *candidate = &seg->pages[i];
         if (!candidate->in_use && (page == NULL || page->purged)) {
             page = candidate;
@@ -342,8 +348,9 @@ static void segment_purge(sa_segment_t *seg)
 {
     size_t committed = 0;
     uint64_t now = _sa_os_now_ms();
-    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-        SA_TRACE_STEP();
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         if (!seg->pages[i].purged) {
             committed += page_area(seg, i);
             seg->pages[i].purged = 1;
@@ -361,8 +368,9 @@ static void segment_purge(sa_segment_t *seg)
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
     list_remove(&heap->avail[seg->page_kind], seg);
-    for (size_t i = 0; i < seg->page_count; i++) {  /* bound: SA_MAX_PAGES_PER_SEGMENT */
-        SA_TRACE_STEP();
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
         purge_list_remove(heap, &seg->pages[i]);
     }
     seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
@@ -402,7 +410,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
 {
     sa_segment_t *seg = cache->first;
     while (seg != NULL && (force || done < SA_PURGE_BATCH_MAX)) {
-        SA_TRACE_STEP();    /* bound: the cache's length (<= SA_SEGMENT_CACHE_GLOBAL_MAX) */
+        SA_TRACE_STEP(SA_LOOP_CACHE);   /* bound: the caches' lengths */
         sa_segment_t *next = seg->next;
         if (force) {
             list_remove(cache, seg);
@@ -441,15 +449,17 @@ static void purge_list_drain(sa_heap_t *heap, bool purge)
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global)
 {
     size_t n = 0;
+    SA_TRACE_LOOP(SA_LOOP_PURGE);
     while (heap->purge.first != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
         sa_page_t *page = heap->purge.first;
         if (!force && page->expire > now)
             break;
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_PURGE);
         purge_list_remove(heap, page);
         page_purge(_sa_segment_of_ptr(page), page);
         n++;
     }
+    SA_TRACE_LOOP(SA_LOOP_CACHE);     /* one walk: the heap's cache, then the global one */
     if (cache_try_lock(heap)) {
         n = cache_purge(&heap->cache, now, force, 0);
         cache_unlock(heap);
@@ -560,6 +570,7 @@ size_t _sa_heap_segment_count(const sa_heap_t *heap)
 static size_t forward_pending_locked(size_t max)
 {
     size_t n = 0;
+    SA_TRACE_LOOP(SA_LOOP_REMOTE);  /* out of the remote-pages budget */
     for (; n < max; n++) {
         if (forward_local == NULL) {
             if (atomic_load_explicit(&forward_pending, memory_order_relaxed) == NULL)
@@ -567,7 +578,7 @@ static size_t forward_pending_locked(size_t max)
             forward_local = atomic_exchange_explicit(&forward_pending, NULL,
                                                      memory_order_acquire);
         }
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_REMOTE);
         sa_page_t *page = forward_local;
         forward_local = page->remote_next;
         page->remote_next = NULL;
@@ -591,9 +602,11 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
     else if (pthread_mutex_trylock(&abandon_lock) != 0)
         return false;
     forward_pending_locked(forwards);
+    SA_TRACE_PHASE(SA_PHASE_RECLAIM);
     bool any = false;
+    SA_TRACE_LOOP(SA_LOOP_RECLAIM);
     for (size_t t = 0; t < tries && abandoned != NULL; t++) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_RECLAIM);
         sa_segment_t *seg = abandoned;
         abandoned = seg->next;
         if (abandoned != NULL)
@@ -604,8 +617,9 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         seg->abandoned = 0;
         seg->heap = heap;
         uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
+        SA_TRACE_LOOP(SA_LOOP_PAGES);
         for (size_t i = 0; i < seg->page_count; i++) {
-            SA_TRACE_STEP();
+            SA_TRACE_STEP(SA_LOOP_PAGES);
             sa_page_t *page = &seg->pages[i];
             if (page->in_use)
                 _sa_page_reclaim(heap, page);
@@ -657,7 +671,7 @@ void _sa_segment_forward_queued(sa_page_t *page)
     atomic_fetch_add_explicit(&_sa_forward_count, 1, memory_order_relaxed);
     sa_page_t *head = atomic_load_explicit(&forward_pending, memory_order_relaxed);
     for (;;) {
-        SA_TRACE_STEP();
+        SA_TRACE_STEP(SA_LOOP_CAS);
         page->remote_next = head;
         if (atomic_compare_exchange_weak_explicit(&forward_pending, &head, page,
                                                   memory_order_release, memory_order_relaxed))

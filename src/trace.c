@@ -46,6 +46,9 @@ typedef struct trace_head_s {
     /* operations, most and total steps per kind (sa_trace_stats_t) */
     _Atomic uint64_t ops[SA_OP__COUNT], max[SA_OP__COUNT], total[SA_OP__COUNT];
     _Atomic uint64_t retries[SA_OP__COUNT], bounded[SA_OP__COUNT];
+    /* most steps (less CAS retries) one generic malloc spent per phase, most
+     * iterations one run of a loop took (sa_trace_stats_t) */
+    _Atomic uint64_t phase_max[SA_PHASE__COUNT], loop_max[SA_LOOP__COUNT];
 } trace_head_t;
 #define TRACE_DATA      SA_OS_PAGE_SIZE
 
@@ -89,6 +92,13 @@ static __thread int depth;
 static __thread uint8_t op_stack[TRACE_MAX_DEPTH];
 static __thread uint64_t step_stack[TRACE_MAX_DEPTH];
 static __thread uint64_t retry_stack[TRACE_MAX_DEPTH];
+/* The open operation's phase and its steps per phase (less retries). */
+static __thread uint8_t phase_stack[TRACE_MAX_DEPTH];
+static __thread uint64_t phase_steps[TRACE_MAX_DEPTH][SA_PHASE__COUNT];
+/* Iterations of the current run of each loop, and the most of any run in
+ * the open operation, per nesting level. */
+static __thread uint64_t loop_runs[TRACE_MAX_DEPTH][SA_LOOP__COUNT];
+static __thread uint64_t loop_best[TRACE_MAX_DEPTH][SA_LOOP__COUNT];
 
 static void die(const char *what)
 {
@@ -277,6 +287,10 @@ void _sa_trace_op_begin(sa_op_t op)
         op_stack[depth] = (uint8_t)op;
         step_stack[depth] = 0;
         retry_stack[depth] = 0;
+        phase_stack[depth] = SA_PHASE_HEARTBEAT;
+        memset(phase_steps[depth], 0, sizeof phase_steps[depth]);
+        memset(loop_runs[depth], 0, sizeof loop_runs[depth]);
+        memset(loop_best[depth], 0, sizeof loop_best[depth]);
     }
     depth++;
 }
@@ -303,21 +317,48 @@ void _sa_trace_op_end(sa_op_t op)
     raise_max(&head->max[op], steps);
     raise_max(&head->retries[op], retries);
     raise_max(&head->bounded[op], steps - retries);
+    if (op == SA_OP_MALLOC_GENERIC)
+        for (int p = 0; p < SA_PHASE__COUNT; p++)
+            raise_max(&head->phase_max[p], phase_steps[depth][p]);
+    for (int l = 0; l < SA_LOOP__COUNT; l++)
+        raise_max(&head->loop_max[l], loop_best[depth][l]);
+}
+
+void _sa_trace_phase(sa_phase_t phase)
+{
+    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
+        phase_stack[depth - 1] = (uint8_t)phase;
+}
+
+void _sa_trace_loop(sa_loop_t loop)
+{
+    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
+        loop_runs[depth - 1][loop] = 0;
 }
 
 /* A step outside any operation (sa_collect, thread exit) is not bounded by
  * the proofs and not counted; inside, it belongs to the innermost one (the
  * hook's own frees are operations of their own: the hook call is 1 step). */
-void _sa_trace_step(void)
+void _sa_trace_step(sa_loop_t loop)
 {
-    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
-        step_stack[depth - 1]++;
+    if (depth == 0 || depth > TRACE_MAX_DEPTH)
+        return;
+    int d = depth - 1;
+    step_stack[d]++;
+    phase_steps[d][phase_stack[d]]++;
+    uint64_t n = ++loop_runs[d][loop];
+    if (n > loop_best[d][loop] && loop != SA_LOOP_CAS && loop != SA_LOOP_NONE)
+        loop_best[d][loop] = n;
 }
 
+/* A retried CAS: its step is paid by the k of the bound, not by a phase. */
 void _sa_trace_retry(void)
 {
-    if (depth > 0 && depth <= TRACE_MAX_DEPTH)
-        retry_stack[depth - 1]++;
+    if (depth > 0 && depth <= TRACE_MAX_DEPTH) {
+        int d = depth - 1;
+        retry_stack[d]++;
+        phase_steps[d][phase_stack[d]]--;
+    }
 }
 
 /* ---- reading ------------------------------------------------------------------- */
@@ -359,6 +400,10 @@ void _sa_trace_stats(sa_trace_stats_t *out)
         out->retries_max[op] = atomic_load_explicit(&head->retries[op], memory_order_relaxed);
         out->bounded_max[op] = atomic_load_explicit(&head->bounded[op], memory_order_relaxed);
     }
+    for (int p = 0; p < SA_PHASE__COUNT; p++)
+        out->phase_max[p] = atomic_load_explicit(&head->phase_max[p], memory_order_relaxed);
+    for (int l = 0; l < SA_LOOP__COUNT; l++)
+        out->loop_max[l] = atomic_load_explicit(&head->loop_max[l], memory_order_relaxed);
 }
 
 void _sa_trace_stats_clear(void)
@@ -372,4 +417,8 @@ void _sa_trace_stats_clear(void)
         atomic_store_explicit(&head->retries[op], 0, memory_order_relaxed);
         atomic_store_explicit(&head->bounded[op], 0, memory_order_relaxed);
     }
+    for (int p = 0; p < SA_PHASE__COUNT; p++)
+        atomic_store_explicit(&head->phase_max[p], 0, memory_order_relaxed);
+    for (int l = 0; l < SA_LOOP__COUNT; l++)
+        atomic_store_explicit(&head->loop_max[l], 0, memory_order_relaxed);
 }

@@ -7,8 +7,10 @@
  * Contract for src/: every function that changes a page's lists or counters
  * wraps the change in SA_TRACE_BEFORE(t, page) ... SA_TRACE_AFTER(t, page),
  * where t names the spec transition it performs, and every loop on a malloc or
- * free path calls SA_TRACE_STEP() once per iteration (OS calls and the user's
- * deferred-free hook count as one step each); a CAS loop not under the trace
+ * free path starts with SA_TRACE_LOOP(l) and calls SA_TRACE_STEP(l) once per
+ * iteration, l naming the loop's limit (sa_loop_t; OS calls and the user's
+ * deferred-free hook count as one step each); the generic malloc path marks
+ * its phases with SA_TRACE_PHASE (sa_phase_t); a CAS loop not under the trace
  * lock also calls SA_TRACE_RETRY() after each failed CAS (another thread's CAS
  * succeeded: the `k` of the bounds' B + k). Operations are bracketed by
  * SA_TRACE_OP_BEGIN(op) ... SA_TRACE_OP_END(op). In the tracing build a global
@@ -56,6 +58,48 @@ typedef enum sa_op_e {
     SA_OP__COUNT
 } sa_op_t;
 
+/* The phases of the generic malloc path, each a term of B_MALLOC in
+ * spec/bounds.smt2 (named there B_<phase>): the tracing build charges every
+ * step of an operation to the phase it is in, and keeps the most steps any
+ * one operation spent in each, so each term is checked, not only the sum.
+ * SA_TRACE_PHASE(p) enters phase p; an operation starts in HEARTBEAT. The
+ * free paths have one phase each (their whole bound). */
+typedef enum sa_phase_e {
+    SA_PHASE_HEARTBEAT,     /* B_HEARTBEAT:    the deferred-free hook          */
+    SA_PHASE_REMOTE,        /* B_REMOTE:       pages remote frees reported      */
+    SA_PHASE_RECLAIM,       /* B_RECLAIM:      abandoned segments adopted       */
+    SA_PHASE_SEARCH,        /* B_SEARCH:       candidate pages of the size class */
+    SA_PHASE_FRESH,         /* B_FRESH:        a fresh page from a segment      */
+    SA_PHASE_HOUSEKEEPING,  /* B_HOUSEKEEPING: retire sweep and purge           */
+    SA_PHASE__COUNT
+} sa_phase_t;
+
+/* The loops on the malloc and free paths, by the constant of config.h that
+ * limits their iterations in spec/bounds.smt2. SA_TRACE_LOOP(l) starts a run
+ * of loop l; each SA_TRACE_STEP(l) inside it counts one iteration, and the
+ * tracing build keeps the most iterations one run of each loop took, which
+ * tests/bounds checks against the limit: a loop whose limit is removed from
+ * src/ is caught there by a workload that meets more than the limit. */
+typedef enum sa_loop_e {
+    SA_LOOP_REMOTE,         /* SA_REMOTE_PAGES_MAX: pages taken back or forwarded */
+    SA_LOOP_RECLAIM,        /* SA_RECLAIM_TRIES: abandoned segments tried        */
+    SA_LOOP_SEARCH,         /* SA_PAGE_SEARCH_MAX: candidates looked at          */
+    SA_LOOP_PAGES,          /* SA_MAX_PAGES_PER_SEGMENT: one walk of a segment's pages */
+    SA_LOOP_EXTEND,         /* SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN: blocks threaded */
+    SA_LOOP_SWEEP,          /* SA_RETIRE_SCAN_MAX: bins the retire sweep looks at */
+    SA_LOOP_PURGE,          /* SA_PURGE_BATCH_MAX: retired pages purged          */
+    SA_LOOP_CACHE,          /* SA_SEGMENT_CACHE_MAX + SA_SEGMENT_CACHE_GLOBAL_MAX:
+                               cached segments walked                            */
+    SA_LOOP_JOIN,           /* SA_MAX_BLOCKS_PER_PAGE: a taken thread_free list
+                               walked to its tail (sa_collect and abandon only:
+                               the malloc path never joins)                     */
+    SA_LOOP_CAS,            /* no limit: a CAS retried only when another thread's
+                               CAS succeeded (SA_TRACE_RETRY, the k of B + k)   */
+    SA_LOOP_NONE,           /* not a loop: one step on its own (an OS call, the
+                               deferred-free hook)                              */
+    SA_LOOP__COUNT
+} sa_loop_t;
+
 /* ---- the record format (src/trace.c writes it, tests/conformance reads it) ----
  *
  * One record per traced transition, in the global order of the trace lock:
@@ -91,6 +135,8 @@ typedef struct sa_trace_rec_s {
 #ifdef SA_TRACE
 /* Reading the trace (tests only; call while no thread allocates). */
 typedef struct sa_trace_stats_s {
+    uint64_t phase_max[SA_PHASE__COUNT];  /* most steps one generic malloc spent in each phase */
+    uint64_t loop_max[SA_LOOP__COUNT];    /* most iterations one run of each loop took */
     uint64_t ops[SA_OP__COUNT];         /* operations recorded per kind */
     uint64_t steps_max[SA_OP__COUNT];   /* most steps one operation took */
     uint64_t steps_total[SA_OP__COUNT];
@@ -107,14 +153,18 @@ void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page);
 void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page);
 void _sa_trace_op_begin(sa_op_t op);
 void _sa_trace_op_end(sa_op_t op);
-void _sa_trace_step(void);
+void _sa_trace_phase(sa_phase_t phase);
+void _sa_trace_loop(sa_loop_t loop);
+void _sa_trace_step(sa_loop_t loop);
 void _sa_trace_retry(void);
 void _sa_trace_taken(const struct sa_page_s *page, const void *list);
 #define SA_TRACE_BEFORE(t, page)  _sa_trace_before((t), (page))
 #define SA_TRACE_AFTER(t, page)   _sa_trace_after((t), (page))
 #define SA_TRACE_OP_BEGIN(op)     _sa_trace_op_begin(op)
 #define SA_TRACE_OP_END(op)       _sa_trace_op_end(op)
-#define SA_TRACE_STEP()           _sa_trace_step()
+#define SA_TRACE_PHASE(phase)     _sa_trace_phase(phase)
+#define SA_TRACE_LOOP(loop)       _sa_trace_loop(loop)
+#define SA_TRACE_STEP(loop)       _sa_trace_step(loop)
 #define SA_TRACE_RETRY()          _sa_trace_retry()
 #define SA_TRACE_TAKEN(page, list) _sa_trace_taken((page), (list))
 #else
@@ -122,7 +172,9 @@ void _sa_trace_taken(const struct sa_page_s *page, const void *list);
 #define SA_TRACE_AFTER(t, page)   ((void)0)
 #define SA_TRACE_OP_BEGIN(op)     ((void)0)
 #define SA_TRACE_OP_END(op)       ((void)0)
-#define SA_TRACE_STEP()           ((void)0)
+#define SA_TRACE_PHASE(phase)     ((void)0)
+#define SA_TRACE_LOOP(loop)       ((void)0)
+#define SA_TRACE_STEP(loop)       ((void)0)
 #define SA_TRACE_RETRY()          ((void)0)
 #define SA_TRACE_TAKEN(page, list) ((void)(list))
 #endif
