@@ -1,7 +1,7 @@
 ; spec/bounds.smt2 -- how many steps malloc and free can take, at most.
 ;
 ; A *step* is one loop iteration on a malloc or free path, one OS call, or
-; one call of the user's deferred-free hook: what SA_TRACE_STEP() counts in
+; one call of the user's deferred-free hook: what SA_TRACE_STEP(loop) counts in
 ; the tracing build (src/trace.h). This file models each path as a small
 ; program with a program counter `pc`, loop counters `i`, `j`, a loop limit
 ; `lim` and a step counter `steps`, one transition per loop iteration or
@@ -51,8 +51,7 @@
 ; is n(THREAD) (inv_counts of page.smt2), kept in the thread_free word,
 ; which holds it because reserved <= SA_MAX_BLOCKS_PER_PAGE (obligation
 ; reserved_bound of layout.smt2; src/types.h asserts the field is wide
-; enough). Until 2026-11 collect counted by walking the list: S x 4096 steps
-; of the old bound's 35673.
+; enough).
 ;
 ; CAS loops. Collect's CAS, unfull's CAS, a remote free's push and the push of
 ; a page on remote_pages retry only when another thread's CAS on the same
