@@ -4,6 +4,7 @@
 #   make verify     build proofs/verify and discharge every obligation (and refute every mutant)
 #   make test       make verify, then every test suite (stops at the first failure)
 #   make bench      side-by-side benchmarks against glibc, mimalloc, jemalloc, tcmalloc
+#   make stress     issue 10's thread churn at full size, limits asserted (minutes)
 #   make install    PREFIX=/usr/local
 #   make clean
 #

@@ -6,7 +6,8 @@
  * whose thread has exited), then allocates 64 blocks (the first up to 100
  * KB, the rest up to 2 KB), frees every other one and exits leaving the rest
  * alive. Every `every` rounds it prints the round, the resident set and the
- * mapped address space (/proc/self/statm) in MiB and the seconds so far.
+ * mapped address space (/proc/self/statm) in MiB and the seconds so far;
+ * at the end, the resident set's peak (VmHWM).
  *
  *   churn ROUNDS THREADS EVERY [MAX_RSS_MIB MAX_VM_MIB]
  *
@@ -104,6 +105,24 @@ static void statm(double *vm, double *rss)
     *rss = mib_of_pages(resident);
 }
 
+/* The resident set's high-water mark (VmHWM), in MiB. */
+static double peak_rss_mib(void)
+{
+    char line[256];
+    double kib = -1;
+    FILE *f = fopen("/proc/self/status", "r");
+    while (f != NULL && fgets(line, sizeof line, f) != NULL)
+        if (sscanf(line, "VmHWM: %lf", &kib) == 1)
+            break;
+    if (f != NULL)
+        fclose(f);
+    if (kib < 0) {
+        fprintf(stderr, "churn: no VmHWM in /proc/self/status\n");
+        exit(4);
+    }
+    return kib / 1024.0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 4 && argc != 6) {
@@ -148,5 +167,6 @@ int main(int argc, char **argv)
             }
         }
     }
+    printf("peak_rss_mib %.1f\n", peak_rss_mib());
     return 0;
 }
