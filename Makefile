@@ -1,25 +1,33 @@
 # shardalloc -- a malloc with free list sharding, its page state machine proven by Z3.
 #
-#   make            build build/libshardalloc.a and build/libshardalloc.so
-#   make verify     build proofs/verify and discharge every obligation (and refute every mutant)
-#   make test       make verify, then every test suite (stops at the first failure)
-#   make bench      side-by-side benchmarks against glibc, mimalloc, jemalloc, tcmalloc
-#   make stress     issue 10's thread churn at full size, limits asserted (minutes)
-#   make install    PREFIX=/usr/local
-#   make clean
+#   make all        what plain `make` does: the libraries in build/ (mk/lib.mk)
+#   make verify     build proofs/verify and discharge every obligation (and refute
+#                   every mutant); always runs, and records it in build/verify.ok
+#   make test       deps; verify, if spec/ or the driver changed since
+#                   build/verify.ok; the libraries; every test suite. Two jobs at
+#                   a time (TEST_PARALLEL); stops at the first failure
+#   make test-suites  what `make test` runs after deps, in this make: no -j,
+#                   no -Werror unless WERROR=1
+#   make help       this list: every target of Makefile and mk/*.mk
+#   make clean      remove build/
 #
-# Each part of the build lives in a fragment of its own under mk/ (lib, verify,
-# test, conformance, bench); this file holds only what they share.
-# Quiet by default: one line per step; V=1 shows the commands.
+# Each part of the build lives in a fragment of its own under mk/; this file
+# holds only what they share. Quiet by default: one line per step; V=1 shows
+# the commands. CFLAGS (default -O2 -g) and LDFLAGS are honoured; warnings are
+# errors (WERROR=1) in `make test` and in CI, not when building the library.
 
-CC      ?= cc
-BUILD   := build
-PREFIX  ?= /usr/local
+CC       ?= cc
+CXX      ?= c++
+BUILD    := build
 
-WARN    := -Wall -Wextra -Werror
-CSTD    := -std=gnu11
-OPT     ?= -O2 -g
-INCS    := -Iinclude -Isrc
+CFLAGS   ?= -O2 -g
+CXXFLAGS ?= $(CFLAGS)
+LDFLAGS  ?=
+WERROR   ?= $(if $(CI),1)
+WARN     := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+CSTD     := -std=gnu11
+OPT      ?= $(CFLAGS)
+INCS     := -Iinclude -Isrc
 
 ifeq ($(V),1)
 Q :=
@@ -28,18 +36,42 @@ Q := @
 endif
 # $(call say,VERB,what) prints one aligned line per build step.
 say = @printf '  %-9s %s\n' '$(1)' '$(2)'
+# $(call run-logged,label,command,log): run a test with its output in log; on
+# success one line, "TEST label: <the log's last line>"; on failure the log.
+define run-logged
+	$(Q)mkdir -p $(dir $(3))
+	$(Q)if $(2) >$(3) 2>&1; then \
+	    printf '  %-9s %s\n' TEST "$(1): $$(tail -n 1 $(3))"; \
+	else \
+	    cat $(3); printf '  %-9s %s\n' FAIL "$(1) (log: $(3))"; exit 1; fi
+endef
 
-.PHONY: all lib verify test bench clean install
+.PHONY: all lib verify test test-suites help clean
 all: lib
 
-# Fragments append the targets `make test` runs after `verify`, in order.
+# Fragments append the targets `make test` runs, each after the proofs.
 TEST_TARGETS :=
 
-include $(sort $(wildcard mk/*.mk))
+# mk/lib.mk first: the others build on its variables (SA_LIB_A, the version).
+include mk/lib.mk $(filter-out mk/lib.mk,$(sort $(wildcard mk/*.mk)))
 
+TEST_PARALLEL ?= 2
+# --output-sync: each suite's lines come out together, whichever finishes first.
 test:
-	$(Q)$(MAKE) --no-print-directory verify
-	$(Q)$(MAKE) --no-print-directory $(TEST_TARGETS)
+	$(Q)$(MAKE) --no-print-directory -j$(TEST_PARALLEL) --output-sync=target \
+	    WERROR=1 test-suites
+
+# The proofs first in the list: the longest single job, started first; the
+# suites build and run beside it.
+test-suites: $(VERIFY_STAMP) lib $(TEST_TARGETS)
+
+# Every line of the form "#   make TARGET  what" in Makefile and mk/*.mk, with
+# the lines that continue it: the comments are the list, so it cannot drift
+# (tests/help/check.sh checks that every target is in it).
+help:
+	@awk 'FNR == 1 { on = 0; shown = 0 } \
+	      /^#   make / { on = 1; if (!shown++) printf "\n%s:\n", FILENAME; sub(/^# /, ""); print; next } \
+	      on && /^#      / { sub(/^# /, ""); print; next } { on = 0 }' Makefile $(sort $(wildcard mk/*.mk))
 
 clean:
 	$(call say,CLEAN,$(BUILD))

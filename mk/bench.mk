@@ -5,6 +5,7 @@
 #                     writes bench/results/<time>.tsv, docs/benchmarks.md and
 #                     docs/benchmarks-{time,rss}.svg
 #   make bench-quick  every workload once at reduced scale (a few minutes), table on stdout
+#   make bench-build  only build the workloads and the probe library
 #
 # Not part of `make test`. bench/run.py installs the peer allocators and tools
 # with apt when they are missing. BENCH_ARGS passes options to it, e.g.

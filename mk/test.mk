@@ -2,10 +2,15 @@
 #
 #   make test-api       tests/api/*.c: one Criterion binary each, linked with the
 #                       static library and driven through the sa_* entry points
+#   make test-api-<suite>        one of them (test-api-malloc, ...)
+#   make test-api-purge-free     api/memory_return with SHARDALLOC_PURGE=free
 #   make test-api-debug the same suites linked with the debug build (SA_DEBUG=2:
 #                       the page invariants asserted at every transition)
+#   make test-api-debug-<suite>  one of them
 #   make test-preload   tests/preload/*.sh: real programs (python3, git, gcc, sort)
 #                       run with LD_PRELOAD=libshardalloc.so, results checked
+#   make test-preload-<script>   one of them (test-preload-git, ...)
+#   make test-build     build every api suite, plain and debug, without running
 #
 # The test binaries must not contain shardalloc's malloc/free overrides:
 # Criterion's runner allocates with the C library's malloc, and the overrides
@@ -45,7 +50,7 @@ test-build: $(TEST_API_BINS) $(TEST_DEBUG_BINS)
 define link-suite
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TEST_CFLAGS) -o $@ $< $(1) $(TEST_LDLIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(1) $(TEST_LDLIBS)
 	$(Q)if nm $@ | grep -Eq ' [TW] (malloc|free|calloc|realloc)$$'; then \
 	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
 	    rm -f $@; exit 1; fi
@@ -84,9 +89,4 @@ test-api-purge-free: $(BUILD)/tests/api/memory_return
 test-preload: $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 
 $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD)))): test-preload-%: tests/preload/%.sh tests/preload/lib.sh $(SA_LIB_SO)
-	$(Q)mkdir -p $(BUILD)/tests/preload
-	$(Q)if SA_SO=$(abspath $(SA_LIB_SO)) sh $< >$(BUILD)/tests/preload/$*.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "preload/$*: $$(tail -n 1 $(BUILD)/tests/preload/$*.log)"; \
-	else \
-	    cat $(BUILD)/tests/preload/$*.log; \
-	    printf '  %-9s %s\n' FAIL "preload/$* (log: $(BUILD)/tests/preload/$*.log)"; exit 1; fi
+	$(call run-logged,preload/$*,SA_SO=$(abspath $(SA_LIB_SO)) sh $<,$(BUILD)/tests/preload/$*.log)
