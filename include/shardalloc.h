@@ -21,9 +21,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* The version of this header. The library's SONAME is libshardalloc.so.MAJOR:
+ * MINOR grows with additions to this API, PATCH with fixes, MAJOR with any
+ * change that could break a program built against an older header. */
+#define SA_VERSION_MAJOR 0
+#define SA_VERSION_MINOR 1
+#define SA_VERSION_PATCH 0
+#define SA_VERSION (SA_VERSION_MAJOR * 10000 + SA_VERSION_MINOR * 100 + SA_VERSION_PATCH)
+
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The version of the library in use at run time, as SA_VERSION encodes it
+ * (compare the two to catch a program run against another build). */
+int    sa_version(void);
 
 void  *sa_malloc(size_t size);
 void  *sa_zalloc(size_t size);                     /* malloc, zero-filled */

@@ -1,18 +1,26 @@
 # mk/lib.mk -- the allocator itself.
 #
-#   make lib         build/libshardalloc.a and build/libshardalloc.so
+#   make lib         build/libshardalloc.a, build/libshardalloc.so.X.Y.Z with its
+#                    SONAME link libshardalloc.so.X and libshardalloc.so, and
+#                    build/libshardalloc-core.a (the sa_* API only)
 #   make trace-lib   build/trace/libshardalloc-trace.a (-DSA_TRACE, with src/trace.c)
 #   make debug-lib   build/debug/libshardalloc-debug.a (-DSA_DEBUG: invariant asserts)
-#   make install     PREFIX=/usr/local
 #
+# The version X.Y.Z is SA_VERSION_MAJOR/MINOR/PATCH of include/shardalloc.h.
 # For other fragments: SA_LIB_A, SA_LIB_SO (paths), SA_LIB_SRCS (sources),
-# SA_LIB_CORE_A (the archive without the malloc/free overrides: the sa_* API
-# only, for programs that keep the C library's malloc), SA_TRACE_LIB_A,
-# SA_DEBUG_LIB_A (both without the overrides too).
+# SA_LIB_CORE_A (the archive without the malloc/free and operator new/delete
+# overrides: the sa_* API only, for programs that keep the C library's malloc),
+# SA_TRACE_LIB_A, SA_DEBUG_LIB_A (both without the overrides too).
+
+sa_version_part = $(shell sed -n 's/^\#define SA_VERSION_$(1) *\([0-9]*\)$$/\1/p' include/shardalloc.h)
+SA_VERSION_MAJOR := $(call sa_version_part,MAJOR)
+SA_VERSION_FULL  := $(SA_VERSION_MAJOR).$(call sa_version_part,MINOR).$(call sa_version_part,PATCH)
 
 SA_LIB_SRCS    := $(filter-out src/trace.c,$(sort $(wildcard src/*.c)))
 SA_LIB_A       := $(BUILD)/libshardalloc.a
 SA_LIB_SO      := $(BUILD)/libshardalloc.so
+SA_SONAME      := libshardalloc.so.$(SA_VERSION_MAJOR)
+SA_LIB_SO_REAL := $(BUILD)/libshardalloc.so.$(SA_VERSION_FULL)
 SA_LIB_CORE_A  := $(BUILD)/libshardalloc-core.a
 SA_TRACE_LIB_A := $(BUILD)/trace/libshardalloc-trace.a
 SA_DEBUG_LIB_A := $(BUILD)/debug/libshardalloc-debug.a
@@ -22,8 +30,12 @@ SA_DEBUG_LIB_A := $(BUILD)/debug/libshardalloc-debug.a
 SA_LIB_CFLAGS  := $(OPT) -fPIC $(WARN) $(CSTD) -pthread -fvisibility=hidden \
                   -fno-semantic-interposition -ftls-model=initial-exec $(INCS) -MMD -MP
 
-SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS))
-SA_CORE_OBJS      := $(filter-out $(BUILD)/obj/override.o,$(SA_LIB_OBJS))
+# C++'s operator new/delete (src/override_new.cpp), the one C++ source.
+SA_LIB_CXXFLAGS := $(CXXFLAGS) -std=c++17 -fPIC -Wall -Wextra $(filter -Werror,$(WARN)) \
+                   -fvisibility=hidden -Iinclude -MMD -MP
+SA_NEW_OBJ        := $(BUILD)/obj/override_new.o
+SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS)) $(SA_NEW_OBJ)
+SA_CORE_OBJS      := $(filter-out $(BUILD)/obj/override.o $(SA_NEW_OBJ),$(SA_LIB_OBJS))
 SA_CORE_SRCS      := $(filter-out src/override.c,$(SA_LIB_SRCS))
 SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
 SA_TRACE_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(SA_TRACE_LIB_SRCS))
@@ -38,6 +50,11 @@ $(BUILD)/obj/%.o: src/%.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SA_LIB_CFLAGS) -c $< -o $@
+
+$(SA_NEW_OBJ): src/override_new.cpp
+	$(call say,CXX,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CXX) $(SA_LIB_CXXFLAGS) -c $< -o $@
 
 $(BUILD)/obj/trace/%.o: src/%.c
 	$(call say,CC,$< [trace])
@@ -61,9 +78,17 @@ $(SA_LIB_CORE_A): $(SA_CORE_OBJS)
 
 # -Bsymbolic-functions: calls inside the library bind to its own functions
 # (no PLT), while the exported malloc & co. still interpose everyone else's.
-$(SA_LIB_SO): $(SA_LIB_OBJS)
+# libstdc++ for operator new's std::bad_alloc and std::get_new_handler.
+$(SA_LIB_SO_REAL): $(SA_LIB_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -pthread -Wl,-Bsymbolic-functions -Wl,-z,now -o $@ $^
+	$(Q)$(CC) -shared -pthread -Wl,-soname,$(SA_SONAME) -Wl,-Bsymbolic-functions -Wl,-z,now \
+	    $(LDFLAGS) -o $@ $^ -lstdc++
+
+$(BUILD)/$(SA_SONAME): $(SA_LIB_SO_REAL)
+	$(Q)ln -sf $(notdir $<) $@
+
+$(SA_LIB_SO): $(BUILD)/$(SA_SONAME)
+	$(Q)ln -sf $(notdir $<) $@
 
 $(SA_TRACE_LIB_A): $(SA_TRACE_LIB_OBJS)
 	$(call say,AR,$@)
@@ -76,12 +101,5 @@ $(SA_DEBUG_LIB_A): $(SA_DEBUG_LIB_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
-
-install: lib
-	$(call say,INSTALL,$(PREFIX))
-	$(Q)install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
-	$(Q)install -m 644 $(SA_LIB_A) $(DESTDIR)$(PREFIX)/lib/
-	$(Q)install -m 755 $(SA_LIB_SO) $(DESTDIR)$(PREFIX)/lib/
-	$(Q)install -m 644 include/shardalloc.h $(DESTDIR)$(PREFIX)/include/
 
 -include $(SA_LIB_OBJS:.o=.d) $(SA_TRACE_LIB_OBJS:.o=.d) $(SA_DEBUG_LIB_OBJS:.o=.d)
