@@ -15,6 +15,7 @@ DEPS_FREE_GOALS := all lib trace-lib debug-lib install uninstall clean help
 
 .PHONY: deps
 deps: $(DEPS_STAMP)
+	$(call say,DEPS,$(shell sh mk/deps.sh --list): installed)
 
 $(DEPS_STAMP): mk/deps.sh $(wildcard /var/lib/dpkg/status)
 	$(Q)sh mk/deps.sh
