@@ -36,16 +36,18 @@ Q := @
 endif
 # $(call say,VERB,what) prints one aligned line per build step.
 say = @printf '  %-9s %s\n' '$(1)' '$(2)'
-# $(call run-logged,label,command,log): run a test with its output in log; on
-# success one line, "TEST label: <the log's last line>"; on failure the log.
+# $(call run-logged,label,command,log[,summary]): run a test with its output in
+# log. On success one line, "TEST label: <summary> [seconds]", the summary being
+# the log's last line unless a command reading the log is given; on failure,
+# the whole log. The seconds keep `make test`'s budget in sight.
 define run-logged
 	$(Q)mkdir -p $(dir $(3))
-	$(Q)if $(2) >$(3) 2>&1; then \
-	    printf '  %-9s %s\n' TEST "$(1): $$(tail -n 1 $(3))"; \
+	$(Q)start=$$(date +%s%N); if $(2) >$(3) 2>&1; then \
+	    printf '  %-9s %s [%s s]\n' TEST "$(1): $$($(or $(4),tail -n 1) $(3))" \
+	        "$$(echo "$$start $$(date +%s%N)" | awk '{ printf "%.1f", ($$2 - $$1) / 1e9 }')"; \
 	else \
 	    cat $(3); printf '  %-9s %s\n' FAIL "$(1) (log: $(3))"; exit 1; fi
 endef
-
 .PHONY: all lib verify test test-suites help clean
 all: lib
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/docs/man.sh -- docs/shardalloc.3 is the manual of this header: every
-# function include/shardalloc.h declares is in it, and its title line carries
-# the header's version. Prints what is missing, and fails, if anything is.
+# function include/shardalloc.h declares is in it, its title line carries the
+# header's version, and its ENVIRONMENT section lists the same SHARDALLOC_
+# options as README.md's table. Prints what is missing, and fails, if anything is.
 set -eu
 man=docs/shardalloc.3
 header=include/shardalloc.h
@@ -18,4 +19,15 @@ version=$(for part in MAJOR MINOR PATCH; do
           done | paste -sd.)
 grep -q "^\\.TH .*\"shardalloc $version\"" "$man" ||
     { echo "man: the .TH line of $man does not name shardalloc $version" >&2; exit 1; }
-echo "all $count functions of $header are in $man, version $version"
+
+# The options: README's table rows against the man page's .B lines under ENVIRONMENT.
+readme_opts=$(sed -n 's/^| `\(SHARDALLOC_[A-Z_]*\)`.*/\1/p' README.md | sort -u)
+man_opts=$(sed -n '/^\.SH ENVIRONMENT/,/^\.SH /s/^\.B \(SHARDALLOC_[A-Z_]*\)$/\1/p' "$man" | sort -u)
+[ -n "$readme_opts" ] || { echo "man: no option rows in README.md's table" >&2; exit 1; }
+if [ "$readme_opts" != "$man_opts" ]; then
+    echo "man: README.md's options and $man's ENVIRONMENT differ:" >&2
+    echo "  README.md: $(echo $readme_opts)" >&2
+    echo "  $man: $(echo $man_opts)" >&2
+    exit 1
+fi
+echo "all $count functions of $header and $(echo "$man_opts" | wc -l) options of README.md are in $man, version $version"
