@@ -37,17 +37,18 @@ endif
 # $(call say,VERB,what) prints one aligned line per build step.
 say = @printf '  %-9s %s\n' '$(1)' '$(2)'
 # $(call run-logged,label,command,log[,summary]): run a test with its output in
-# log. On success one line, "TEST label: <summary> [seconds]", the summary being
-# the log's last line unless a command reading the log is given; on failure,
-# the whole log. The seconds keep `make test`'s budget in sight.
+# log. On success one line, "TEST label: <summary> [wall s, CPU s]", the summary
+# being the log's last line unless a command reading the log is given; on
+# failure, the whole log. The CPU seconds keep `make test`'s budget in sight
+# whatever else the machine is doing. (command may start with VAR=value: env.)
 define run-logged
 	$(Q)mkdir -p $(dir $(3))
-	$(Q)start=$$(date +%s%N); if $(2) >$(3) 2>&1; then \
-	    printf '  %-9s %s [%s s]\n' TEST "$(1): $$($(or $(4),tail -n 1) $(3))" \
-	        "$$(echo "$$start $$(date +%s%N)" | awk '{ printf "%.1f", ($$2 - $$1) / 1e9 }')"; \
+	$(Q)if /usr/bin/time -f '%e s, CPU %U+%S s' -o $(3).time env $(2) >$(3) 2>&1; then \
+	    printf '  %-9s %s [%s]\n' TEST "$(1): $$($(or $(4),tail -n 1) $(3))" "$$(tail -n 1 $(3).time)"; \
 	else \
 	    cat $(3); printf '  %-9s %s\n' FAIL "$(1) (log: $(3))"; exit 1; fi
 endef
+
 .PHONY: all lib verify test test-suites help clean
 all: lib
 
@@ -60,8 +61,10 @@ include mk/lib.mk $(filter-out mk/lib.mk,$(sort $(wildcard mk/*.mk)))
 TEST_PARALLEL ?= 2
 # --output-sync: each suite's lines come out together, whichever finishes first.
 test:
-	$(Q)$(MAKE) --no-print-directory -j$(TEST_PARALLEL) --output-sync=target \
+	$(Q)/usr/bin/time -f '  %-9s %e s wall, CPU %U+%S s' -o $(BUILD)/test.time \
+	    $(MAKE) --no-print-directory -j$(TEST_PARALLEL) --output-sync=target \
 	    WERROR=1 test-suites
+	$(Q)sed 's/%-9s/TOTAL    /' $(BUILD)/test.time
 
 # The proofs first in the list: the longest single job, started first; the
 # suites build and run beside it.
