@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* The version of this header. The library's SONAME is libshardalloc.so.MAJOR:
  * MINOR grows with additions to this API, PATCH with fixes, MAJOR with any
@@ -107,20 +108,63 @@ void   sa_register_error(sa_error_fn *fn, void *arg);    /* NULL unregisters */
 
 /* ---- statistics ------------------------------------------------------------ */
 
-/* Statistics of the whole process, in bytes and counts. */
+/* Statistics of the whole process, in bytes and counts. Counters are kept
+ * per thread without atomics (the fast paths add one to memory) and summed
+ * when read: exact once the threads that allocate are quiet, a recent
+ * approximation while they run. "In use" counts blocks by their size class
+ * (block size, not the size asked for). A peak is the highest value the
+ * counter reached: mapped and committed are raised at each mapping or
+ * commit; `active` (bytes of blocks made in pages in use, plus huge blocks)
+ * is raised each time a page is extended, so active_peak bounds the peak of
+ * `allocated` from above, to within the free blocks those pages held. */
 typedef struct sa_stats_s {
     size_t mapped;          /* bytes currently mapped from the OS */
+    size_t mapped_peak;
     size_t committed;       /* mapped bytes not purged */
-    size_t allocated;       /* bytes of blocks currently handed out (block sizes) */
+    size_t committed_peak;
+    size_t allocated;       /* bytes of blocks currently in use (handed out, not freed) */
+    size_t active;          /* bytes of blocks made in pages in use, plus huge blocks */
+    size_t active_peak;
+    size_t mallocs;         /* blocks handed out so far (cumulative, huge included) */
+    size_t frees;           /* blocks freed so far, remote frees included */
+    size_t remote_frees;    /* ... of them, freed by a thread other than the page's owner */
     size_t segments;        /* live segments */
+    size_t segments_made;   /* segments mapped so far (not reused from a cache) */
+    size_t segments_abandoned;  /* segments left with live blocks by an exiting thread */
+    size_t segments_reclaimed;  /* abandoned segments adopted by another thread */
+    size_t pages_made;      /* pages initialised for a size class so far */
+    size_t pages_retired;   /* emptied pages given back to their segment */
+    size_t pages_abandoned;
+    size_t pages_reclaimed;
     size_t huge_blocks;     /* live huge mappings */
     size_t purged;          /* bytes purged so far (cumulative) */
     size_t mmap_calls;      /* OS mapping calls so far (cumulative) */
+    size_t generic_calls;   /* mallocs that took the generic path */
+    size_t steps_max;       /* most steps one generic malloc took (the proven bound
+                               B_MALLOC caps it; docs/verification.md) */
     size_t purge_delay_ms;  /* current purge delay: SHARDALLOC_PURGE_DELAY,
                                lengthened while purged memory is soon reused */
 } sa_stats_t;
 void   sa_stats_get(sa_stats_t *out);
-void   sa_stats_print(void);    /* to stderr, without allocating */
+
+/* One size class: index 0 is the smallest; false past the last. */
+typedef struct sa_class_stats_s {
+    size_t block_size;
+    size_t mallocs, frees, remote_frees;    /* as in sa_stats_t, this class only */
+    size_t allocated, active, active_peak;  /* bytes */
+} sa_class_stats_t;
+bool   sa_stats_class_get(size_t index, sa_class_stats_t *out);
+
+/* The statistics as text, one "shardalloc[<pid>]: stats: <name> <value>"
+ * line per counter, then one line per size class used (NULL: stderr, written
+ * without allocating). What SHARDALLOC_SHOW_STATS=1 prints at exit. */
+void   sa_stats_print(FILE *out);
+/* The same as one JSON object in buf (NUL-terminated, cut to len); returns
+ * the length the whole text needs, as snprintf does. */
+size_t sa_stats_json(char *buf, size_t len);
+/* glibc's malloc_info: XML of shardalloc's statistics (options must be 0;
+ * else EINVAL). libshardalloc.so exports it as malloc_info. */
+int    sa_malloc_info(int options, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -20,7 +20,7 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     block->canary = 0;
     page->used++;
     SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
-    _sa_stat_count(heap, bin, 1);
+    _sa_stat_malloc(heap, bin);
     return block;
 }
 
@@ -87,6 +87,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     size_t bin = _sa_bin(size);
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
+    uint32_t steps_before = _sa_steps;
     heap->generic_count++;
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
     /* The hook may have allocated: the head page may have a block now. */
@@ -125,6 +126,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     if (page != NULL)
         sa_debug_check_page(page);
     SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
+    if (_sa_steps - steps_before > heap->stat_steps_max)
+        heap->stat_steps_max = _sa_steps - steps_before;
     if (sa_unlikely(block == NULL))
         errno = ENOMEM;
     return block;

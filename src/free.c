@@ -23,7 +23,7 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
-    _sa_stat_count(heap, page->bin, -(size_t)1);
+    _sa_stat_free(heap, page->bin);
 }
 
 /* free_local on a full page or of the page's last live block (or a double
@@ -91,6 +91,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
+    _sa_stat_remote_free(page->bin);
 #ifdef SA_MUTANT_remote_free_never_queues
     notify = SA_NOTIFY_NONE;
 #endif

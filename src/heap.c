@@ -273,19 +273,23 @@ void _sa_heaps_release_caches(sa_heap_t *self)
             _sa_segment_cache_steal(h);
 }
 
-/* Bytes handed out and not freed, over every heap (read racily: best effort). */
-void _sa_heaps_stats(size_t *allocated)
+/* The heaps' counters summed over every heap ever made (read racily: best
+ * effort): per size class (indexed by bin) mallocs, frees, remote frees;
+ * in totals, generic calls and the largest step count. */
+void _sa_heaps_stats(sa_stats_t *totals, sa_class_stats_t *classes)
 {
-    size_t bytes = 0;
-    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX && bin < SA_BIN_COUNT; bin++) {
-        size_t live = 0;    /* modulo 2^64: one heap's frees are another's mallocs */
-        for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
-             h = h->next_all)
-            live += __atomic_load_n(&h->stat_live[bin], __ATOMIC_RELAXED);
-        if ((ptrdiff_t)live > 0)    /* a racy read can see a free before its malloc */
-            bytes += live * _sa_bin_size(bin);
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all) {
+        for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
+            classes[bin].mallocs += __atomic_load_n(&h->stat_malloc[bin], __ATOMIC_RELAXED);
+            classes[bin].frees += __atomic_load_n(&h->stat_free[bin], __ATOMIC_RELAXED);
+            classes[bin].remote_frees += __atomic_load_n(&h->stat_remote_free[bin], __ATOMIC_RELAXED);
+        }
+        totals->generic_calls += __atomic_load_n(&h->generic_count, __ATOMIC_RELAXED);
+        uint64_t steps = __atomic_load_n(&h->stat_steps_max, __ATOMIC_RELAXED);
+        if (steps > totals->steps_max)
+            totals->steps_max = steps;
     }
-    *allocated = bytes;
 }
 
 void _sa_heap_lock_all(void)

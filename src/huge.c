@@ -161,8 +161,7 @@ static void *huge_alloc_far(size_t size, size_t alignment)
         far_list->prev = seg;
     far_list = seg;
     pthread_mutex_unlock(&huge_lock);
-    atomic_fetch_add_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    _sa_stat_huge(seg->huge_usable, true);
     return seg->huge_block;
 }
 
@@ -213,8 +212,7 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
     seg->huge_free = 0;
     if (zero && !seg->huge_zero)
         memset(seg->huge_block, 0, size);
-    atomic_fetch_add_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    _sa_stat_huge(seg->huge_usable, true);
     return seg->huge_block;
 }
 
@@ -223,8 +221,7 @@ void _sa_huge_free(sa_segment_t *seg, void *p)
 {
     (void)p;
     seg->huge_free = 1;
-    atomic_fetch_sub_explicit(&_sa_os_stats.huge_blocks, 1, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
+    _sa_stat_huge(seg->huge_usable, false);
     sa_segment_t *evict = NULL;
     if (seg->huge_far) {
         pthread_mutex_lock(&huge_lock);
@@ -271,8 +268,7 @@ void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size)
                 size_t old_usable = seg->huge_usable;
                 seg->map_size = map_size;
                 seg->huge_usable = map_size - offset;
-                atomic_fetch_add_explicit(&_sa_huge_allocated, seg->huge_usable, memory_order_relaxed);
-                atomic_fetch_sub_explicit(&_sa_huge_allocated, old_usable, memory_order_relaxed);
+                _sa_stat_huge_resize(old_usable, seg->huge_usable);
             }
             return p;
         }

@@ -52,7 +52,7 @@ void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
-void _sa_heaps_stats(size_t *allocated);
+void _sa_heaps_stats(sa_stats_t *totals, sa_class_stats_t *classes);
 /* After fork, a lock held across it: the parent unlocks it; the child, whose
  * only thread is the one that forked, starts it afresh. */
 static inline void _sa_fork_unlock(pthread_mutex_t *lock, bool child)
@@ -200,6 +200,31 @@ static inline long long _sa_option(sa_option_t option)
 void _sa_options_init(void);
 const char *_sa_option_stats_file(void);    /* SHARDALLOC_STATS_FILE, or NULL */
 
+/* Counters of the slow paths (stats.c): relaxed atomics, any thread. Peaks
+ * are high-water marks raised where the value grows. "active" = bytes of
+ * blocks made (extended) in pages in use, plus huge blocks: what the program
+ * can hold without a page being initialised or extended. */
+typedef struct sa_global_stats_s {
+    _Atomic size_t active, active_peak, mapped_peak, committed_peak;
+    _Atomic size_t huge_mallocs, huge_frees, remote_frees_no_heap;
+    _Atomic size_t pages_made, pages_retired, pages_abandoned, pages_reclaimed;
+    _Atomic size_t segments_made, segments_abandoned, segments_reclaimed;
+    _Atomic size_t class_active[SA_BIN_COUNT], class_active_peak[SA_BIN_COUNT];
+    _Atomic size_t class_remote_no_heap[SA_BIN_COUNT];
+} sa_global_stats_t;
+extern sa_global_stats_t _sa_gstats;
+static inline void _sa_stat_inc(_Atomic size_t *counter)
+{
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+/* *peak = max(*peak, value); and *counter += n with its peak raised. */
+void _sa_stat_peak(_Atomic size_t *peak, size_t value);
+void _sa_stat_add_peak(_Atomic size_t *counter, _Atomic size_t *peak, size_t n);
+void _sa_stat_active(size_t bin, size_t bytes, bool add);   /* page extend / retire */
+void _sa_stat_huge(size_t usable, bool add);                 /* huge alloc / free */
+void _sa_stat_huge_resize(size_t old_usable, size_t new_usable);
+void _sa_stat_remote_free(size_t bin);                       /* free.c: by the freeing thread */
+
 typedef struct sa_os_stats_s {
     _Atomic size_t mapped, committed, segments, huge_blocks, purged, mmap_calls;
 } sa_os_stats_t;
@@ -300,15 +325,20 @@ static inline sa_page_t *_sa_page_of_block(const void *p)
     return _sa_page_of_block_canary(p, _sa_block_canary(p));
 }
 
-/* Statistics: blocks handed out minus blocks returned, per size class, kept
- * by the heap that did it (modulo 2^64; sa_stats_get sums every heap's and
- * weighs by block size). A count and not bytes: the malloc path knows its
- * bin, so it is one add to memory. Plain, not atomic, adds by the owner: an
- * aligned word is written whole on x86-64, and the reader (relaxed atomic
- * loads) only wants a recent value, as mimalloc's statistics do. */
-static inline void _sa_stat_count(sa_heap_t *heap, size_t bin, size_t n)
+/* Statistics on the fast paths: one add to memory each, per size class, by
+ * the heap's own thread (sa_stats_get sums every heap's and weighs by block
+ * size). Counts, not bytes: the malloc path knows its bin. Plain, not
+ * atomic, adds by the owner: an aligned word is written whole on x86-64, and
+ * the reader (relaxed atomic loads) only wants a recent value, as
+ * mimalloc's statistics do. */
+static inline void _sa_stat_malloc(sa_heap_t *heap, size_t bin)
 {
-    heap->stat_live[bin] += n;
+    heap->stat_malloc[bin]++;
+}
+
+static inline void _sa_stat_free(sa_heap_t *heap, size_t bin)
+{
+    heap->stat_free[bin]++;
 }
 
 #endif /* SA_INTERNAL_H */

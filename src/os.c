@@ -33,6 +33,7 @@ static bool mapped_add(size_t size)
         atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
         return false;
     }
+    _sa_stat_peak(&_sa_gstats.mapped_peak, before + size);
     return true;
 }
 
@@ -74,7 +75,7 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
         return NULL;
     }
     errno = saved;
-    atomic_fetch_add_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
+    _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak, size);
     return p;
 }
 
@@ -123,7 +124,7 @@ bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
         return false;
     }
     if (new_size > old_size) {
-        atomic_fetch_add_explicit(&_sa_os_stats.committed, new_size - old_size, memory_order_relaxed);
+        _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak, new_size - old_size);
     } else {
         atomic_fetch_sub_explicit(&_sa_os_stats.mapped, old_size - new_size, memory_order_relaxed);
         atomic_fetch_sub_explicit(&_sa_os_stats.committed, old_size - new_size, memory_order_relaxed);

@@ -1,8 +1,8 @@
 /* src/override.c -- the standard allocation functions, exported so that
  * LD_PRELOAD=libshardalloc.so (or linking libshardalloc.a statically) puts
  * shardalloc under every malloc of the process, glibc's own included. Also
- * glibc's __libc_* names, and harmless malloc_trim / mallopt / mallinfo
- * versions for programs that call them. strdup needs nothing: libc's calls
+ * glibc's __libc_* names, malloc_trim, malloc_stats, malloc_info and
+ * mallinfo from shardalloc's statistics, and a harmless mallopt. strdup needs nothing: libc's calls
  * malloc. No glibc header declares these here, so no prototype clashes. */
 #include <errno.h>
 #include <stddef.h>
@@ -77,5 +77,11 @@ sa_public struct sa_mallinfo mallinfo(void)
 
 sa_public void malloc_stats(void)
 {
-    sa_stats_print();
+    sa_stats_print(NULL);
+}
+
+/* glibc's malloc_info answered with shardalloc's own statistics (XML). */
+sa_public int malloc_info(int options, FILE *fp)
+{
+    return sa_malloc_info(options, fp);
 }

@@ -31,6 +31,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     atomic_store_explicit(&page->has_aligned, 0, memory_order_relaxed);
     page->in_use = 1;
     SA_TRACE_AFTER(SA_T_PAGE_INIT, page);
+    _sa_stat_inc(&_sa_gstats.pages_made);
     sa_debug_check_page_full(page);
 }
 
@@ -69,6 +70,7 @@ void _sa_page_extend(sa_page_t *page)
     /* relaxed atomic: another thread's free reads it to validate a pointer */
     __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
+    _sa_stat_active(page->bin, n * block_size, true);
     sa_debug_check_page_full(page);
 }
 
@@ -138,10 +140,7 @@ void _sa_page_collect(sa_page_t *page)
         if (join)
             tail->next = page->free;
         page->free = head;
-        page->used -= count;
-        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
-        if (owner != NULL)
-            _sa_stat_count(owner, page->bin, -(size_t)count);
+        page->used -= count;    /* the statistics counted them as they were freed */
     }
     if (page->local_free != NULL) {
         page->local_tail->next = page->free;
@@ -235,6 +234,8 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
 {
     sa_assert(_sa_page_can_retire(page));
     SA_TRACE_BEFORE(SA_T_RETIRE, page);
+    _sa_stat_active(page->bin, (size_t)page->capacity * page->block_size, false);
+    _sa_stat_inc(&_sa_gstats.pages_retired);
     _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
     page->free = NULL;
     page->local_free = NULL;
@@ -270,6 +271,7 @@ void _sa_page_abandon(sa_page_t *page)
         ;   /* retries only when a remote free pushed meanwhile */
     atomic_store_explicit(&page->heap, NULL, memory_order_release);
     SA_TRACE_AFTER(SA_T_ABANDON, page);
+    _sa_stat_inc(&_sa_gstats.pages_abandoned);
 }
 
 /* Adopt an abandoned page: a QUEUED one waits in the full queue for its
@@ -288,6 +290,7 @@ void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page)
         _sa_page_queue_push_back(heap, &heap->queues[page->bin], page);
     }
     SA_TRACE_AFTER(SA_T_RECLAIM, page);
+    _sa_stat_inc(&_sa_gstats.pages_reclaimed);
 }
 
 #ifdef SA_DEBUG

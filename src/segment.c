@@ -97,8 +97,8 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP(SA_LOOP_PAGES);
             if (seg->pages[i].purged)
-                atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, i),
-                                          memory_order_relaxed);
+                _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
+                                  page_area(seg, i));
         }
     }
     seg->page_kind = kind;
@@ -228,6 +228,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         seg->kind = SA_SEGMENT_PAGES;
         segment_carve(seg, kind, true);
         atomic_fetch_add_explicit(&_sa_os_stats.segments, 1, memory_order_relaxed);
+        _sa_stat_inc(&_sa_gstats.segments_made);
     }
     seg->used_pages = 0;
     seg->abandoned = 0;
@@ -322,8 +323,8 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
     if (page->purged) {
         _sa_purge_note_reuse(page->expire);
         page->purged = 0;
-        atomic_fetch_add_explicit(&_sa_os_stats.committed, page_area(seg, page->index),
-                                  memory_order_relaxed);
+        _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
+                                  page_area(seg, page->index));
     }
     page->in_use = 1;   /* page_init fills in the rest */
     seg->used_pages++;
@@ -517,6 +518,7 @@ static void abandon_segment(sa_segment_t *seg)
         abandoned = seg;
     abandoned_last = seg;
     atomic_fetch_add_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
+    _sa_stat_inc(&_sa_gstats.segments_abandoned);
 }
 
 /* The heap's thread exits: its segments with live blocks go to the global
@@ -616,6 +618,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
         seg->heap = heap;
+        _sa_stat_inc(&_sa_gstats.segments_reclaimed);
         uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
         SA_TRACE_LOOP(SA_LOOP_PAGES);
         for (size_t i = 0; i < seg->page_count; i++) {

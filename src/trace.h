@@ -2,7 +2,8 @@
  * records every page transition and the steps each operation took, for the
  * conformance replay in tests/ (the code is checked against spec/page.smt2).
  *
- * In the normal build every hook is an empty macro: zero cost.
+ * In the normal build every hook is an empty macro (zero cost), but for
+ * SA_TRACE_STEP, which only adds one to a thread-local step count.
  *
  * Contract for src/: every function that changes a page's lists or counters
  * wraps the change in SA_TRACE_BEFORE(t, page) ... SA_TRACE_AFTER(t, page),
@@ -132,6 +133,10 @@ typedef struct sa_trace_rec_s {
     uintptr_t page;         /* the page's address: its identity in the replay */
 } sa_trace_rec_t;           /* followed by two snapshots, before and after */
 
+/* Every build counts the calling thread's steps (SA_TRACE_STEP) in _sa_steps,
+ * for the statistics' largest step count of a generic malloc (src/stats.c). */
+extern __thread uint32_t _sa_steps __attribute__((tls_model("initial-exec")));
+
 #ifdef SA_TRACE
 /* Reading the trace (tests only; call while no thread allocates). */
 typedef struct sa_trace_stats_s {
@@ -164,7 +169,7 @@ void _sa_trace_taken(const struct sa_page_s *page, const void *list);
 #define SA_TRACE_OP_END(op)       _sa_trace_op_end(op)
 #define SA_TRACE_PHASE(phase)     _sa_trace_phase(phase)
 #define SA_TRACE_LOOP(loop)       _sa_trace_loop(loop)
-#define SA_TRACE_STEP(loop)       _sa_trace_step(loop)
+#define SA_TRACE_STEP(loop)       (_sa_steps++, _sa_trace_step(loop))
 #define SA_TRACE_RETRY()          _sa_trace_retry()
 #define SA_TRACE_TAKEN(page, list) _sa_trace_taken((page), (list))
 #else
@@ -174,7 +179,7 @@ void _sa_trace_taken(const struct sa_page_s *page, const void *list);
 #define SA_TRACE_OP_END(op)       ((void)0)
 #define SA_TRACE_PHASE(phase)     ((void)0)
 #define SA_TRACE_LOOP(loop)       ((void)0)
-#define SA_TRACE_STEP(loop)       ((void)0)
+#define SA_TRACE_STEP(loop)       ((void)_sa_steps++)
 #define SA_TRACE_RETRY()          ((void)0)
 #define SA_TRACE_TAKEN(page, list) ((void)(list))
 #endif

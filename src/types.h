@@ -199,10 +199,15 @@ typedef struct sa_heap_s {
     uint64_t retire_due;            /* generic count when an emptied page may expire (0: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
-    /* statistics, written by the owner, read racily by sa_stats_get: per
-     * size class, blocks handed out minus blocks this heap took back
-     * (modulo 2^64: only the sum over heaps means anything) */
-    size_t stat_live[SA_BIN_COUNT];
+    /* statistics, written by the owner only (plain adds), read racily by
+     * sa_stats_get: per size class, blocks this heap's thread got from
+     * malloc, freed of its own pages, and freed of other heaps' pages
+     * (remote). Blocks in use = the sum over every heap of malloc - free -
+     * remote_free (one heap's frees may be another's mallocs). */
+    size_t stat_malloc[SA_BIN_COUNT];
+    size_t stat_free[SA_BIN_COUNT];
+    size_t stat_remote_free[SA_BIN_COUNT];
+    uint64_t stat_steps_max;        /* most steps one generic malloc took */
     bool alive;                     /* a thread owns it */
     bool in_hook;                   /* running the deferred-free hook */
     struct sa_heap_s *next_all;     /* registry of every heap ever made */
