@@ -119,7 +119,8 @@ static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
     size_t old_size = seg->map_size;
     _sa_segmap_set((uintptr_t)seg, false);
     int saved = errno;
-    void *moved = mremap(seg, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, fresh);
+    void *moved = _sa_os_fault() ? MAP_FAILED
+                : mremap(seg, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, fresh);
     errno = saved;
     if (moved == MAP_FAILED) {
         _sa_os_unmap(seg, old_size);

@@ -162,6 +162,13 @@ void _sa_os_unmap(void *p, size_t size);
 void _sa_os_purge(void *p, size_t size);
 bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size);
 uint64_t _sa_os_now_ms(void);
+/* Should this kernel call fail? Only the fault-injection build of the tests
+ * asks (-DSA_FAULT_INJECT, os.c); elsewhere it is false at compile time. */
+#ifdef SA_FAULT_INJECT
+bool _sa_os_fault(void);
+#else
+static inline bool _sa_os_fault(void) { return false; }
+#endif
 
 /* ---- when to purge (purge_delay.c) ----------------------------------------------- */
 

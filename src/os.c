@@ -11,6 +11,23 @@
 
 sa_os_stats_t _sa_os_stats;
 
+#ifdef SA_FAULT_INJECT
+/* Test builds only (tests/faults, mk/faults.mk): the kernel calls that can
+ * fail (mmap, madvise, mremap; munmap's failure the allocator could do nothing
+ * about) are numbered from 1, and the one numbered _sa_fault_at fails as the
+ * kernel would refuse it; with _sa_fault_sticky every later one too. */
+atomic_ulong _sa_fault_calls;
+atomic_ulong _sa_fault_at;
+atomic_bool _sa_fault_sticky;
+
+bool _sa_os_fault(void)
+{
+    unsigned long n = atomic_fetch_add_explicit(&_sa_fault_calls, 1, memory_order_relaxed) + 1;
+    unsigned long at = atomic_load_explicit(&_sa_fault_at, memory_order_relaxed);
+    return at != 0 && (n == at || (n > at && atomic_load_explicit(&_sa_fault_sticky, memory_order_relaxed)));
+}
+#endif
+
 /* Every kernel call below counts as one step of the operation it serves
  * (docs/state-machine.md); map_aligned's trimming counts with its mmap. */
 static void *os_mmap(size_t size)
@@ -18,6 +35,8 @@ static void *os_mmap(size_t size)
     atomic_fetch_add_explicit(&_sa_os_stats.mmap_calls, 1, memory_order_relaxed);
     /* No MAP_NORESERVE: under heuristic overcommit the kernel refuses a mapping
      * beyond RAM + swap, as it does for glibc's malloc. */
+    if (_sa_os_fault())
+        return NULL;
     void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
@@ -99,7 +118,8 @@ void _sa_os_purge(void *p, size_t size)
     SA_TRACE_STEP(SA_LOOP_NONE);
     int saved = errno;
     int advice = _sa_option(SA_OPTION_PURGE) == SA_PURGE_FREE ? MADV_FREE : MADV_DONTNEED;
-    if (madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
+    bool refused = _sa_os_fault();     /* then the pages keep their contents */
+    if (!refused && madvise((void *)start, end - start, advice) != 0 && advice == MADV_FREE)
         madvise((void *)start, end - start, MADV_DONTNEED);   /* kernel without MADV_FREE */
     errno = saved;
     atomic_fetch_add_explicit(&_sa_os_stats.purged, end - start, memory_order_relaxed);
@@ -116,7 +136,7 @@ bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size)
     if (new_size > old_size && !mapped_add(new_size - old_size))
         return false;
     int saved = errno;
-    void *q = mremap(p, old_size, new_size, 0);
+    void *q = _sa_os_fault() ? MAP_FAILED : mremap(p, old_size, new_size, 0);
     errno = saved;
     if (q == MAP_FAILED) {
         if (new_size > old_size)
