@@ -5,60 +5,50 @@
  * sa_option_get change them from code, and each option does what it says
  * (PURGE_DELAY -1 never purges on a timer, LIMIT caps mapped memory). */
 #include "sa_test.h"
-#include <sys/wait.h>
 
 void _sa_options_init(void);    /* src/options.c: what the library runs at start */
 
-static const long long defaults[SA_OPTION__COUNT] = {
-    [SA_OPTION_SHOW_STATS]     = SA_OPTION_SHOW_STATS_DEFAULT,
-    [SA_OPTION_VERBOSE]        = SA_OPTION_VERBOSE_DEFAULT,
-    [SA_OPTION_PURGE]          = SA_OPTION_PURGE_DEFAULT,
-    [SA_OPTION_PURGE_DELAY]    = SA_PURGE_DELAY_MS,
-    [SA_OPTION_LIMIT]          = SA_OPTION_LIMIT_DEFAULT,
-    [SA_OPTION_ABORT_ON_ERROR] = SA_OPTION_ABORT_ON_ERROR_DEFAULT,
-};
 
-/* What a child saw: the options after reading its environment, and stderr. */
+/* What a child saw: the options before and after reading its environment,
+ * and stderr. */
 typedef struct env_result_s {
+    long long before[SA_OPTION__COUNT];
     long long values[SA_OPTION__COUNT];
     int status;
     char err[SAT_MSG_CAP];
 } env_result_t;
 
 /* In a forked child: the environment is exactly `env` (NULL-terminated
- * "NAME=value" entries), the options start at their defaults, and the
- * library's start-up reader runs. */
+ * "NAME=value" entries) and the library's start-up reader runs again. */
+typedef struct env_child_s {
+    const char *const *env;
+    long long *values;      /* shared with the parent: before, then after */
+} env_child_t;
+
+static void read_env_in_child(void *arg)
+{
+    env_child_t *c = arg;
+    clearenv();
+    for (const char *const *e = c->env; *e != NULL; e++)
+        putenv((char *)*e);
+    for (int i = 0; i < SA_OPTION__COUNT; i++)
+        c->values[i] = sa_option_get((sa_option_t)i);
+    _sa_options_init();
+    for (int i = 0; i < SA_OPTION__COUNT; i++)
+        c->values[SA_OPTION__COUNT + i] = sa_option_get((sa_option_t)i);
+}
+
 static void options_from_env(const char *const *env, env_result_t *out)
 {
-    env_result_t *shared = mmap(NULL, sizeof *shared, PROT_READ | PROT_WRITE,
-                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t size = sizeof out->before + sizeof out->values;
+    long long *shared = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     cr_assert(shared != MAP_FAILED);
-    int fd = memfd_create("options-stderr", 0);
-    cr_assert(fd >= 0);
-    fflush(stderr);
-    pid_t pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
-        clearenv();
-        for (const char *const *e = env; *e != NULL; e++)
-            putenv((char *)*e);
-        for (int i = 0; i < SA_OPTION__COUNT; i++)
-            sa_option_set((sa_option_t)i, defaults[i]);
-        dup2(fd, STDERR_FILENO);
-        _sa_options_init();
-        for (int i = 0; i < SA_OPTION__COUNT; i++)
-            shared->values[i] = sa_option_get((sa_option_t)i);
-        _exit(0);
-    }
-    int status;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    *out = *shared;
-    out->status = status;
-    ssize_t n = pread(fd, out->err, sizeof out->err - 1, 0);
-    out->err[n > 0 ? n : 0] = '\0';
-    close(fd);
-    munmap(shared, sizeof *shared);
-    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    env_child_t child = { env, shared };
+    out->status = sat_in_child(read_env_in_child, &child, out->err, sizeof out->err);
+    memcpy(out->before, shared, sizeof out->before);
+    memcpy(out->values, shared + SA_OPTION__COUNT, sizeof out->values);
+    munmap(shared, size);
+    cr_assert(WIFEXITED(out->status) && WEXITSTATUS(out->status) == 0, "child status %#x", out->status);
 }
 
 static size_t count_lines_with(const char *text, const char *needle)
@@ -79,7 +69,7 @@ Test(options, environment_values_are_parsed)
     options_from_env(env, &r);
     sat_assert_silent(r.err, "valid options");
     cr_assert_eq(r.values[SA_OPTION_SHOW_STATS], 1);
-    cr_assert_eq(r.values[SA_OPTION_VERBOSE], defaults[SA_OPTION_VERBOSE]);
+    cr_assert_eq(r.values[SA_OPTION_VERBOSE], r.before[SA_OPTION_VERBOSE]);
     cr_assert_eq(r.values[SA_OPTION_PURGE], SA_PURGE_FREE);
     cr_assert_eq(r.values[SA_OPTION_PURGE_DELAY], -1);
     cr_assert_eq(r.values[SA_OPTION_LIMIT], 512LL << 20);
@@ -112,7 +102,7 @@ Test(options, malformed_values_are_reported_once_each_and_ignored)
     env_result_t r;
     options_from_env(env, &r);
     for (int i = 0; i < SA_OPTION__COUNT; i++)
-        cr_assert_eq(r.values[i], defaults[i], "option %d is %lld after a malformed value", i,
+        cr_assert_eq(r.values[i], r.before[i], "option %d is %lld after a malformed value", i,
                      r.values[i]);
     cr_assert_eq(count_lines_with(r.err, "\n"), 6, "expected 6 reports, got: \"%s\"", r.err);
     cr_assert_eq(count_lines_with(r.err, "shardalloc: options(): malformed value"), 5, "%s", r.err);
@@ -138,7 +128,7 @@ Test(options, unknown_variables_are_reported_with_the_valid_names)
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         cr_assert(strstr(r.err, names[i]) != NULL, "the report does not list %s: %s", names[i], r.err);
-    cr_assert_eq(r.values[SA_OPTION_SHOW_STATS], defaults[SA_OPTION_SHOW_STATS]);
+    cr_assert_eq(r.values[SA_OPTION_SHOW_STATS], r.before[SA_OPTION_SHOW_STATS]);
 }
 
 Test(options, verbose_prints_every_option_in_effect_with_the_pid)
@@ -164,9 +154,13 @@ Test(options, verbose_prints_every_option_in_effect_with_the_pid)
 
 Test(options, set_and_get_from_code)
 {
-    for (int i = 0; i < SA_OPTION__COUNT; i++)
-        cr_assert_eq(sa_option_get((sa_option_t)i), defaults[i], "option %d starts at %lld", i,
-                     sa_option_get((sa_option_t)i));
+    /* the defaults of src/config.h (this suite runs with no SHARDALLOC_ variable) */
+    cr_assert_eq(sa_option_get(SA_OPTION_SHOW_STATS), SA_OPTION_SHOW_STATS_DEFAULT);
+    cr_assert_eq(sa_option_get(SA_OPTION_VERBOSE), SA_OPTION_VERBOSE_DEFAULT);
+    cr_assert_eq(sa_option_get(SA_OPTION_PURGE), SA_OPTION_PURGE_DEFAULT);
+    cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), SA_PURGE_DELAY_MS);
+    cr_assert_eq(sa_option_get(SA_OPTION_LIMIT), SA_OPTION_LIMIT_DEFAULT);
+    cr_assert_eq(sa_option_get(SA_OPTION_ABORT_ON_ERROR), SA_OPTION_ABORT_ON_ERROR_DEFAULT);
     cr_assert_eq(sa_option_set(SA_OPTION_PURGE_DELAY, 250), 0);
     cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), 250);
     cr_assert_eq(sa_option_set(SA_OPTION_PURGE_DELAY, -1), 0);
@@ -181,7 +175,7 @@ Test(options, set_and_get_from_code)
     cr_assert_eq(sa_option_set((sa_option_t)SA_OPTION__COUNT, 0), EINVAL);
     cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), -1);
     cr_assert_eq(sa_option_get(SA_OPTION_LIMIT), 1LL << 40);
-    cr_assert_eq(sa_option_get(SA_OPTION_SHOW_STATS), defaults[SA_OPTION_SHOW_STATS]);
+    cr_assert_eq(sa_option_get(SA_OPTION_SHOW_STATS), SA_OPTION_SHOW_STATS_DEFAULT);
 }
 
 /* Free a few retired-page-sized batches, wait well past the default delay,

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shardalloc.h"
@@ -158,6 +159,30 @@ static inline const char *sat_capture_end(sat_capture_t *c, char *buf, size_t ca
 }
 
 #define SAT_MSG_CAP 4096
+
+/* Runs fn(arg) in a forked child whose stderr is captured into msg (what it
+ * wrote, NUL-terminated); the child _exits 0 after fn. Returns the child's
+ * wait status (a signal that killed it shows there). fn must not use
+ * Criterion's assertions: the child is not a Criterion worker. */
+static inline int sat_in_child(void (*fn)(void *), void *arg, char *msg, size_t cap)
+{
+    int fd = memfd_create("sat-child-stderr", 0);
+    cr_assert(fd >= 0, "memfd_create failed");
+    fflush(stderr);
+    pid_t pid = fork();
+    cr_assert(pid >= 0, "fork failed");
+    if (pid == 0) {
+        dup2(fd, STDERR_FILENO);
+        fn(arg);
+        _exit(0);
+    }
+    int status;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    ssize_t n = pread(fd, msg, cap - 1, 0);
+    msg[n > 0 ? (size_t)n : 0] = '\0';
+    close(fd);
+    return status;
+}
 
 /* The message a bad pointer must produce: "shardalloc: <call>(): <what> <pointer>",
  * starting the captured text, naming the call and the pointer (hex digits). */
