@@ -70,6 +70,31 @@ void   sa_collect(bool force);
  * pointer is checked to be the start of a block in a live page)? */
 bool   sa_owns(const void *p);
 
+/* ---- first-class heaps -----------------------------------------------------
+ * A heap of its own, apart from the thread's: only the thread that made it
+ * allocates from it (sa_heap_malloc, _calloc, _realloc, _aligned_alloc),
+ * asks sa_heap_usable_size, visits, destroys or deletes it; a call from any
+ * other thread is reported as a misuse (SA_ERROR_WRONG_THREAD) and does
+ * nothing (NULL, errno = EINVAL). Any thread may sa_free its blocks. */
+typedef struct sa_heap_s sa_heap_t;
+sa_heap_t *sa_heap_new(void);                      /* NULL, errno = ENOMEM */
+void  *sa_heap_malloc(sa_heap_t *heap, size_t size);
+void  *sa_heap_calloc(sa_heap_t *heap, size_t count, size_t size);
+/* As sa_realloc: p (any live block) kept if it fits, else moved to a block of heap. */
+void  *sa_heap_realloc(sa_heap_t *heap, void *p, size_t size);
+void  *sa_heap_aligned_alloc(sa_heap_t *heap, size_t alignment, size_t size);
+size_t sa_heap_usable_size(const sa_heap_t *heap, const void *p);  /* 0 unless p is heap's */
+/* Frees every block of the heap at once, and the heap. */
+void   sa_heap_destroy(sa_heap_t *heap);
+/* Frees the heap; its live blocks stay valid, owned by the calling thread's
+ * heap from then on. */
+void   sa_heap_delete(sa_heap_t *heap);
+/* Calls fn on every live block of the heap (its start and usable size),
+ * until fn returns false; fn may free the block it is given, nothing else
+ * of the heap. Returns whether every call returned true. */
+typedef bool (sa_block_visit_fn)(const sa_heap_t *heap, void *block, size_t size, void *arg);
+bool   sa_heap_visit_blocks(sa_heap_t *heap, sa_block_visit_fn *fn, void *arg);
+
 /* ---- options -------------------------------------------------------------
  * Each option is read once at start from the environment variable
  * SHARDALLOC_<NAME> (an unknown SHARDALLOC_ variable or a malformed value is
@@ -102,6 +127,7 @@ typedef enum sa_error_kind_e {
     SA_ERROR_CORRUPTION,        /* a free list found broken (racing double frees, stray writes) */
     SA_ERROR_BAD_OPTION,        /* an unknown SHARDALLOC_ variable or a malformed value
                                    (pointer: the environment entry, a string) */
+    SA_ERROR_WRONG_THREAD,      /* a first-class heap used by a thread other than its owner */
 } sa_error_kind_t;
 typedef void (sa_error_fn)(sa_error_kind_t kind, const char *call, const void *p, void *arg);
 void   sa_register_error(sa_error_fn *fn, void *arg);    /* NULL unregisters */

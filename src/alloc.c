@@ -24,16 +24,28 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     return block;
 }
 
-sa_public void *sa_malloc(size_t size)
+/* malloc from `heap`: pop its page's `free`, else the generic path. */
+static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
 {
     if (sa_likely(size <= SA_LARGE_OBJ_SIZE_MAX)) {
-        sa_heap_t *heap = _sa_heap_tls;
         size_t bin = _sa_bin(size);
         sa_page_t *page = heap->page_direct[bin];
         if (sa_likely(page->free != NULL))
             return page_pop(heap, page, bin);
     }
-    return _sa_malloc_generic(_sa_heap_tls, size);
+    return _sa_malloc_generic(heap, size);
+}
+
+sa_public void *sa_malloc(size_t size)
+{
+    return heap_malloc(_sa_heap_tls, size);
+}
+
+/* malloc from a first-class heap (src/user_heap.c; the caller checked it is
+ * the heap's owner). */
+void *_sa_heap_malloc(sa_heap_t *heap, size_t size)
+{
+    return heap_malloc(heap, size);
 }
 
 /* Phase 1: the user's deferred-free hook (one step), not re-entered if it
@@ -228,16 +240,22 @@ sa_public void *sa_reallocarray(void *p, size_t count, size_t size)
  * alignment - SA_MIN_ALIGN and an interior pointer into it (the page is marked
  * has_aligned and the block tagged with that pointer, so free accepts it and
  * no other interior pointer), else a huge mapping placed aligned. */
-void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
+void *_sa_malloc_aligned(sa_heap_t *heap, size_t alignment, size_t size, bool zero)
 {
-    if (alignment <= SA_MIN_ALIGN)
-        return zero ? sa_zalloc(size) : sa_malloc(size);
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX) {
         errno = ENOMEM;
         return NULL;
     }
+    if (alignment <= SA_MIN_ALIGN) {
+        if (size > SA_LARGE_OBJ_SIZE_MAX)
+            return _sa_huge_alloc(size, SA_MIN_ALIGN, zero);
+        void *p = heap_malloc(heap, size);
+        if (p != NULL && zero)
+            memset(p, 0, size);
+        return p;
+    }
     if (size <= SA_LARGE_OBJ_SIZE_MAX && (_sa_bin_size(_sa_bin(size)) & (alignment - 1)) == 0) {
-        void *p = sa_malloc(size);
+        void *p = heap_malloc(heap, size);
         if (p == NULL)
             return NULL;
         if (((uintptr_t)p & (alignment - 1)) == 0) {
@@ -253,7 +271,7 @@ void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero)
     size_t total = _sa_aligned_request(size, alignment);
     if (total > SA_LARGE_OBJ_SIZE_MAX)
         return _sa_huge_alloc(size, alignment, zero);
-    uint8_t *p = sa_malloc(total);
+    uint8_t *p = heap_malloc(heap, total);
     if (p == NULL)
         return NULL;
     uint8_t *aligned = (uint8_t *)_sa_align_up((uintptr_t)p, alignment);
@@ -282,7 +300,7 @@ sa_public void *sa_aligned_alloc(size_t alignment, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return _sa_malloc_aligned(alignment, size, false);
+    return _sa_malloc_aligned(_sa_heap_tls, alignment, size, false);
 }
 
 sa_public void *sa_memalign(size_t alignment, size_t size)
@@ -295,7 +313,7 @@ sa_public int sa_posix_memalign(void **out, size_t alignment, size_t size)
     if (out == NULL || !alignment_ok(alignment) || alignment % sizeof(void *) != 0)
         return EINVAL;
     int saved = errno;
-    void *p = _sa_malloc_aligned(alignment, size, false);
+    void *p = _sa_malloc_aligned(_sa_heap_tls, alignment, size, false);
     if (p == NULL)
         return ENOMEM;
     errno = saved;
@@ -305,7 +323,7 @@ sa_public int sa_posix_memalign(void **out, size_t alignment, size_t size)
 
 sa_public void *sa_valloc(size_t size)
 {
-    return _sa_malloc_aligned(SA_OS_PAGE_SIZE, size, false);
+    return _sa_malloc_aligned(_sa_heap_tls, SA_OS_PAGE_SIZE, size, false);
 }
 
 sa_public void *sa_pvalloc(size_t size)
@@ -315,7 +333,7 @@ sa_public void *sa_pvalloc(size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    return _sa_malloc_aligned(SA_OS_PAGE_SIZE, rounded == 0 ? SA_OS_PAGE_SIZE : rounded, false);
+    return _sa_malloc_aligned(_sa_heap_tls, SA_OS_PAGE_SIZE, rounded == 0 ? SA_OS_PAGE_SIZE : rounded, false);
 }
 
 sa_public char *sa_strdup(const char *s)
@@ -348,8 +366,10 @@ sa_public void sa_collect(bool force)
 {
     sa_heap_t *heap = _sa_heap_tls;
     /* force: adopt every abandoned segment too, so memory of exited threads
-     * that was freed since is found and returned. */
-    if (force && _sa_segments_pending())
+     * that was freed since is found and returned, and give back the global
+     * segment cache (through a heap: a thread that only used first-class
+     * heaps has none of its own yet). */
+    if (force)
         heap = _sa_heap_get_or_init();
     if (heap != NULL && heap != &_sa_heap_empty) {
         /* The program's deferred frees first (force: all of them, if the

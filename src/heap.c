@@ -185,7 +185,20 @@ sa_heap_t *_sa_heap_get_or_init(void)
     heap = _sa_heap_tls;
     if (heap != &_sa_heap_empty)
         return heap;
-    heap = heap_claim();
+    heap = _sa_heap_make();
+    if (heap == NULL)
+        return NULL;
+    _sa_heap_tls = heap;
+    _sa_thread_register(heap);
+    return heap;
+}
+
+/* A heap for the calling thread to own: one of an exited thread or a first-
+ * class heap given up, claimed; else a fresh one, registered. NULL with
+ * errno = ENOMEM if the OS has no memory for it. */
+sa_heap_t *_sa_heap_make(void)
+{
+    sa_heap_t *heap = heap_claim();
     if (heap == NULL) {
         heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
         if (heap == NULL) {
@@ -201,9 +214,8 @@ sa_heap_t *_sa_heap_get_or_init(void)
         while (!atomic_compare_exchange_weak_explicit(&heaps_all, &first, heap,
                                                       memory_order_release, memory_order_relaxed));
     }
+    heap->first_class = false;
     heap->alive = true;
-    _sa_heap_tls = heap;
-    _sa_thread_register(heap);
     return heap;
 }
 
@@ -223,10 +235,22 @@ void _sa_heap_done(sa_heap_t *heap)
     _sa_segments_reclaim(heap, SA_EXIT_RECLAIM + _sa_heap_segment_count(heap), 0, true);
     /* Retire what is empty and purge it now; the empty segments stay mapped
      * (in the global cache) for the next thread. */
+    _sa_heap_release(heap, NULL);
+}
+
+/* The owner gives the heap up (thread exit, sa_heap_destroy, sa_heap_delete):
+ * what is empty retired and purged now (the empty segments stay mapped, in
+ * the global cache, for the next thread); the segments with live blocks
+ * abandoned, or handed to `heir`; the heap left for a later thread to claim. */
+void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir)
+{
     _sa_heap_collect(heap, true, false);
     _sa_segment_purge_now(heap);
     heap->alive = false;
-    _sa_segments_abandon(heap);
+    if (heir != NULL)
+        _sa_segments_hand_over(heap, heir);
+    else
+        _sa_segments_abandon(heap);
     heap_reset(heap);
     if (_sa_heap_tls == heap)
         _sa_heap_tls = &_sa_heap_empty;

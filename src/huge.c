@@ -221,6 +221,8 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
 void _sa_huge_free(sa_segment_t *seg, void *p)
 {
     (void)p;
+    if (seg->heap != NULL)
+        _sa_user_heap_huge_unlink(seg);     /* a first-class heap's */
     seg->huge_free = 1;
     _sa_stat_huge(seg->huge_usable, false);
     sa_segment_t *evict = NULL;

@@ -46,6 +46,8 @@ extern sa_heap_t _sa_heap_empty;
 extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
+sa_heap_t *_sa_heap_make(void);
+void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
@@ -106,6 +108,8 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);
 void _sa_segments_abandon(sa_heap_t *heap);
+void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to);
+bool _sa_segments_each_page(sa_heap_t *heap, bool (*fn)(sa_page_t *page, void *arg), void *arg);
 void _sa_segment_purge_now(sa_heap_t *heap);
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool wait);
 size_t _sa_heap_segment_count(const sa_heap_t *heap);
@@ -186,7 +190,9 @@ uint64_t _sa_purge_delay_ms(void);
 /* ---- malloc paths (alloc.c) and free (free.c) ------------------------------------ */
 
 void *_sa_malloc_generic(sa_heap_t *heap, size_t size);
-void *_sa_malloc_aligned(size_t alignment, size_t size, bool zero);
+void *_sa_malloc_aligned(sa_heap_t *heap, size_t alignment, size_t size, bool zero);
+void *_sa_heap_malloc(sa_heap_t *heap, size_t size);
+void _sa_user_heap_huge_unlink(sa_segment_t *seg);
 void _sa_out_of_memory_collect(sa_heap_t *heap);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);

@@ -29,6 +29,7 @@ static sa_segment_list_t global_cache;
 static _Atomic size_t global_cache_count;
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
+static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg);
 static size_t forward_pending_locked(size_t max);
 /* Abandoned segments, oldest first (doubly linked through next/prev): a
  * thread exit appends, reclaim takes from the front, so the segments visited
@@ -521,29 +522,25 @@ static void abandon_segment(sa_segment_t *seg)
     _sa_stat_inc(&_sa_gstats.segments_abandoned);
 }
 
-/* The heap's thread exits: its segments with live blocks go to the global
- * abandoned list, its cache back to the OS. The caller has already collected
- * and retired what it could and purged the retired pages. */
-void _sa_segments_abandon(sa_heap_t *heap)
+/* The segments of `heap` with pages in use, one at a time, off its lists
+ * (abandon lock held by the caller). */
+static sa_segment_t *take_segment(sa_heap_t *heap)
 {
-    /* Retired pages of the segments abandoned below stay as they are (not
-     * purged): whoever reclaims a segment puts them on its own purge list.
-     * Off ours first: once abandoned, a segment may be reclaimed at once. */
-    purge_list_drain(heap, false);
-    pthread_mutex_lock(&abandon_lock);
-    for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++) {
-        while (heap->avail[k].first != NULL) {
+    for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++)
+        if (heap->avail[k].first != NULL) {
             sa_segment_t *seg = heap->avail[k].first;
             list_remove(&heap->avail[k], seg);
-            abandon_segment(seg);
+            return seg;
         }
-    }
-    while (heap->full_segments.first != NULL) {
-        sa_segment_t *seg = heap->full_segments.first;
+    sa_segment_t *seg = heap->full_segments.first;
+    if (seg != NULL)
         list_remove(&heap->full_segments, seg);
-        abandon_segment(seg);
-    }
-    pthread_mutex_unlock(&abandon_lock);
+    return seg;
+}
+
+/* The heap's empty cached segments go to the global cache, or to the OS. */
+static void cache_give_up(sa_heap_t *heap)
+{
     cache_lock(heap);
     sa_segment_t *seg = heap->cache.first;
     __atomic_store_n(&heap->cache.first, NULL, __ATOMIC_RELAXED);
@@ -555,6 +552,59 @@ void _sa_segments_abandon(sa_heap_t *heap)
             segment_unmap(seg);
         seg = next;
     }
+}
+
+/* sa_heap_delete: every segment of `from` with pages in use passes to `to`,
+ * each page abandoned by `from` and reclaimed by `to` at once (spec:
+ * page.smt2 abandon, then reclaim: no transition of its own); its cache goes
+ * as a thread's does at exit. */
+void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to)
+{
+    purge_list_drain(from, false);  /* `to` queues them again, as a reclaim does */
+    pthread_mutex_lock(&abandon_lock);
+    sa_segment_t *seg;
+    while ((seg = take_segment(from)) != NULL) {
+        for (size_t i = 0; i < seg->page_count; i++)
+            if (seg->pages[i].in_use)
+                _sa_page_abandon(&seg->pages[i]);
+        adopt_segment(to, seg);
+    }
+    pthread_mutex_unlock(&abandon_lock);
+    cache_give_up(from);
+}
+
+/* Calls fn on every page in use of the segments `heap` owns, until it
+ * returns false. fn may change the pages but not which segments the heap
+ * owns (no page retired or made). Returns whether every call returned true. */
+bool _sa_segments_each_page(sa_heap_t *heap, bool (*fn)(sa_page_t *page, void *arg), void *arg)
+{
+    sa_segment_list_t *lists[SA_PAGE_KIND_COUNT + 1];
+    for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++)
+        lists[k] = &heap->avail[k];
+    lists[SA_PAGE_KIND_COUNT] = &heap->full_segments;
+    for (size_t l = 0; l <= SA_PAGE_KIND_COUNT; l++)
+        for (sa_segment_t *seg = lists[l]->first; seg != NULL; seg = seg->next)
+            for (size_t i = 0; i < seg->page_count; i++)
+                if (seg->pages[i].in_use && !fn(&seg->pages[i], arg))
+                    return false;
+    return true;
+}
+
+/* The heap's thread exits: its segments with live blocks go to the global
+ * abandoned list, its cache back to the OS. The caller has already collected
+ * and retired what it could and purged the retired pages. */
+void _sa_segments_abandon(sa_heap_t *heap)
+{
+    /* Retired pages of the segments abandoned below stay as they are (not
+     * purged): whoever reclaims a segment puts them on its own purge list.
+     * Off ours first: once abandoned, a segment may be reclaimed at once. */
+    purge_list_drain(heap, false);
+    pthread_mutex_lock(&abandon_lock);
+    sa_segment_t *seg;
+    while ((seg = take_segment(heap)) != NULL)
+        abandon_segment(seg);
+    pthread_mutex_unlock(&abandon_lock);
+    cache_give_up(heap);
 }
 
 /* Segments the heap owns with pages in use (what its exit may abandon). */
@@ -590,6 +640,28 @@ static size_t forward_pending_locked(size_t max)
     return n;
 }
 
+/* `heap` takes over `seg` (no owner, off every list; abandon lock held):
+ * every page in use reclaimed, the retired ones not yet purged onto the
+ * heap's purge list, the segment into the heap's lists. */
+static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg)
+{
+    seg->heap = heap;
+    uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t i = 0; i < seg->page_count; i++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
+        sa_page_t *page = &seg->pages[i];
+        if (page->in_use)
+            _sa_page_reclaim(heap, page);
+        else if (!page->purged)
+            purge_list_append(heap, page, purge_at);
+    }
+    if (seg->used_pages == seg->page_count)
+        list_push(&heap->full_segments, seg);
+    else
+        list_push(&heap->avail[seg->page_kind], seg);
+}
+
 /* Forward at most `forwards` pending pages, then adopt at most `tries`
  * abandoned segments with all their pages (each page reclaimed, at most
  * SA_MAX_PAGES_PER_SEGMENT per segment, no collect). With !wait (the malloc
@@ -617,22 +689,8 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
             abandoned_last = NULL;
         atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
-        seg->heap = heap;
         _sa_stat_inc(&_sa_gstats.segments_reclaimed);
-        uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
-        SA_TRACE_LOOP(SA_LOOP_PAGES);
-        for (size_t i = 0; i < seg->page_count; i++) {
-            SA_TRACE_STEP(SA_LOOP_PAGES);
-            sa_page_t *page = &seg->pages[i];
-            if (page->in_use)
-                _sa_page_reclaim(heap, page);
-            else if (!page->purged)
-                purge_list_append(heap, page, purge_at);
-        }
-        if (seg->used_pages == seg->page_count)
-            list_push(&heap->full_segments, seg);
-        else
-            list_push(&heap->avail[seg->page_kind], seg);
+        adopt_segment(heap, seg);
         any = true;
     }
     pthread_mutex_unlock(&abandon_lock);

@@ -13,6 +13,7 @@
 #ifndef SA_TYPES_H
 #define SA_TYPES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -149,7 +150,8 @@ typedef struct sa_segment_s {
     uint8_t abandoned;              /* on the global abandoned list, no owner       */
     uint8_t cached;                 /* empty, kept in its heap's segment cache      */
     uint8_t cached_reuse;           /* just taken from a cache (segment.c)          */
-    struct sa_heap_s *heap;         /* owner of every page in use here, or NULL     */
+    struct sa_heap_s *heap;         /* owner of every page in use here, or NULL;
+                                       huge: the first-class heap it is from, or NULL */
     struct sa_segment_s *next;      /* in exactly one list: heap's avail[kind],     */
     struct sa_segment_s *prev;      /*   heap's full, heap's cache, or abandoned    */
     uint64_t purge_at;              /* cached: time (ms) its pages are purged       */
@@ -160,6 +162,9 @@ typedef struct sa_segment_s {
     uint8_t huge_free;              /* freed and kept in the huge cache */
     uint8_t huge_zero;              /* fresh from the OS: reads as zero */
     uint8_t huge_far;               /* aligned >= SA_SEGMENT_SIZE: block not at the mask (huge.c) */
+    /* huge, of a first-class heap (seg->heap): on its list (user_heap.c) */
+    struct sa_segment_s *heap_next;
+    struct sa_segment_s *heap_prev;
     sa_page_t pages[SA_MAX_PAGES_PER_SEGMENT];
 } sa_segment_t;
 
@@ -209,6 +214,12 @@ typedef struct sa_heap_s {
     size_t stat_remote_free[SA_BIN_COUNT];
     uint64_t stat_steps_max;        /* most steps one generic malloc took */
     bool alive;                     /* a thread owns it */
+    /* Made by sa_heap_new (src/user_heap.c): only `owner` allocates from it;
+     * not any thread's heap in TLS. */
+    bool first_class;
+    pthread_t owner;
+    struct sa_segment_s *huge_first;    /* its huge blocks, under huge_lock */
+    pthread_mutex_t huge_lock;
     bool in_hook;                   /* running the deferred-free hook */
     struct sa_heap_s *next_all;     /* registry of every heap ever made */
     /* A thread owns the heap or is taking it over: a thread start claims a

@@ -37,6 +37,7 @@ static const struct {
     { "full_pages", "to_full unfull free_remote" },
     { "abandon", "abandon reclaim free_remote" },
     { "retire", "retire" },
+    { "heaps", "free_remote collect free_local abandon reclaim retire" },
 };
 #define DESIGNED (sizeof designed / sizeof *designed)
 
@@ -104,6 +105,7 @@ Test(conformance, remote_frees_follow_the_model) { replay_workload("remote_frees
 Test(conformance, full_pages_follow_the_model) { replay_workload("full_pages"); }
 Test(conformance, abandon_and_reclaim_follow_the_model) { replay_workload("abandon"); }
 Test(conformance, retire_follows_the_model) { replay_workload("retire"); }
+Test(conformance, first_class_heaps_follow_the_model) { replay_workload("heaps"); }
 
 /* Every transition spec/page.smt2 defines is some workload's job (and the
  * spec does define the ones the code traces). */

@@ -13,6 +13,9 @@
  *                   ownerless page) and another thread adopts them (reclaim)
  *   retire          emptied pages retire after the delay, and by sa_collect
  *                   (retire), their memory purged later
+ *   heaps           first-class heaps: their owner's frees go remote, one heap
+ *                   deleted (abandon + reclaim by the thread's heap), one
+ *                   destroyed (collect, free_local of every live block, retire)
  *
  * Every block is filled with a pattern and checked when freed, so a plant
  * that hands out a block twice may also show as a corrupted pattern; the
@@ -397,11 +400,44 @@ static void retire(unsigned scale)
     free(s);
 }
 
+/* ---- first-class heaps ------------------------------------------------------------ */
+
+static void heaps(unsigned scale)
+{
+    enum { N = 300 };
+    slot_t s[N];
+    for (unsigned round = 0; round < scale; round++) {
+        for (int kind = 0; kind < 2; kind++) {
+            sa_heap_t *heap = sa_heap_new();
+            for (size_t i = 0; i < N; i++) {
+                s[i].size = 16 + 48 * (i % 5);
+                s[i].p = sa_heap_malloc(heap, s[i].size);
+                tag(s[i].p, s[i].size);
+            }
+            for (size_t i = 0; i < N; i += 3)
+                slot_free(&s[i]);       /* the owner's frees: remote (not its TLS heap) */
+            void *more = sa_heap_malloc(heap, 64);  /* a generic call collects them */
+            tag(more, 64);
+            if (kind == 0) {
+                sa_heap_delete(heap);   /* the rest now the thread's heap's */
+                for (size_t i = 0; i < N; i++)
+                    if (s[i].p)
+                        slot_free(&s[i]);
+                check_tag(more, 64);
+                sa_free(more);
+            } else {
+                sa_heap_destroy(heap);  /* every block at once */
+            }
+        }
+    }
+}
+
 const sa_workload_t sa_workloads[] = {
     { "single_mix", "one thread: small/medium/large/aligned/calloc/realloc, owner frees, hook", single_mix },
     { "remote_frees", "producer allocates, consumer thread frees", remote_frees },
     { "full_pages", "full pages watched, freed remotely and locally, taken back", full_pages },
     { "abandon", "threads exit with live blocks, another thread adopts them", abandon },
     { "retire", "emptied pages retire after the delay and by sa_collect, then purge", retire },
+    { "heaps", "first-class heaps: remote frees by the owner, delete, destroy", heaps },
 };
 const size_t sa_workload_count = sizeof sa_workloads / sizeof *sa_workloads;
