@@ -9,9 +9,12 @@
  * carries the tag its allocator wrote, frees it, and puts a fresh tagged
  * block of a random size in a slot of its own row. Every round the workers
  * exit and new ones start (abandon, reclaim, forwarded pages, thread exit
- * with live blocks); a few requests grow a block with realloc or take a
- * huge one. Every race the sanitizer sees, and every block that comes back
- * with someone else's tag, fails the test. */
+ * with live blocks); a few requests grow a block with realloc. The blocks
+ * are of every kind another thread may free: small and medium, aligned ones
+ * (an interior pointer into a page the owner marks has_aligned), large (a
+ * page of a segment of its own size class), huge (a mapping, maybe from the
+ * huge cache) and far aligned huge ones. Every race the sanitizer sees, and
+ * every block that comes back with someone else's tag, fails the test. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -41,14 +44,28 @@ static uint64_t next_rand(uint64_t *s)
     return *s;
 }
 
-/* A block of `size` bytes whose first and last bytes say who made it. */
-static tag_t *make(size_t size, uint64_t owner_seq)
+/* A block of `size` bytes whose first and last bytes say who made it, from
+ * malloc or, with alignment > 0, from one of the aligned calls. */
+static tag_t *make(size_t size, size_t alignment, uint64_t owner_seq)
 {
-    tag_t *t = sa_malloc(size);
+    tag_t *t = NULL;
+    if (alignment == 0) {
+        t = sa_malloc(size);
+    } else if (owner_seq % 3 == 0) {
+        t = sa_aligned_alloc(alignment, size);
+    } else if (owner_seq % 3 == 1) {
+        t = sa_memalign(alignment, size);
+    } else {
+        void *q;
+        if (sa_posix_memalign(&q, alignment, size) == 0)
+            t = q;
+    }
     if (t == NULL) {
-        fail("malloc returned NULL", NULL);
+        fail("allocation returned NULL", NULL);
         return NULL;
     }
+    if (alignment != 0 && ((uintptr_t)t & (alignment - 1)) != 0)
+        fail("misaligned block", t);
     t->owner_seq = owner_seq;
     t->size = size;
     ((unsigned char *)t)[size - 1] = (unsigned char)owner_seq;
@@ -73,9 +90,16 @@ static void *worker(void *arg)
         size_t row = x % THREADS, slot = (x >> 8) % SLOTS;
         check_and_free(atomic_exchange(&table[row][slot], NULL));
         size_t size = sizeof(tag_t) + 1 + (x >> 20) % 700;   /* the tag byte after the header */
-        if ((x >> 40) % 512 == 0)
+        size_t alignment = 0, kind = (x >> 40) % 1024;
+        if (kind < 128)
+            alignment = (size_t)32 << (kind % 8);          /* 32 .. 4096: interior pointers */
+        else if (kind < 144)
+            size = ((size_t)64 << 10) + (x >> 20) % (1 << 20);  /* large: 64 KiB .. 1 MiB */
+        else if (kind < 146)
             size = (size_t)3 << 20;     /* huge: a mapping of its own */
-        tag_t *t = make(size, (id << 56) | ++seq);
+        else if (kind == 146)
+            alignment = (size_t)4 << 20;    /* far aligned huge */
+        tag_t *t = make(size, alignment, (id << 56) | ++seq);
         if (t != NULL && (x >> 50) % 64 == 0) {
             /* grow it: the tag moves with the contents */
             size_t to = size * 3;
@@ -111,7 +135,8 @@ int main(void)
     sa_collect(true);
     if (atomic_load(&failures) != 0)
         return 1;
-    printf("ok: %d rounds of %d threads, %d requests each, cross-thread frees, realloc, huge\n",
+    printf("ok: %d rounds of %d threads, %d requests each, cross-thread frees of small, aligned, "
+           "large and huge blocks, realloc\n",
            ROUNDS, THREADS, REQUESTS);
     return 0;
 }
