@@ -67,6 +67,9 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
 {
     SA_TRACE_OP_BEGIN(SA_OP_FREE_REMOTE);
     SA_TRACE_BEFORE(SA_T_FREE_REMOTE, page);
+    /* Read before the push: once the block is on thread_free, the owner may
+     * collect it and retire the page (bin = 0) at any moment. */
+    size_t bin = page->bin;
     uintptr_t old = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
     uintptr_t notify;
     for (;;) {
@@ -91,7 +94,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
-    _sa_stat_remote_free(page->bin);
+    _sa_stat_remote_free(bin);
 #ifdef SA_MUTANT_remote_free_never_queues
     notify = SA_NOTIFY_NONE;
 #endif
