@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/docs/man.sh -- docs/shardalloc.3 is the manual of this header: every
-# function include/shardalloc.h declares is in it, its title line carries the
-# header's version, and its ENVIRONMENT section lists the same SHARDALLOC_
+# function include/shardalloc.h declares is in it, its title line (and
+# README.md's licence line, and a CHANGELOG.md section) carries the header's
+# version, and its ENVIRONMENT section lists the same SHARDALLOC_
 # options as README.md's table; and every option the library accepts (it lists
 # them when given an unknown one) is in that table or, for developers' options,
 # in docs/development.md. Prints what is missing, and fails, if anything is.
@@ -21,6 +22,10 @@ version=$(for part in MAJOR MINOR PATCH; do
           done | paste -sd.)
 grep -q "^\\.TH .*\"shardalloc $version\"" "$man" ||
     { echo "man: the .TH line of $man does not name shardalloc $version" >&2; exit 1; }
+grep -q "^MIT licence (\`LICENSE\`). Version $version " README.md ||
+    { echo "man: README.md does not say \"Version $version\"" >&2; exit 1; }
+grep -q "^## $version\$" CHANGELOG.md ||
+    { echo "man: CHANGELOG.md has no section \"## $version\"" >&2; exit 1; }
 
 # The options: README's table rows against the man page's .B lines under ENVIRONMENT.
 readme_opts=$(sed -n 's/^| `\(SHARDALLOC_[A-Z_]*\)`.*/\1/p' README.md | sort -u)
