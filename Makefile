@@ -61,10 +61,11 @@ include mk/lib.mk $(filter-out mk/lib.mk,$(sort $(wildcard mk/*.mk)))
 TEST_PARALLEL ?= 2
 # --output-sync: each suite's lines come out together, whichever finishes first.
 test:
-	$(Q)/usr/bin/time -f '  %-9s %e s wall, CPU %U+%S s' -o $(BUILD)/test.time \
+	$(Q)mkdir -p $(BUILD) && /usr/bin/time -f '%e %U %S' -o $(BUILD)/test.time \
 	    $(MAKE) --no-print-directory -j$(TEST_PARALLEL) --output-sync=target \
 	    WERROR=1 test-suites
-	$(Q)sed 's/%-9s/TOTAL    /' $(BUILD)/test.time
+	$(Q)awk '{ printf "  %-9s make test: %.0f s wall, CPU %.0f s (%.0f user + %.0f system)\n", \
+	                  "TOTAL", $$1, $$2 + $$3, $$2, $$3 }' $(BUILD)/test.time
 
 # The proofs first in the list: the longest single job, started first; the
 # suites build and run beside it.
