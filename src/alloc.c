@@ -61,7 +61,8 @@ static void heartbeat(sa_heap_t *heap)
     heap->in_hook = false;
 }
 
-/* The OS refused memory: before ENOMEM, find what is free anywhere. Adopt
+/* The OS refused memory (heap: the caller's, or NULL when its heap could
+ * not be made): before ENOMEM, find what is free anywhere. Adopt
  * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
  * are returned by the collect), collect this heap ignoring every delay (its
  * and the global cache's segments unmapped), unmap the other heaps' cached
@@ -72,7 +73,9 @@ void _sa_out_of_memory_collect(sa_heap_t *heap)
     bool own = heap != NULL && heap != &_sa_heap_empty;
     if (own) {
         _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
-        _sa_heap_collect(heap, true, true);
+        _sa_heap_collect(heap, true, true);     /* the global cache too */
+    } else {
+        _sa_segment_global_cache_release();
     }
     _sa_heaps_release_caches(own ? heap : NULL);
     _sa_huge_cache_release(true);

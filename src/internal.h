@@ -115,6 +115,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
 size_t _sa_heap_segment_count(const sa_heap_t *heap);
 size_t _sa_segment_cache_steal(sa_heap_t *heap);
 void _sa_heaps_release_caches(sa_heap_t *self);
+void _sa_segment_global_cache_release(void);
 void _sa_segment_forward_queued(sa_page_t *page);
 void _sa_segments_forward_dead(void);
 sa_page_t *_sa_heaps_take_dead_remote(void);

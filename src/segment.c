@@ -445,6 +445,23 @@ static void purge_list_drain(sa_heap_t *heap, bool purge)
     }
 }
 
+/* The global cache: purged by whoever passes when nobody holds the lock
+ * (never waits on the malloc path, at most SA_PURGE_BATCH_MAX segments in
+ * all counting `done`); force (sa_collect(true), out of memory) waits for
+ * the lock and unmaps them all. */
+static void global_cache_purge(uint64_t now, bool force, size_t done)
+{
+    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+        return;
+    if (force)
+        pthread_mutex_lock(&abandon_lock);
+    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        return;
+    cache_purge(&global_cache, now, force, done);
+    atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+    pthread_mutex_unlock(&abandon_lock);
+}
+
 /* Purge retired pages and cached segments whose delay has passed (all of them
  * if force), at most SA_PURGE_BATCH_MAX of each unless force; force also
  * gives cached segments back to the OS. */
@@ -466,17 +483,14 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
         n = cache_purge(&heap->cache, now, force, 0);
         cache_unlock(heap);
     }
-    /* The global cache: by whoever passes when nobody holds the lock (never
-     * waits on the malloc path); sa_collect(true) waits for it. */
-    if (!global || atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
-        return;
-    if (force)
-        pthread_mutex_lock(&abandon_lock);
-    else if (pthread_mutex_trylock(&abandon_lock) != 0)
-        return;
-    cache_purge(&global_cache, now, force, n);
-    atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
-    pthread_mutex_unlock(&abandon_lock);
+    if (global)
+        global_cache_purge(now, force, n);
+}
+
+/* Out of memory before a heap exists: the global cache back to the OS. */
+void _sa_segment_global_cache_release(void)
+{
+    global_cache_purge(_sa_os_now_ms(), true, 0);
 }
 
 /* A thread exits: purge its retired pages and cached segments now (keeping

@@ -369,3 +369,60 @@ Test(oom, segments_another_live_thread_caches_serve_again, .timeout = 60)
     run_limited_body(kept_in_another_heaps_cache, (size_t)96 << 20,
                      "fewer huge blocks fit while another thread cached its empty segments");
 }
+
+/* A thread whose first malloc comes when the other heaps' caches hold every
+ * byte the limit leaves (the rest taken by plain mappings): its heap must be
+ * made, and its blocks found, from those caches. (Before: the heap's own
+ * mapping failed and the first malloc of the thread returned NULL.) */
+static pthread_barrier_t nh_barrier;
+static void *nh_block;
+static void *nh_maps[LB_SLOTS];
+
+static void *nh_first_malloc(void *arg)
+{
+    (void)arg;
+    pthread_barrier_wait(&nh_barrier);      /* the space is all cached */
+    nh_block = sa_malloc(100);
+    sa_free(nh_block);
+    return NULL;
+}
+
+static int new_thread_when_caches_hold_everything(void **slots, size_t max_slots)
+{
+    (void)slots;
+    (void)max_slots;
+    pthread_t tid;
+    if (pthread_barrier_init(&nh_barrier, NULL, 2) != 0 ||
+        pthread_create(&tid, NULL, nh_first_malloc, NULL) != 0)
+        return 20;
+    void *keep = sa_malloc(SA_MEDIUM_OBJ_SIZE_MAX + 1000);   /* its large page, kept */
+    size_t n = 0;
+    while (keep != NULL && n < LB_SLOTS && (lb_blocks[0][n] = sa_malloc(SA_SMALL_OBJ_SIZE_MAX + 1000)) != NULL)
+        n++;
+    /* what the allocator could not use, taken by plain mappings */
+    size_t maps = 0;
+    while (maps < LB_SLOTS && (nh_maps[maps] = mmap(NULL, SA_OS_PAGE_SIZE, PROT_READ | PROT_WRITE,
+                                                 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) != MAP_FAILED)
+        maps++;
+    release(lb_blocks[0], n);
+    for (size_t i = 0; keep != NULL && i < 2 * SA_RETIRE_DELAY; i++)
+        sa_free(sa_malloc(SA_MEDIUM_OBJ_SIZE_MAX + 1000));
+    sa_free(keep);
+    sa_collect(false);      /* the emptied pages retire: their segments are cached */
+    pthread_barrier_wait(&nh_barrier);
+    pthread_join(tid, NULL);
+    for (size_t i = 0; i < maps; i++)
+        munmap(nh_maps[i], SA_OS_PAGE_SIZE);
+    if (getenv("SAT_DEBUG") != NULL)
+        fprintf(stderr, "%zu medium blocks, %zu plain pages; the new thread's malloc %s\n", n, maps,
+                nh_block != NULL ? "succeeded" : "failed");
+    if (n == 0 || maps == LB_SLOTS)
+        return 10;
+    return nh_block != NULL ? 0 : 16;
+}
+
+Test(oom, a_thread_starting_when_caches_hold_all_the_space_gets_its_heap_and_blocks, .timeout = 60)
+{
+    run_limited_body(new_thread_when_caches_hold_everything, (size_t)48 << 20,
+                     "a new thread's first malloc failed while other heaps cached empty segments");
+}
