@@ -161,14 +161,12 @@ static int exhaust_and_recover(size_t size, void **slots, size_t max_slots)
     return 0;
 }
 
-/* Runs exhaust_and_recover in a forked child under RLIMIT_AS = current size
- * + headroom, so the limit cannot hurt the test runner. */
-static void run_limited(size_t size, size_t headroom)
+/* Runs body(size, slots, max_slots) in a forked child under RLIMIT_AS =
+ * current size + headroom, so the limit cannot hurt the test runner (threads
+ * the body starts count their stacks against it); returns its exit code. */
+static int in_limited_child(size_t headroom, int (*body)(size_t, void **, size_t), size_t size,
+                            void **slots, size_t max_slots)
 {
-    /* Room for more blocks than the headroom holds: memory the heap already
-     * had mapped before the limit is usable too. */
-    size_t max_slots = 4 * headroom / (size < SA_MIN_ALIGN ? SA_MIN_ALIGN : size) + 1;
-    void **slots = sat_map(max_slots * sizeof *slots);
     pid_t pid = fork();
     cr_assert_neq(pid, -1);
     if (pid == 0) {
@@ -176,13 +174,23 @@ static void run_limited(size_t size, size_t headroom)
         struct rlimit rl = { vm_size() + headroom, vm_size() + headroom };
         if (setrlimit(RLIMIT_AS, &rl) != 0)
             _exit(20);
-        _exit(exhaust_and_recover(size, slots, max_slots));
+        _exit(body(size, slots, max_slots));
     }
     int status = 0;
     cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "size %zu: child died of signal %d", size,
+    cr_assert(WIFEXITED(status), "size %zu, %zu MiB: child died of signal %d", size, headroom >> 20,
               WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    int code = WEXITSTATUS(status);
+    return WEXITSTATUS(status);
+}
+
+/* exhaust_and_recover for blocks of `size`. */
+static void run_limited(size_t size, size_t headroom)
+{
+    /* Room for more blocks than the headroom holds: memory the heap already
+     * had mapped before the limit is usable too. */
+    size_t max_slots = 4 * headroom / (size < SA_MIN_ALIGN ? SA_MIN_ALIGN : size) + 1;
+    void **slots = sat_map(max_slots * sizeof *slots);
+    int code = in_limited_child(headroom, exhaust_and_recover, size, slots, max_slots);
     const int known = (int)(sizeof k_oom_why / sizeof k_oom_why[0]);
     cr_assert_eq(code, 0, "size %zu: %s (exit %d)", size,
                  code < known && k_oom_why[code] != NULL ? k_oom_why[code] : "?", code);
@@ -211,13 +219,13 @@ Test(oom, huge_blocks_until_the_address_space_limit)
 
 /* ---- memory other threads left behind (issue 10) --------------------------------- */
 
-/* Huge blocks until NULL (several NULLs in a row: the last mapping may fit
+/* Blocks of `size` (huge) until NULL (several NULLs in a row: the last mapping may fit
  * where an unaligned attempt does not), then all freed; how many fit. */
-static size_t huge_fill(void **slots, size_t max_slots)
+static size_t huge_fill(size_t size, void **slots, size_t max_slots)
 {
     size_t n = 0, nulls = 0;
     while (n < max_slots && nulls < 4) {
-        void *p = sa_malloc(SA_LARGE_OBJ_SIZE_MAX + SA_OS_PAGE_SIZE);
+        void *p = sa_malloc(size);
         if (p == NULL) {
             nulls++;
             continue;
@@ -260,9 +268,9 @@ static void *lb_fill_and_exit(void *arg)
  * a malloc refused by the OS adopts abandoned segments, collects them and
  * gives the emptied ones back before ENOMEM. (Before: the abandoned segments
  * kept the space, 0 huge blocks fit.) */
-static int left_by_exited_threads(void **slots, size_t max_slots)
+static int left_by_exited_threads(size_t size, void **slots, size_t max_slots)
 {
-    size_t first = huge_fill(slots, max_slots);
+    size_t first = huge_fill(size, slots, max_slots);
     if (first == 0 || first == max_slots)
         return 10;
     for (size_t t = 0; t < LB_THREADS; t++) {
@@ -272,7 +280,7 @@ static int left_by_exited_threads(void **slots, size_t max_slots)
     }
     for (size_t t = 0; t < LB_THREADS; t++)
         release(lb_blocks[t], lb_count[t]);
-    size_t second = huge_fill(slots, max_slots);
+    size_t second = huge_fill(size, slots, max_slots);
     if (getenv("SAT_DEBUG") != NULL)
         fprintf(stderr, "huge blocks: %zu fit, then %zu after exited threads' blocks were freed\n",
                 first, second);
@@ -310,18 +318,18 @@ static void *kc_fill_free_and_wait(void *arg)
     return NULL;
 }
 
-static int kept_in_another_heaps_cache(void **slots, size_t max_slots)
+static int kept_in_another_heaps_cache(size_t size, void **slots, size_t max_slots)
 {
     pthread_t tid;
     if (pthread_barrier_init(&kc_barrier, NULL, 2) != 0 ||
         pthread_create(&tid, NULL, kc_fill_free_and_wait, NULL) != 0)
         return 20;
-    size_t first = huge_fill(slots, max_slots);
+    size_t first = huge_fill(size, slots, max_slots);
     pthread_barrier_wait(&kc_barrier);
     pthread_barrier_wait(&kc_barrier);
     sa_stats_t st;
     sa_stats_get(&st);
-    size_t second = huge_fill(slots, max_slots);
+    size_t second = huge_fill(size, slots, max_slots);
     pthread_barrier_wait(&kc_barrier);
     pthread_join(tid, NULL);
     if (getenv("SAT_DEBUG") != NULL)
@@ -334,25 +342,13 @@ static int kept_in_another_heaps_cache(void **slots, size_t max_slots)
     return second + per_segment + 1 < first ? 16 : 0;
 }
 
-/* Runs `body` in a forked child whose address space may grow by `headroom`
- * (threads are started inside, their stacks counted against it). */
-static void run_limited_body(int (*body)(void **, size_t), size_t headroom, const char *what)
+/* A body of huge blocks (slots for as many as the headroom holds); `what`
+ * says what its exit code 16 means. */
+static void run_limited_body(int (*body)(size_t, void **, size_t), size_t headroom, const char *what)
 {
     size_t max_slots = headroom / SA_LARGE_OBJ_SIZE_MAX + 1;
     void **slots = sat_map(max_slots * sizeof *slots);
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        alarm(60);
-        struct rlimit rl = { vm_size() + headroom, vm_size() + headroom };
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-            _exit(20);
-        _exit(body(slots, max_slots));
-    }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "child died of signal %d", WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    int code = WEXITSTATUS(status);
+    int code = in_limited_child(headroom, body, SA_LARGE_OBJ_SIZE_MAX + SA_OS_PAGE_SIZE, slots, max_slots);
     cr_assert_eq(code, 0, "%zu MiB: %s (exit %d)", headroom >> 20,
                  code == 16 ? what : code == 10 ? "the limit was never reached" : "setup failed", code);
     sat_unmap(slots, max_slots * sizeof *slots);
@@ -387,8 +383,9 @@ static void *nh_first_malloc(void *arg)
     return NULL;
 }
 
-static int new_thread_when_caches_hold_everything(void **slots, size_t max_slots)
+static int new_thread_when_caches_hold_everything(size_t size, void **slots, size_t max_slots)
 {
+    (void)size;
     (void)slots;
     (void)max_slots;
     pthread_t tid;
