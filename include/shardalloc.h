@@ -169,7 +169,8 @@ typedef struct sa_stats_s {
     size_t steps_max;       /* most steps one generic malloc took (the proven bound
                                B_MALLOC caps it; docs/verification.md) */
     size_t purge_delay_ms;  /* current purge delay: SHARDALLOC_PURGE_DELAY,
-                               lengthened while purged memory is soon reused */
+                               lengthened while purged memory is soon reused
+                               (SIZE_MAX: never) */
 } sa_stats_t;
 void   sa_stats_get(sa_stats_t *out);
 
