@@ -60,7 +60,7 @@ test-bounds: $(BOUNDS_RUN) $(BOUNDS_MUTANT_RUNS)
 	        cat $(BOUNDS_DIR)/mutant-$$m/log; \
 	        printf '  %-9s %s\n' FAIL "bounds: mutant $$m (a loop limit removed) passed"; exit 1; \
 	    fi; \
-	    why=$$(grep -E 'ABOVE|did not finish' $(BOUNDS_DIR)/mutant-$$m/log | head -1 | sed 's/^ *//; s/  */ /g'); \
+	    why=$$(grep -E 'ABOVE|did not finish' $(BOUNDS_DIR)/mutant-$$m/log | head -1 | sed 's/^ *//; s/^FAIL *bounds: //; s/  */ /g'); \
 	    if [ -z "$$why" ]; then \
 	        cat $(BOUNDS_DIR)/mutant-$$m/log; \
 	        printf '  %-9s %s\n' FAIL "bounds: mutant $$m failed, but not by going past a bound"; exit 1; \
