@@ -10,9 +10,7 @@
 FAULTS_DIR    := $(BUILD)/tests/faults
 FAULTS_BIN    := $(FAULTS_DIR)/sweep
 FAULTS_LIB_A  := $(BUILD)/faults/libshardalloc-faults.a
-# the core sources (mk/lib.mk's list is not defined yet where this file is read)
-FAULTS_SRCS   := $(filter-out src/override.c src/trace.c,$(sort $(wildcard src/*.c)))
-FAULTS_OBJS   := $(patsubst src/%.c,$(BUILD)/obj/faults/%.o,$(FAULTS_SRCS))
+FAULTS_OBJS   := $(patsubst src/%.c,$(BUILD)/obj/faults/%.o,$(SA_CORE_SRCS))
 FAULTS_CFLAGS := $(OPT) $(WARN) $(CSTD) -pthread $(INCS) -DSA_FAULT_INJECT -MMD -MP
 
 TEST_TARGETS += test-faults
@@ -34,9 +32,6 @@ $(FAULTS_BIN): tests/faults/sweep.c $(FAULTS_LIB_A)
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -pthread -o $@ $< $(FAULTS_LIB_A)
 
 test-faults: $(FAULTS_BIN)
-	$(Q)if timeout 600 $< >$<.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "faults/sweep: $$(tail -n 1 $<.log | sed 's/^faults: //')"; \
-	else \
-	    tail -n 40 $<.log; printf '  %-9s %s\n' FAIL "faults/sweep (log: $<.log)"; exit 1; fi
+	$(call run-logged,faults/sweep,timeout 900 $<,$<.log,sed -n 's/^faults: //p')
 
 -include $(FAULTS_OBJS:.o=.d)

@@ -2,9 +2,9 @@
 #
 #   make test-fuzz   a seeded run in `make test`: FUZZ_TEST_OPS operations in one
 #                    thread, then as many over FUZZ_THREADS threads at a time
-#   make fuzz        the long run: FUZZ_OPS operations single-threaded and as many
-#                    threaded, with a fresh seed each time (printed; FUZZ_SEED=...
-#                    replays one)
+#   make fuzz        the long run: libFuzzer for LIBFUZZER_TIME s (below), then
+#                    FUZZ_OPS operations single-threaded and as many threaded,
+#                    with a fresh seed each time (printed; FUZZ_SEED=... replays one)
 #
 # A failure prints the seed, the thread and the operation; a single-threaded one
 # also the command that replays it with a trace of the last operations.
@@ -20,8 +20,6 @@ FUZZ_THREADS  ?= 6
 FUZZ_TEST_SEED ?= 0x5eed
 FUZZ_SEED     ?=
 FUZZ_TIMEOUT  ?= 900
-# mk/lib.mk names the archive (read when the recipe runs)
-SA_LIB_CORE_A ?= $(BUILD)/libshardalloc-core.a
 
 TEST_TARGETS += test-fuzz
 .PHONY: test-fuzz fuzz
@@ -32,13 +30,8 @@ $(FUZZ_BIN): $(FUZZ_SRCS) tests/fuzz/fuzz.h src/config.h $(SA_LIB_CORE_A)
 	$(Q)$(CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(SA_LIB_CORE_A)
 
 # $(call fuzz-run,label,log,arguments): one line, the fuzzer's summary; on
-# failure the log.
-define fuzz-run
-	$(Q)if timeout $(FUZZ_TIMEOUT) $(FUZZ_BIN) $(3) >$(2) 2>&1; then \
-	    printf '  %-9s %s\n' TEST "$(1): $$(head -n 1 $(2) | sed 's/^fuzz: //'), $$(tail -n 1 $(2) | sed 's/^fuzz: ok: //')"; \
-	else \
-	    cat $(2); printf '  %-9s %s\n' FAIL "$(1) (log: $(2))"; exit 1; fi
-endef
+# failure the log (with the seed and the operation).
+fuzz-run = $(call run-logged,$(1),timeout $(FUZZ_TIMEOUT) $(FUZZ_BIN) $(3),$(2),sed -n 's/^fuzz: ok: //p')
 
 test-fuzz: $(FUZZ_BIN)
 	$(call fuzz-run,fuzz/single,$(FUZZ_DIR)/test-single.log,--seed $(FUZZ_TEST_SEED) --ops $(FUZZ_TEST_OPS) --threads 0)
@@ -68,9 +61,7 @@ LIBFUZZER_BIN    := $(LIBFUZZER_DIR)/fuzz-sa
 LIBFUZZER_TIME   ?= 60
 LIBFUZZER_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LIBFUZZER_CFLAGS := $(CSTD) $(WARN) -O1 -g $(INCS) -pthread $(LIBFUZZER_SAN)
-# the core sources (mk/lib.mk's list is not defined yet where this file is read)
-LIBFUZZER_LIB_SRCS := $(filter-out src/override.c src/trace.c,$(sort $(wildcard src/*.c)))
-LIBFUZZER_OBJS   := $(patsubst src/%.c,$(LIBFUZZER_DIR)/obj/%.o,$(LIBFUZZER_LIB_SRCS))
+LIBFUZZER_OBJS   := $(patsubst src/%.c,$(LIBFUZZER_DIR)/obj/%.o,$(SA_CORE_SRCS))
 LIBFUZZER_OPTS   := -rss_limit_mb=4096 -max_len=1024 -artifact_prefix=$(LIBFUZZER_DIR)/
 
 TEST_TARGETS += test-fuzz-corpus
@@ -88,18 +79,11 @@ $(LIBFUZZER_BIN): tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c te
 	    tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c $(LIBFUZZER_OBJS)
 
 fuzz-libfuzzer: $(LIBFUZZER_BIN)
-	$(call say,FUZZ,libfuzzer for $(LIBFUZZER_TIME) s)
 	$(Q)mkdir -p $(LIBFUZZER_DIR)/corpus
-	$(Q)if $(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -max_total_time=$(LIBFUZZER_TIME) \
-	        $(LIBFUZZER_DIR)/corpus tests/fuzz/corpus >$(LIBFUZZER_DIR)/run.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "fuzz/libfuzzer: $$(grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(LIBFUZZER_DIR)/run.log)"; \
-	else \
-	    tail -n 60 $(LIBFUZZER_DIR)/run.log; printf '  %-9s %s\n' FAIL "fuzz/libfuzzer (log: $(LIBFUZZER_DIR)/run.log)"; exit 1; fi
+	$(call run-logged,fuzz/libfuzzer,$(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -max_total_time=$(LIBFUZZER_TIME) \
+	    $(LIBFUZZER_DIR)/corpus tests/fuzz/corpus,$(LIBFUZZER_DIR)/run.log,grep -o 'Done [0-9]* runs in [0-9]* second(s)')
 
 test-fuzz-corpus: $(LIBFUZZER_BIN)
-	$(Q)if $(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -runs=0 tests/fuzz/corpus >$(LIBFUZZER_DIR)/corpus.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "fuzz/corpus: $$(ls tests/fuzz/corpus | wc -l) inputs replayed under ASan and UBSan"; \
-	else \
-	    tail -n 60 $(LIBFUZZER_DIR)/corpus.log; printf '  %-9s %s\n' FAIL "fuzz/corpus (log: $(LIBFUZZER_DIR)/corpus.log)"; exit 1; fi
+	$(call run-logged,fuzz/corpus,$(LIBFUZZER_BIN) $(LIBFUZZER_OPTS) -runs=0 tests/fuzz/corpus,$(LIBFUZZER_DIR)/corpus.log,sed -n 's|^Done \([0-9]*\) runs.*|\1 inputs of tests/fuzz/corpus under ASan and UBSan|p')
 
 -include $(LIBFUZZER_OBJS:.o=.d)

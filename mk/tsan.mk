@@ -20,7 +20,4 @@ $(TSAN_BIN): tests/tsan/races.c $(SA_CORE_SRCS) $(wildcard src/*.h include/*.h)
 	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ tests/tsan/races.c $(SA_CORE_SRCS)
 
 test-tsan: $(TSAN_BIN)
-	$(Q)if TSAN_OPTIONS="halt_on_error=1 exitcode=66" $< >$<.log 2>&1; then \
-	    printf '  %-9s %s\n' TEST "tsan/races: $$(tail -n 1 $<.log)"; \
-	else \
-	    cat $<.log; printf '  %-9s %s\n' FAIL "tsan/races (log: $<.log)"; exit 1; fi
+	$(call run-logged,tsan/races,TSAN_OPTIONS="halt_on_error=1 exitcode=66" $<,$<.log)

@@ -253,8 +253,9 @@ int main(int argc, char **argv)
         return 1;
     }
     double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("fuzz: ok: %llu operations (%llu blocks handed out, %llu refused as they must be)",
-           (unsigned long long)opt.ops, (unsigned long long)ok, (unsigned long long)refused);
+    printf("fuzz: ok: seed %#llx, %llu operations (%llu blocks handed out, %llu refused as they must be)",
+           (unsigned long long)opt.seed, (unsigned long long)opt.ops, (unsigned long long)ok,
+           (unsigned long long)refused);
     if (opt.threads > 0)
         printf(" over %u threads, %u at a time", threads_run, opt.threads);
     printf(" in %.1f s; mapped %zu KiB after sa_collect\n", secs, after.mapped >> 10);
