@@ -13,6 +13,7 @@
 static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
     sa_block_t *block = page->free;
+    SA_MC_ALSO_WRITES(&block->canary);
     SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
     sa_block_t *next = block->next;
     page->free = next;
@@ -120,7 +121,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
          * new segments. */
         if (sa_unlikely(_sa_segments_pending())) {
             bool need = heap->avail[_sa_page_kind_of_bin(bin)].first == NULL;
-            if (need || atomic_load_explicit(&_sa_forward_count, memory_order_relaxed) != 0)
+            if (need ||
+                sa_point_load("load forward count", &_sa_forward_count, memory_order_relaxed) != 0)
                 _sa_segments_reclaim(heap, need ? SA_RECLAIM_TRIES : 0,
                                      SA_REMOTE_PAGES_MAX - taken, false);
         }

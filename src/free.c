@@ -70,7 +70,9 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     /* Read before the push: once the block is on thread_free, the owner may
      * collect it and retire the page (bin = 0) at any moment. */
     size_t bin = page->bin;
-    uintptr_t old = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    SA_MC_ALSO_WRITES(&block->canary);      /* the step after the load writes it */
+    uintptr_t old = sa_point_load("load thread_free", &page->thread_free,
+                                  memory_order_relaxed);
     uintptr_t notify;
     for (;;) {
         SA_TRACE_STEP(SA_LOOP_CAS);
@@ -87,10 +89,11 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
 #ifdef SA_MUTANT_remote_free_never_queues
         new_notify = notify;    /* planted bug (tests/conformance): nobody is told */
 #endif
-        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &old,
-                                                  (uintptr_t)block | new_notify |
-                                                  ((old & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE),
-                                                  memory_order_acq_rel, memory_order_relaxed))
+        SA_MC_ALSO_WRITES(&block->canary);  /* and again after a failed CAS */
+        if (sa_point_cas_weak("cas thread_free", &page->thread_free, &old,
+                              (uintptr_t)block | new_notify |
+                              ((old & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE),
+                              memory_order_acq_rel, memory_order_relaxed))
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
@@ -100,7 +103,8 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
 #endif
     if (notify == SA_NOTIFY_WATCH) {
         /* We turned WATCH into QUEUED: we alone must deliver the page. */
-        sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_acquire);
+        sa_heap_t *owner = sa_point_load("load owner", &page->heap,
+                                         memory_order_acquire);
         if (sa_likely(owner != NULL))
             _sa_heap_remote_push(owner, page);
         else

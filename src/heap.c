@@ -28,12 +28,13 @@ static _Atomic(sa_heap_t *) heaps_all;
  * another push succeeded). Called once per WATCH -> QUEUED change. */
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 {
-    sa_page_t *head = atomic_load_explicit(&owner->remote_pages, memory_order_relaxed);
+    sa_page_t *head = sa_point_load("load remote_pages", &owner->remote_pages,
+                                    memory_order_relaxed);
     for (;;) {
         SA_TRACE_STEP(SA_LOOP_CAS);
         page->remote_next = head;
-        if (atomic_compare_exchange_weak_explicit(&owner->remote_pages, &head, page,
-                                                  memory_order_release, memory_order_relaxed))
+        if (sa_point_cas_weak("cas remote_pages", &owner->remote_pages, &head, page,
+                              memory_order_release, memory_order_relaxed))
             break;
         SA_TRACE_RETRY();   /* another push or the owner's take got in: the k of the bound */
     }
@@ -48,16 +49,17 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
     SA_TRACE_LOOP(SA_LOOP_REMOTE);
     for (; i < max; i++) {
         if (heap->remote_local == NULL) {
-            if (atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) == NULL)
+            if (sa_point_load("load remote_pages", &heap->remote_pages,
+                              memory_order_relaxed) == NULL)
                 break;
-            heap->remote_local = atomic_exchange_explicit(&heap->remote_pages, NULL,
-                                                          memory_order_acquire);
+            heap->remote_local = sa_point_exchange("exchange remote_pages",
+                                                   &heap->remote_pages, NULL, memory_order_acquire);
         }
         SA_TRACE_STEP(SA_LOOP_REMOTE);
         sa_page_t *page = heap->remote_local;
         heap->remote_local = page->remote_next;
         page->remote_next = NULL;
-        if (atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)
+        if (sa_point_load("load owner", &page->heap, memory_order_relaxed) == heap)
             _sa_page_unfull(heap, page, true);
         else
             _sa_segment_forward_queued(page);
@@ -164,12 +166,12 @@ static void heap_reset(sa_heap_t *heap)
  * race for the same heap), and so does this walk. */
 static sa_heap_t *heap_claim(void)
 {
-    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
-         h = h->next_all) {
+    for (sa_heap_t *h = sa_point_load("load heaps_all", &heaps_all, memory_order_acquire);
+         h != NULL; h = h->next_all) {
         bool expected = false;
-        if (!atomic_load_explicit(&h->claimed, memory_order_relaxed) &&
-            atomic_compare_exchange_strong_explicit(&h->claimed, &expected, true,
-                                                    memory_order_acquire, memory_order_relaxed))
+        if (!sa_point_load("load claimed", &h->claimed, memory_order_relaxed) &&
+            sa_point_cas_strong("cas claimed", &h->claimed, &expected, true,
+                                memory_order_acquire, memory_order_relaxed))
             return h;
     }
     return NULL;
@@ -214,11 +216,11 @@ sa_heap_t *_sa_heap_make(void)
         heap_reset(heap);
         atomic_store_explicit(&heap->claimed, true, memory_order_relaxed);
         /* The registry only grows: a lock-free push. */
-        sa_heap_t *first = atomic_load_explicit(&heaps_all, memory_order_relaxed);
+        sa_heap_t *first = sa_point_load("load heaps_all", &heaps_all, memory_order_relaxed);
         do
             heap->next_all = first;
-        while (!atomic_compare_exchange_weak_explicit(&heaps_all, &first, heap,
-                                                      memory_order_release, memory_order_relaxed));
+        while (!sa_point_cas_weak("cas heaps_all", &heaps_all, &first, heap,
+                                  memory_order_release, memory_order_relaxed));
     }
     heap->first_class = false;
     heap->alive = true;
@@ -261,7 +263,7 @@ void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir)
     if (_sa_heap_tls == heap)
         _sa_heap_tls = &_sa_heap_empty;
     /* Everything above happens before the next owner's first use. */
-    atomic_store_explicit(&heap->claimed, false, memory_order_release);
+    sa_point_store("store claimed", &heap->claimed, false, memory_order_release);
     /* Pages that in-flight remote frees reported to dead heaps (this one or
      * earlier ones) go to their current owners now: thread exit is the slow
      * path that causes them, so it pays for them. */
@@ -274,12 +276,13 @@ void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir)
 sa_page_t *_sa_heaps_take_dead_remote(void)
 {
     sa_page_t *all = NULL;
-    pthread_mutex_lock(&heaps_lock);
-    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
-         h = h->next_all) {
-        if (atomic_load_explicit(&h->claimed, memory_order_acquire))
+    sa_point_lock("lock heaps", &heaps_lock);
+    for (sa_heap_t *h = sa_point_load("load heaps_all", &heaps_all, memory_order_acquire);
+         h != NULL; h = h->next_all) {
+        if (sa_point_load("load claimed", &h->claimed, memory_order_acquire))
             continue;   /* owned: its thread takes its stack (and forwards strays) */
-        sa_page_t *list = atomic_exchange_explicit(&h->remote_pages, NULL, memory_order_acquire);
+        sa_page_t *list = sa_point_exchange("exchange remote_pages", &h->remote_pages, NULL,
+                                            memory_order_acquire);
         while (list != NULL) {
             sa_page_t *next = list->remote_next;
             list->remote_next = all;
@@ -287,7 +290,7 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
             list = next;
         }
     }
-    pthread_mutex_unlock(&heaps_lock);
+    sa_point_unlock("unlock heaps", &heaps_lock);
     return all;
 }
 

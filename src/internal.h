@@ -13,6 +13,7 @@
 #include "size_class.h"
 #include "trace.h"
 #include "types.h"
+#include "atomic_points.h"
 #include "shardalloc.h"
 
 #define sa_likely(x)    __builtin_expect(!!(x), 1)
@@ -125,13 +126,13 @@ extern _Atomic size_t _sa_abandoned_segments;
 extern _Atomic size_t _sa_forward_count;
 static inline size_t _sa_abandoned_count(void)
 {
-    return atomic_load_explicit(&_sa_abandoned_segments, memory_order_relaxed);
+    return sa_point_load("load abandoned count", &_sa_abandoned_segments, memory_order_relaxed);
 }
 /* Work for _sa_segments_reclaim: abandoned segments or pages to forward. */
 static inline bool _sa_segments_pending(void)
 {
     return _sa_abandoned_count() != 0 ||
-           atomic_load_explicit(&_sa_forward_count, memory_order_relaxed) != 0;
+           sa_point_load("load forward count", &_sa_forward_count, memory_order_relaxed) != 0;
 }
 bool _sa_segment_global_cached(void);
 
@@ -284,8 +285,8 @@ static inline uintptr_t _sa_aligned_tag(const void *aligned)
 
 static inline sa_notify_t _sa_page_notify(const sa_page_t *page)
 {
-    return (sa_notify_t)(atomic_load_explicit(&((sa_page_t *)page)->thread_free,
-                                              memory_order_relaxed) & SA_NOTIFY_MASK);
+    return (sa_notify_t)(sa_point_load("load notify", &((sa_page_t *)page)->thread_free,
+                                       memory_order_relaxed) & SA_NOTIFY_MASK);
 }
 
 static inline sa_segment_t *_sa_segment_of_ptr(const void *p)

@@ -23,7 +23,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->used = 0;
     page->free = NULL;
     page->local_free = NULL;
-    atomic_store_explicit(&page->thread_free, SA_NOTIFY_NONE, memory_order_relaxed);
+    sa_point_store("store thread_free", &page->thread_free, SA_NOTIFY_NONE, memory_order_relaxed);
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     page->next = page->prev = page->remote_next = NULL;
     page->expire = 0;
@@ -91,7 +91,7 @@ static bool page_holds_block(const sa_page_t *page, const sa_block_t *b)
  * spec: page.smt2 collect */
 void _sa_page_collect(sa_page_t *page)
 {
-    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     if (_sa_tf_block(tf) == NULL && page->local_free == NULL)
         return;
     /* spec: page.smt2 collect_take, then collect_finish (remote frees may
@@ -102,10 +102,10 @@ void _sa_page_collect(sa_page_t *page)
      * landed in between stay behind while the tracing build's snapshot,
      * taken after it, shows it on the list (make conformance-long found
      * that at scale 5). A failed CAS means a remote free pushed: lock-free. */
-    tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     while (_sa_tf_block(tf) != NULL &&
-           !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & SA_NOTIFY_MASK,
-                                                  memory_order_acquire, memory_order_relaxed))
+           !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & SA_NOTIFY_MASK,
+                              memory_order_acquire, memory_order_relaxed))
         SA_TRACE_STEP(SA_LOOP_CAS);
     sa_block_t *head = _sa_tf_block(tf);
     uint32_t count = _sa_tf_count(tf);
@@ -161,11 +161,11 @@ bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
     sa_assert(page->free == NULL && page->capacity == page->reserved && !page->in_full);
     uintptr_t expected = SA_NOTIFY_NONE;
     if (page->local_free != NULL ||
-        atomic_load_explicit(&page->thread_free, memory_order_relaxed) != expected)
+        sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed) != expected)
         return false;   /* guard false: no transition (the CAS below re-checks) */
     SA_TRACE_BEFORE(SA_T_TO_FULL, page);
-    bool ok = atomic_compare_exchange_strong_explicit(&page->thread_free, &expected, SA_NOTIFY_WATCH,
-                                                      memory_order_acq_rel, memory_order_relaxed);
+    bool ok = sa_point_cas_strong("cas thread_free", &page->thread_free, &expected, SA_NOTIFY_WATCH,
+                                  memory_order_acq_rel, memory_order_relaxed);
     if (ok) {
         _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
         page->in_full = 1;
@@ -188,13 +188,13 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
         page->in_full = 0;
         _sa_page_queue_push_front(heap, &heap->queues[page->bin], page);
     }
-    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     for (;;) {  /* retries only when a remote free pushed meanwhile */
         sa_notify_t n = (sa_notify_t)(tf & SA_NOTIFY_MASK);
         if (n == SA_NOTIFY_NONE || (n == SA_NOTIFY_QUEUED && !popped))
             break;
-        if (atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                                                  memory_order_acq_rel, memory_order_relaxed))
+        if (sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                              memory_order_acq_rel, memory_order_relaxed))
             break;
         SA_TRACE_STEP(SA_LOOP_CAS);
     }
@@ -264,10 +264,16 @@ void _sa_page_abandon(sa_page_t *page)
     page->in_full = 0;
     page->next = page->prev = NULL;
     page->expire = 0;
-    uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+    /* The owner store ends the step of the last thread_free operation (it
+     * commutes with every other thread's step in between: a remote free
+     * reads the owner only after turning WATCH into QUEUED, which no step
+     * after this load or CAS can do). */
+    SA_MC_ALSO_WRITES(&page->heap);
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_WATCH &&
-           !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                                                  memory_order_acq_rel, memory_order_relaxed))
+           (SA_MC_ALSO_WRITES(&page->heap),
+            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                               memory_order_acq_rel, memory_order_relaxed)))
         ;   /* retries only when a remote free pushed meanwhile */
     atomic_store_explicit(&page->heap, NULL, memory_order_release);
     SA_TRACE_AFTER(SA_T_ABANDON, page);
@@ -281,7 +287,7 @@ void _sa_page_abandon(sa_page_t *page)
 void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page)
 {
     SA_TRACE_BEFORE(SA_T_RECLAIM, page);
-    atomic_store_explicit(&page->heap, heap, memory_order_release);
+    sa_point_store("store owner", &page->heap, heap, memory_order_release);
     if (_sa_page_notify(page) == SA_NOTIFY_QUEUED) {
         page->in_full = 1;
         _sa_page_queue_push_back(heap, &heap->full, page);

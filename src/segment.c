@@ -117,16 +117,17 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
  * (the caller then maps a fresh one: never waits on the malloc path). */
 static sa_segment_t *global_cache_take(void)
 {
-    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+    if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
         return NULL;
-    if (pthread_mutex_trylock(&abandon_lock) != 0)
+    if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
         return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
         list_remove(&global_cache, seg);
-        atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+        sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+                       memory_order_relaxed);
     }
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
     return seg;
 }
 
@@ -137,8 +138,8 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
 {
     bool kept = false;
     if (wait)
-        pthread_mutex_lock(&abandon_lock);
-    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        sa_point_lock("lock abandon", &abandon_lock);
+    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
         return false;
     if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
         seg->cached = 1;
@@ -146,10 +147,11 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
         if (seg->purge_at == 0 && !segment_all_purged(seg))
             seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
         list_push(&global_cache, seg);
-        atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
+        sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+                       memory_order_relaxed);
         kept = true;
     }
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
     return kept;
 }
 
@@ -173,12 +175,12 @@ static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
 
 static bool cache_try_lock(sa_heap_t *heap)
 {
-    return !atomic_exchange_explicit(&heap->cache_busy, true, memory_order_acquire);
+    return !sa_point_exchange("exchange cache_busy", &heap->cache_busy, true, memory_order_acquire);
 }
 
 static void cache_unlock(sa_heap_t *heap)
 {
-    atomic_store_explicit(&heap->cache_busy, false, memory_order_release);
+    sa_point_store("store cache_busy", &heap->cache_busy, false, memory_order_release);
 }
 
 /* Thread exit only: a taker holds the flag for a few instructions. */
@@ -451,15 +453,16 @@ static void purge_list_drain(sa_heap_t *heap, bool purge)
  * the lock and unmaps them all. */
 static void global_cache_purge(uint64_t now, bool force, size_t done)
 {
-    if (atomic_load_explicit(&global_cache_count, memory_order_relaxed) == 0)
+    if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
         return;
     if (force)
-        pthread_mutex_lock(&abandon_lock);
-    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        sa_point_lock("lock abandon", &abandon_lock);
+    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
         return;
     cache_purge(&global_cache, now, force, done);
-    atomic_store_explicit(&global_cache_count, global_cache.count, memory_order_relaxed);
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+                   memory_order_relaxed);
+    sa_point_unlock("unlock abandon", &abandon_lock);
 }
 
 /* Purge retired pages and cached segments whose delay has passed (all of them
@@ -532,7 +535,7 @@ static void abandon_segment(sa_segment_t *seg)
     else
         abandoned = seg;
     abandoned_last = seg;
-    atomic_fetch_add_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
+    sa_point_fetch_add("add abandoned count", &_sa_abandoned_segments, 1, memory_order_relaxed);
     _sa_stat_inc(&_sa_gstats.segments_abandoned);
 }
 
@@ -575,7 +578,7 @@ static void cache_give_up(sa_heap_t *heap)
 void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to)
 {
     purge_list_drain(from, false);  /* `to` queues them again, as a reclaim does */
-    pthread_mutex_lock(&abandon_lock);
+    sa_point_lock("lock abandon", &abandon_lock);
     sa_segment_t *seg;
     while ((seg = take_segment(from)) != NULL) {
         for (size_t i = 0; i < seg->page_count; i++)
@@ -583,7 +586,7 @@ void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to)
                 _sa_page_abandon(&seg->pages[i]);
         adopt_segment(to, seg);
     }
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
     cache_give_up(from);
 }
 
@@ -613,11 +616,11 @@ void _sa_segments_abandon(sa_heap_t *heap)
      * purged): whoever reclaims a segment puts them on its own purge list.
      * Off ours first: once abandoned, a segment may be reclaimed at once. */
     purge_list_drain(heap, false);
-    pthread_mutex_lock(&abandon_lock);
+    sa_point_lock("lock abandon", &abandon_lock);
     sa_segment_t *seg;
     while ((seg = take_segment(heap)) != NULL)
         abandon_segment(seg);
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
     cache_give_up(heap);
 }
 
@@ -639,16 +642,17 @@ static size_t forward_pending_locked(size_t max)
     SA_TRACE_LOOP(SA_LOOP_REMOTE);  /* out of the remote-pages budget */
     for (; n < max; n++) {
         if (forward_local == NULL) {
-            if (atomic_load_explicit(&forward_pending, memory_order_relaxed) == NULL)
+            if (sa_point_load("load forward_pending", &forward_pending,
+                              memory_order_relaxed) == NULL)
                 break;
-            forward_local = atomic_exchange_explicit(&forward_pending, NULL,
-                                                     memory_order_acquire);
+            forward_local = sa_point_exchange("exchange forward_pending", &forward_pending, NULL,
+                                              memory_order_acquire);
         }
         SA_TRACE_STEP(SA_LOOP_REMOTE);
         sa_page_t *page = forward_local;
         forward_local = page->remote_next;
         page->remote_next = NULL;
-        atomic_fetch_sub_explicit(&_sa_forward_count, 1, memory_order_relaxed);
+        sa_point_fetch_sub("sub forward count", &_sa_forward_count, 1, memory_order_relaxed);
         forward_queued_locked(page);
     }
     return n;
@@ -686,8 +690,8 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
     if (!_sa_segments_pending())
         return false;
     if (wait)
-        pthread_mutex_lock(&abandon_lock);
-    else if (pthread_mutex_trylock(&abandon_lock) != 0)
+        sa_point_lock("lock abandon", &abandon_lock);
+    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
         return false;
     forward_pending_locked(forwards);
     SA_TRACE_PHASE(SA_PHASE_RECLAIM);
@@ -701,13 +705,13 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
             abandoned->prev = NULL;
         else
             abandoned_last = NULL;
-        atomic_fetch_sub_explicit(&_sa_abandoned_segments, 1, memory_order_relaxed);
+        sa_point_fetch_sub("sub abandoned count", &_sa_abandoned_segments, 1, memory_order_relaxed);
         seg->abandoned = 0;
         _sa_stat_inc(&_sa_gstats.segments_reclaimed);
         adopt_segment(heap, seg);
         any = true;
     }
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
     return any;
 }
 
@@ -728,10 +732,10 @@ static void forward_dead_locked(void)
 /* Thread exit and sa_collect(true): every page waiting to be forwarded. */
 void _sa_segments_forward_dead(void)
 {
-    pthread_mutex_lock(&abandon_lock);
+    sa_point_lock("lock abandon", &abandon_lock);
     forward_dead_locked();
     forward_pending_locked(SIZE_MAX);
-    pthread_mutex_unlock(&abandon_lock);
+    sa_point_unlock("unlock abandon", &abandon_lock);
 }
 
 /* A QUEUED page reached a heap that does not own it (it was abandoned, and
@@ -743,13 +747,13 @@ void _sa_segments_forward_dead(void)
  * abandoned page has nobody to tell). */
 void _sa_segment_forward_queued(sa_page_t *page)
 {
-    atomic_fetch_add_explicit(&_sa_forward_count, 1, memory_order_relaxed);
-    sa_page_t *head = atomic_load_explicit(&forward_pending, memory_order_relaxed);
+    sa_point_fetch_add("add forward count", &_sa_forward_count, 1, memory_order_relaxed);
+    sa_page_t *head = sa_point_load("load forward_pending", &forward_pending, memory_order_relaxed);
     for (;;) {
         SA_TRACE_STEP(SA_LOOP_CAS);
         page->remote_next = head;
-        if (atomic_compare_exchange_weak_explicit(&forward_pending, &head, page,
-                                                  memory_order_release, memory_order_relaxed))
+        if (sa_point_cas_weak("cas forward_pending", &forward_pending, &head, page,
+                              memory_order_release, memory_order_relaxed))
             break;
         SA_TRACE_RETRY();   /* another push or a take got in: the k of the bound */
     }
@@ -764,10 +768,10 @@ static void forward_queued_locked(sa_page_t *page)
         _sa_heap_remote_push(owner, page);
     } else {
         SA_TRACE_BEFORE(SA_T_UNFULL, page);
-        uintptr_t tf = atomic_load_explicit(&page->thread_free, memory_order_relaxed);
+        uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
         while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_QUEUED &&
-               !atomic_compare_exchange_weak_explicit(&page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                                                      memory_order_acq_rel, memory_order_relaxed))
+               !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                                  memory_order_acq_rel, memory_order_relaxed))
             ;   /* retries only when a remote free pushed meanwhile */
         SA_TRACE_AFTER(SA_T_UNFULL, page);
     }
@@ -775,5 +779,5 @@ static void forward_queued_locked(sa_page_t *page)
 
 bool _sa_segment_global_cached(void)
 {
-    return atomic_load_explicit(&global_cache_count, memory_order_relaxed) != 0;
+    return sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) != 0;
 }

@@ -15,6 +15,23 @@
  * mapping is shared and its fill level lives in it, so a parent that touched
  * it (_sa_trace_data) before fork() reads what a child recorded, even one that
  * crashed: records are complete once their AFTER returned.
+ *
+ * The model-checking build (-DSA_MODEL_CHECK, tests/interleave) runs one
+ * thread at a time and switches only at the points of atomic_points.h, some
+ * of which lie inside a traced transition (free_remote's CAS loop). There is
+ * no lock then (the scheduler serialises), each thread builds its record
+ * aside, and a record stands for the transition's linearization point, its
+ * last atomic step: the state before is taken again each time its thread
+ * resumes at a point inside it, so it is the state just before that step.
+ * Only the thread_free word (list, count, notify) changes under a thread
+ * parked in a transition; what its owner changed before the linearization
+ * point (unfull leaves the full queue before its CAS) is not visible to any
+ * other thread. So a snapshot shows every other field as of the page's last
+ * recorded transition (`committed`), and only the thread_free word live;
+ * only the state after an owner's transition (not a remote free) is read
+ * off the page whole. (At most one thread at a time is inside a transition
+ * other than free_remote on a page: its owner, or for an abandoned page the
+ * holder of the abandon lock.)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +70,13 @@ typedef struct trace_head_s {
 #define TRACE_DATA      SA_OS_PAGE_SIZE
 
 static pthread_mutex_t trace_lock = PTHREAD_MUTEX_INITIALIZER;
+#ifdef SA_MODEL_CHECK
+#define transition_lock()   ((void)0)     /* the scheduler serialises */
+#define transition_unlock() ((void)0)
+#else
+#define transition_lock()   pthread_mutex_lock(&trace_lock)
+#define transition_unlock() pthread_mutex_unlock(&trace_lock)
+#endif
 static unsigned char *map;          /* the mapping, NULL until first use */
 static trace_head_t *head;
 static unsigned char *buf;          /* map + TRACE_DATA */
@@ -60,11 +84,12 @@ static size_t buf_cap;              /* bytes for records */
 #define buf_len   (head->len)
 #define buf_full  (head->full)
 #define rec_seq   (head->seq)
-/* The record in progress (between BEFORE and AFTER), at buf + buf_len. */
-static const sa_page_t *cur_page;
-static sa_transition_t cur_t;
-static size_t cur_len;
-static bool cur_skip;               /* no room: BEFORE/AFTER still pair up */
+/* The record in progress (between BEFORE and AFTER), at buf + buf_len (the
+ * model-checking build: in rec_aside, one per thread, appended at AFTER). */
+static __thread const sa_page_t *cur_page;
+static __thread sa_transition_t cur_t;
+static __thread size_t cur_len;
+static __thread bool cur_skip;      /* no room: BEFORE/AFTER still pair up */
 
 /* Collects between their take and their finish: the list each took, shown
  * as TAKEN in snapshots of its page. One per thread at most. Under trace_lock. */
@@ -139,6 +164,20 @@ static bool buffer_ready(void)
     return true;
 }
 
+#ifdef SA_MODEL_CHECK
+static __thread unsigned char rec_aside[TRACE_REC_MAX];
+#define rec_at()    rec_aside
+/* Each page's state after its last recorded transition (see the top). */
+#define MC_PAGES 64
+static struct {
+    const sa_page_t *page;
+    size_t bytes;
+    unsigned char snap[TRACE_SNAP_MAX];
+} committed[MC_PAGES];
+#else
+#define rec_at()    (buf + buf_len)
+#endif
+
 /* ---- snapshots: the abstract state read off the real lists ------------------ */
 
 /* Walk one list from its head, appending block indices at idx; stop at the
@@ -176,8 +215,9 @@ static uint32_t walk(const sa_page_t *page, const sa_block_t *b, uint32_t *idx, 
     return n;
 }
 
-/* Write the page's state at out; returns the bytes written. */
-static size_t snapshot(const sa_page_t *page, unsigned char *out)
+/* Write the page's state at out, read off the page now; returns the bytes
+ * written. */
+static size_t snapshot_live(const sa_page_t *page, unsigned char *out)
 {
     sa_trace_snap_t s;
     memset(&s, 0, sizeof s);
@@ -209,13 +249,158 @@ static size_t snapshot(const sa_page_t *page, unsigned char *out)
     return sizeof s + (size_t)total * sizeof(uint32_t);
 }
 
+#ifdef SA_MODEL_CHECK
+static int committed_find(const sa_page_t *page)
+{
+    for (int i = 0; i < MC_PAGES; i++)
+        if (committed[i].page == page)
+            return i;
+    return -1;
+}
+
+/* After a transition: the page's state from now on, for other snapshots. */
+static void commit(const sa_page_t *page, const unsigned char *snap, size_t bytes)
+{
+    int i = committed_find(page);
+    if (i < 0 && (i = committed_find(NULL)) < 0)
+        die("more pages than MC_PAGES in one model-checking run");
+    committed[i].page = page;
+    committed[i].bytes = bytes;
+    memcpy(committed[i].snap, snap, bytes);
+}
+
+/* The page's committed state with its thread_free word read live. */
+static size_t snapshot(const sa_page_t *page, unsigned char *out)
+{
+    int c = committed_find(page);
+    if (c < 0) {
+        size_t bytes = snapshot_live(page, out);
+        commit(page, out, bytes);   /* first sight: nothing is half done */
+        return bytes;
+    }
+    sa_trace_snap_t s;
+    memcpy(&s, committed[c].snap, sizeof s);
+    const uint32_t *cidx = (const uint32_t *)(committed[c].snap + sizeof s);
+    /* committed lists: free, local_free | thread_free | taken */
+    uint32_t head = s.n[0] + s.n[1], old_tf = s.n[2], taken = s.n[3];
+    const uint32_t *ctaken = cidx + head + old_tf;
+    uint32_t *idx = (uint32_t *)(out + sizeof s);
+    memcpy(idx, cidx, head * sizeof(uint32_t));
+    for (uint32_t k = 0; k < head; k++)
+        seen[cidx[k] / 64] |= (uint64_t)1 << (cidx[k] % 64);
+    for (uint32_t k = 0; k < taken; k++)
+        seen[ctaken[k] / 64] |= (uint64_t)1 << (ctaken[k] % 64);
+    uintptr_t tf = atomic_load_explicit(&((sa_page_t *)page)->thread_free, memory_order_acquire);
+    s.notify = (uint8_t)(tf & SA_NOTIFY_MASK);
+    uint32_t room = s.capacity <= SA_MAX_BLOCKS_PER_PAGE ? s.capacity : SA_MAX_BLOCKS_PER_PAGE;
+    room = room > head + taken ? room - head - taken : 0;
+    s.n[2] = walk(page, _sa_tf_block(tf), idx + head, room, &s.bad);
+    memcpy(idx + head + s.n[2], ctaken, taken * sizeof(uint32_t));
+    uint32_t total = head + s.n[2] + taken;
+    for (uint32_t k = 0; k < total; k++)
+        seen[idx[k] / 64] = 0;
+    memcpy(out, &s, sizeof s);
+    return sizeof s + (size_t)total * sizeof(uint32_t);
+}
+#define mc_commit(page, snap, bytes)  commit((page), (snap), (bytes))
+
+/* The transitions that linearize at an atomic operation inside them (a
+ * point of atomic_points.h between BEFORE and AFTER). The others are one
+ * step of the scheduler's, which begins at a point here: a step that reads
+ * and writes the page's state (named by the address past the page's first
+ * byte). Inside the former, every point is such a step too (the one that
+ * ends the transition records it), and their beginning is not one: what
+ * the owner does before the linearization point is seen by nobody. */
+static const bool linearizes_inside[SA_T__COUNT] = {
+    [SA_T_PAGE_INIT] = true, [SA_T_FREE_REMOTE] = true, [SA_T_COLLECT_TAKE] = true,
+    [SA_T_TO_FULL] = true, [SA_T_UNFULL] = true, [SA_T_ABANDON] = true, [SA_T_RECLAIM] = true,
+};
+static __thread bool resumed_inside;    /* a point came between BEFORE and now */
+
+static void mc_begin(sa_transition_t t, const sa_page_t *page)
+{
+    if (!linearizes_inside[t])
+        SA_MC_POINT(SA_MC_STORE, (const char *)page + 1, "begin transition");
+    resumed_inside = false;
+}
+
+/* At AFTER: a transition said to linearize inside must have had its point. */
+static void mc_end(sa_transition_t t)
+{
+    if (linearizes_inside[t] && !resumed_inside && _sa_mc_scheduling())
+        die("a transition listed in linearizes_inside ended without a point inside it");
+}
+
+/* The state after a transition: read off the page, but for a remote free,
+ * which changes only the thread_free word and may end while the owner is
+ * inside a transition of its own (whose changes are not done). */
+static size_t snapshot_after(sa_transition_t t, const sa_page_t *page, unsigned char *out)
+{
+    return t == SA_T_FREE_REMOTE ? snapshot(page, out) : snapshot_live(page, out);
+}
+
+/* The model checker resumes this thread at a point: if it is inside a
+ * transition, the state before is taken again (see the top). */
+void _sa_trace_mc_resume(void)
+{
+    resumed_inside |= holding;
+    if (holding && !cur_skip)
+        cur_len = sizeof(sa_trace_rec_t) + snapshot(cur_page, rec_at() + sizeof(sa_trace_rec_t));
+}
+
+/* The page whose transition the calling thread is inside, or NULL. */
+const void *_sa_trace_mc_page(void)
+{
+    return holding ? cur_page : NULL;
+}
+#else
+#define snapshot snapshot_live
+#define snapshot_after(t, page, out)  snapshot_live((page), (out))
+#define mc_begin(t, page)   ((void)0)
+#define mc_end(t)           ((void)0)
+#define mc_commit(page, snap, bytes)  ((void)0)
+#endif
+
+/* The page's state now, as a snapshot records it (tests; no transition may
+ * be in progress on it). Returns the bytes written at out (at most
+ * sa_trace_snap_max()). */
+size_t _sa_trace_snapshot(const struct sa_page_s *page, unsigned char *out)
+{
+    return snapshot_live(page, out);
+}
+
+size_t _sa_trace_snap_max(void)
+{
+    return TRACE_SNAP_MAX;
+}
+
 /* ---- the hooks ------------------------------------------------------------------ */
+
+/* The record in progress is complete (cur_len bytes at rec_at()): it joins
+ * the buffer, numbered in the order of the transitions' ends. */
+static void record_append(void)
+{
+    uint32_t size = (uint32_t)cur_len;
+    uint64_t seq = rec_seq;
+    memcpy(rec_at() + offsetof(sa_trace_rec_t, size), &size, sizeof size);
+    memcpy(rec_at() + offsetof(sa_trace_rec_t, seq), &seq, sizeof seq);
+#ifdef SA_MODEL_CHECK
+    if (buf_full || buf_cap - buf_len < cur_len) {
+        buf_full = true;
+        return;
+    }
+    memcpy(buf + buf_len, rec_aside, cur_len);
+#endif
+    buf_len += cur_len;
+    rec_seq++;
+}
 
 void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
 {
     if (holding)
         die("SA_TRACE_BEFORE inside a traced transition (hooks must not nest)");
-    pthread_mutex_lock(&trace_lock);
+    mc_begin(t, page);
+    transition_lock();
     holding = true;
     if (thread_no == 0)
         thread_no = atomic_fetch_add_explicit(&thread_count, 1, memory_order_relaxed) + 1;
@@ -230,14 +415,15 @@ void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
     }
     sa_trace_rec_t r = { .transition = (uint16_t)t, .thread = (uint16_t)thread_no,
                          .seq = rec_seq, .page = (uintptr_t)page };
-    memcpy(buf + buf_len, &r, sizeof r);
-    cur_len = sizeof r + snapshot(page, buf + buf_len + sizeof r);
+    memcpy(rec_at(), &r, sizeof r);
+    cur_len = sizeof r + snapshot(page, rec_at() + sizeof r);
 }
 
 void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
 {
     if (!holding || page != cur_page || t != cur_t)
         die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
+    mc_end(t);
     if (t == SA_T_COLLECT_FINISH) {
         int fl = inflight_find(page);
         if (fl < 0)
@@ -246,15 +432,14 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
         inflight[fl].taken = NULL;
     }
     if (!cur_skip) {
-        cur_len += snapshot(page, buf + buf_len + cur_len);
-        uint32_t size = (uint32_t)cur_len;
-        memcpy(buf + buf_len, &size, sizeof size);
-        buf_len += cur_len;
-        rec_seq++;
+        size_t after = snapshot_after(t, page, rec_at() + cur_len);
+        mc_commit(page, rec_at() + cur_len, after);
+        cur_len += after;
+        record_append();
     }
     cur_page = NULL;
     holding = false;
-    pthread_mutex_unlock(&trace_lock);
+    transition_unlock();
 }
 
 /* The exchange of _sa_page_collect took `list`: the collect_take step ends
@@ -383,6 +568,16 @@ void _sa_trace_clear(void)
         if (buf_len > 0)
             (void)madvise(buf, buf_len, MADV_REMOVE);
         buf_len = 0;
+        buf_full = false;
+    }
+    pthread_mutex_unlock(&trace_lock);
+}
+
+void _sa_trace_rewind(size_t len)
+{
+    pthread_mutex_lock(&trace_lock);
+    if (map != NULL && len <= buf_len) {
+        buf_len = len;
         buf_full = false;
     }
     pthread_mutex_unlock(&trace_lock);

@@ -163,6 +163,16 @@ void _sa_trace_loop(sa_loop_t loop);
 void _sa_trace_step(sa_loop_t loop);
 void _sa_trace_retry(void);
 void _sa_trace_taken(const struct sa_page_s *page, const void *list);
+/* A page's state as a snapshot records it (tests/interleave's final check),
+ * at most _sa_trace_snap_max() bytes; and dropping the records past `len`. */
+size_t _sa_trace_snapshot(const struct sa_page_s *page, unsigned char *out);
+size_t _sa_trace_snap_max(void);
+void _sa_trace_rewind(size_t len);
+#ifdef SA_MODEL_CHECK
+/* For the model checker's scheduler (src/trace.c tells why). */
+void _sa_trace_mc_resume(void);
+const void *_sa_trace_mc_page(void);
+#endif
 #define SA_TRACE_BEFORE(t, page)  _sa_trace_before((t), (page))
 #define SA_TRACE_AFTER(t, page)   _sa_trace_after((t), (page))
 #define SA_TRACE_OP_BEGIN(op)     _sa_trace_op_begin(op)

@@ -1011,6 +1011,21 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
     return true;
 }
 
+const char *sa_replay_inv(sa_replay_t *r, const unsigned char *snap, size_t bytes)
+{
+    snap_t s;
+    if (!decode(snap, bytes, &s))
+        return "a malformed snapshot";
+    if (s.h.bad)
+        return "walking the real lists failed (a link outside the page or off a block start, "
+               "a block met twice, or a list longer than capacity)";
+    if (s.h.capacity > SA_MAX_BLOCKS_PER_PAGE)
+        return "capacity beyond SA_MAX_BLOCKS_PER_PAGE";
+    if (not_inv(r, build(r, &r->empty_term, r->empty, &s, r->ls).page))
+        return "the page's state violates the invariant (inv)";
+    return NULL;
+}
+
 bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed)
 {
     double t0 = sa_now_seconds();

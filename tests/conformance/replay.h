@@ -38,6 +38,9 @@ void sa_replay_free(sa_replay_t *r);
  * operation, the page and both states. Pages are remembered across calls. */
 bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed);
 const char *sa_replay_error(const sa_replay_t *r);
+/* Does one snapshot (a page's state as src/trace.c records it) walk cleanly
+ * and satisfy (inv s)? NULL if so, else why not. */
+const char *sa_replay_inv(sa_replay_t *r, const unsigned char *snap, size_t bytes);
 /* Forget the pages seen so far (the next trace comes from a fresh process). */
 void sa_replay_forget(sa_replay_t *r);
 

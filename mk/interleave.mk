@@ -1,0 +1,85 @@
+# mk/interleave.mk -- every interleaving of the lock-free steps (issue 9,
+# section 2): the allocator built with -DSA_MODEL_CHECK (each operation of
+# src/atomic_points.h a scheduling point) and -DSA_TRACE, driven by the
+# model checker of tests/interleave through small scenarios.
+#
+#   make test-interleave   every scenario explored, each run replayed through
+#                          spec/page.smt2; then each planted bug of
+#                          tests/interleave/mutants/ (a patch applied to a copy
+#                          of src/ under build/interleave/) must be caught, its
+#                          failing interleaving printed in its log; run by
+#                          `make test`
+#   make interleave-long   the same with the longer scenarios too (minutes)
+
+IL_DIR      := $(BUILD)/interleave
+IL_BIN      := $(IL_DIR)/interleave
+IL_SRCS     := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
+IL_HDRS     := $(wildcard src/*.h include/*.h tests/interleave/*.h tests/conformance/replay.h proofs/*.h)
+IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK
+IL_TCFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE \
+               -DSA_MODEL_CHECK -pthread
+IL_LDLIBS   := -lz3 -pthread -Wl,--wrap=_sa_os_now_ms
+IL_TEST_OBJS := $(addprefix $(IL_DIR)/obj/,main.o sched.o scenarios.o replay.o)
+# the planted bugs: tests/interleave/mutants/<name>.patch, and the scenario
+# that must catch each
+IL_MUTANTS  := $(basename $(notdir $(wildcard tests/interleave/mutants/*.patch)))
+IL_TIMEOUT  ?= 120
+PROOFS_LIB  ?= $(BUILD)/libsaproofs.a
+
+TEST_TARGETS += test-interleave
+.PHONY: test-interleave interleave interleave-long
+
+interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/interleave)
+
+$(IL_DIR)/obj/src/%.o: src/%.c $(IL_HDRS)
+	$(call say,CC,$< [model check])
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(IL_CFLAGS) -c $< -o $@
+
+$(IL_DIR)/obj/replay.o: tests/conformance/replay.c $(IL_HDRS)
+	$(call say,CC,$< [model check])
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
+
+$(IL_DIR)/obj/%.o: tests/interleave/%.c $(IL_HDRS)
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
+
+$(IL_BIN): $(IL_TEST_OBJS) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.o,$(IL_SRCS)) $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ $(IL_LDLIBS)
+
+# A planted bug: the patch applied to a copy of src/, built and linked the same way.
+$(IL_DIR)/mutant-%/interleave: tests/interleave/mutants/%.patch $(IL_TEST_OBJS) $(IL_SRCS) $(IL_HDRS) $(PROOFS_LIB)
+	$(call say,MUTANT,$*)
+	$(Q)rm -rf $(@D) && mkdir -p $(@D)/obj && cp -r src $(@D)/src
+	$(Q)patch -s -p1 -d $(@D) < $<
+	$(Q)for f in $(IL_SRCS:src/%=%); do \
+	    $(CC) $(subst -Isrc,-I$(@D)/src,$(IL_CFLAGS)) -c $(@D)/src/$$f -o $(@D)/obj/$${f%.c}.o || exit 1; \
+	done
+	$(Q)$(CC) $(OPT) -o $@ $(IL_TEST_OBJS) $(@D)/obj/*.o $(PROOFS_LIB) $(IL_LDLIBS)
+
+# The mutant's first line names the scenario that must catch it:
+#   # interleave: <scenario>
+test-interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/interleave)
+	$(Q)if timeout $(IL_TIMEOUT) $(IL_BIN) --spec spec >$(IL_BIN).log 2>&1; then \
+	    printf '  %-9s %s\n' TEST "interleave: every scenario, every interleaving"; \
+	    sed 's/^/          /' $(IL_BIN).log; \
+	else \
+	    cat $(IL_BIN).log; printf '  %-9s %s\n' FAIL "interleave (log: $(IL_BIN).log)"; exit 1; fi
+	$(Q)for m in $(IL_MUTANTS); do \
+	    sc=$$(sed -n 's/^# interleave: *//p' tests/interleave/mutants/$$m.patch); \
+	    log=$(IL_DIR)/mutant-$$m/interleave.log; \
+	    timeout $(IL_TIMEOUT) $(IL_DIR)/mutant-$$m/interleave --spec spec --only "$$sc" >$$log 2>&1; \
+	    st=$$?; \
+	    if [ $$st -eq 1 ] && grep -q 'FAILED after' $$log && grep -q 'the interleaving' $$log; then \
+	        printf '            mutant %s caught by %s: %s\n' $$m "$$sc" \
+	            "$$(grep -o 'FAILED after.*' $$log | head -n 1 | cut -c1-110)"; \
+	    else \
+	        cat $$log; printf '  %-9s %s\n' FAIL "interleave: mutant $$m not caught (status $$st, log: $$log)"; exit 1; fi; \
+	done
+
+interleave-long: $(IL_BIN)
+	$(call say,EXPLORE,every scenario with the longer variants)
+	$(Q)$(IL_BIN) --spec spec --long

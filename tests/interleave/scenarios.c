@@ -1,0 +1,346 @@
+/* tests/interleave/scenarios.c -- small scenarios on the real allocator
+ * whose every interleaving the model checker explores (sched.h).
+ *
+ * Every scenario starts from one full page P of SIZE-byte blocks, all of them
+ * handed out to thread 0 (its owner): SIZE is the largest small size class,
+ * so P holds a handful of blocks and each extend makes one. Threads then free
+ * and allocate through the public entry points (sa_malloc, sa_free) and exit
+ * through the allocator's own thread-exit path (_sa_heap_done, what its
+ * pthread key destructor calls).
+ *
+ * After every complete run, once every thread is done, the notifications in
+ * flight are delivered (drain: pages reported to dead heaps or waiting to be
+ * forwarded go to their owners, thread 0 takes its remote_pages); then
+ * (check_blocks):
+ *   - no page is still QUEUED: no notification was dropped, so no full page
+ *     with remote frees is forgotten;
+ *   - no pointer is held twice: no block was handed out twice;
+ *   - on every page the run touched, the lists walk cleanly (inside the
+ *     page, on block starts, acyclic, no block on two lists), no held block
+ *     is on a list, and every made block not on a list is held: every block
+ *     is in exactly one place (unless the scenario lets a block leak);
+ * and the explorer (main.c) checks each page's final state against the
+ * spec's `inv` and the run's transitions against the spec's transitions.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include "scenarios.h"
+#include "internal.h"
+
+#define SIZE    SA_SMALL_OBJ_SIZE_MAX
+#define HELD_MAX 64
+
+/* ---- what the program holds ---------------------------------------------------------- */
+
+static void *held[HELD_MAX];        /* pointers handed out and not freed */
+static unsigned nheld;
+static void *block0[SA_MAX_BLOCKS_PER_PAGE];   /* P's blocks, by index */
+static unsigned reserved;
+static sa_page_t *page_p;
+static bool reused0;                /* block0[0] was handed out again in the run */
+static unsigned reports[SA_ERROR_BAD_OPTION + 1];  /* the run's reports, by kind */
+
+static void count_report(sa_error_kind_t kind, const char *call, const void *p, void *arg)
+{
+    (void)call, (void)p, (void)arg;
+    if ((unsigned)kind <= SA_ERROR_BAD_OPTION)
+        reports[kind]++;
+}
+static mc_scenario_t *current;
+
+static void hold(void *p)
+{
+    if (p != NULL && nheld < HELD_MAX)
+        held[nheld++] = p;
+}
+
+static void drop(void *p)
+{
+    for (unsigned i = 0; i < nheld; i++)
+        if (held[i] == p) {
+            held[i] = held[--nheld];
+            return;
+        }
+}
+
+static sa_page_t *page_of(const void *p)
+{
+    return _sa_page_of(_sa_segment_of_ptr(p), p);
+}
+
+/* Free p as the program does: it is no longer held once free is called.
+ * sa_free begins by reading the block's canary (a plain field: the one
+ * access by which two racing frees of one block meet before their atomic
+ * operations), so that read is a point of its own here. */
+static void program_free(void *p)
+{
+    drop(p);
+    _sa_mc_point(SA_MC_LOAD, &((sa_block_t *)p)->canary, "sa_free", "read canary");
+    sa_free(p);
+}
+
+static void *program_malloc(void)
+{
+    void *p = sa_malloc(SIZE);
+    hold(p);
+    if (p == block0[0])
+        reused0 = true;
+    return p;
+}
+
+/* Thread 0 (P's owner) fills P: every block of it handed out. */
+static void fill_page(void)
+{
+    nheld = 0;
+    void *first = sa_malloc(SIZE);
+    page_p = page_of(first);
+    reserved = page_p->reserved;
+    block0[0] = first;
+    hold(first);
+    for (unsigned i = 1; i < reserved; i++) {
+        block0[i] = program_malloc();
+        if (page_of(block0[i]) != page_p) {
+            fprintf(stderr, "interleave: setup: block %u is not on the first page\n", i);
+            abort();
+        }
+    }
+    reused0 = false;
+    sa_register_error(count_report, NULL);
+}
+
+/* The thread exits (the allocator's exit hook, run in the scenario). */
+static void thread_exit(void)
+{
+    _sa_heap_done(_sa_heap_tls);
+    _sa_thread_register(NULL);
+}
+
+/* ---- the checks after a run ---------------------------------------------------------- */
+
+static bool listed_on(const sa_trace_snap_t *s, const uint32_t *idx, uint32_t b)
+{
+    uint32_t total = s->n[0] + s->n[1] + s->n[2] + s->n[3];
+    for (uint32_t k = 0; k < total; k++)
+        if (idx[k] == b)
+            return true;
+    return false;
+}
+
+static bool is_held(const void *p)
+{
+    for (unsigned i = 0; i < nheld; i++)
+        if (held[i] == p)
+            return true;
+    return false;
+}
+
+/* Every block in exactly one place, but `exempt` (NULL: none), which may
+ * be on no list and held by nobody (counted in *leaked_out: a caller's
+ * double free dropped by collect), or, if exempt_twice, also held and on a
+ * list (freed by the second free after it was handed out again). Fills
+ * current->pages. */
+static const char *check_blocks(const void *exempt, bool exempt_twice, unsigned *leaked_out)
+{
+    static char why[512];
+    for (unsigned i = 0; i < nheld; i++)
+        for (unsigned j = i + 1; j < nheld; j++)
+            if (held[i] == held[j]) {
+                snprintf(why, sizeof why, "block %p handed out twice", held[i]);
+                return why;
+            }
+    /* the pages: P and every page a held block is on */
+    sa_page_t *pages[MC_PAGES_MAX];
+    unsigned np = 0;
+    pages[np++] = page_p;
+    for (unsigned i = 0; i < nheld; i++) {
+        sa_page_t *pg = page_of(held[i]);
+        bool known = false;
+        for (unsigned k = 0; k < np; k++)
+            known |= pages[k] == pg;
+        if (!known && np < MC_PAGES_MAX)
+            pages[np++] = pg;
+    }
+    current->npages = 0;
+    unsigned leaked = 0;
+    static unsigned char snap[sizeof(sa_trace_snap_t) + (SA_MAX_BLOCKS_PER_PAGE + 1) * 4];
+    for (unsigned k = 0; k < np; k++) {
+        sa_page_t *pg = pages[k];
+        if (!pg->in_use || pg->block_size == 0)
+            continue;
+        current->pages[current->npages++] = pg;
+        _sa_trace_snapshot(pg, snap);
+        sa_trace_snap_t s;
+        memcpy(&s, snap, sizeof s);
+        const uint32_t *idx = (const uint32_t *)(snap + sizeof s);
+        if (s.bad) {
+            snprintf(why, sizeof why, "page %p: walking its lists failed (bad %#x)", (void *)pg,
+                     s.bad);
+            return why;
+        }
+        if (s.notify == SA_NOTIFY_QUEUED) {
+            snprintf(why, sizeof why, "page %p is QUEUED after every notification in flight was "
+                     "delivered: a notification was dropped (its remote frees wait forever)",
+                     (void *)pg);
+            return why;
+        }
+        for (uint32_t b = 0; b < s.capacity; b++) {
+            void *p = pg->start + (size_t)b * pg->block_size;
+            bool on_list = listed_on(&s, idx, b), program = is_held(p);
+            if (on_list && program && !(exempt_twice && p == exempt)) {
+                snprintf(why, sizeof why, "block %p is held by the program and on a list of "
+                         "its page: it would be handed out twice", p);
+                return why;
+            }
+            if (!on_list && !program) {
+                if (p != exempt) {
+                    snprintf(why, sizeof why, "block %p (index %u of page %p) is on no list "
+                             "and held by nobody: lost", p, b, (void *)pg);
+                    return why;
+                }
+                leaked++;
+            }
+        }
+    }
+    if (leaked_out)
+        *leaked_out = leaked;
+    return NULL;
+}
+
+/* Deliver what is in flight (single-threaded, after the run): pages
+ * reported to dead heaps or waiting to be forwarded go to their owners,
+ * and every live heap takes its remote_pages. */
+static void drain(void)
+{
+    _sa_segments_forward_dead();
+    for (unsigned t = 0; t < current->threads; t++) {
+        sa_heap_t *heap = mc_thread_heap[t];
+        if (heap != NULL && heap != &_sa_heap_empty && heap->alive)
+            _sa_heap_take_remote_pages(heap, SIZE_MAX);
+    }
+}
+
+static const char *check_plain(void)
+{
+    drain();
+    return check_blocks(NULL, false, NULL);
+}
+
+/* ---- remote frees while the owner collects P and moves it to full ------------- */
+
+static void setup_full(void)
+{
+    fill_page();
+}
+static void owner_malloc(void)
+{
+    program_malloc();               /* collect P, or P to full and a fresh page */
+}
+static void owner_malloc_twice_free(void)
+{
+    void *p = program_malloc();     /* collect P, or P to full and a fresh page */
+    program_malloc();               /* takes P back if a remote free queued it */
+    program_free(p);
+}
+static void free0(void) { program_free(block0[0]); }
+static void free1(void) { program_free(block0[1]); }
+
+/* ---- a remote free racing unfull ------------------------------------------------------- */
+
+static void setup_watch(void)
+{
+    fill_page();
+    program_malloc();               /* P to the full queue (WATCH), a fresh page */
+}
+static void owner_free_local_malloc(void)
+{
+    program_free(block0[1]);        /* local free of a full page: unfull(popped = false) */
+    program_malloc();               /* take_remote_pages: unfull(popped = true), collect */
+}
+
+/* ---- abandon on exit, reclaim by another thread ---------------------------------------- */
+
+static void owner_exit(void)
+{
+    thread_exit();                  /* collect, abandon P (WATCH withdrawn) */
+}
+static void free0_reclaim(void)
+{
+    program_free(block0[0]);        /* remote, maybe QUEUED, maybe forwarded */
+    program_malloc();               /* a fresh heap: reclaims the abandoned segment */
+}
+static void free0_reclaim_free2(void)
+{
+    program_free(block0[0]);        /* remote, maybe QUEUED, maybe forwarded */
+    program_malloc();               /* a fresh heap: reclaims the abandoned segment */
+    program_free(block0[2]);        /* local if we own P now, else remote */
+}
+
+/* ---- two frees of the same block (a caller's bug) -------------------------------------- */
+
+/* What the code guarantees when two threads free one block b at once:
+ * the second free is reported (by the canary, by the head test of the CAS
+ * loop, or by collect's count), or b is leaked; every other block stays in
+ * exactly one place, and no pointer is handed out twice. One exception no
+ * allocator can tell from a correct program: if b was handed out again
+ * between the two frees, the second one frees the new owner's block (then
+ * b may be on a list while the program holds it: the program's bug). */
+static const char *check_double_free(void)
+{
+    unsigned leaked = 0;
+    drain();
+    const char *why = check_blocks(block0[0], reused0, &leaked);
+    if (why)
+        return why;
+    unsigned reported = reports[SA_ERROR_DOUBLE_FREE] + reports[SA_ERROR_CORRUPTION];
+    if (!reported && leaked == 0 && !reused0)
+        return "a block freed twice by two threads was neither reported nor leaked";
+    mc_outcome(reused0 ? "handed out again before the second free" :
+               leaked ? "reported by collect, the block leaked" :
+               reports[SA_ERROR_CORRUPTION] ? "reported by collect" : "reported by free");
+    return NULL;
+}
+static void owner_malloc_twice(void)
+{
+    program_malloc();
+    program_malloc();
+}
+
+/* ---- the table ------------------------------------------------------------------------- */
+
+mc_scenario_t mc_scenarios[] = {
+    { .name = "remote_free_to_full", .threads = 3, .spec = true,
+      .what = "two remote frees while the owner collects P or moves it to full",
+      .setup = setup_full, .body = { owner_malloc, free0, free1 }, .check = check_plain },
+    { .name = "remote_free_unfull", .threads = 2, .spec = true,
+      .what = "a remote free (WATCH -> QUEUED) racing the owner's unfull",
+      .setup = setup_watch, .body = { owner_free_local_malloc, free0 }, .check = check_plain },
+    { .name = "abandon_reclaim", .threads = 2, .spec = true,
+      .what = "the owner exits (abandon) while another thread frees into P and reclaims it",
+      .setup = setup_watch, .body = { owner_exit, free0_reclaim }, .check = check_plain },
+    { .name = "double_free", .threads = 3, .spec = false,
+      .what = "two threads free the same block while the owner allocates",
+      .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },
+    /* the longer variants (make interleave-long) */
+    { .name = "remote_free_to_full_back", .threads = 3, .spec = true, .long_only = true,
+      .what = "two remote frees while the owner moves P to full and takes it back",
+      .setup = setup_full, .body = { owner_malloc_twice_free, free0, free1 },
+      .check = check_plain },
+    { .name = "abandon_reclaim_free", .threads = 2, .spec = true, .long_only = true,
+      .what = "the owner exits while another thread frees, reclaims P, frees into P again",
+      .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2 }, .check = check_plain },
+    { .name = "abandon_reclaim_3", .threads = 3, .spec = true, .long_only = true,
+      .what = "the owner exits while two threads free, one of them reclaiming P",
+      .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2, free1 },
+      .check = check_plain },
+    { .name = "double_free_4", .threads = 4, .spec = false, .long_only = true,
+      .what = "two threads free one block, a third another, the owner allocates twice",
+      .setup = setup_full, .body = { owner_malloc_twice, free0, free0, free1 },
+      .check = check_double_free },
+};
+const size_t mc_scenario_count = sizeof mc_scenarios / sizeof mc_scenarios[0];
+
+void mc_scenario_begin(mc_scenario_t *sc)
+{
+    current = sc;
+}
