@@ -41,7 +41,10 @@ void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 }
 
 /* Take back at most `max` pages that remote frees reported (unfull each).
- * The stack is taken whole (no ABA: only the owner pops) into remote_local.
+ * The stack is taken whole (no ABA: nobody pops single pages) into
+ * remote_local. Another thread may take it whole too: a thread exit's sweep
+ * of unclaimed heaps (_sa_heaps_take_dead_remote) that read `claimed` just
+ * before our thread claimed this heap; it forwards the pages to their owner.
  * Returns how many were taken. */
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 {
@@ -54,6 +57,8 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
                 break;
             heap->remote_local = sa_point_exchange("exchange remote_pages",
                                                    &heap->remote_pages, NULL, memory_order_acquire);
+            if (heap->remote_local == NULL)
+                break;  /* the sweep took it between our load and our exchange */
         }
         SA_TRACE_STEP(SA_LOOP_REMOTE);
         sa_page_t *page = heap->remote_local;
