@@ -3,6 +3,7 @@
 # src/atomic_points.h a scheduling point) and -DSA_TRACE, driven by the
 # model checker of tests/interleave through small scenarios.
 #
+#   make interleave        build the model checker and one per planted bug
 #   make test-interleave   every scenario explored, each run replayed through
 #                          spec/page.smt2; then each planted bug of
 #                          tests/interleave/mutants/ (a patch applied to a copy

@@ -207,16 +207,22 @@ static const char *check_blocks(const void *exempt, bool exempt_twice, unsigned 
     return NULL;
 }
 
-/* Deliver what is in flight (single-threaded, after the run): pages
- * reported to dead heaps or waiting to be forwarded go to their owners,
- * and every live heap takes its remote_pages. */
+/* Deliver what is in flight (single-threaded, after the run): every live
+ * heap takes its remote_pages (a page not its own goes on the pending
+ * stack), then pages reported to dead heaps or pending go to their owners
+ * (pushed on a live owner's stack, or QUEUED cleared if abandoned), and
+ * again, for what that pushed. */
 static void drain(void)
 {
-    _sa_segments_forward_dead();
-    for (unsigned t = 0; t < current->threads; t++) {
-        sa_heap_t *heap = mc_thread_heap[t];
-        if (heap != NULL && heap != &_sa_heap_empty && heap->alive)
-            _sa_heap_take_remote_pages(heap, SIZE_MAX);
+    for (int round = 0;; round++) {
+        for (unsigned t = 0; t < current->threads; t++) {
+            sa_heap_t *heap = mc_thread_heap[t];
+            if (heap != NULL && heap != &_sa_heap_empty && heap->alive)
+                _sa_heap_take_remote_pages(heap, SIZE_MAX);
+        }
+        if (round == 2)
+            break;
+        _sa_segments_forward_dead();
     }
 }
 
