@@ -226,10 +226,36 @@ static void drain(void)
     }
 }
 
+/* Where P ended, for the tally of outcomes. */
+static void outcome_of_p(void)
+{
+    static char label[64];
+    sa_heap_t *owner = atomic_load_explicit(&page_p->heap, memory_order_relaxed);
+    if (!page_p->in_use) {
+        mc_outcome("P retired");
+        return;
+    }
+    if (owner == NULL) {
+        mc_outcome("P abandoned");
+        return;
+    }
+    for (unsigned t = 0; t < current->threads; t++)
+        if (mc_thread_heap[t] == owner) {
+            snprintf(label, sizeof label, "P owned by thread %u%s", t,
+                     page_p->in_full ? ", in its full queue" : "");
+            mc_outcome(label);
+            return;
+        }
+    mc_outcome("P owned by a heap no thread of the run holds");
+}
+
 static const char *check_plain(void)
 {
     drain();
-    return check_blocks(NULL, false, NULL);
+    const char *why = check_blocks(NULL, false, NULL);
+    if (why == NULL)
+        outcome_of_p();
+    return why;
 }
 
 /* ---- remote frees while the owner collects P and moves it to full ------------- */
@@ -282,6 +308,15 @@ static void free0_reclaim_free2(void)
     program_free(block0[2]);        /* local if we own P now, else remote */
 }
 
+/* ---- retire or abandon: the last block freed remotely as the owner exits ------------ */
+
+static void setup_one_live(void)
+{
+    fill_page();
+    for (unsigned i = 1; i < reserved; i++)
+        program_free(block0[i]);    /* local: only block 0 stays handed out */
+}
+
 /* ---- two frees of the same block (a caller's bug) -------------------------------------- */
 
 /* What the code guarantees when two threads free one block b at once:
@@ -324,6 +359,10 @@ mc_scenario_t mc_scenarios[] = {
     { .name = "abandon_reclaim", .threads = 2, .spec = true,
       .what = "the owner exits (abandon) while another thread frees into P and reclaims it",
       .setup = setup_watch, .body = { owner_exit, free0_reclaim }, .check = check_plain },
+    { .name = "retire_or_abandon", .threads = 2, .spec = true,
+      .what = "P's last block freed remotely while its owner exits: P retired or abandoned, "
+              "then reclaimed",
+      .setup = setup_one_live, .body = { owner_exit, free0_reclaim }, .check = check_plain },
     { .name = "double_free", .threads = 3, .spec = false,
       .what = "two threads free the same block while the owner allocates",
       .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },
