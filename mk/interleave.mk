@@ -55,7 +55,9 @@ $(IL_BIN): $(IL_TEST_OBJS) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.o,$(IL_SRCS)) 
 $(IL_DIR)/mutant-%/interleave: tests/interleave/mutants/%.patch $(IL_TEST_OBJS) $(IL_SRCS) $(IL_HDRS) $(PROOFS_LIB)
 	$(call say,MUTANT,$*)
 	$(Q)rm -rf $(@D) && mkdir -p $(@D)/obj && cp -r src $(@D)/src
-	$(Q)patch -s -p1 -d $(@D) < $<
+	$(Q)patch -s -F0 -p1 -d $(@D) < $< || { \
+	    echo "interleave: mutant $*: its patch no longer applies to src/ (a broken mutant, not a caught bug)" >&2; \
+	    rm -rf $(@D); exit 1; }
 	$(Q)for f in $(IL_SRCS:src/%=%); do \
 	    $(CC) $(subst -Isrc,-I$(@D)/src,$(IL_CFLAGS)) -c $(@D)/src/$$f -o $(@D)/obj/$${f%.c}.o || exit 1; \
 	done
@@ -75,8 +77,8 @@ test-interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/inter
 	    timeout $(IL_TIMEOUT) $(IL_DIR)/mutant-$$m/interleave --spec spec --only "$$sc" >$$log 2>&1; \
 	    st=$$?; \
 	    if [ $$st -eq 1 ] && grep -q 'FAILED after' $$log && grep -q 'the interleaving' $$log; then \
-	        printf '            mutant %s caught by %s: %s\n' $$m "$$sc" \
-	            "$$(grep -o 'FAILED after.*' $$log | head -n 1 | cut -c1-110)"; \
+	        printf '            mutant %s caught by %s %s\n' $$m "$$sc" \
+	            "$$(grep -o 'FAILED after.*' $$log | head -n 1 | sed 's/^FAILED //' | cut -c1-110)"; \
 	    else \
 	        cat $$log; printf '  %-9s %s\n' FAIL "interleave: mutant $$m not caught (status $$st, log: $$log)"; exit 1; fi; \
 	done
