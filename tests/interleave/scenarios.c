@@ -249,8 +249,42 @@ static void outcome_of_p(void)
     mc_outcome("P owned by a heap no thread of the run holds");
 }
 
+/* Before the drain: every page on a live heap's remote_pages stack (or the
+ * part of it the owner took, remote_local) is QUEUED, and on it once: a
+ * page with notify NONE or WATCH may be pushed again, which would link it
+ * into the stack twice. (The pending-forward stack is not looked at here.) */
+static const char *check_stacks(void)
+{
+    static char why[256];
+    for (unsigned t = 0; t < current->threads; t++) {
+        sa_heap_t *heap = mc_thread_heap[t];
+        if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
+            continue;
+        sa_page_t *lists[2] = { heap->remote_local,
+                                atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) };
+        unsigned n = 0;
+        for (int l = 0; l < 2; l++)
+            for (sa_page_t *pg = lists[l]; pg != NULL; pg = pg->remote_next) {
+                if (++n > 64) {
+                    snprintf(why, sizeof why, "thread %u's remote_pages stack loops: a page "
+                             "was pushed while already on it", t);
+                    return why;
+                }
+                if (_sa_page_notify(pg) != SA_NOTIFY_QUEUED) {
+                    snprintf(why, sizeof why, "page %p is on thread %u's remote_pages stack "
+                             "but not QUEUED: a second push would link it in twice", (void *)pg, t);
+                    return why;
+                }
+            }
+    }
+    return NULL;
+}
+
 static const char *check_plain(void)
 {
+    const char *stacks = check_stacks();
+    if (stacks)
+        return stacks;
     drain();
     const char *why = check_blocks(NULL, false, NULL);
     if (why == NULL)
