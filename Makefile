@@ -49,6 +49,17 @@ define run-logged
 	    cat $(3); printf '  %-9s %s\n' FAIL "$(1) (log: $(3))"; exit 1; fi
 endef
 
+# $(call criterion-all-ran,binary,log): a recipe line that fails unless the
+# Criterion suite ran every test it lists (Criterion leaves skipped and
+# disabled tests out of "Tested:" and still exits 0): a skipped test fails.
+define criterion-all-ran
+	$(Q)listed=$$($(1) --list 2>/dev/null | sed -n 's/^.*: \([0-9][0-9]*\) tests*$$/\1/p' \
+	        | awk '{ s += $$1 } END { print s + 0 }'); \
+	    ran=$$(grep -ao 'Tested: [0-9]*' $(2) | tail -n 1 | grep -o '[0-9][0-9]*'); \
+	    [ "$$listed" = "$$ran" ] || { printf '  %-9s %s\n' FAIL \
+	        "$(1): $$listed tests, $$ran ran: a skipped test is a failure (log: $(2))"; exit 1; }
+endef
+
 .PHONY: all lib verify test test-suites help clean
 all: lib
 

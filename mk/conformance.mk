@@ -76,6 +76,7 @@ test-conformance: $(CONF_SUITE) $(CONF_MUTANT_RUNS)
 	        | sed -e 's/^\[----\] /            /' -e 's/\(caught on [a-z_]*\):.*/\1/' || true; \
 	else \
 	    cat $(CONF_SUITE).log; printf '  %-9s %s\n' FAIL "conformance (log: $(CONF_SUITE).log)"; exit 1; fi
+	$(call criterion-all-ran,$(CONF_SUITE),$(CONF_SUITE).log)
 
 conformance-long: $(CONF_RUN)
 	$(call say,REPLAY,workloads at scale $(CONFORMANCE_LONG_SCALE))

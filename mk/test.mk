@@ -66,7 +66,10 @@ test-api: $(addprefix test-api-,$(TEST_API_NAMES)) test-api-purge-free
 
 # $(call run-suite,binary,label,log,environment): one line, its Criterion
 # synthesis; on failure the whole log.
-run-suite = $(call run-logged,$(2),$(4) $(1) --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --color=never -S,$(3),grep -o 'Tested:.*[0-9]')
+define run-suite
+$(call run-logged,$(2),$(4) $(1) --jobs=$(TEST_JOBS) --timeout=$(TEST_TIMEOUT) --color=never -S,$(3),grep -o 'Tested:.*[0-9]')
+$(call criterion-all-ran,$(1),$(3))
+endef
 # The environment a suite runs in. memory_return's early-reuse test needs its
 # pages handed out again within one purge delay of the purge: 10 ms is less
 # than a loaded 2-core machine (or the debug build) takes to purge and reuse

@@ -12,7 +12,8 @@
 
 PROOFS_LIB_SRCS := $(filter-out proofs/verify.c,$(wildcard proofs/*.c))
 PROOFS_LIB_OBJS := $(PROOFS_LIB_SRCS:proofs/%.c=$(BUILD)/proofs/%.o)
-PROOFS_HDRS     := $(wildcard proofs/*.h) src/config.h src/size_class.h src/layout.h
+PROOFS_HDRS     := $(wildcard proofs/*.h) src/config.h src/size_class.h src/layout.h src/types.h \
+                   src/internal.h
 PROOFS_LIB      := $(BUILD)/libsaproofs.a
 SPEC_FILES      := $(wildcard spec/*.smt2)
 VERIFY_FLAGS    ?=
@@ -61,7 +62,7 @@ $(PROOFS_TEST_BIN): $(PROOFS_TEST_SRCS) $(PROOFS_LIB) $(PROOFS_HDRS)
 
 .PHONY: test-proofs
 test-proofs: $(PROOFS_TEST_BIN)
-	$(call say,TEST,tests/proofs)
-	$(Q)$(PROOFS_TEST_BIN) --jobs 2
+	$(call run-logged,proofs,$(PROOFS_TEST_BIN) --jobs 2 --color=never -S,$(PROOFS_TEST_BIN).log,grep -o 'Tested:.*[0-9]')
+	$(call criterion-all-ran,$(PROOFS_TEST_BIN),$(PROOFS_TEST_BIN).log)
 
 TEST_TARGETS += test-proofs

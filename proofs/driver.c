@@ -357,8 +357,34 @@ static bool next_word(const char **p, char *word, size_t size)
     return true;
 }
 
+/* The name spec/bounds.smt2 gives a program counter value: its phases are
+ * `(define-fun NAME () Int N)` between the Run datatype and the first rem_.
+ * Writes "?" if there is none. */
+static void phase_name(const char *spec_dir, long value, char *out, size_t size)
+{
+    snprintf(out, size, "?");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bounds.smt2", spec_dir ? spec_dir : "spec");
+    char *text = sa_read_file(path);
+    if (!text)
+        return;
+    const char *p = strstr(text, "(declare-datatypes ((Run 0))");
+    const char *end = p ? strstr(p, "(define-fun rem_") : NULL;
+    while (p && end && (p = strstr(p, "(define-fun ")) != NULL && p < end) {
+        char name[64];
+        long v;
+        if (sscanf(p, "(define-fun %63s () Int %ld)", name, &v) == 2 && v == value) {
+            snprintf(out, size, "%s", name);
+            break;
+        }
+        p++;
+    }
+    free(text);
+}
+
 /* Prints the terms listed in ob->show from the current model. */
-static void show_model(Z3_context c, const sa_obligation_t *ob, int bin, sa_buf_t *out)
+static void show_model(Z3_context c, const sa_driver_t *d, const sa_obligation_t *ob, int bin,
+                       sa_buf_t *out)
 {
     if (bin > 0)
         sa_buf_addf(out, "    bin=%d (block size %zu)\n", bin, _sa_bin_size((size_t)bin));
@@ -373,6 +399,13 @@ static void show_model(Z3_context c, const sa_obligation_t *ob, int bin, sa_buf_
         const char *term = colon + 1;
         if (strcmp(w, "page") == 0) {
             show_page(c, term, out);
+        } else if (strcmp(w, "phase") == 0) {
+            bool ok;
+            long v = ivalue(c, term, &ok);
+            char name[64] = "?";
+            if (ok)
+                phase_name(d->spec_dir, v, name, sizeof name);
+            sa_buf_addf(out, "    %s=%s (%ld)\n", term, name, v);
         } else {
             char v[128];
             value(c, term, v, sizeof v);
@@ -384,11 +417,11 @@ static void show_model(Z3_context c, const sa_obligation_t *ob, int bin, sa_buf_
 /* One query: returns Z3's answer "sat"/"unsat"/"unknown", or NULL on an error.
  * On sat the counterexample is added to r->detail. */
 /* The counterexample or the reason for unknown, after a check-sat. */
-static void explain(Z3_context c, const sa_obligation_t *ob, mode_t_ mode, int bin,
-                    const char *answer, sa_result_t *r)
+static void explain(Z3_context c, const sa_driver_t *d, const sa_obligation_t *ob, mode_t_ mode,
+                    int bin, const char *answer, sa_result_t *r)
 {
     if (answer && strcmp(answer, "sat") == 0 && mode != VACUITY)
-        show_model(c, ob, bin, &r->detail);
+        show_model(c, d, ob, bin, &r->detail);
     if (answer && strcmp(answer, "unknown") == 0) {
         char *why = send(c, "(get-info :reason-unknown)", &r->detail);
         if (why)
@@ -423,7 +456,7 @@ static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mut
         setup = send(shared, q.s, &r->detail);
         if (setup) {
             answer = send(shared, "(check-sat)", &r->detail);
-            explain(shared, ob, mode, bin, answer, r);
+            explain(shared, d, ob, mode, bin, answer, r);
         }
         free(send(shared, "(pop)", &r->detail));
     } else if (build_query(d, ob, m, mode, bin, &q, &r->detail)) {
@@ -432,7 +465,7 @@ static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mut
         setup = send(c, q.s, &r->detail);
         if (setup) {
             answer = send(c, "(check-sat)", &r->detail);
-            explain(c, ob, mode, bin, answer, r);
+            explain(c, d, ob, mode, bin, answer, r);
         }
         Z3_del_context(c);
     }
@@ -557,6 +590,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
         jobs = 8;
     pid_t pid[8];
     int fd[8];
+    bool killed[8] = { false };
     sa_buf_t got[8] = { { 0 } };
     fflush(NULL);
     for (int w = 0; w < jobs; w++) {
@@ -571,8 +605,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
             int bin = scan(d, ob, m, mode, 1 + w, jobs, &a, &cr);
             FILE *f = fdopen(p[1], "w");
             fprintf(f, "%d %s\n%s", bin, a ? a : "-", cr.detail.s ? cr.detail.s : "");
-            fclose(f);
-            _exit(0);
+            _exit(fclose(f) == 0 ? 0 : 1);
         }
         close(p[1]);
         fd[w] = p[0];
@@ -600,22 +633,48 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
             open_pipes--;
             int bin = 0;
             char a[32] = "-";
-            if (got[w].s)
-                sscanf(got[w].s, "%d %31s", &bin, a);
+            if (!got[w].s || sscanf(got[w].s, "%d %31s", &bin, a) != 2)
+                continue;   /* no report: the exit status below says why */
             if (bin != 0 && !found) {
                 found = bin;
-                *answer = strcmp(a, "error") == 0 ? NULL : strdup(a);
+                /* "-": the worker's query failed (no answer): an error */
+                *answer = strcmp(a, "-") == 0 ? NULL : strdup(a);
                 const char *nl = strchr(got[w].s, '\n');
                 sa_buf_add(&r->detail, nl ? nl + 1 : "");
                 for (int o = 0; o < jobs; o++)
-                    if (fd[o] >= 0)
+                    if (fd[o] >= 0) {
                         kill(pid[o], SIGKILL);
+                        killed[o] = true;
+                    }
             }
         }
     }
+    /* Fail closed: a worker we did not stop that died, or exited without a
+     * whole report, leaves its bins unchecked: an error, never "nothing
+     * decisive" (which a proof would count as proved). */
+    bool died = false;
     for (int w = 0; w < jobs; w++) {
-        waitpid(pid[w], NULL, 0);
+        int status = 0;
+        int bin = 0;
+        char a[32];
+        bool reported = got[w].s && sscanf(got[w].s, "%d %31s", &bin, a) == 2;
+        if (waitpid(pid[w], &status, 0) == pid[w] && !killed[w] &&
+            (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !reported)) {
+            if (WIFSIGNALED(status))
+                sa_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) killed by signal %d\n",
+                            w, 1 + w, 1 + w + jobs, WTERMSIG(status));
+            else
+                sa_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) exited with status %d%s\n",
+                            w, 1 + w, 1 + w + jobs, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
+                            reported ? "" : " and no report");
+            died = true;
+        }
         sa_buf_free(&got[w]);
+    }
+    if (died && found == 0) {
+        free(*answer);
+        *answer = NULL;
+        found = -1;
     }
     return found;
 }
@@ -664,9 +723,19 @@ void sa_check_mutant(const sa_driver_t *d, const sa_obligation_t *ob,
                      const sa_mutant_t *m, sa_result_t *r)
 {
     double t0 = sa_now_seconds();
+    /* a mutant that does not apply tests nothing: broken, not "caught" */
+    sa_buf_t text = { 0 };
+    bool applies = build_prefix(d, ob, m, &text, &r->detail);
+    sa_buf_free(&text);
+    if (!applies) {
+        r->verdict = SA_BROKEN;
+        sa_buf_add(&r->detail, "\n    broken mutant: fix its text (or constant) to match the model\n");
+        r->seconds = sa_now_seconds() - t0;
+        return;
+    }
     char *a;
     int bin = scan_parallel(d, ob, m, MUTANT, &a, r);
-    r->verdict = !bin ? SA_FAILS : !a ? SA_ERROR : SA_HOLDS;
+    r->verdict = !bin ? SA_FAILS : !a ? SA_ERROR : strcmp(a, "sat") == 0 ? SA_HOLDS : SA_UNKNOWN;
     if (r->verdict == SA_FAILS)
         sa_buf_addf(&r->detail, "    mutant survived: %s is not caught\n", m->what);
     free(a);
@@ -692,9 +761,9 @@ static void row(FILE *out, const char *name, const char *result, const sa_result
 
 bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
 {
-    static const char *const proof_word[] = { "proved", "FAILS", "UNKNOWN", "ERROR" };
-    static const char *const vac_word[] = { "sat", "VACUOUS", "UNKNOWN", "ERROR" };
-    static const char *const mut_word[] = { "refuted", "SURVIVED", "UNKNOWN", "ERROR" };
+    static const char *const proof_word[] = { "proved", "FAILS", "UNKNOWN", "ERROR", "BROKEN" };
+    static const char *const vac_word[] = { "sat", "VACUOUS", "UNKNOWN", "ERROR", "BROKEN" };
+    static const char *const mut_word[] = { "refuted", "SURVIVED", "UNKNOWN", "ERROR", "BROKEN" };
     bool all = true;
     char name[256];
 

@@ -59,7 +59,8 @@ typedef struct sa_obligation_s {
     int         finite;
     const char *finite_hyp;
     const char *show;       /* what to print in a counterexample: "page:s int:b
-                               int:(pc r)" (page: as lists; else: the term's value) */
+                               phase:(pc r)" (page: as lists; phase: the name
+                               spec/bounds.smt2 gives the value; int: the value) */
     const char *report;     /* constants to print the values of after the proof */
     int         per_bin;    /* >0: check once per size-class bin 1..SA_BIN_LARGE_MAX,
                                with the constant BIN defined (bit-vector) */
@@ -71,7 +72,9 @@ typedef enum sa_verdict_e {
     SA_HOLDS,       /* proof: unsat; vacuity: sat; mutant: sat (refuted) */
     SA_FAILS,       /* the opposite answer */
     SA_UNKNOWN,     /* timeout or unknown */
-    SA_ERROR        /* the text did not parse, a mutant did not apply, ... */
+    SA_ERROR,       /* the text did not parse, Z3 failed, a worker process died, ... */
+    SA_BROKEN       /* a mutant whose text is not in the model (once) or whose
+                       constant does not exist: it tests nothing, and says so */
 } sa_verdict_t;
 
 typedef struct sa_result_s {

@@ -6,10 +6,12 @@
  * must refute with a counterexample, so a proof that cannot fail shows up
  * as a surviving mutant.
  */
+#include <string.h>
 #include "driver.h"
 #include "config.h"
 #include "size_class.h"
 #include "layout.h"
+#include "internal.h"
 
 /* ---- page: obligations 1-3 (spec/page.smt2) -------------------------------- */
 
@@ -114,6 +116,9 @@ static const sa_mutant_t m_linear[] = {
 static const sa_mutant_t m_alloc_fresh[] = {
     { .name = "alloc_pop_off_by_one", .what = "alloc_pop reads one slot past the head",
       .find = "(= b (head s FREE))", .replace = "(= b (at s FREE (n s FREE)))" },
+    /* a FREE block made LIVE, all else kept: only "it was the head" fails */
+    { .name = "alloc_pop_takes_tail", .what = "alloc_pop hands out the last node of `free`, not its head",
+      .find = "(= b (head s FREE))", .replace = "(= b (at s FREE 0))" },
     { 0 }
 };
 static const sa_mutant_t m_live_no_list[] = {
@@ -126,6 +131,15 @@ static const sa_mutant_t m_live_no_list[] = {
 static const sa_mutant_t m_collect_keeps[] = {
     { .name = "collect_keeps_local_blocks", .what = "collect leaves the local_free blocks where they were",
       .find = "(or (= (loc_of s b) a) (= (loc_of s b) c))", .replace = "(= (loc_of s b) a)" },
+    { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
+      .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
+    { 0 }
+};
+static const sa_mutant_t m_cadence_generic[] = {
+    { .name = "collect_counts_one_more", .what = "collect counts one block more on `free` than it gathered",
+      .find = "FREE (+ (n s FREE) (n s a) (n s c))", .replace = "FREE (+ (n s FREE) (n s a) (n s c) 1)" },
+    { .name = "extend_capacity_one_short", .what = "extend raises capacity by one less than the blocks it made",
+      .find = "(= (capacity t) (+ (capacity s) k))", .replace = "(= (capacity t) (+ (capacity s) k -1))" },
     { 0 }
 };
 static const sa_mutant_t m_retire_empty[] = {
@@ -134,19 +148,31 @@ static const sa_mutant_t m_retire_empty[] = {
     { 0 }
 };
 
-/* Page-level safety goals (obligation 3). */
+/* Page-level safety goals (obligation 3). alloc_fresh: the block handed out
+ * was the head of `free` (what page_pop reads), was FREE and is now LIVE;
+ * `free` is what it was without its head, in the same order; no other
+ * block moved. */
 #define ALLOC_FRESH_GOAL                                                       \
-    "(and (in_page s b) (= (loc_of s b) FREE) (= (loc_of t b) LIVE)"            \
+    "(and (in_page s b) (= b (head s FREE)) (= (loc_of s b) FREE) (= (loc_of t b) LIVE)" \
+    "     (= (n t FREE) (- (n s FREE) 1))"                                        \
+    "     (forall ((i Int)) (=> (and (<= 0 i) (< i (n t FREE))) (= (at t FREE i) (at s FREE i))))" \
     "     (forall ((c Int)) (=> (and (in_page s c) (not (= c b)))"               \
     "                           (= (loc_of t c) (loc_of s c)))))"
-#define LIVE_NO_LIST_GOAL                                                      \
-    "(forall ((l Loc) (i Int)) (=> (and (listed l) (not (= l LIVE)) (<= 0 i) (< i (n s l)))" \
-    "                              (not (= (at s l i) b))))"
-#define COLLECT_KEEPS_GOAL                                                     \
-    "(and (= (n t FREE) (+ (n s FREE) (n s LOCAL) (n s THREAD)))"               \
-    "     (forall ((c Int)) (=> (in_page s c)"                                    \
-    "        (= (loc_of t c) (ite (or (= (loc_of s c) LOCAL) (= (loc_of s c) THREAD))" \
-    "                             FREE (loc_of s c))))))"
+/* no_block_twice: no block is in two slots of the sequences (so no list is
+ * cyclic, and no block is on two lists or on a list and LIVE): what
+ * _sa_page_check's walk asserts, derived from the pos/seq bijection. */
+#define NO_BLOCK_TWICE_GOAL                                                    \
+    "(=> (and (listed l) (listed l2) (<= 0 i) (< i (n s l)) (<= 0 j) (< j (n s l2))" \
+    "         (= (at s l i) (at s l2 j)))"                                         \
+    "    (and (= l l2) (= i j)))"
+/* collect_frees_all_but_live: after a collect every made block not LIVE is
+ * on `free`, so |free| = capacity - used (page_find relies on it), the
+ * LIVE blocks are those before, and local_free and thread_free are empty. */
+#define COLLECT_FREES_GOAL                                                     \
+    "(and (= (n t FREE) (- (capacity t) (used t))) (= (n t LOCAL) 0) (= (n t THREAD) 0)" \
+    "     (forall ((c Int)) (=> (in_page t c)"                                    \
+    "        (and (= (= (loc_of t c) LIVE) (= (loc_of s c) LIVE))"               \
+    "             (not (= (loc_of t c) LOCAL)) (not (= (loc_of t c) THREAD))))))"
 #define RETIRE_EMPTY_GOAL                                                      \
     "(forall ((c Int)) (=> (in_page s c)"                                       \
     "   (or (= (loc_of s c) FREE) (= (loc_of s c) LOCAL) (= (loc_of s c) UNMADE))))"
@@ -155,8 +181,8 @@ static const sa_mutant_t m_retire_empty[] = {
 
 #define RUN_DECLS "(declare-const r Run) (declare-const r2 Run) (declare-const p Page)" \
     " (declare-const d Int) (declare-const watched Bool)"
-#define RUN_SHOW "int:(pc r) int:(i r) int:(j r) int:(lim r) int:(steps r) int:(k r) int:(rem r)" \
-    " int:(pc r2) int:(i r2) int:(j r2) int:(lim r2) int:(steps r2) int:(k r2) int:(rem r2) int:d"
+#define RUN_SHOW "phase:(pc r) int:(i r) int:(j r) int:(lim r) int:(steps r) int:(k r) int:(rem r)" \
+    " phase:(pc r2) int:(i r2) int:(j r2) int:(lim r2) int:(steps r2) int:(k r2) int:(rem r2) int:d"
 #define WITHIN_AFTER(B) "(and (within r2 " B ") (=> (= (pc r2) DONE) (<= (steps r2) (+ " B " (k r2)))))"
 
 static const sa_mutant_t m_bound_start[] = {
@@ -326,6 +352,9 @@ static const sa_mutant_t m_aligned[] = {
     "     (bvule bsize SA_LARGE_OBJ_SIZE_MAX) (bvult p (bvshl one SA_ADDRESS_BITS))"          \
     "     (bvule (bvadd p bsize) (bvshl one SA_ADDRESS_BITS))"                              \
     "     (bvuge bsize (aligned_request size a)))"
+/* The pointer handed out lies inside its own block, with max(size, 1) bytes
+ * of it (a size-0 request too: its pointer is not the next block's start),
+ * aligned, and with room for the tag before it when it is not the start. */
 #define ALIGNED_GOAL                                                               \
     "(let ((q (align_up p a)))"                                                    \
     "  (and (= (bvand q (bvsub a one)) (_ bv0 64)) (bvule p q) (bvult q (bvadd p bsize))" \
@@ -417,6 +446,203 @@ static void gen_layout_table(sa_buf_t *out)
     sa_buf_addf(out, "\n(define-fun ALIGN_SAMPLES () (_ BitVec 64) (_ bv%zu 64))\n", ALIGN_SAMPLES);
 }
 
+/* ---- agreement tables: the C computes it, a proof is about the model ---------------
+ *
+ * Each table is a ground conjunction NAME_ok, one equation per row (rows
+ * are numbered from 1 in the order generated; a counterexample shows which
+ * differ, as NAME_bad). The rows are the C functions of src/ evaluated here on sample inputs
+ * chosen at every boundary the arithmetic has. */
+typedef struct table_s {
+    sa_buf_t *out;
+    const char *name;
+    sa_buf_t rows_text;     /* the rows, one equation each */
+    size_t rows;
+} table_t;
+
+static table_t table_begin(sa_buf_t *out, const char *name)
+{
+    return (table_t){ .out = out, .name = name };
+}
+
+/* One row: the model's term `model` equals the C's value. */
+static void table_row(table_t *t, const char *model, unsigned long long c_value)
+{
+    sa_buf_addf(&t->rows_text, "(= %s (_ bv%llu 64))\n", model, c_value);
+    t->rows++;
+}
+
+/* One row of a predicate: the model's Bool term equals the C's bool. */
+static void table_row_bool(table_t *t, const char *model, bool c_value)
+{
+    sa_buf_addf(&t->rows_text, "(= %s %s)\n", model, c_value ? "true" : "false");
+    t->rows++;
+}
+
+/* NAME_ok: every row holds (the goal); NAME_bad: the sum of the numbers of
+ * the rows that do not (the row's number when one row is wrong), for the
+ * counterexample. A flat sum: Z3 4.8.12 rewrites a nested ite ("the first
+ * bad row") in time quadratic in its depth (measured: 1,600 rows, 47 s;
+ * the sum, 0.4 s). */
+static void table_end(table_t *t)
+{
+    sa_buf_addf(t->out, "(define-fun %s_ok () Bool (and true\n%s))\n", t->name, t->rows_text.s);
+    sa_buf_addf(t->out, "(define-fun %s_bad () (_ BitVec 64) (bvadd (_ bv0 64)\n", t->name);
+    const char *row = t->rows_text.s;
+    for (size_t i = 1; i <= t->rows; i++) {
+        const char *nl = strchr(row, '\n');
+        sa_buf_addf(t->out, " (ite %.*s (_ bv0 64) (_ bv%zu 64))\n", (int)(nl - row), row, i);
+        row = nl + 1;
+    }
+    sa_buf_add(t->out, "))\n");
+    sa_buf_free(&t->rows_text);
+}
+
+/* The thread_free word of src/types.h: its masks, _sa_tf_block, _sa_tf_count
+ * and _sa_tf_push (the word _sa_free_remote's CAS writes) against the model's
+ * tf_* on words at every edge of each field. */
+static void gen_thread_free_table(sa_buf_t *out)
+{
+    table_t t = table_begin(out, "c_tf");
+    char term[256];
+    table_row(&t, "(bvsub tf_count_one one)", SA_TF_COUNT_ONE - 1);
+    table_row(&t, "tf_count_one", SA_TF_COUNT_ONE);
+    table_row(&t, "(bvnot (bvsub tf_count_one one))", SA_TF_COUNT_MASK);
+    table_row(&t, "tf_block_mask", SA_TF_BLOCK_MASK);
+    table_row(&t, "tf_notify_mask", SA_NOTIFY_MASK);
+    const uintptr_t blocks[] = { 0, SA_MIN_ALIGN, (uintptr_t)5 << SA_SEGMENT_SHIFT,
+                                 ((uintptr_t)1 << SA_ADDRESS_BITS) - SA_MIN_ALIGN };
+    const uintptr_t counts[] = { 0, 1, SA_MAX_BLOCKS_PER_PAGE - 1, SA_MAX_BLOCKS_PER_PAGE };
+    for (size_t bi = 0; bi < sizeof blocks / sizeof *blocks; bi++)
+        for (uintptr_t nt = SA_NOTIFY_NONE; nt <= SA_NOTIFY_QUEUED; nt++)
+            for (size_t ci = 0; ci < sizeof counts / sizeof *counts; ci++) {
+                uintptr_t w = blocks[bi] | nt | (counts[ci] << SA_THREAD_FREE_COUNT_SHIFT);
+                snprintf(term, sizeof term, "(tf_word (_ bv%llu 64) (_ bv%llu 64) (_ bv%llu 64))",
+                         (unsigned long long)blocks[bi], (unsigned long long)nt,
+                         (unsigned long long)counts[ci]);
+                table_row(&t, term, w);
+                snprintf(term, sizeof term, "(tf_block (_ bv%llu 64))", (unsigned long long)w);
+                table_row(&t, term, (uintptr_t)_sa_tf_block(w));
+                snprintf(term, sizeof term, "(tf_count (_ bv%llu 64))", (unsigned long long)w);
+                table_row(&t, term, _sa_tf_count(w));
+                snprintf(term, sizeof term, "(tf_notify (_ bv%llu 64))", (unsigned long long)w);
+                table_row(&t, term, w & SA_NOTIFY_MASK);
+                if (counts[ci] == SA_MAX_BLOCKS_PER_PAGE)
+                    continue;
+                /* a push of another block with every notify the CAS may write */
+                for (uintptr_t nt2 = SA_NOTIFY_NONE; nt2 <= SA_NOTIFY_QUEUED; nt2++) {
+                    const sa_block_t *b2 = (const sa_block_t *)blocks[(bi + 1) % 4];
+                    snprintf(term, sizeof term, "(tf_push (_ bv%llu 64) (_ bv%llu 64) (_ bv%llu 64))",
+                             (unsigned long long)w, (unsigned long long)(uintptr_t)b2,
+                             (unsigned long long)nt2);
+                    table_row(&t, term, _sa_tf_push(w, b2, nt2));
+                }
+            }
+    table_end(&t);
+}
+
+/* _sa_block_index and _sa_block_is_start (the multiply free does on every
+ * call) against the model's block_index and block_is_start, for every bin,
+ * at the offsets around the first, second and last block start and the
+ * page's last byte, with the magic the C computes (layout_agrees ties it to
+ * the model's). */
+static void gen_block_index_table(sa_buf_t *out)
+{
+    table_t t = table_begin(out, "c_index");
+    char term[256];
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++) {
+        size_t bs = _sa_bin_size(bin);
+        uint64_t magic = _sa_block_magic(bs);
+        size_t page = (size_t)1 << _sa_page_shift(_sa_page_kind_for(bs));
+        size_t last = (page / bs) * bs;
+        const size_t offs[] = { 0, 1, bs - 1, bs, bs + 1, 2 * bs - 1, last - bs, last - 1, last,
+                                last + 1 < page ? last + 1 : last, page - 1 };
+        for (size_t k = 0; k < sizeof offs / sizeof *offs; k++) {
+            snprintf(term, sizeof term, "(block_index (_ bv%zu 64) (_ bv%llu 64))", offs[k],
+                     (unsigned long long)magic);
+            table_row(&t, term, _sa_block_index(offs[k], magic));
+            snprintf(term, sizeof term, "(block_is_start (_ bv%zu 64) (_ bv%llu 64))", offs[k],
+                     (unsigned long long)magic);
+            table_row_bool(&t, term, _sa_block_is_start(offs[k], magic));
+        }
+    }
+    table_end(&t);
+}
+
+/* _sa_aligned_request against aligned_request: every alignment above
+ * SA_MIN_ALIGN up to SA_LARGE_OBJ_SIZE_MAX, sizes 0, 1 and around the
+ * alignment and the largest small request. */
+static void gen_aligned_table(sa_buf_t *out)
+{
+    table_t t = table_begin(out, "c_request");
+    char term[256];
+    for (size_t a = 2 * SA_MIN_ALIGN; a <= SA_LARGE_OBJ_SIZE_MAX; a *= 2) {
+        const size_t sizes[] = { 0, 1, SA_MIN_ALIGN - 1, SA_MIN_ALIGN, a - 1, a, a + 1,
+                                 SA_LARGE_OBJ_SIZE_MAX - a };
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            snprintf(term, sizeof term, "(aligned_request (_ bv%zu 64) (_ bv%zu 64))", sizes[k], a);
+            table_row(&t, term, _sa_aligned_request(sizes[k], a));
+        }
+    }
+    table_end(&t);
+}
+
+/* _sa_page_of(seg, p), the page lookup free really does (through the
+ * segment's page_shift, which segment.c sets to _sa_page_shift(kind)),
+ * against page_index_of, at the first and last byte of every page of every
+ * kind. */
+static void gen_page_of_table(sa_buf_t *out)
+{
+    static sa_segment_t seg;
+    table_t t = table_begin(out, "c_page_of");
+    char term[256];
+    for (int k = 0; k < SA_PAGE_KIND_COUNT; k++) {
+        seg.page_kind = (sa_page_kind_t)k;
+        seg.page_shift = _sa_page_shift((sa_page_kind_t)k);
+        for (size_t i = 0; i < _sa_pages_per_segment((sa_page_kind_t)k); i++) {
+            const uintptr_t ps[] = { first_byte((sa_page_kind_t)k, i), last_byte((sa_page_kind_t)k, i) };
+            for (size_t x = 0; x < 2; x++) {
+                snprintf(term, sizeof term, "(page_index_of (_ bv%llu 64) (_ bv%d 64))",
+                         (unsigned long long)ps[x], k);
+                table_row(&t, term, (size_t)(_sa_page_of(&seg, (const void *)ps[x]) - seg.pages));
+            }
+        }
+    }
+    table_end(&t);
+}
+
+/* One agreement obligation: no free variable, the table's NAME_bad is 0. */
+#define AGREES(name_, covers_, gen_, table_, mutants_)                                \
+    { .name = name_, .covers = covers_, .models = "size_class layout", .bv = true,   \
+      .decls = "", .gen = gen_, .hyp = "true", .goal = table_ "_ok",                  \
+      .show = "int:" table_ "_bad", .mutants = mutants_ }
+
+static const sa_mutant_t m_tf_agree[] = {
+    { .name = "model_count_shift_low", .what = "a model whose count field starts one bit lower than types.h's",
+      .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -1 },
+    { .name = "model_block_mask_keeps_notify", .what = "a model block mask that keeps the notify bits",
+      .find = "(bvand (bvsub tf_count_one one) (bvnot tf_notify_mask))", .replace = "(bvsub tf_count_one one)" },
+    { 0 }
+};
+static const sa_mutant_t m_index_agree[] = {
+    { .name = "model_index_rounds_up", .what = "a model block_index that rounds the product up",
+      .find = "(bvlshr (bvmul offset m) SA_BLOCK_INDEX_SHIFT))",
+      .replace = "(bvlshr (bvadd (bvmul offset m) (bvsub (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (_ bv1 64))) SA_BLOCK_INDEX_SHIFT))" },
+    { .name = "model_start_test_inclusive", .what = "a model block_is_start with <= magic",
+      .find = "(bvult (bvand (bvmul offset m)", .replace = "(bvule (bvand (bvmul offset m)" },
+    { 0 }
+};
+static const sa_mutant_t m_request_agree[] = {
+    { .name = "model_request_no_byte", .what = "the model's aligned_request without max(size, 1)",
+      .find = "(bvadd (at_least_one size) a)", .replace = "(bvadd size a)" },
+    { 0 }
+};
+static const sa_mutant_t m_page_of_agree[] = {
+    { .name = "model_page_of_medium_shift", .what = "the model's page_index_of with the medium shift for every kind",
+      .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
+      .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_MEDIUM_PAGE_SHIFT)" },
+    { 0 }
+};
+
 static const sa_mutant_t m_layout_agree[] = {
     { .name = "kind_for_strict", .what = "page_kind_for sends blocks of exactly SA_SMALL_OBJ_SIZE_MAX to medium pages",
       .find = "(bvule block_size SA_SMALL_OBJ_SIZE_MAX)", .replace = "(bvult block_size SA_SMALL_OBJ_SIZE_MAX)" },
@@ -496,13 +722,14 @@ const sa_obligation_t sa_obligations[] = {
     { .name = "alloc_fresh", .covers = "sa_malloc fast path: page_pop (alloc.c)", .models = "page",
       .decls = PAGE_DECLS, .hyp = "(and (inv s) (alloc_pop s t b))", .goal = ALLOC_FRESH_GOAL,
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_alloc_fresh },
-    { .name = "live_on_no_list", .covers = "_sa_page_check, sa_malloc", .models = "page",
-      .decls = PAGE_DECLS, .hyp = "(and (inv s) (in_page s b) (= (loc_of s b) LIVE))",
-      .goal = LIVE_NO_LIST_GOAL,
-      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s int:b",
+    { .name = "no_block_twice", .covers = "_sa_page_check (lists acyclic, disjoint), sa_malloc", .models = "page",
+      .decls = PAGE_DECLS " (declare-const l Loc) (declare-const l2 Loc) (declare-const i Int)"
+               " (declare-const j Int)",
+      .hyp = "(inv s)", .goal = NO_BLOCK_TWICE_GOAL,
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s int:l int:i int:l2 int:j",
       .mutants = m_live_no_list },
-    { .name = "collect_keeps_blocks", .covers = "_sa_page_collect", .models = "page",
-      .decls = PAGE_DECLS, .hyp = "(and (inv s) (collect s t))", .goal = COLLECT_KEEPS_GOAL,
+    { .name = "collect_frees_all_but_live", .covers = "_sa_page_collect (page_find: |free| = capacity - used)",
+      .models = "page", .decls = PAGE_DECLS, .hyp = "(and (inv s) (collect s t))", .goal = COLLECT_FREES_GOAL,
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_collect_keeps },
     { .name = "retire_only_empty", .covers = "_sa_page_retire", .models = "page",
       .decls = PAGE_DECLS, .hyp = "(and (inv s) (retire s t))", .goal = RETIRE_EMPTY_GOAL,
@@ -530,11 +757,13 @@ const sa_obligation_t sa_obligations[] = {
       .hyp = "(and (within r B_FREE_LOCAL) (free_step r r2 watched) (not (= (pc r) FREE_PUSH)))",
       .goal = WITHIN_AFTER("B_FREE_LOCAL"), .show = RUN_SHOW, .mutants = m_bound_free_local },
     /* 5: the fast path's cadence */
-    { .name = "cadence_start", .covers = "_sa_malloc_generic (leaves the fast path a page)",
+    /* what the generic path hands the fast path (a collected or extended
+     * page) starts a cadence: at most capacity pops before the next call */
+    { .name = "cadence_after_generic", .covers = "_sa_malloc_generic: _sa_page_collect, _sa_page_extend",
       .models = "page bounds", .decls = CADENCE_DECLS,
-      .hyp = "(inv s)", .goal = "(cadence s 0)",
-      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = "page:s",
-      .mutants = m_live_no_list },
+      .hyp = "(and (inv s) (or (collect s t) (extend s t)))", .goal = "(cadence t 0)",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW,
+      .mutants = m_cadence_generic },
     { .name = "cadence", .covers = "sa_malloc fast path, _sa_free_local, _sa_free_remote",
       .models = "page bounds", .decls = CADENCE_DECLS,
       .hyp = "(and (inv s) (cadence s fast) (fast_step s t b popped fast fast2))",
@@ -559,7 +788,8 @@ const sa_obligation_t sa_obligations[] = {
       .goal = "(index_exact q r (bin_size BIN))",
       .show = "int:(offset_of q r (bin_size BIN)) int:q int:r int:(magic (bin_size BIN))"
               " int:(block_index (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))"
-              " (block_is_start (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))",
+              " int:(block_is_start (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))"
+              " int:(index_right q r (bin_size BIN)) int:(start_right q r (bin_size BIN))",
       .mutants = m_block_index },
     { .name = "reserved_bound", .covers = "_sa_page_init (reserved), SA_MAX_BLOCKS_PER_PAGE",
       .models = "size_class layout", .bv = true, .decls = BV("bin") BV("idx"),
@@ -619,6 +849,14 @@ const sa_obligation_t sa_obligations[] = {
       .show = "int:kind int:i int:bin int:e int:x int:(page_start kind i) int:(c_page_start kind i)"
               " int:c_magic_bad int:(page_kind_for (bin_size bin)) int:(c_kind_for bin)",
       .mutants = m_layout_agree },
+    AGREES("thread_free_agrees", "SA_TF_* masks, _sa_tf_block, _sa_tf_count, _sa_tf_push (types.h; C == model)",
+           gen_thread_free_table, "c_tf", m_tf_agree),
+    AGREES("block_index_agrees", "_sa_block_index, _sa_block_is_start (C == model, every bin)",
+           gen_block_index_table, "c_index", m_index_agree),
+    AGREES("aligned_request_agrees", "_sa_aligned_request (C == model, every alignment)",
+           gen_aligned_table, "c_request", m_request_agree),
+    AGREES("page_of_agrees", "_sa_page_of (C == model, every page of every kind)",
+           gen_page_of_table, "c_page_of", m_page_of_agree),
 };
 
 const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;

@@ -149,7 +149,11 @@
        (bvule q (bvudiv (bvshl (_ bv1 64) (page_shift (page_kind_for bs))) bs))))
 
 ; The block index of that offset is q (= offset / bs) and the start test
-; says r = 0 (offset % bs == 0).
+; says r = 0 (offset % bs == 0): two conjuncts, named so that a
+; counterexample says which one failed.
+(define-fun index_right ((q (_ BitVec 64)) (r (_ BitVec 64)) (bs (_ BitVec 64))) Bool
+  (= (block_index (offset_of q r bs) (magic bs)) q))
+(define-fun start_right ((q (_ BitVec 64)) (r (_ BitVec 64)) (bs (_ BitVec 64))) Bool
+  (= (block_is_start (offset_of q r bs) (magic bs)) (= r (_ bv0 64))))
 (define-fun index_exact ((q (_ BitVec 64)) (r (_ BitVec 64)) (bs (_ BitVec 64))) Bool
-  (and (= (block_index (offset_of q r bs) (magic bs)) q)
-       (= (block_is_start (offset_of q r bs) (magic bs)) (= r (_ bv0 64)))))
+  (and (index_right q r bs) (start_right q r bs)))

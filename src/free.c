@@ -91,8 +91,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
 #endif
         SA_MC_ALSO_WRITES(&block->canary);  /* and again after a failed CAS */
         if (sa_point_cas_weak("cas thread_free", &page->thread_free, &old,
-                              (uintptr_t)block | new_notify |
-                              ((old & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE),
+                              _sa_tf_push(old, block, new_notify),
                               memory_order_acq_rel, memory_order_relaxed))
             break;
     }

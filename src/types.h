@@ -63,6 +63,14 @@ static inline uint32_t _sa_tf_count(uintptr_t tf)
     return (uint32_t)(tf >> SA_THREAD_FREE_COUNT_SHIFT);
 }
 
+/* The word after pushing `block` on the list of word `tf`, with notify state
+ * `notify`: the new head, the new notify, the count plus one.
+ * spec: layout.smt2 tf_push */
+static inline uintptr_t _sa_tf_push(uintptr_t tf, const sa_block_t *block, uintptr_t notify)
+{
+    return (uintptr_t)block | notify | ((tf & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE);
+}
+
 struct sa_heap_s;
 struct sa_segment_s;
 

@@ -4,7 +4,9 @@
  * and the pieces (constants, unrolling) do what the proofs rely on.
  * Runs from the repository root (make test-proofs), reading spec/. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include <z3.h>
 #include "driver.h"
@@ -149,15 +151,63 @@ Test(driver, real_mutant_is_refuted_with_a_counterexample)
     sa_result_free(&r);
 }
 
-Test(driver, mutant_whose_text_is_gone_is_an_error)
+Test(driver, mutant_whose_text_is_gone_is_broken_not_caught)
 {
     static const sa_mutant_t gone = { .name = "gone", .what = "text not in the model",
                                       .find = "(this is not in any model)", .replace = "x" };
+    static const sa_mutant_t no_const = { .name = "no_const", .what = "a constant config.h lacks",
+                                          .konst = "SA_NO_SUCH_CONSTANT", .delta = 1 };
     sa_driver_t d = driver();
     sa_result_t r = { 0 };
     sa_check_mutant(&d, find("inv_alloc_pop"), &gone, &r);
-    cr_assert_eq(r.verdict, SA_ERROR);
+    cr_assert_eq(r.verdict, SA_BROKEN, "verdict %d: %s", r.verdict, r.detail.s);
     cr_assert(strstr(r.detail.s, "nowhere"), "%s", r.detail.s);
+    sa_result_free(&r);
+    sa_check_mutant(&d, find("inv_alloc_pop"), &no_const, &r);
+    cr_assert_eq(r.verdict, SA_BROKEN, "verdict %d: %s", r.verdict, r.detail.s);
+    sa_result_free(&r);
+}
+
+/* A per-bin obligation whose workers die (here: killed in the gen step,
+ * which only workers run with jobs > 1) is an error, not a proof. */
+static pid_t parent_pid;
+static void gen_die_in_worker(sa_buf_t *out)
+{
+    (void)out;
+    if (getpid() != parent_pid)
+        raise(SIGKILL);
+}
+
+Test(driver, dead_worker_process_is_an_error_not_a_proof)
+{
+    parent_pid = getpid();
+    const sa_obligation_t ob = {
+        .name = "dying_workers", .covers = "test", .models = "size_class", .bv = true, .per_bin = 1,
+        .decls = "", .gen = gen_die_in_worker, .hyp = "true", .goal = "true",
+    };
+    sa_driver_t d = driver();
+    d.jobs = 2;
+    sa_result_t r = { 0 };
+    sa_prove(&d, &ob, &r);
+    cr_assert_eq(r.verdict, SA_ERROR, "verdict %d: %s", r.verdict, r.detail.s);
+    cr_assert(strstr(r.detail.s, "killed by signal"), "%s", r.detail.s);
+    sa_result_free(&r);
+}
+
+Test(driver, bound_counterexample_names_the_phase)
+{
+    /* Claim (false): a generic malloc never reaches the search. */
+    const sa_obligation_t ob = {
+        .name = "false_phase", .covers = "test", .models = "page bounds",
+        .decls = "(declare-const r Run) (declare-const r2 Run) (declare-const p Page) (declare-const d Int)",
+        .hyp = "(and (within r B_MALLOC) (malloc_step r r2 p d))", .goal = "(not (= (pc r2) SEARCH))",
+        .show = "phase:(pc r2)",
+    };
+    sa_driver_t d = driver();
+    sa_result_t r = { 0 };
+    sa_prove(&d, &ob, &r);
+    cr_assert_eq(r.verdict, SA_FAILS, "verdict %d: %s", r.verdict, r.detail.s);
+    cr_assert(strstr(r.detail.s, "(pc r2)=SEARCH"), "%s", r.detail.s);
     sa_result_free(&r);
 }
 
