@@ -13,7 +13,8 @@ set -eu
 # build-essential: cc, c++ (src/override_new.cpp), make. libz3-dev: proofs/.
 # libcriterion-dev: tests/api. pkg-config, cmake: tests/install builds against
 # the installed copy with both. git, python3, time: tests/preload's programs.
-PACKAGES="build-essential libz3-dev libcriterion-dev pkg-config cmake git python3 time"
+# clang-14, libclang-rt-14-dev: tests/fuzz's libFuzzer target (mk/fuzz.mk).
+PACKAGES="build-essential libz3-dev libcriterion-dev pkg-config cmake git python3 time clang-14 libclang-rt-14-dev"
 
 if [ "${1:-}" = --list ]; then
     echo "$PACKAGES"
