@@ -63,9 +63,10 @@ void fz_fail(const fz_ctx_t *c, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fz_reports_end();
-    fprintf(stderr, "fuzz: FAIL seed=%#llx thread=%u op=%llu (%s): %s\n",
-            (unsigned long long)c->seed, c->thread, (unsigned long long)c->op,
-            c->op_name != NULL ? c->op_name : "-", msg);
+    /* a thread's seed follows from the run's (printed first) and its number */
+    fprintf(stderr, "fuzz: FAIL %s=%#llx thread=%u op=%llu (%s): %s\n",
+            c->thread == 0 ? "seed" : "thread seed", (unsigned long long)c->seed, c->thread,
+            (unsigned long long)c->op, c->op_name != NULL ? c->op_name : "-", msg);
     if (c->src.bytes == NULL && c->thread == 0)
         fprintf(stderr, "fuzz: reproduce with: fuzz --seed %#llx --threads 0 --ops %llu --trace-from %llu\n",
                 (unsigned long long)c->seed, (unsigned long long)c->op + 1,
