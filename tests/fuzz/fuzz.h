@@ -81,7 +81,7 @@ void fz_step(fz_ctx_t *c);                      /* one random operation */
 void fz_release(fz_ctx_t *c, fz_block_t *b);   /* check, free, forget */
 
 /* shadow.c */
-void fz_reports_begin(void);    /* stderr captured: a report of the allocator fails */
+void fz_reports_begin(void);    /* from now on a misuse the allocator reports fails */
 void fz_reports_check(const fz_ctx_t *c);
 void fz_reports_end(void);
 void fz_fail(const fz_ctx_t *c, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));

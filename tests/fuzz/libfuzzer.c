@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fz_ctx_t c;
-    fz_reports_begin();     /* per input: libFuzzer writes to stderr between them */
+    fz_reports_begin();
     fz_ctx_init(&c, SLOTS, 0, 0, data, size);
     while (!fz_src_done(&c.src) && c.op < MAX_OPS)
         fz_step(&c);
