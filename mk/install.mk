@@ -52,8 +52,10 @@ install: lib
 	$(Q)$(SA_PKG_SUBST) mk/pkg/shardalloc-config-version.cmake.in \
 	    >$(DESTDIR)$(CMAKEDIR)/shardalloc-config-version.cmake
 	$(Q)install -m 644 $(SA_MAN_PAGE) $(DESTDIR)$(MANDIR)/man3/
+# (the loader's cache, for a LIBDIR it searches, /usr/local/lib, ...; one it
+# does not is the administrator's to add, not ours)
 	$(Q)if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
-	    ldconfig $(LIBDIR); fi
+	    ldconfig; fi
 
 uninstall:
 	$(call say,UNINSTALL,$(DESTDIR)$(PREFIX))
