@@ -31,6 +31,12 @@ typedef struct sa_replay_s sa_replay_t;
 
 /* A replay against the spec in spec_dir (NULL on an error, printed). */
 sa_replay_t *sa_replay_new(const char *spec_dir);
+/* The same on the model with its quantifiers unrolled on [0, unroll): every
+ * question about pages of at most `unroll` blocks (reserved <= unroll) is
+ * then decided by simplification (tests/refine). Sound for such pages: each
+ * quantified fact of page.smt2 is guarded by the page's range, or constrains
+ * the state after index by index (docs/verification.md). */
+sa_replay_t *sa_replay_new_unrolled(const char *spec_dir, int unroll);
 void sa_replay_free(sa_replay_t *r);
 
 /* Checks the records in data[0, len). Returns false at the first disallowed
@@ -56,5 +62,27 @@ uint64_t sa_replay_interleaved(const sa_replay_t *r);
 uint64_t sa_replay_steps(const sa_replay_t *r);
 double sa_replay_seconds(const sa_replay_t *r);
 const char *sa_replay_name(int name);
+
+/* ---- single steps with their arguments given (tests/refine) ----
+ * A snapshot is encoded as in a trace record (sa_trace_snap_t and its block
+ * indices). The arguments are the ones the C function was called with, not
+ * guessed from the snapshots: b (the block popped or freed, -1 if none),
+ * popped (unfull), bsize and area (page_init). */
+typedef struct sa_replay_args_s {
+    int64_t b;
+    bool popped;
+    int64_t bsize, area;
+} sa_replay_args_t;
+/* NULL if spec/page.smt2's transition t relates (before, args, after), else why not. */
+const char *sa_replay_check(sa_replay_t *r, sa_transition_t t, const unsigned char *before,
+                            size_t before_len, const unsigned char *after, size_t after_len,
+                            const sa_replay_args_t *args);
+/* Does t have a successor from `before` with these arguments (its guard)?
+ * 1 yes, 0 no, -1 undecided (a transition with quantifiers). */
+int sa_replay_guard(sa_replay_t *r, sa_transition_t t, const unsigned char *before,
+                    size_t before_len, const sa_replay_args_t *args);
+/* A snapshot for a report (lists heads first, flags). */
+struct sa_buf_s;
+void sa_replay_show(struct sa_buf_s *out, const char *label, const unsigned char *snap, size_t len);
 
 #endif /* SA_CONFORMANCE_REPLAY_H */

@@ -1,0 +1,73 @@
+# mk/refine.mk -- exhaustive small-scope refinement (tests/refine/refine.c).
+#
+#   make refine      every page state spec/page.smt2's inv allows with up to
+#                    REFINE_RESERVED blocks (default 4), built as a real page,
+#                    every C function that changes a page called on it, each
+#                    result asked of Z3 against the spec's transition; then
+#                    each planted bug of tests/refine/mutants/ must be caught.
+#                    Run by `make test`.
+#
+# It links the tracing library (whose records walk the real lists: the
+# conformance replay's abstraction) and the replay (tests/conformance).
+# The planted bugs of tests/refine/mutants/*.patch are applied to a copy of
+# src/ each and must make it fail.
+
+REFINE_DIR      := $(BUILD)/refine
+REFINE_BIN      := $(REFINE_DIR)/refine
+REFINE_RESERVED ?= 4
+REFINE_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE -pthread \
+                   -DSA_SPEC_DIR='"$(abspath spec)"'
+REFINE_MUTANTS  := $(basename $(notdir $(wildcard tests/refine/mutants/*.patch)))
+REFINE_MUTANT_BINS := $(foreach m,$(REFINE_MUTANTS),$(REFINE_DIR)/mutant-$(m)/refine)
+SA_TRACE_LIB_A  ?= $(BUILD)/trace/libshardalloc-trace.a
+PROOFS_LIB      ?= $(BUILD)/libsaproofs.a
+CONF_DIR        ?= $(BUILD)/conformance
+
+# first among the suites (make test starts them in this order, beside the proofs)
+TEST_TARGETS := refine $(TEST_TARGETS)
+
+.PHONY: refine
+
+$(REFINE_DIR)/refine.o: tests/refine/refine.c tests/conformance/replay.h src/*.h proofs/driver.h
+	$(call say,CC,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(REFINE_CFLAGS) -c $< -o $@
+
+$(REFINE_BIN): $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(SA_TRACE_LIB_A) $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) -o $@ $^ -lz3 -pthread
+
+# The checker, then each planted bug: its run must fail with a finding (a
+# crash or a run that did not get to its summary is not a catch).
+refine: $(REFINE_BIN) $(REFINE_MUTANT_BINS)
+	$(call run-logged,refine,$(REFINE_BIN) --spec spec --max-reserved $(REFINE_RESERVED),$(REFINE_DIR)/refine.log,sed -n 's/^refine: \(.*pairs checked\)/\1/p')
+	$(Q)sed -n -e 's/^refine: \([0-9]* states.*\)/            \1/p' $(REFINE_DIR)/refine.log
+	$(Q)for m in $(REFINE_MUTANTS); do log=$(REFINE_DIR)/mutant-$$m/refine.log; \
+	    if $(REFINE_DIR)/mutant-$$m/refine --spec spec --max-reserved $(REFINE_RESERVED) >$$log 2>&1; then \
+	        printf '  %-9s %s\n' FAIL "refine: mutant $$m not caught (log: $$log)"; exit 1; fi; \
+	    if ! grep -q '^refine: .* pairs checked' $$log; then \
+	        cat $$log; printf '  %-9s %s\n' FAIL "refine: mutant $$m: the run did not finish (log: $$log)"; exit 1; fi; \
+	    printf '            mutant %-30s caught: %s\n' $$m "$$(grep -m1 '^refine: ' $$log | cut -c9- | cut -c1-80)"; \
+	done
+
+# $(call refine-mutant,name): src/ copied and the patch applied (a patch that
+# no longer applies is a broken mutant, and fails), the files it changes
+# compiled for the tracing build, the tracing library's other objects kept,
+# and the checker linked with that.
+define refine-mutant
+$(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/refine/mutants/$(1).patch $(SA_TRACE_LIB_OBJS)
+	$$(call say,MUTANT,$(1))
+	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
+	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
+	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
+	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
+	    for f in $$$$changed; do \
+	        $$(CC) $$(SA_LIB_CFLAGS) -w -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
+	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
+	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
+	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
+
+$(REFINE_DIR)/mutant-$(1)/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
+	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ -lz3 -pthread
+endef
+$(foreach m,$(REFINE_MUTANTS),$(eval $(call refine-mutant,$(m))))
