@@ -744,7 +744,7 @@ const sa_obligation_t sa_obligations[] = {
                 "B_FREE_REMOTE B_FREE_LOCAL B_RETIRE B_CANDIDATE",
       .mutants = m_bound_start },
     { .name = "bound_malloc", .covers = "_sa_malloc_generic, _sa_page_queue_find, _sa_page_queue_fresh, _sa_page_collect, _sa_page_extend, "
-      "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_retire_sweep, "
+      "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_housekeeping, _sa_heap_retire_sweep, "
       "_sa_segment_cache_purge", .models = "page bounds", .decls = RUN_DECLS,
       .hyp = "(and (within r B_MALLOC) (malloc_step r r2 p d))", .goal = WITHIN_AFTER("B_MALLOC"),
       .show = RUN_SHOW, .mutants = m_bound_malloc },

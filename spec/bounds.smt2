@@ -32,7 +32,7 @@
 ;                       for purging: 2P); carve <= P pages; scan <= P
 ;                       pages; page_init; extend <= E blocks          2P + P + P + E
 ;   6 pop               no loop                                      0
-;   7 housekeeping      _sa_heap_retire_sweep: <= RS bins, each may
+;   7 housekeeping      _sa_heap_housekeeping: _sa_heap_retire_sweep: <= RS bins, each may
 ;                       retire; _sa_segment_cache_purge: <= PB pages
 ;                       purged (a step and an OS call each), the heap
 ;                       cache (<= CM) and the global cache (<= CG)

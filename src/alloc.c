@@ -136,10 +136,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     void *block = NULL;
     if (sa_likely(page != NULL))
         block = page_pop(heap, page, bin);              /* spec: bounds.smt2 phase 6 pop */
-    /* spec: bounds.smt2 phase 7 housekeeping */
     SA_TRACE_PHASE(SA_PHASE_HOUSEKEEPING);
-    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
-    _sa_heap_purge_tick(heap, false);
+    _sa_heap_housekeeping(heap);                        /* spec: bounds.smt2 phase 7 housekeeping */
     if (page != NULL)
         sa_debug_check_page(page);
     SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
@@ -196,7 +194,7 @@ sa_public void *sa_realloc(void *p, size_t size)
     if (p == NULL)
         return sa_malloc(size);
     if (size == 0) {
-        _sa_free_checked(p, "realloc");
+        _sa_free_checked(p, "realloc", SA_ERROR_USE_AFTER_FREE);
         return NULL;
     }
     if (size > PTRDIFF_MAX) {
@@ -207,7 +205,7 @@ sa_public void *sa_realloc(void *p, size_t size)
     sa_page_t *page = _sa_page_of_block(p);
     void *block = p;
     if (sa_unlikely(page == NULL)) {
-        block = _sa_validate(p, "realloc", &seg, &page);
+        block = _sa_validate(p, "realloc", SA_ERROR_USE_AFTER_FREE, &seg, &page);
         if (block == NULL)
             return NULL;
         if (seg->kind == SA_SEGMENT_HUGE)
@@ -226,7 +224,7 @@ sa_public void *sa_realloc(void *p, size_t size)
     if (block == p)
         sa_free(p);     /* the common case: a block start, free's fast path */
     else
-        _sa_free_checked(p, "realloc");
+        _sa_free_checked(p, "realloc", SA_ERROR_USE_AFTER_FREE);
     return q;
 }
 

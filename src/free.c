@@ -4,7 +4,6 @@
  * `thread_free`. Pointers that fail a check are reported and ignored; a block
  * that still carries its canary is on a list already: a double free. */
 #include <errno.h>
-#include <string.h>
 #include "internal.h"
 
 /* The push of free_local (the transition itself). `canary` is the block's. */
@@ -112,18 +111,17 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
 }
 
-/* p is a block already free: a double free if freed again, else a use after free. */
-static void report_freed(const char *call, const void *p)
+/* p is a block already free: to `call` a double free or a use after free. */
+static void report_freed(const char *call, sa_error_kind_t freed, const void *p)
 {
-    if (strcmp(call, "free") == 0)
-        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, call, "double free", p);
-    else
-        _sa_error_ptr(SA_ERROR_USE_AFTER_FREE, call, "use after free", p);
+    _sa_error_ptr(freed, call, freed == SA_ERROR_DOUBLE_FREE ? "double free" : "use after free", p);
 }
 
 /* Full validation, for every path but the fast free: the block start of p, or
- * NULL after a report naming `call` (none if call is NULL). */
-void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_page_t **page_out)
+ * NULL after a report naming `call` (none if call is NULL); a block already
+ * free is reported as `freed`. */
+void *_sa_validate(const void *p, const char *call, sa_error_kind_t freed, sa_segment_t **seg_out,
+                   sa_page_t **page_out)
 {
     sa_segment_t *seg = _sa_segment_of_ptr(p);
     if (!_sa_segmap_contains((uintptr_t)seg))
@@ -133,7 +131,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
             goto foreign;
         if (seg->huge_free) {
             if (call != NULL)
-                report_freed(call, p);
+                report_freed(call, freed, p);
             return NULL;
         }
         *seg_out = seg;
@@ -156,7 +154,7 @@ void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_p
     }
     if (block->canary == _sa_block_canary(block)) {
         if (call != NULL)
-            report_freed(call, p);
+            report_freed(call, freed, p);
         return NULL;
     }
     *seg_out = seg;
@@ -182,12 +180,13 @@ static inline void free_block(sa_page_t *page, sa_block_t *block)
         _sa_free_remote(page, block);
 }
 
-/* free by the slow path: validate (reporting as `call`), then free. */
-void _sa_free_checked(void *p, const char *call)
+/* free by the slow path: validate (reporting as `call`, a block already free
+ * as `freed`), then free. */
+void _sa_free_checked(void *p, const char *call, sa_error_kind_t freed)
 {
     sa_segment_t *seg;
     sa_page_t *page;
-    void *block = _sa_validate(p, call, &seg, &page);
+    void *block = _sa_validate(p, call, freed, &seg, &page);
     if (block == NULL)
         return;
     if (seg->kind == SA_SEGMENT_HUGE)
@@ -222,7 +221,7 @@ sa_public void sa_free(void *p)
             _sa_free_remote(page, (sa_block_t *)p);
         }
     } else if (p != NULL) {
-        _sa_free_checked(p, "free");
+        _sa_free_checked(p, "free", SA_ERROR_DOUBLE_FREE);
     }
 }
 
@@ -235,7 +234,7 @@ size_t _sa_usable_size_of(const void *p, const char *call)
         return fast->block_size;
     sa_segment_t *seg;
     sa_page_t *page;
-    uint8_t *block = _sa_validate(p, call, &seg, &page);
+    uint8_t *block = _sa_validate(p, call, SA_ERROR_USE_AFTER_FREE, &seg, &page);
     if (block == NULL)
         return 0;
     if (seg->kind == SA_SEGMENT_HUGE)
@@ -254,5 +253,5 @@ sa_public bool sa_owns(const void *p)
         return false;
     sa_segment_t *seg;
     sa_page_t *page;
-    return _sa_validate(p, NULL, &seg, &page) != NULL;
+    return _sa_validate(p, NULL, SA_ERROR_USE_AFTER_FREE, &seg, &page) != NULL;
 }

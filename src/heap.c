@@ -24,20 +24,11 @@ static _Atomic(sa_heap_t *) heaps_all;
 
 /* ---- remote pages ---------------------------------------------------------------- */
 
-/* Push a QUEUED page on its owner's stack (lock-free: a failed CAS means
- * another push succeeded). Called once per WATCH -> QUEUED change. */
+/* Push a QUEUED page on its owner's stack. Called once per WATCH -> QUEUED
+ * change. */
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 {
-    sa_page_t *head = sa_point_load("load remote_pages", &owner->remote_pages,
-                                    memory_order_relaxed);
-    for (;;) {
-        SA_TRACE_STEP(SA_LOOP_CAS);
-        page->remote_next = head;
-        if (sa_point_cas_weak("cas remote_pages", &owner->remote_pages, &head, page,
-                              memory_order_release, memory_order_relaxed))
-            break;
-        SA_TRACE_RETRY();   /* another push or the owner's take got in: the k of the bound */
-    }
+    _sa_page_stack_push(&owner->remote_pages, page);
 }
 
 /* Take back at most `max` pages that remote frees reported (unfull each).
@@ -51,19 +42,10 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
     size_t i = 0;
     SA_TRACE_LOOP(SA_LOOP_REMOTE);
     for (; i < max; i++) {
-        if (heap->remote_local == NULL) {
-            if (sa_point_load("load remote_pages", &heap->remote_pages,
-                              memory_order_relaxed) == NULL)
-                break;
-            heap->remote_local = sa_point_exchange("exchange remote_pages",
-                                                   &heap->remote_pages, NULL, memory_order_acquire);
-            if (heap->remote_local == NULL)
-                break;  /* the sweep took it between our load and our exchange */
-        }
+        sa_page_t *page = _sa_page_stack_next(&heap->remote_pages, &heap->remote_local);
+        if (page == NULL)
+            break;
         SA_TRACE_STEP(SA_LOOP_REMOTE);
-        sa_page_t *page = heap->remote_local;
-        heap->remote_local = page->remote_next;
-        page->remote_next = NULL;
         if (sa_point_load("load owner", &page->heap, memory_order_relaxed) == heap)
             _sa_page_unfull(heap, page, true);
         else
@@ -115,6 +97,14 @@ void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
     bool global = force || now != heap->purge_checked_ms;
     heap->purge_checked_ms = now;
     _sa_segment_cache_purge(heap, now, force, global);
+}
+
+/* Phase 7 of the generic path, housekeeping (spec: bounds.smt2): the retire
+ * sweep, then the purge tick, each bounded. */
+void _sa_heap_housekeeping(sa_heap_t *heap)
+{
+    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
+    _sa_heap_purge_tick(heap, false);
 }
 
 /* Everything this thread can give back now (sa_collect): take all remote
@@ -286,8 +276,7 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
          h != NULL; h = h->next_all) {
         if (sa_point_load("load claimed", &h->claimed, memory_order_acquire))
             continue;   /* owned: its thread takes its stack (and forwards strays) */
-        sa_page_t *list = sa_point_exchange("exchange remote_pages", &h->remote_pages, NULL,
-                                            memory_order_acquire);
+        sa_page_t *list = _sa_page_stack_take(&h->remote_pages);
         while (list != NULL) {
             sa_page_t *next = list->remote_next;
             list->remote_next = all;

@@ -55,6 +55,7 @@ void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
+void _sa_heap_housekeeping(sa_heap_t *heap);
 void _sa_heaps_stats(sa_stats_t *totals, sa_class_stats_t *classes);
 /* After fork, a lock held across it: the parent unlocks it; the child, whose
  * only thread is the one that forked, starts it afresh. */
@@ -75,6 +76,8 @@ void _sa_page_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *p
 void _sa_page_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page);
+void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page);
 sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin);   /* NULL: none, take a fresh one */
 sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin);  /* NULL only if out of memory */
 
@@ -199,10 +202,12 @@ void _sa_out_of_memory_collect(sa_heap_t *heap);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);
 /* The block start of a pointer shardalloc handed out, or NULL (and a report
- * naming `call`, unless call is NULL) if it did not. */
-void *_sa_validate(const void *p, const char *call, sa_segment_t **seg_out, sa_page_t **page_out);
+ * naming `call`, unless call is NULL) if it did not; a block already free is
+ * reported as `freed` (SA_ERROR_DOUBLE_FREE or SA_ERROR_USE_AFTER_FREE). */
+void *_sa_validate(const void *p, const char *call, sa_error_kind_t freed, sa_segment_t **seg_out,
+                   sa_page_t **page_out);
 size_t _sa_usable_size_of(const void *p, const char *call);
-void _sa_free_checked(void *p, const char *call);
+void _sa_free_checked(void *p, const char *call, sa_error_kind_t freed);
 
 /* ---- options (options.c), statistics (stats.c), errors (error.c) ----------------- */
 
@@ -283,10 +288,76 @@ static inline uintptr_t _sa_aligned_tag(const void *aligned)
     return ~((uintptr_t)aligned ^ _sa_cookie);
 }
 
+/* ---- the protocol's atomic steps, each named once -------------------------------- */
+
 static inline sa_notify_t _sa_page_notify(const sa_page_t *page)
 {
     return (sa_notify_t)(sa_point_load("load notify", &((sa_page_t *)page)->thread_free,
                                        memory_order_relaxed) & SA_NOTIFY_MASK);
+}
+
+/* A set of notify states, for _sa_page_notify_clear. */
+#define SA_NOTIFY_BIT(n)  (1u << (n))
+
+/* notify -> NONE if it is one of the states in `from` (a set of
+ * SA_NOTIFY_BIT), keeping the list and its count: unfull (WATCH, and QUEUED
+ * once popped), abandon (WATCH), forwarding to nobody (QUEUED). The CAS
+ * retries only when a remote free pushed meanwhile: lock-free. `also_writes`
+ * (or NULL): a store the caller folds into this step for the model checker
+ * (atomic_points.h). spec: page.smt2 unfull (the notify half) */
+static inline void _sa_page_notify_clear(sa_page_t *page, unsigned from, const volatile void *also_writes)
+{
+    if (also_writes != NULL)
+        SA_MC_ALSO_WRITES(also_writes);
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
+    while ((from >> (tf & SA_NOTIFY_MASK)) & 1) {
+        if (also_writes != NULL)
+            SA_MC_ALSO_WRITES(also_writes);
+        if (sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
+                              memory_order_acq_rel, memory_order_relaxed))
+            break;
+        SA_TRACE_STEP(SA_LOOP_CAS);
+    }
+}
+
+/* A lock-free stack of QUEUED pages linked through remote_next: a heap's
+ * remote_pages, segment.c's pending forwards. Any thread pushes; only its one
+ * consumer (the owner; the abandon lock's holder; a thread exit's sweep of
+ * unclaimed heaps) takes, and takes it whole, so there is no ABA. A failed
+ * CAS means another push or the take got in (the k of spec/bounds.smt2's
+ * B + k). */
+static inline void _sa_page_stack_push(_Atomic(sa_page_t *) *stack, sa_page_t *page)
+{
+    sa_page_t *head = sa_point_load("load page stack", stack, memory_order_relaxed);
+    for (;;) {
+        SA_TRACE_STEP(SA_LOOP_CAS);
+        page->remote_next = head;
+        if (sa_point_cas_weak("cas page stack", stack, &head, page,
+                              memory_order_release, memory_order_relaxed))
+            break;
+        SA_TRACE_RETRY();
+    }
+}
+
+/* The whole stack, as a list linked by remote_next (NULL if empty: also when
+ * another consumer took it between the load and the exchange). */
+static inline sa_page_t *_sa_page_stack_take(_Atomic(sa_page_t *) *stack)
+{
+    if (sa_point_load("load page stack", stack, memory_order_relaxed) == NULL)
+        return NULL;
+    return sa_point_exchange("exchange page stack", stack, NULL, memory_order_acquire);
+}
+
+/* The consumer's next page: the head of `local` (what it took before), else
+ * of the stack taken whole into `local`; NULL if both are empty. */
+static inline sa_page_t *_sa_page_stack_next(_Atomic(sa_page_t *) *stack, sa_page_t **local)
+{
+    if (*local == NULL && (*local = _sa_page_stack_take(stack)) == NULL)
+        return NULL;
+    sa_page_t *page = *local;
+    *local = page->remote_next;
+    page->remote_next = NULL;
+    return page;
 }
 
 static inline sa_segment_t *_sa_segment_of_ptr(const void *p)

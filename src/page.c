@@ -81,6 +81,17 @@ static bool page_holds_block(const sa_page_t *page, const sa_block_t *b)
     return off < (uintptr_t)page->capacity * page->block_size && _sa_block_is_start(off, page->magic);
 }
 
+/* local_free goes in front of `free`, in O(1) (local_tail is its last node):
+ * the LOCAL half of collect, and abandon's. */
+static inline void local_free_splice(sa_page_t *page)
+{
+    if (page->local_free != NULL) {
+        page->local_tail->next = page->free;
+        page->free = page->local_free;
+        page->local_free = NULL;
+    }
+}
+
 /* Take the whole thread_free list (notify bits kept) and the local_free list
  * back onto `free`: head first, local_free, then the taken list, then what
  * `free` held. The exchange hands over the taken list's length with it, and
@@ -104,7 +115,8 @@ void _sa_page_collect(sa_page_t *page)
      * that at scale 5). A failed CAS means a remote free pushed: lock-free. */
     tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     while (_sa_tf_block(tf) != NULL &&
-           !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & SA_NOTIFY_MASK,
+           !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,
+                              _sa_tf_word(NULL, tf & SA_NOTIFY_MASK, 0),
                               memory_order_acquire, memory_order_relaxed))
         SA_TRACE_STEP(SA_LOOP_CAS);
     sa_block_t *head = _sa_tf_block(tf);
@@ -142,11 +154,7 @@ void _sa_page_collect(sa_page_t *page)
         page->free = head;
         page->used -= count;    /* the statistics counted them as they were freed */
     }
-    if (page->local_free != NULL) {
-        page->local_tail->next = page->free;
-        page->free = page->local_free;
-        page->local_free = NULL;
-    }
+    local_free_splice(page);
     SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
 }
@@ -166,11 +174,8 @@ bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
     SA_TRACE_BEFORE(SA_T_TO_FULL, page);
     bool ok = sa_point_cas_strong("cas thread_free", &page->thread_free, &expected, SA_NOTIFY_WATCH,
                                   memory_order_acq_rel, memory_order_relaxed);
-    if (ok) {
-        _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
-        page->in_full = 1;
-        _sa_page_queue_push_back(heap, &heap->full, page);
-    }
+    if (ok)
+        _sa_page_queue_to_full(heap, page);
     SA_TRACE_AFTER(SA_T_TO_FULL, page);
     return ok;
 }
@@ -183,21 +188,10 @@ bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
 void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
 {
     SA_TRACE_BEFORE(SA_T_UNFULL, page);
-    if (page->in_full) {
-        _sa_page_queue_remove(heap, &heap->full, page);
-        page->in_full = 0;
-        _sa_page_queue_push_front(heap, &heap->queues[page->bin], page);
-    }
-    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-    for (;;) {  /* retries only when a remote free pushed meanwhile */
-        sa_notify_t n = (sa_notify_t)(tf & SA_NOTIFY_MASK);
-        if (n == SA_NOTIFY_NONE || (n == SA_NOTIFY_QUEUED && !popped))
-            break;
-        if (sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                              memory_order_acq_rel, memory_order_relaxed))
-            break;
-        SA_TRACE_STEP(SA_LOOP_CAS);
-    }
+    if (page->in_full)
+        _sa_page_queue_from_full(heap, page);
+    _sa_page_notify_clear(page, SA_NOTIFY_BIT(SA_NOTIFY_WATCH) |
+                                (popped ? SA_NOTIFY_BIT(SA_NOTIFY_QUEUED) : 0), NULL);
     SA_TRACE_AFTER(SA_T_UNFULL, page);
     sa_debug_check_page_full(page);
 }
@@ -256,11 +250,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
 void _sa_page_abandon(sa_page_t *page)
 {
     SA_TRACE_BEFORE(SA_T_ABANDON, page);
-    if (page->local_free != NULL) {
-        page->local_tail->next = page->free;
-        page->free = page->local_free;
-        page->local_free = NULL;
-    }
+    local_free_splice(page);
     page->in_full = 0;
     page->next = page->prev = NULL;
     page->expire = 0;
@@ -268,13 +258,7 @@ void _sa_page_abandon(sa_page_t *page)
      * commutes with every other thread's step in between: a remote free
      * reads the owner only after turning WATCH into QUEUED, which no step
      * after this load or CAS can do). */
-    SA_MC_ALSO_WRITES(&page->heap);
-    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-    while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_WATCH &&
-           (SA_MC_ALSO_WRITES(&page->heap),
-            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                               memory_order_acq_rel, memory_order_relaxed)))
-        ;   /* retries only when a remote free pushed meanwhile */
+    _sa_page_notify_clear(page, SA_NOTIFY_BIT(SA_NOTIFY_WATCH), &page->heap);
     atomic_store_explicit(&page->heap, NULL, memory_order_release);
     SA_TRACE_AFTER(SA_T_ABANDON, page);
     _sa_stat_inc(&_sa_gstats.pages_abandoned);

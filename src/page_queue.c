@@ -52,6 +52,24 @@ void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *pag
     }
 }
 
+/* The page leaves its size class's queue for the back of the full queue
+ * (to_full's queue half). */
+void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page)
+{
+    _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
+    page->in_full = 1;
+    _sa_page_queue_push_back(heap, &heap->full, page);
+}
+
+/* The page leaves the full queue for the front of its size class's queue:
+ * it has room now (unfull's queue half). */
+void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
+{
+    _sa_page_queue_remove(heap, &heap->full, page);
+    page->in_full = 0;
+    _sa_page_queue_push_front(heap, &heap->queues[page->bin], page);
+}
+
 /* Step 4, search (spec: bounds.smt2 phase 4): a page of `bin` with a free
  * block, at the head of its queue. At most SA_PAGE_SEARCH_MAX candidates are
  * looked at (the last one extended at once if it can be and few of its blocks

@@ -641,17 +641,10 @@ static size_t forward_pending_locked(size_t max)
     size_t n = 0;
     SA_TRACE_LOOP(SA_LOOP_REMOTE);  /* out of the remote-pages budget */
     for (; n < max; n++) {
-        if (forward_local == NULL) {
-            if (sa_point_load("load forward_pending", &forward_pending,
-                              memory_order_relaxed) == NULL)
-                break;
-            forward_local = sa_point_exchange("exchange forward_pending", &forward_pending, NULL,
-                                              memory_order_acquire);
-        }
+        sa_page_t *page = _sa_page_stack_next(&forward_pending, &forward_local);
+        if (page == NULL)
+            break;
         SA_TRACE_STEP(SA_LOOP_REMOTE);
-        sa_page_t *page = forward_local;
-        forward_local = page->remote_next;
-        page->remote_next = NULL;
         sa_point_fetch_sub("sub forward count", &_sa_forward_count, 1, memory_order_relaxed);
         forward_queued_locked(page);
     }
@@ -748,15 +741,7 @@ void _sa_segments_forward_dead(void)
 void _sa_segment_forward_queued(sa_page_t *page)
 {
     sa_point_fetch_add("add forward count", &_sa_forward_count, 1, memory_order_relaxed);
-    sa_page_t *head = sa_point_load("load forward_pending", &forward_pending, memory_order_relaxed);
-    for (;;) {
-        SA_TRACE_STEP(SA_LOOP_CAS);
-        page->remote_next = head;
-        if (sa_point_cas_weak("cas forward_pending", &forward_pending, &head, page,
-                              memory_order_release, memory_order_relaxed))
-            break;
-        SA_TRACE_RETRY();   /* another push or a take got in: the k of the bound */
-    }
+    _sa_page_stack_push(&forward_pending, page);
 }
 
 /* Abandoned and QUEUED: notify QUEUED -> NONE, the notify half of unfull
@@ -768,11 +753,7 @@ static void forward_queued_locked(sa_page_t *page)
         _sa_heap_remote_push(owner, page);
     } else {
         SA_TRACE_BEFORE(SA_T_UNFULL, page);
-        uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-        while ((tf & SA_NOTIFY_MASK) == SA_NOTIFY_QUEUED &&
-               !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
-                                  memory_order_acq_rel, memory_order_relaxed))
-            ;   /* retries only when a remote free pushed meanwhile */
+        _sa_page_notify_clear(page, SA_NOTIFY_BIT(SA_NOTIFY_QUEUED), NULL);
         SA_TRACE_AFTER(SA_T_UNFULL, page);
     }
 }

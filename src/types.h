@@ -63,6 +63,13 @@ static inline uint32_t _sa_tf_count(uintptr_t tf)
     return (uint32_t)(tf >> SA_THREAD_FREE_COUNT_SHIFT);
 }
 
+/* The word of a list headed by b, with notify state nt and count c.
+ * spec: layout.smt2 tf_word */
+static inline uintptr_t _sa_tf_word(const sa_block_t *b, uintptr_t nt, uintptr_t c)
+{
+    return (uintptr_t)b | nt | (c << SA_THREAD_FREE_COUNT_SHIFT);
+}
+
 /* The word after pushing `block` on the list of word `tf`, with notify state
  * `notify`: the new head, the new notify, the count plus one.
  * spec: layout.smt2 tf_push */

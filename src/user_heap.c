@@ -82,7 +82,7 @@ static void *heap_alloc(sa_heap_t *heap, size_t alignment, size_t size, bool zer
     if (p != NULL && (size > SA_LARGE_OBJ_SIZE_MAX || alignment > SA_MIN_ALIGN)) {
         sa_segment_t *seg;      /* (validate: a far block is not at its mask) */
         sa_page_t *page;
-        if (_sa_validate(p, NULL, &seg, &page) != NULL && seg->kind == SA_SEGMENT_HUGE)
+        if (_sa_validate(p, NULL, SA_ERROR_USE_AFTER_FREE, &seg, &page) != NULL && seg->kind == SA_SEGMENT_HUGE)
             huge_link(heap, seg);
     }
     return p;
@@ -135,7 +135,7 @@ sa_public size_t sa_heap_usable_size(const sa_heap_t *heap, const void *p)
         return 0;
     sa_segment_t *seg;
     sa_page_t *page;
-    if (_sa_validate(p, "heap_usable_size", &seg, &page) == NULL)
+    if (_sa_validate(p, "heap_usable_size", SA_ERROR_USE_AFTER_FREE, &seg, &page) == NULL)
         return 0;
     if (seg->kind == SA_SEGMENT_HUGE ? seg->heap != heap
                                      : atomic_load_explicit(&page->heap, memory_order_relaxed) != heap)
@@ -153,7 +153,7 @@ sa_public void *sa_heap_realloc(sa_heap_t *heap, void *p, size_t size)
     if (p == NULL)
         return sa_heap_malloc(heap, size);
     if (size == 0) {
-        _sa_free_checked(p, "heap_realloc");
+        _sa_free_checked(p, "heap_realloc", SA_ERROR_USE_AFTER_FREE);
         return NULL;
     }
     size_t usable = _sa_usable_size_of(p, "heap_realloc");
