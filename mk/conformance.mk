@@ -10,15 +10,15 @@
 #   make conformance-long    the workloads at CONFORMANCE_LONG_SCALE (default 60:
 #                            about 1.2 million replayed steps, an hour or more)
 #
-# The planted bugs are #ifdef SA_MUTANT_<name> in src/; each gets its own build of
-# the tracing library under build/conformance/mutant-<name>/.
+# The planted bugs are patches, tests/conformance/mutants/<name>.patch, applied
+# to a copy of src/ under build/conformance/mutant-<name>/ (src/ itself has none).
 
 CONF_DIR      := $(BUILD)/conformance
 # defined by mk/lib.mk and mk/verify.mk, included after this file
 SA_TRACE_LIB_A ?= $(BUILD)/trace/libshardalloc-trace.a
 PROOFS_LIB    ?= $(BUILD)/libsaproofs.a
 
-CONF_MUTANTS  := collect_drops_block free_skips_local extend_overlaps remote_free_never_queues
+CONF_MUTANTS  := $(basename $(notdir $(wildcard tests/conformance/mutants/*.patch)))
 CONF_LIB_SRCS := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
 CONF_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -DSA_TRACE -pthread -MMD -MP
 CONF_LDLIBS   := -lz3 -pthread
@@ -53,26 +53,26 @@ $(CONF_SUITE): $(CONF_DIR)/obj/conformance.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PR
 # for its library; every other object is the tracing build's own (the same
 # flags but for a macro nothing else reads), which saves `make test` about 50
 # compiles. A bug planted in a header rebuilds everything.
-conf-mutant-in    = $(shell grep -l 'SA_MUTANT_$(1)' $(2))
-conf-mutant-srcs  = $(if $(call conf-mutant-in,$(1),src/*.h include/*.h),$(CONF_LIB_SRCS),$(call conf-mutant-in,$(1),$(CONF_LIB_SRCS)))
-
-# $(call conf-mutant,name): the tracing library with the planted bug, and its runner.
+# $(call conf-mutant,name): the tracing library with the planted bug (the patch
+# applied exactly, -F0, to a copy of src/; only the files it changes rebuilt,
+# the rest the tracing build's objects), and its runner. A patch that no
+# longer applies is a broken mutant: the build fails.
 define conf-mutant
-$(CONF_DIR)/mutant-$(1)/obj/%.o: src/%.c
-	$$(call say,CC,$$< [mutant $(1)])
-	$$(Q)mkdir -p $$(@D)
-	$$(Q)$$(CC) $$(SA_LIB_CFLAGS) -DSA_TRACE -DSA_MUTANT_$(1) -c $$< -o $$@
-
-$(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a: $(patsubst src/%.c,$(CONF_DIR)/mutant-$(1)/obj/%.o,$(call conf-mutant-srcs,$(1))) \
-        $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(filter-out $(call conf-mutant-srcs,$(1)),$(CONF_LIB_SRCS)))
-	$$(call say,AR,$$@)
-	$$(Q)rm -f $$@ && ar rcs $$@ $$^
+$(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/conformance/mutants/$(1).patch $(SA_TRACE_LIB_OBJS) $(wildcard src/*.c src/*.h)
+	$$(call say,MUTANT,$(1))
+	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
+	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
+	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
+	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
+	    for f in $$$$changed; do \
+	        $$(CC) $$(SA_LIB_CFLAGS) -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
+	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
+	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
+	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
 
 $(CONF_DIR)/mutant-$(1)/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
 	$$(call say,LD,$$@)
 	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ $(CONF_LDLIBS)
-
--include $(patsubst src/%.c,$(CONF_DIR)/mutant-$(1)/obj/%.d,$(call conf-mutant-srcs,$(1)))
 endef
 $(foreach m,$(CONF_MUTANTS),$(eval $(call conf-mutant,$(m))))
 

@@ -12,13 +12,11 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
 {
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
     block->canary = canary;
-#ifndef SA_MUTANT_free_skips_local
     sa_block_t *local = page->local_free;
     block->next = local;
     page->local_free = block;
     if (local == NULL)
         page->local_tail = block;
-#endif  /* else a planted bug (tests/conformance): counted free, on no list */
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
@@ -85,9 +83,6 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         block->next = _sa_tf_block(old);
         block->canary = _sa_block_canary(block);
         uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
-#ifdef SA_MUTANT_remote_free_never_queues
-        new_notify = notify;    /* planted bug (tests/conformance): nobody is told */
-#endif
         SA_MC_ALSO_WRITES(&block->canary);  /* and again after a failed CAS */
         if (sa_point_cas_weak("cas thread_free", &page->thread_free, &old,
                               _sa_tf_push(old, block, new_notify),
@@ -96,9 +91,6 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
     _sa_stat_remote_free(bin);
-#ifdef SA_MUTANT_remote_free_never_queues
-    notify = SA_NOTIFY_NONE;
-#endif
     if (notify == SA_NOTIFY_WATCH) {
         /* We turned WATCH into QUEUED: we alone must deliver the page. */
         sa_heap_t *owner = sa_point_load("load owner", &page->heap,

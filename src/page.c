@@ -50,11 +50,6 @@ void _sa_page_extend(sa_page_t *page)
         n = page->reserved - page->capacity;
     SA_TRACE_BEFORE(SA_T_EXTEND, page);
     uint8_t *first = page->start + (size_t)page->capacity * block_size;
-#ifdef SA_MUTANT_extend_overlaps
-    /* planted bug (tests/conformance): the new run starts on the last made block */
-    if (page->capacity > 0)
-        first -= block_size;
-#endif
     sa_block_t *tail = page->free;
     /* Built back to front so the list runs in address order. Bound: n <=
      * SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN iterations. */
@@ -122,11 +117,6 @@ void _sa_page_collect(sa_page_t *page)
     sa_block_t *head = _sa_tf_block(tf);
     uint32_t count = _sa_tf_count(tf);
     SA_TRACE_TAKEN(page, head);
-#ifdef SA_MUTANT_collect_drops_block
-    /* planted bug (tests/conformance): the first taken block is lost */
-    if (head != NULL && head->next != NULL)
-        head = head->next;
-#endif
     /* With `free` non-empty (sa_collect, abandon; never the generic path)
      * the taken list's tail is needed: at most count - 1 links. */
     bool join = head != NULL && page->free != NULL;

@@ -5,7 +5,7 @@
  * may be disallowed, every transition the spec defines must occur, and no
  * malloc or free may take more steps than spec/bounds.smt2 proves. Then the
  * same replay must reject a hand-forged step and catch every planted bug
- * (src/ under SA_MUTANT_<name>, one runner binary each).
+ * (tests/conformance/mutants/<name>.patch, one runner binary each).
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
