@@ -142,7 +142,6 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
     else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
         return false;
     if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
-        seg->cached = 1;
         seg->heap = NULL;
         if (seg->purge_at == 0 && !segment_all_purged(seg))
             seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
@@ -215,9 +214,8 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     }
     if (seg == NULL)
         seg = global_cache_take();
-    if (seg != NULL) {
-        seg->cached = 0;
-        seg->cached_reuse = 1;
+    bool reused = seg != NULL;      /* from a cache: its pages may be resident */
+    if (reused) {
         segment_carve(seg, kind, false);
     } else {
         seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE);
@@ -234,11 +232,10 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         _sa_stat_inc(&_sa_gstats.segments_made);
     }
     seg->used_pages = 0;
-    seg->abandoned = 0;
     seg->heap = heap;
     seg->purge_at = 0;
     list_push(&heap->avail[kind], seg);
-    if (seg->cached_reuse) {
+    if (reused) {
         /* From a cache before its purge: its pages may still be resident.
          * Those not handed out soon are purged like retired pages. */
         uint64_t when = _sa_purge_deadline(_sa_os_now_ms());
@@ -248,7 +245,6 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
             if (!seg->pages[i].purged)
                 purge_list_append(heap, &seg->pages[i], when);
         }
-        seg->cached_reuse = 0;
     }
     return seg;
 }
@@ -381,7 +377,6 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
     bool kept = false;
     if (heap->alive && cache_try_lock(heap)) {
         if (heap->cache.count < SA_SEGMENT_CACHE_MAX) {
-            seg->cached = 1;
             list_push(&heap->cache, seg);
             kept = true;
         }
@@ -527,7 +522,6 @@ static void abandon_segment(sa_segment_t *seg)
         if (seg->pages[i].in_use)
             _sa_page_abandon(&seg->pages[i]);
     seg->heap = NULL;
-    seg->abandoned = 1;
     seg->next = NULL;
     seg->prev = abandoned_last;
     if (abandoned_last != NULL)
@@ -699,7 +693,6 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         else
             abandoned_last = NULL;
         sa_point_fetch_sub("sub abandoned count", &_sa_abandoned_segments, 1, memory_order_relaxed);
-        seg->abandoned = 0;
         _sa_stat_inc(&_sa_gstats.segments_reclaimed);
         adopt_segment(heap, seg);
         any = true;

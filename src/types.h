@@ -162,9 +162,6 @@ typedef struct sa_segment_s {
     unsigned page_shift;            /* huge: SA_SEGMENT_SHIFT, pages[0] all zero (huge.c) */
     uint32_t page_count;            /* pages in this segment (by page_kind)        */
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
-    uint8_t abandoned;              /* on the global abandoned list, no owner       */
-    uint8_t cached;                 /* empty, kept in its heap's segment cache      */
-    uint8_t cached_reuse;           /* just taken from a cache (segment.c)          */
     struct sa_heap_s *heap;         /* owner of every page in use here, or NULL;
                                        huge: the first-class heap it is from, or NULL */
     struct sa_segment_s *next;      /* in exactly one list: heap's avail[kind],     */
