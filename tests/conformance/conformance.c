@@ -270,7 +270,7 @@ Test(mutant, extend_overlaps_is_caught)
     expect_caught("extend_overlaps", "single_mix");
 }
 
-Test(mutant, remote_free_never_queues_is_caught)
+Test(mutant, free_remote_never_queues_is_caught)
 {
-    expect_caught("remote_free_never_queues", "full_pages");
+    expect_caught("free_remote_never_queues", "full_pages");
 }
