@@ -36,7 +36,7 @@
 ; The C function each one models is named in its comment; the C carries
 ; `/* spec: page.smt2 <name> */` back here.
 ;
-; Constants (SA_MAX_EXTEND_SIZE, ...) are not written here: proofs/verify.c
+; Constants (SA_MAX_EXTEND_SIZE, ...) are not written here: proofs/constants.c
 ; generates them from src/config.h and prepends them.
 
 ; ---- vocabulary ----------------------------------------------------------------

@@ -1,8 +1,8 @@
 /* src/config.h -- every tunable constant of shardalloc, and nothing else.
  *
  * This header is the single source of truth shared by the allocator (src/) and
- * the proof driver (proofs/verify.c), which includes it and hands these values
- * to the SMT models in spec/. Change a number here and `make verify` re-proves
+ * the proof driver (proofs/constants.c), which includes it and hands these
+ * values to the SMT models in spec/. Change a number here and `make verify` re-proves
  * every obligation at the new value. No other file may write one of these numbers.
  *
  * Derived values are written as expressions of the base ones, never as literals.

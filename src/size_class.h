@@ -1,8 +1,8 @@
 /* src/size_class.h -- the size-class map: request size -> bin -> block size.
  *
- * Header-only so that the allocator and the proof driver (proofs/verify.c)
- * compile the very same functions; spec/size_class.smt2 models them in bit
- * vectors and the driver checks the model against these functions.
+ * Header-only so that the allocator and the proof driver (proofs/) compile
+ * the very same functions; spec/size_class.smt2 models them in bit vectors
+ * and proofs/obligations.c checks the model against these functions.
  *
  *   bins 1..8     block = 16 * bin                 (16, 32, ..., 128)
  *   bins 9..      8 classes per power of two: for a size in (2^b, 2^(b+1)],
