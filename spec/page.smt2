@@ -50,7 +50,7 @@
 (declare-datatypes ((Notify 0)) (((NOTIFY_NONE) (NOTIFY_WATCH) (NOTIFY_QUEUED))))
 
 ; sa_page_t (src/types.h), abstracted: lists become loc/seq/pos/cnt.
-;   owned: page->owner != NULL (false once abandoned, until reclaimed).
+;   owned: page->heap != NULL (false once abandoned, until reclaimed).
 (declare-datatypes ((Page 0))
   (((mk_page (reserved Int) (capacity Int) (used Int) (block_size Int)
              (loc (Array Int Loc)) (pos (Array Int Int))
