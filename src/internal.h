@@ -16,6 +16,12 @@
 #include "atomic_points.h"
 #include "shardalloc.h"
 
+/* Everything declared below is internal to the library (-fvisibility=hidden
+ * makes the definitions so): saying it here as well lets the compiler address
+ * a global directly rather than through the GOT (the cookie and the segment
+ * map, which free reads on every call). */
+#pragma GCC visibility push(hidden)
+
 #define sa_likely(x)    __builtin_expect(!!(x), 1)
 #define sa_unlikely(x)  __builtin_expect(!!(x), 0)
 #define sa_noinline     __attribute__((noinline))
@@ -141,16 +147,17 @@ bool _sa_segment_global_cached(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
 
-/* One bit per SA_SEGMENT_SIZE unit of the address space (segment_map.c).
- * Inline: free asks it on every call. */
-#define SA_SEGMAP_BITS  ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
-extern _Atomic uint64_t _sa_segmap[SA_SEGMAP_BITS / 64];
+/* One byte per SA_SEGMENT_SIZE unit of the address space (segment_map.c).
+ * Inline: free asks it on every call, and a byte is one load and compare
+ * (a bit would take a shift for the word, a load and a bit test). */
+#define SA_SEGMAP_UNITS ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
+extern _Atomic uint8_t _sa_segmap[SA_SEGMAP_UNITS];
 static inline bool _sa_segmap_contains(uintptr_t segment)
 {
     uintptr_t unit = segment >> SA_SEGMENT_SHIFT;
-    if (sa_unlikely(unit >= SA_SEGMAP_BITS))
+    if (sa_unlikely(unit >= SA_SEGMAP_UNITS))
         return false;
-    return (atomic_load_explicit(&_sa_segmap[unit / 64], memory_order_acquire) >> (unit % 64)) & 1;
+    return atomic_load_explicit(&_sa_segmap[unit], memory_order_acquire) != 0;
 }
 bool _sa_segmap_set(uintptr_t segment, bool live);
 
@@ -377,9 +384,9 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
 
 /* The page of p if p is a block start, made, not free, in a page in use:
  * the common case of free, realloc and usable_size, checked without a
- * division (one multiply gives index and start test; the offset bound keeps
- * it exact, layout.h) and without trusting any header of a foreign mapping
- * (the segment map first). NULL otherwise: the caller then takes the slow
+ * division (a multiply bounds the offset by the made blocks, another tests
+ * the block start, exact below that bound: layout.h) and without trusting
+ * any header of a foreign mapping (the segment map first). NULL otherwise: the caller then takes the slow
  * path, which validates fully and reports. */
 static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canary)
 {
@@ -392,13 +399,14 @@ static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canar
      * without this GCC re-derives field addresses from the segment and the
      * index (several instructions per field on free's fast path). */
     __asm__("" : "+r"(page));
+    /* Made: offset below capacity * block_size (so below the page area,
+     * where the multiply-and-shift start test is exact: layout.h). One
+     * multiply of two line-1 fields; p below start wraps and fails it. */
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-    uint64_t magic = page->magic;   /* loaded once: the compiler shares the multiply */
-    uint32_t capacity = _sa_page_capacity(page);
+    uintptr_t made = (uintptr_t)_sa_page_capacity(page) * page->block_size;
     const sa_block_t *block = (const sa_block_t *)p;
-    if (sa_likely(off < SA_SEGMENT_SIZE &&
-                  _sa_block_index(off, magic) < capacity &&
-                  _sa_block_is_start(off, magic) &&
+    if (sa_likely(off < made &&
+                  _sa_block_is_start(off, page->magic) &&
                   block->canary != canary))
         return page;
     return NULL;
@@ -426,5 +434,7 @@ static inline void _sa_stat_free(sa_heap_t *heap, size_t bin)
 {
     heap->stat_free[bin]++;
 }
+
+#pragma GCC visibility pop
 
 #endif /* SA_INTERNAL_H */
