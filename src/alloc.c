@@ -112,7 +112,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
         /* spec: bounds.smt2 phase 2 remote pages. Their budget is shared
          * with the pages waiting to be forwarded (drained by reclaim). */
         SA_TRACE_PHASE(SA_PHASE_REMOTE);
-        size_t taken = _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX);
+        size_t taken = _sa_heap_remote_pending(heap) ?
+                       _sa_heap_take_remote_pages(heap, SA_REMOTE_PAGES_MAX) : 0;
         /* spec: bounds.smt2 phase 3 reclaim: only tries the abandon lock
          * (never waits). Abandoned segments are adopted only once the heap
          * has no segment with a free page of this kind: adopting them eagerly

@@ -62,7 +62,7 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
  * pending stops the sweep until the next page empties. */
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
 {
-    if (heap->retire_due == 0 || heap->generic_count < heap->retire_due)
+    if (!_sa_heap_retire_pending(heap))
         return;
     SA_TRACE_LOOP(SA_LOOP_SWEEP);
     for (size_t i = 0; i < max_bins; i++) {
@@ -90,21 +90,12 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
  * coarse and the delays are several ticks long. */
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
 {
-    if (heap->purge.first == NULL && __atomic_load_n(&heap->cache.first, __ATOMIC_RELAXED) == NULL &&
-        !_sa_segment_global_cached())
+    if (!_sa_heap_purge_pending(heap))
         return;
     uint64_t now = _sa_os_now_ms();
     bool global = force || now != heap->purge_checked_ms;
     heap->purge_checked_ms = now;
     _sa_segment_cache_purge(heap, now, force, global);
-}
-
-/* Phase 7 of the generic path, housekeeping (spec: bounds.smt2): the retire
- * sweep, then the purge tick, each bounded. */
-void _sa_heap_housekeeping(sa_heap_t *heap)
-{
-    _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
-    _sa_heap_purge_tick(heap, false);
 }
 
 /* Everything this thread can give back now (sa_collect): take all remote

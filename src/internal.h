@@ -56,12 +56,42 @@ sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
 sa_heap_t *_sa_heap_make(void);
 void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
+/* Pages reported by remote frees wait to be taken (the generic path tests
+ * this inline: most calls find nothing and need no call). */
+static inline bool _sa_heap_remote_pending(sa_heap_t *heap)
+{
+    return heap->remote_local != NULL ||
+           atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) != NULL;
+}
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
-void _sa_heap_housekeeping(sa_heap_t *heap);
+/* An emptied page may be due to retire: mark_empty recorded the earliest
+ * expiry (retire_due), and the sweep runs only once it has come. */
+static inline bool _sa_heap_retire_pending(const sa_heap_t *heap)
+{
+    return heap->retire_due != 0 && heap->generic_count >= heap->retire_due;
+}
+bool _sa_segment_global_cached(void);
+/* Something waits to be purged: retired pages, this heap's cached segments,
+ * the global cache. */
+static inline bool _sa_heap_purge_pending(const sa_heap_t *heap)
+{
+    return heap->purge.first != NULL || __atomic_load_n(&heap->cache.first, __ATOMIC_RELAXED) != NULL ||
+           _sa_segment_global_cached();
+}
+/* Phase 7 of the generic path, housekeeping (spec: bounds.smt2): the retire
+ * sweep, then the purge tick, each bounded, each tested inline first: most
+ * calls have neither to do. */
+static inline void _sa_heap_housekeeping(sa_heap_t *heap)
+{
+    if (_sa_heap_retire_pending(heap))
+        _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
+    if (_sa_heap_purge_pending(heap))
+        _sa_heap_purge_tick(heap, false);
+}
 void _sa_heaps_stats(sa_stats_t *totals, sa_class_stats_t *classes);
 /* After fork, a lock held across it: the parent unlocks it; the child, whose
  * only thread is the one that forked, starts it afresh. */
@@ -143,7 +173,6 @@ static inline bool _sa_segments_pending(void)
     return _sa_abandoned_count() != 0 ||
            sa_point_load("load forward count", &_sa_forward_count, memory_order_relaxed) != 0;
 }
-bool _sa_segment_global_cached(void);
 
 /* ---- the segment map (segment_map.c) ------------------------------------------ */
 
