@@ -25,15 +25,20 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     return block;
 }
 
-/* malloc from `heap`: pop its page's `free`, else the generic path. */
+/* malloc from `heap`: the size's bin (a small size's by table: one compare
+ * and one load), the head page of its queue, pop; else the generic path. */
 static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
 {
-    if (sa_likely(size <= SA_LARGE_OBJ_SIZE_MAX)) {
-        size_t bin = _sa_bin(size);
-        sa_page_t *page = heap->page_direct[bin];
-        if (sa_likely(page->free != NULL))
-            return page_pop(heap, page, bin);
-    }
+    size_t bin;
+    if (sa_likely(size <= SA_BIN_TABLE_MAX))
+        bin = _sa_bin_small(size);
+    else if (size <= SA_LARGE_OBJ_SIZE_MAX)
+        bin = _sa_bin(size);
+    else
+        return _sa_malloc_generic(heap, size);
+    sa_page_t *page = heap->page_direct[bin];
+    if (sa_likely(page->free != NULL))
+        return page_pop(heap, page, bin);
     return _sa_malloc_generic(heap, size);
 }
 

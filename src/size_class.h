@@ -9,7 +9,10 @@
  *                 block = (9 + i) << (b - 3), i = ((size - 1) >> (b - 3)) & 7
  *
  * Constant time: one count-leading-zeros, shifts and adds; no loop, no
- * division, no table. Bin 0 is never used (size 0 is served as size 1).
+ * division. Sizes up to SA_BIN_TABLE_MAX read the same map from a table
+ * (built at compile time by the same formula; the driver checks _sa_bin,
+ * table included, against the model for every size). Bin 0 is never used
+ * (size 0 is served as size 1).
  * spec: size_class.smt2 bin_of, bin_size
  */
 #ifndef SA_SIZE_CLASS_H
@@ -22,12 +25,40 @@
 #define SA_CLASS_STEPS          ((size_t)1 << SA_CLASS_STEPS_SHIFT)
 #define SA_LINEAR_BINS          (SA_LINEAR_CLASS_MAX >> SA_MIN_ALIGN_SHIFT)
 
+/* The formula of _sa_bin below as a constant expression, for the table:
+ * floor(log2) by comparisons (the table's sizes are below 2^16). */
+#define SA_LOG2_CONST(w) ((w) >= 1u << 15 ? 15 : (w) >= 1u << 14 ? 14 : (w) >= 1u << 13 ? 13 : \
+                          (w) >= 1u << 12 ? 12 : (w) >= 1u << 11 ? 11 : (w) >= 1u << 10 ? 10 : \
+                          (w) >= 1u << 9 ? 9 : (w) >= 1u << 8 ? 8 : 7)
+#define SA_BIN_CONST(size) \
+    ((size) <= SA_LINEAR_CLASS_MAX ? ((size) + SA_MIN_ALIGN - 1 + ((size) == 0)) >> SA_MIN_ALIGN_SHIFT \
+     : SA_LINEAR_BINS + 1 + ((SA_LOG2_CONST((size) - 1) - SA_LINEAR_CLASS_MAX_SHIFT) << SA_CLASS_STEPS_SHIFT) \
+       + ((((size) - 1) >> (SA_LOG2_CONST((size) - 1) - SA_CLASS_STEPS_SHIFT)) & (SA_CLASS_STEPS - 1)))
+#define SA_BIN_T1(i)  SA_BIN_CONST((i) * SA_MIN_ALIGN),
+#define SA_BIN_T4(i)  SA_BIN_T1(i) SA_BIN_T1((i) + 1) SA_BIN_T1((i) + 2) SA_BIN_T1((i) + 3)
+#define SA_BIN_T16(i) SA_BIN_T4(i) SA_BIN_T4((i) + 4) SA_BIN_T4((i) + 8) SA_BIN_T4((i) + 12)
+_Static_assert(SA_BIN_TABLE_MAX == 64 * SA_MIN_ALIGN && SA_LINEAR_CLASS_MAX < SA_BIN_TABLE_MAX,
+               "the table below is spelled out for 64 units above 0, past the linear classes");
+
+/* The bin by the size in SA_MIN_ALIGN units, rounded up: every size of a
+ * unit has the same bin (every class boundary is a multiple of SA_MIN_ALIGN). */
+static const uint8_t _sa_bin_table[SA_BIN_TABLE_MAX / SA_MIN_ALIGN + 1] = {
+    SA_BIN_T16(0) SA_BIN_T16(16) SA_BIN_T16(32) SA_BIN_T16(48) SA_BIN_T1(64)
+};
+
+/* _sa_bin of a size <= SA_BIN_TABLE_MAX (malloc's fast path tests that
+ * bound itself, first). */
+static inline size_t _sa_bin_small(size_t size)
+{
+    return _sa_bin_table[(size + SA_MIN_ALIGN - 1) >> SA_MIN_ALIGN_SHIFT];
+}
+
 /* The bin of a size, for 1 <= size <= SA_LARGE_OBJ_SIZE_MAX.
  * spec: size_class.smt2 bin_of */
 static inline size_t _sa_bin(size_t size)
 {
-    if (size <= SA_LINEAR_CLASS_MAX)
-        return (size + SA_MIN_ALIGN - 1 + (size == 0)) >> SA_MIN_ALIGN_SHIFT;
+    if (size <= SA_BIN_TABLE_MAX)
+        return _sa_bin_small(size);
     size_t w = size - 1;
     size_t b = (size_t)(63 - __builtin_clzll((unsigned long long)w)); /* floor(log2 w) */
     return SA_LINEAR_BINS + 1
