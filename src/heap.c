@@ -56,10 +56,28 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 
 /* ---- housekeeping ------------------------------------------------------------------ */
 
+_Static_assert(SA_BIN_COUNT <= 128, "heap->retire_bins has a bit per bin");
+
+/* The first bin at or after `from` whose bit is set in retire_bins, or
+ * SA_BIN_COUNT if none: two words, no loop. */
+static size_t retire_next_bin(const sa_heap_t *heap, size_t from)
+{
+    if (from >= SA_BIN_COUNT)
+        return SA_BIN_COUNT;
+    unsigned __int128 m = heap->retire_bins >> from;
+    uint64_t lo = (uint64_t)m, hi = (uint64_t)(m >> 64);
+    if (lo != 0)
+        return from + (size_t)__builtin_ctzll(lo);
+    if (hi != 0)
+        return from + 64 + (size_t)__builtin_ctzll(hi);
+    return SA_BIN_COUNT;
+}
+
 /* Retire expired empty pages at the head of at most max_bins size-class
- * queues, round robin. Runs only while a page may be due: mark_empty records
- * the earliest expiry (retire_due); a round over all bins that finds nothing
- * pending stops the sweep until the next page empties. */
+ * queues, round robin over the bins mark_empty marked (retire_bins; a bin
+ * whose head is no longer pending loses its mark). Runs only while a page may
+ * be due: mark_empty records the earliest expiry (retire_due); a round that
+ * finds nothing pending stops the sweep until the next page empties. */
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
 {
     if (!_sa_heap_retire_pending(heap))
@@ -67,8 +85,16 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
     SA_TRACE_LOOP(SA_LOOP_SWEEP);
     for (size_t i = 0; i < max_bins; i++) {
         SA_TRACE_STEP(SA_LOOP_SWEEP);
-        size_t bin = heap->retire_cursor;
-        heap->retire_cursor = bin + 1 < SA_BIN_COUNT ? bin + 1 : 0;
+        size_t bin = retire_next_bin(heap, heap->retire_cursor);
+        if (bin == SA_BIN_COUNT) {          /* a round is complete */
+            heap->retire_cursor = 0;
+            heap->retire_due = heap->retire_next_due;
+            heap->retire_next_due = 0;
+            if (heap->retire_due == 0)
+                return;
+            continue;
+        }
+        heap->retire_cursor = bin + 1;
         sa_page_t *page = heap->queues[bin].first;
         if (page != NULL && page->expire != 0) {
             if (page->used != 0)
@@ -78,10 +104,9 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
             else if (heap->retire_next_due == 0 || page->expire < heap->retire_next_due)
                 heap->retire_next_due = page->expire;
         }
-        if (heap->retire_cursor == 0) {     /* a round is complete */
-            heap->retire_due = heap->retire_next_due;
-            heap->retire_next_due = 0;
-        }
+        page = heap->queues[bin].first;     /* the next head, if it retired */
+        if (page == NULL || page->expire == 0)
+            heap->retire_bins &= ~((unsigned __int128)1 << bin);
     }
 }
 
@@ -119,8 +144,10 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
         while (page != NULL) {
             sa_page_t *next = page->next;
             _sa_page_collect(page);
-            if (page->used == 0 && page->expire == 0)
+            if (page->used == 0 && page->expire == 0) {
                 page->expire = heap->generic_count + SA_RETIRE_DELAY;
+                _sa_heap_retire_mark(heap, bin);
+            }
             if (page->used == 0 && (force || heap->generic_count >= page->expire) &&
                 _sa_page_can_retire(page))
                 _sa_page_retire(heap, page);
@@ -142,6 +169,7 @@ static void heap_reset(sa_heap_t *heap)
     heap->purge.first = heap->purge.last = NULL;
     heap->retire_cursor = 0;
     heap->retire_due = heap->retire_next_due = 0;
+    heap->retire_bins = 0;
     heap->in_hook = false;
 }
 

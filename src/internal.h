@@ -68,6 +68,11 @@ void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
+/* The head page of queue `bin` was emptied: the retire sweep looks there. */
+static inline void _sa_heap_retire_mark(sa_heap_t *heap, size_t bin)
+{
+    heap->retire_bins |= (unsigned __int128)1 << bin;
+}
 /* An emptied page may be due to retire: mark_empty recorded the earliest
  * expiry (retire_due), and the sweep runs only once it has come. */
 static inline bool _sa_heap_retire_pending(const sa_heap_t *heap)

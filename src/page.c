@@ -203,6 +203,7 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     if (heap->retire_due == 0 || page->expire < heap->retire_due)
         heap->retire_due = page->expire;
     _sa_page_queue_to_front(heap, q, page);
+    _sa_heap_retire_mark(heap, page->bin);
 }
 
 /* Is an empty page ready to retire (guard of retire)? */

@@ -213,6 +213,11 @@ typedef struct sa_heap_s {
     sa_page_queue_t purge;          /* retired pages waiting to be purged, oldest first */
     uint64_t generic_count;         /* generic malloc calls so far (the heartbeat) */
     size_t retire_cursor;           /* next bin the retire sweep looks at */
+    /* Bit b: the head page of queue b was emptied (expire set) and the
+     * sweep has not yet seen it used again or retired: the sweep visits
+     * these bins only (a set bit may be stale; a pending head always has its
+     * bit). 128 bits: SA_BIN_COUNT fits (static_assert'ed in heap.c). */
+    unsigned __int128 retire_bins;
     uint64_t retire_due;            /* generic count when an emptied page may expire (0: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
