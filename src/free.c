@@ -23,9 +23,9 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     _sa_stat_free(heap, page->bin);
 }
 
-/* free_local on a full page or of the page's last live block (or a double
- * free that got past the canary): out of line, so the common case stays a
- * short leaf function. spec: page.smt2 free_local */
+/* free_local on a full page, onto an empty local_free, or of the page's last
+ * live block (or a double free that got past the canary): out of line, so
+ * the common case stays a short leaf function. spec: page.smt2 free_local */
 static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
     if (page->used == 0) {
@@ -33,9 +33,11 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    free_local_push(heap, page, block, _sa_block_canary(block));
+    /* Unfull first: a full page never holds local frees (_sa_page_check 6,
+     * which the fast path relies on), not even between the two steps. */
     if (page->in_full)
         _sa_page_unfull(heap, page, false);
+    free_local_push(heap, page, block, _sa_block_canary(block));
     if (page->used == 0)
         _sa_page_mark_empty(heap, page);
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
@@ -202,7 +204,11 @@ sa_public void sa_free(void *p)
          * thread they would race with the owner's writes (ThreadSanitizer
          * says so; the C memory model calls that undefined). */
         if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
-            if (sa_likely(page->used > 1 && !page->in_full)) {
+            /* A page with blocks on local_free is not in the full queue
+             * (_sa_page_check 6): testing local_free spares the in_full
+             * test, and the push needs no tail. The first free after a
+             * collect goes the slow way. */
+            if (sa_likely(page->local_free != NULL && page->used > 1)) {
                 SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
                 free_local_push(heap, page, (sa_block_t *)p, canary);
                 SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
