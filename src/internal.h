@@ -433,13 +433,12 @@ static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canar
      * without this GCC re-derives field addresses from the segment and the
      * index (several instructions per field on free's fast path). */
     __asm__("" : "+r"(page));
-    /* Made: offset below capacity * block_size (so below the page area,
-     * where the multiply-and-shift start test is exact: layout.h). One
-     * multiply of two line-1 fields; p below start wraps and fails it. */
+    /* Made: offset below page->made = capacity * block_size (so below the
+     * page area, where the multiply-and-shift start test is exact:
+     * layout.h); p below start wraps and fails it. */
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-    uintptr_t made = (uintptr_t)_sa_page_capacity(page) * page->block_size;
     const sa_block_t *block = (const sa_block_t *)p;
-    if (sa_likely(off < made &&
+    if (sa_likely(off < __atomic_load_n(&page->made, __ATOMIC_RELAXED) &&
                   _sa_block_is_start(off, page->magic) &&
                   block->canary != canary))
         return page;

@@ -20,6 +20,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->magic = _sa_block_magic(block_size);
     page->reserved = (uint32_t)(_sa_page_area_size(seg->page_kind, page->index) / block_size);
     page->capacity = 0;
+    __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
     page->used = 0;
     page->free = NULL;
     page->local_free = NULL;
@@ -64,6 +65,7 @@ void _sa_page_extend(sa_page_t *page)
     page->free = tail;
     /* relaxed atomic: another thread's free reads it to validate a pointer */
     __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->made, page->capacity * (uint32_t)block_size, __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
     _sa_stat_active(page->bin, n * block_size, true);
     sa_debug_check_page_full(page);
@@ -225,6 +227,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     page->free = NULL;
     page->local_free = NULL;
     page->capacity = 0;
+    __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
     page->expire = 0;
     page->in_use = 0;
     SA_TRACE_AFTER(SA_T_RETIRE, page);
@@ -320,6 +323,7 @@ void _sa_page_check(const sa_page_t *page)
         return;
     uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64] = { 0 };
     sa_assert(page->capacity <= page->reserved);
+    sa_assert(page->made == page->capacity * page->block_size);
     size_t nfree = check_list(page, page->free, seen);
     size_t nlocal = check_list(page, page->local_free, seen);
     sa_assert(page->used == page->capacity - nfree - nlocal);

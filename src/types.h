@@ -105,6 +105,9 @@ typedef struct sa_page_s {
     uint32_t reserved;
     /* Bytes per block (a size-class size, or 0 while the page is unused). */
     uint32_t block_size;
+    /* capacity * block_size, kept beside it (set with it, relaxed): the
+     * bytes of made blocks from start, which free compares an offset with. */
+    uint32_t made;
     uint16_t bin;           /* size class of its blocks (0 while unused) */
     uint16_t index;         /* in its segment's page table */
     uint8_t in_use;         /* page_init'ed and not retired */
