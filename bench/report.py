@@ -248,6 +248,41 @@ def targets(summary, workloads, allocators):
     return lines
 
 
+def fastpath_lines(fp, allocators):
+    """The instruction counts of `build/bench/fastpath` under callgrind."""
+    if not fp:
+        return []
+    some = next(iter(fp.values()))
+    L = ["## Fast path: instructions per malloc + free (callgrind)", "",
+         "`build/bench/fastpath %d`: %d pairs of malloc(16..256) and free against 64 live "
+         "blocks, under `valgrind --tool=callgrind` (counts do not move with the load of the "
+         "machine). malloc and free: the inclusive count of the functions of those names "
+         "(generic path, refills and all), per call; whole program: every instruction "
+         "including the loop itself (the same for every allocator)." % (some["pairs"], some["pairs"]),
+         "", "| allocator | malloc | free | malloc + free (ratio to mimalloc) | whole program per pair |",
+         "|---|---:|---:|---:|---:|"]
+    base = fp.get(runner.BASELINE)
+    for a in allocators:
+        f = fp.get(a)
+        if not f:
+            L.append("| %s | - | - | - | - |" % a)
+            continue
+        n = f["pairs"]
+        both = (f["malloc"] + f["free"]) / n
+        rel = ""
+        if base and a != runner.BASELINE:
+            rel = " (%.2f)" % (both / ((base["malloc"] + base["free"]) / base["pairs"]))
+        L.append("| %s | %.1f | %.1f | %.1f%s | %.1f |" % (
+            a, f["malloc"] / n, f["free"] / n, both, rel, f["total"] / n))
+    ours = fp.get(runner.OURS)
+    L.append("")
+    if ours and "generic_calls" in ours:
+        L.append("shardalloc's generic path ran %.1f times per 1000 mallocs here." % (
+            1000.0 * ours["generic_calls"] / ours["pairs"]))
+        L.append("")
+    return L
+
+
 def bound_key(op):
     """The bound_cycles_* field that bounds a latency operation."""
     return "bound_cycles_" + ("malloc" if op.startswith("malloc") else op)
@@ -344,6 +379,8 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     L.append("")
     L.extend(targets(summary, workloads, allocators))
     L.append("")
+
+    L.extend(fastpath_lines((meta or {}).get("fastpath") or {}, allocators))
 
     losses = loss_lines(summary, workloads, allocators)
     if losses:
@@ -491,7 +528,9 @@ METHOD = """\
   can move by tens of percent, which is why the figures are medians of
   interleaved runs, and why the CPU-time table is there for reference.
 - `sh bench/profile.sh WORKLOAD` counts instructions per allocator with
-  callgrind, which no other load moves.
+  callgrind, which no other load moves; the fast-path table comes from
+  `build/bench/fastpath` run the same way by the suite itself
+  (`--no-fastpath` skips it).
 """.splitlines()
 
 

@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -52,7 +53,7 @@ OURS = "shardalloc"
 # Packages the suite needs (tools as well as the peer allocators).
 PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
             "redis-server", "redis-tools", "sqlite3", "gnuplot-nox", "time",
-            "python3", "perl", "gcc"]
+            "python3", "perl", "gcc", "valgrind"]
 
 # The workloads: name, kind, one-line description.
 # kind "c": build/bench/<name> <scale>; the others are real programs.
@@ -506,6 +507,83 @@ def proof_bounds():
     return bounds
 
 
+# ---- the fast path in instructions (callgrind) ----------------------------------------
+
+# malloc/free pairs bench/fastpath makes under callgrind (quick: a fifth).
+FASTPATH_PAIRS = 1000000
+
+
+def callgrind_functions(annotated):
+    """callgrind_annotate --inclusive=yes --tree=caller text -> (program
+    total, {function name: inclusive count}, {(caller, callee): calls})."""
+    total, incl, calls = None, {}, {}
+    pending = []        # caller lines seen since the last function line
+    for line in annotated.splitlines():
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+PROGRAM TOTALS", line)
+        if m:
+            total = int(m.group(1).replace(",", ""))
+            continue
+        m = re.match(r"\s*([\d,]+) \([^)]*\)\s+([<*>])\s+(\S*?):(\S+?)(?: \((\d[\d,]*)x\))?(?: \[.*\])?$",
+                     line)
+        if not m:
+            pending = []
+            continue
+        count, kind, name = int(m.group(1).replace(",", "")), m.group(2), m.group(4)
+        if kind == "<":
+            pending.append((name, int((m.group(5) or "0").replace(",", ""))))
+        elif kind == "*":
+            incl[name] = max(incl.get(name, 0), count)
+            for caller, n in pending:
+                calls[(caller, name)] = calls.get((caller, name), 0) + n
+            pending = []
+    return total, incl, calls
+
+
+def fastpath_counts(args, allocators):
+    """Instructions per malloc+free pair (build/bench/fastpath under
+    callgrind) for every allocator: {name: {pairs, total, malloc, free[,
+    generic_calls]}}, or {} without valgrind. Load-independent: the one
+    place the suite compares the allocators' fast paths directly."""
+    if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
+        log("bench: valgrind not found: no instruction counts")
+        return {}
+    pairs = FASTPATH_PAIRS // (5 if args.quick else 1)
+    out = {}
+    for name, lib in allocators:
+        with tempfile.TemporaryDirectory() as tmp:
+            cg = os.path.join(tmp, "callgrind.out")
+            env = dict(os.environ)
+            env.pop("LD_PRELOAD", None)
+            if lib:
+                env["LD_PRELOAD"] = lib
+            try:
+                r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg,
+                                    os.path.join(args.build, "fastpath"), str(pairs)],
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, timeout=20 * TIMEOUT_S)
+                ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller", cg],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, timeout=TIMEOUT_S).stdout if r.returncode == 0 else ""
+            except (OSError, subprocess.TimeoutExpired) as e:
+                log("bench: fastpath under callgrind, %s: %s" % (name, e))
+                continue
+        fields = parse_fields(r.stdout)
+        bad = check_served([fields.get("allocator", "")], lib, "c")
+        total, incl, calls = callgrind_functions(ann)
+        if r.returncode != 0 or bad or total is None or "malloc" not in incl or "free" not in incl:
+            log("bench: fastpath under callgrind, %s: %s" % (
+                name, bad or "exit %d or no malloc/free in the profile" % r.returncode))
+            continue
+        res = {"pairs": pairs, "total": total, "malloc": incl["malloc"], "free": incl["free"]}
+        generic = sum(n for (caller, callee), n in calls.items() if callee == "_sa_malloc_generic")
+        if name == OURS:
+            res["generic_calls"] = generic
+        out[name] = res
+        log("  fastpath   %-10s %6.1f Ir/pair (malloc %.1f, free %.1f)" % (
+            name, total / pairs, incl["malloc"] / pairs, incl["free"] / pairs))
+    return out
+
+
 def run_suite(args, allocators, workloads):
     os.makedirs(args.results, exist_ok=True)
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
@@ -513,6 +591,8 @@ def run_suite(args, allocators, workloads):
     scale = QUICK_SCALE if args.quick else 1.0
     meta = {"load_start": os.getloadavg()[0], "commit": shardalloc_commit(),
             "proof_bounds": proof_bounds()}
+    if not args.no_fastpath:
+        meta["fastpath"] = fastpath_counts(args, allocators)
     rows = []
     for r in range(args.runs):
         for w in workloads:
@@ -583,6 +663,8 @@ def main():
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--report", metavar="TSV", help="only rebuild the report from a results file")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get missing packages")
+    ap.add_argument("--no-fastpath", action="store_true",
+                    help="skip the instruction counts of the fast path (callgrind)")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S,
                     help="seconds after which a run counts as hung (default %d)" % TIMEOUT_S)
     args = ap.parse_args()

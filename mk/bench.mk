@@ -13,7 +13,7 @@
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency \
-                   liveset xserver tchurn leakgrow
+                   liveset xserver tchurn leakgrow fastpath
 BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
