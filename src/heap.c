@@ -90,8 +90,8 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
             heap->retire_cursor = 0;
             heap->retire_due = heap->retire_next_due;
             heap->retire_next_due = 0;
-            if (heap->retire_due == 0)
-                return;
+            if (!_sa_heap_retire_pending(heap))
+                return;     /* nothing due before retire_due (or nothing pending) */
             continue;
         }
         heap->retire_cursor = bin + 1;

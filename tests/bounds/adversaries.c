@@ -312,11 +312,37 @@ static void housekeeping_full(void)
     blocks_free(&keep);
 }
 
+/* ---- HOUSEKEEPING: more emptied size classes than one sweep visits -------------- */
+
+/* 2 RS size classes of their own (above SMALL and FILLER's, below
+ * AGER's), one block each, freed: each class's only page empties, all
+ * expiring at the same generic call. Aged past the delay, the generic
+ * call at which they expire runs the retire sweep with 2 RS classes
+ * marked: it visits SA_RETIRE_SCAN_MAX of them. */
+static void sweep_classes(void)
+{
+    enum { CLASSES = 2 * SA_RETIRE_SCAN_MAX };
+    void *p[CLASSES];
+    blocks_t keep = { 0 };
+    for (size_t i = 0; i < CLASSES; i++) {
+        p[i] = sa_malloc(FILLER + 1024 * (i + 1));
+        if (p[i] == NULL)
+            exit(2);
+    }
+    for (size_t i = 0; i < CLASSES; i++)
+        sa_free(p[i]);
+    age(&keep, 2 * SA_RETIRE_DELAY);
+    void *q = sa_malloc(SMALL + 2 * SA_MIN_ALIGN);  /* a class of its own: a generic call */
+    sa_free(q);
+    blocks_free(&keep);
+}
+
 const adversary_t adversaries[] = {
     { "search_retires", "2S empty pages, each alone in a segment, aged: the search retires S", search_retires },
     { "remote_reports", "3R watched pages reported by another thread's frees", remote_reports },
     { "reclaim_full", "2T abandoned segments with every page in use, adopted by a new thread", reclaim_full },
     { "fresh_recarve", "a new thread's first page from a cached segment of another kind", fresh_recarve },
     { "housekeeping_full", "both segment caches full and a page batch, purged at once", housekeeping_full },
+    { "sweep_classes", "2RS size classes emptied together, aged: the sweep visits RS", sweep_classes },
 };
 const size_t adversary_count = sizeof adversaries / sizeof *adversaries;
