@@ -13,8 +13,10 @@
 #ifndef SA_BENCH_H
 #define SA_BENCH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* argv[1], a factor on the amount of work (default 1.0; `make bench-quick`
@@ -78,6 +80,30 @@ static inline uint64_t bench_read(const void *p, size_t size)
         bad += b[i] != (unsigned char)(tag + i);
     bad += b[size - 1] != (unsigned char)(tag + size);
     return tag * 31 + size + (bad << 40);
+}
+
+/* The threaded workloads hand blocks around with no size beside them: the
+ * size travels in the low 16 bits of the block's tag (bench_fill's). Read
+ * such a block back and free it. */
+static inline uint64_t bench_release_tagged(void *p)
+{
+    uint64_t tag;
+    memcpy(&tag, p, sizeof tag);
+    uint64_t v = bench_read(p, (size_t)(tag & 0xffff));
+    free(p);
+    return v;
+}
+
+/* Release every block left in a shared table of n slots. */
+static inline uint64_t bench_release_table(_Atomic(void *) *table, size_t n)
+{
+    uint64_t sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        void *p = atomic_load(&table[i]);
+        if (p != NULL)
+            sum += bench_release_tagged(p);
+    }
+    return sum;
 }
 
 #endif /* SA_BENCH_H */

@@ -38,20 +38,11 @@ static size_t churn_size(bench_rng_t *rng)
     return 16 + (size_t)((r >> 8) % ((r & 3) == 0 ? 1009 : 241));
 }
 
-static uint64_t release(void *p)
-{
-    uint64_t tag;
-    memcpy(&tag, p, sizeof tag);
-    uint64_t v = bench_read(p, (size_t)(tag & 0xffff));
-    free(p);
-    return v;
-}
-
 static uint64_t hand_over(bench_rng_t *rng, void *p)
 {
     void *old = atomic_exchange_explicit(&exchange[bench_rand(rng) % EXCHANGE], p,
                                          memory_order_acq_rel);
-    return old != NULL ? release(old) : 0;
+    return old != NULL ? bench_release_tagged(old) : 0;
 }
 
 static void *job(void *arg)
@@ -74,12 +65,12 @@ static void *job(void *arg)
         }
         void **slot = &mine[bench_rand(&rng) % WORKING];
         if (*slot != NULL)
-            j->sum += release(*slot);
+            j->sum += bench_release_tagged(*slot);
         *slot = p;
     }
     for (size_t i = 0; i < WORKING; i++)
         if (mine[i] != NULL)
-            j->sum += (i & 1) ? release(mine[i]) : hand_over(&rng, mine[i]);
+            j->sum += (i & 1) ? bench_release_tagged(mine[i]) : hand_over(&rng, mine[i]);
     return NULL;
 }
 
@@ -103,11 +94,7 @@ int main(int argc, char **argv)
             sum += jobs[i].sum;
         }
     }
-    for (size_t i = 0; i < EXCHANGE; i++) {
-        void *p = atomic_load(&exchange[i]);
-        if (p != NULL)
-            sum += release(p);
-    }
+    sum += bench_release_table(exchange, EXCHANGE);
     bench_finish(sum);
     return 0;
 }

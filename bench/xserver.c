@@ -40,15 +40,6 @@ static size_t response_size(bench_rng_t *rng)
     return 16 + (size_t)((r >> 8) % 497);
 }
 
-static uint64_t release(void *p)
-{
-    uint64_t tag;
-    memcpy(&tag, p, sizeof tag);
-    uint64_t v = bench_read(p, (size_t)(tag & 0xffff));
-    free(p);
-    return v;
-}
-
 static void *worker(void *arg)
 {
     worker_t *w = arg;
@@ -64,7 +55,7 @@ static void *worker(void *arg)
         void *old = atomic_exchange_explicit(&table[bench_rand(&rng) % SLOTS], p,
                                              memory_order_acq_rel);
         if (old != NULL)
-            w->sum += release(old);
+            w->sum += bench_release_tagged(old);
     }
     return NULL;
 }
@@ -92,11 +83,7 @@ int main(int argc, char **argv)
         pthread_join(w[i].tid, NULL);
         sum += w[i].sum;
     }
-    for (size_t i = 0; i < SLOTS; i++) {
-        void *p = atomic_load(&table[i]);
-        if (p != NULL)
-            sum += release(p);
-    }
+    sum += bench_release_table(table, SLOTS);
     bench_finish(sum);
     return 0;
 }
