@@ -33,11 +33,12 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    /* Unfull first: a full page never holds local frees (_sa_page_check 6,
-     * which the fast path relies on), not even between the two steps. */
+    free_local_push(heap, page, block, _sa_block_canary(block));
     if (page->in_full)
         _sa_page_unfull(heap, page, false);
-    free_local_push(heap, page, block, _sa_block_canary(block));
+    /* A full page holds no local frees once an operation is done (the
+     * fast path relies on it): this is the one place one lands on it. */
+    sa_assert(!page->in_full || page->local_free == NULL);
     if (page->used == 0)
         _sa_page_mark_empty(heap, page);
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
@@ -205,7 +206,7 @@ sa_public void sa_free(void *p)
          * says so; the C memory model calls that undefined). */
         if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
             /* A page with blocks on local_free is not in the full queue
-             * (_sa_page_check 6): testing local_free spares the in_full
+             * (asserted in free_local_slow): testing local_free spares the in_full
              * test, and the push needs no tail. The first free after a
              * collect goes the slow way. */
             if (sa_likely(page->local_free != NULL && page->used > 1)) {

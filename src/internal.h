@@ -61,7 +61,7 @@ size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 static inline bool _sa_heap_remote_pending(sa_heap_t *heap)
 {
     return heap->remote_local != NULL ||
-           atomic_load_explicit(&heap->remote_pages, memory_order_relaxed) != NULL;
+           sa_point_load("load page stack", &heap->remote_pages, memory_order_relaxed) != NULL;
 }
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);

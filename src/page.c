@@ -313,10 +313,10 @@ static size_t check_list(const sa_page_t *page, const sa_block_t *list, uint64_t
  * 1. lists inside the page, on block boundaries, acyclic, pairwise disjoint;
  * 2. capacity <= reserved; 3. used = capacity - |free| - |local_free|
  * (= |LIVE| + |THREAD|); 4. notify WATCH implies in_full;
- * 5. abandoned implies not in_full and notify != WATCH;
- * 6. in_full implies local_free empty (to_full declines while it is not,
- * abandon empties it, and a local free into a full page unfulls it at
- * once): free's fast path relies on it. */
+ * 5. abandoned implies not in_full and notify != WATCH. Between operations
+ * also: in_full implies local_free empty (to_full declines while it is not,
+ * abandon empties it, and a local free into a full page unfulls it at once,
+ * asserted there): free's fast path relies on it. */
 void _sa_page_check(const sa_page_t *page)
 {
     if (!page->in_use || page == &_sa_page_empty)
@@ -331,7 +331,6 @@ void _sa_page_check(const sa_page_t *page)
     sa_assert(n != SA_NOTIFY_WATCH || page->in_full);
     sa_assert(atomic_load_explicit(&((sa_page_t *)page)->heap, memory_order_relaxed) != NULL ||
               (!page->in_full && n != SA_NOTIFY_WATCH));
-    sa_assert(!page->in_full || page->local_free == NULL);
     (void)nfree;
     (void)nlocal;
     (void)n;
