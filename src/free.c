@@ -70,23 +70,28 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     /* Read before the push: once the block is on thread_free, the owner may
      * collect it and retire the page (bin = 0) at any moment. */
     size_t bin = page->bin;
-    SA_MC_ALSO_WRITES(&block->canary);      /* the step after the load writes it */
+    /* Claim the block: its canary says "on a list". Two threads freeing it at
+     * once both passed free's canary test; the exchange lets one through and
+     * reports the other. (Without it, a third block pushed between their two
+     * pushes made thread_free a cycle that collect's count cannot tell from a
+     * list, and the block was handed out twice: make interleave-long,
+     * double_free_4.) A relaxed exchange: only its atomicity matters. */
+    uintptr_t canary = _sa_block_canary(block);
+    SA_MC_POINT(SA_MC_RMW, &block->canary, "claim block");
+    if (sa_unlikely(__atomic_exchange_n(&block->canary, canary, __ATOMIC_RELAXED) == canary)) {
+        SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
+        SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
+        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free (racing threads)", block);
+        return;
+    }
     uintptr_t old = sa_point_load("load thread_free", &page->thread_free,
                                   memory_order_relaxed);
     uintptr_t notify;
     for (;;) {
         SA_TRACE_STEP(SA_LOOP_CAS);
-        if (sa_unlikely(_sa_tf_block(old) == block)) {
-            SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
-            SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
-            _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free", block);
-            return;
-        }
         notify = old & SA_NOTIFY_MASK;
         block->next = _sa_tf_block(old);
-        block->canary = _sa_block_canary(block);
         uintptr_t new_notify = notify == SA_NOTIFY_WATCH ? SA_NOTIFY_QUEUED : notify;
-        SA_MC_ALSO_WRITES(&block->canary);  /* and again after a failed CAS */
         if (sa_point_cas_weak("cas thread_free", &page->thread_free, &old,
                               _sa_tf_push(old, block, new_notify),
                               memory_order_acq_rel, memory_order_relaxed))
