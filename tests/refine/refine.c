@@ -157,6 +157,9 @@ static void place(sa_page_t *page, const state_t *s)
     detach(page);
     page->reserved = (uint32_t)s->R;
     page->capacity = (uint32_t)s->C;
+    /* free's block test reads capacity's bytes from `made` (kept with it:
+     * _sa_page_check asserts made = capacity * block_size) */
+    page->made = page->capacity * page->block_size;
     page->used = 0;
     for (int b = 0; b < s->C; b++) {
         sa_block_t *x = block_at(page, b);
