@@ -59,16 +59,7 @@ $(CONF_SUITE): $(CONF_DIR)/obj/conformance.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PR
 # longer applies is a broken mutant: the build fails.
 define conf-mutant
 $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/conformance/mutants/$(1).patch $(SA_TRACE_LIB_OBJS) $(wildcard src/*.c src/*.h)
-	$$(call say,MUTANT,$(1))
-	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
-	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
-	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
-	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
-	    for f in $$$$changed; do \
-	        $$(CC) $$(SA_LIB_CFLAGS) -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
-	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
-	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
-	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
+$(call patched-trace-lib,$(1),)
 
 $(CONF_DIR)/mutant-$(1)/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
 	$$(call say,LD,$$@)

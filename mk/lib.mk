@@ -41,6 +41,25 @@ SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
 SA_TRACE_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(SA_TRACE_LIB_SRCS))
 SA_DEBUG_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/debug/%.o,$(SA_CORE_SRCS))
 
+# $(call patched-trace-lib,name,extra cflags): the recipe of a planted bug's
+# tracing library ($@, made from its patch $<), for use inside a define that
+# is $(eval)ed (hence the doubled $): src/ copied, the patch applied exactly
+# (-F0: a patch that no longer applies is a broken mutant, and fails), the
+# files it changes compiled for the tracing build, its other objects kept.
+# Serves the conformance and refinement mutants (mk/conformance.mk, mk/refine.mk).
+define patched-trace-lib
+	$$(call say,MUTANT,$(1))
+	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
+	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
+	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
+	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
+	    for f in $$$$changed; do \
+	        $$(CC) $$(SA_LIB_CFLAGS) $(2) -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
+	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
+	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
+	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
+endef
+
 .PHONY: trace-lib debug-lib
 lib: $(SA_LIB_A) $(SA_LIB_SO) $(SA_LIB_CORE_A)
 trace-lib: $(SA_TRACE_LIB_A)

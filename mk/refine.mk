@@ -56,16 +56,7 @@ refine: $(REFINE_BIN) $(REFINE_MUTANT_BINS)
 # and the checker linked with that.
 define refine-mutant
 $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/refine/mutants/$(1).patch $(SA_TRACE_LIB_OBJS)
-	$$(call say,MUTANT,$(1))
-	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
-	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
-	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
-	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
-	    for f in $$$$changed; do \
-	        $$(CC) $$(SA_LIB_CFLAGS) -w -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
-	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
-	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
-	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
+$(call patched-trace-lib,$(1),-w)
 
 $(REFINE_DIR)/mutant-$(1)/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
 	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ -lz3 -pthread
