@@ -154,7 +154,8 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     return block;
 }
 
-sa_public void *sa_zalloc(size_t size)
+/* A zeroed block from `heap` (a fresh huge mapping is zero already). */
+static void *heap_zalloc(sa_heap_t *heap, size_t size)
 {
     if (size > SA_LARGE_OBJ_SIZE_MAX) {
         if (size > PTRDIFF_MAX) {
@@ -163,10 +164,15 @@ sa_public void *sa_zalloc(size_t size)
         }
         return _sa_huge_alloc(size, SA_MIN_ALIGN, true);
     }
-    void *p = sa_malloc(size);
+    void *p = heap_malloc(heap, size);
     if (p != NULL)
         memset(p, 0, size);
     return p;
+}
+
+sa_public void *sa_zalloc(size_t size)
+{
+    return heap_zalloc(_sa_heap_tls, size);
 }
 
 sa_public void *sa_calloc(size_t count, size_t size)
@@ -251,17 +257,11 @@ sa_public void *sa_reallocarray(void *p, size_t count, size_t size)
  * no other interior pointer), else a huge mapping placed aligned. */
 void *_sa_malloc_aligned(sa_heap_t *heap, size_t alignment, size_t size, bool zero)
 {
+    if (alignment <= SA_MIN_ALIGN)
+        return zero ? heap_zalloc(heap, size) : heap_malloc(heap, size);
     if (size > PTRDIFF_MAX || alignment > PTRDIFF_MAX) {
         errno = ENOMEM;
         return NULL;
-    }
-    if (alignment <= SA_MIN_ALIGN) {
-        if (size > SA_LARGE_OBJ_SIZE_MAX)
-            return _sa_huge_alloc(size, SA_MIN_ALIGN, zero);
-        void *p = heap_malloc(heap, size);
-        if (p != NULL && zero)
-            memset(p, 0, size);
-        return p;
     }
     if (size <= SA_LARGE_OBJ_SIZE_MAX && (_sa_bin_size(_sa_bin(size)) & (alignment - 1)) == 0) {
         void *p = heap_malloc(heap, size);
