@@ -10,7 +10,7 @@
 #   sh mk/deps.sh --list     print the package list (for docs and scripts)
 set -eu
 
-# build-essential: cc, c++ (src/override_new.cpp), make. libz3-dev: proofs/.
+# build-essential: cc, c++ (tests/cxx), make. libz3-dev: proofs/.
 # libcriterion-dev: tests/api. pkg-config, cmake: tests/install builds against
 # the installed copy with both. git, python3, time: tests/preload's programs.
 # clang-14, libclang-rt-14-dev: tests/fuzz's libFuzzer target (mk/fuzz.mk).

@@ -30,13 +30,12 @@ SA_DEBUG_LIB_A := $(BUILD)/debug/libshardalloc-debug.a
 SA_LIB_CFLAGS  := $(OPT) -fPIC $(WARN) $(CSTD) -pthread -fvisibility=hidden \
                   -fno-semantic-interposition -ftls-model=initial-exec $(INCS) -MMD -MP
 
-# C++'s operator new/delete (src/override_new.cpp), the one C++ source.
-SA_LIB_CXXFLAGS := $(CXXFLAGS) -std=c++17 -fPIC -Wall -Wextra $(filter -Werror,$(WARN)) \
-                   -fvisibility=hidden -Iinclude -MMD -MP
-SA_NEW_OBJ        := $(BUILD)/obj/override_new.o
-SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS)) $(SA_NEW_OBJ)
-SA_CORE_OBJS      := $(filter-out $(BUILD)/obj/override.o $(SA_NEW_OBJ),$(SA_LIB_OBJS))
-SA_CORE_SRCS      := $(filter-out src/override.c,$(SA_LIB_SRCS))
+# The overrides (malloc & co., C++'s operator new/delete) are in the full
+# libraries only; the core archive is the sa_* API alone.
+SA_OVERRIDE_SRCS  := src/override.c src/override_new.c
+SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS))
+SA_CORE_OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out $(SA_OVERRIDE_SRCS),$(SA_LIB_SRCS)))
+SA_CORE_SRCS      := $(filter-out $(SA_OVERRIDE_SRCS),$(SA_LIB_SRCS))
 SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
 SA_TRACE_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(SA_TRACE_LIB_SRCS))
 SA_DEBUG_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/debug/%.o,$(SA_CORE_SRCS))
@@ -70,11 +69,6 @@ $(BUILD)/obj/%.o: src/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SA_LIB_CFLAGS) -c $< -o $@
 
-$(SA_NEW_OBJ): src/override_new.cpp
-	$(call say,CXX,$<)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CXX) $(SA_LIB_CXXFLAGS) -c $< -o $@
-
 $(BUILD)/obj/trace/%.o: src/%.c
 	$(call say,CC,$< [trace])
 	$(Q)mkdir -p $(@D)
@@ -97,11 +91,10 @@ $(SA_LIB_CORE_A): $(SA_CORE_OBJS)
 
 # -Bsymbolic-functions: calls inside the library bind to its own functions
 # (no PLT), while the exported malloc & co. still interpose everyone else's.
-# libstdc++ for operator new's std::bad_alloc and std::get_new_handler.
 $(SA_LIB_SO_REAL): $(SA_LIB_OBJS)
 	$(call say,LD,$@)
 	$(Q)$(CC) -shared -pthread -Wl,-soname,$(SA_SONAME) -Wl,-Bsymbolic-functions -Wl,-z,now \
-	    $(LDFLAGS) -o $@ $^ -lstdc++
+	    $(LDFLAGS) -o $@ $^
 
 $(BUILD)/$(SA_SONAME): $(SA_LIB_SO_REAL)
 	$(Q)ln -sf $(notdir $<) $@

@@ -1,5 +1,5 @@
 /* tests/cxx/new_delete.cpp -- every replaceable operator new and delete of
- * C++17 lands on shardalloc (src/override_new.cpp), and the throwing forms
+ * C++17 lands on shardalloc (src/override_new.c), and the throwing forms
  * call the new_handler loop before throwing std::bad_alloc.
  *
  * Built twice (mk/cxx.mk): linked with libshardalloc.a (SA_LINKED), and

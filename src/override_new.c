@@ -1,0 +1,95 @@
+/* src/override_new.c -- C++'s operator new and delete on shardalloc: every
+ * replaceable form of C++17 ([new.delete]), exported by libshardalloc.so and
+ * libshardalloc.a as mimalloc and tcmalloc do, so a C++ program's objects
+ * come from the same heaps as its malloc whether shardalloc is preloaded or
+ * linked.
+ *
+ * Written in C under the Itanium C++ ABI's mangled names so that the library
+ * does not depend on libstdc++: a C program preloading libshardalloc.so would
+ * otherwise map the whole C++ runtime (about 1.4 MiB of resident memory) for
+ * nothing. The two things operator new needs from the C++ runtime, the
+ * installed new_handler and throwing std::bad_alloc, are weak references:
+ * any program that calls operator new links libstdc++, so they are bound
+ * whenever they can be called. (A C program linking the archive never
+ * references these names, so it never pulls this member in.)
+ *
+ * The throwing forms loop as the standard requires: on failure call the
+ * installed new_handler and retry; with none installed, throw std::bad_alloc.
+ * The nothrow forms run the same loop and return NULL where the throwing
+ * form would throw. One difference from a C++ definition: C cannot catch, so
+ * a new_handler that itself throws propagates out of a nothrow new instead of
+ * being turned into NULL. Every delete is sa_free, so a foreign pointer or a
+ * double delete is reported, as free()'s, and ignored. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include "internal.h"
+
+typedef void (*new_handler_fn)(void);
+
+/* std::get_new_handler() and std::__throw_bad_alloc() of libstdc++ */
+extern new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak));
+extern void _ZSt17__throw_bad_allocv(void) __attribute__((weak, noreturn));
+
+static void *new_loop(size_t size, size_t alignment, bool nothrow)
+{
+    for (;;) {
+        void *p = alignment == 0 ? sa_malloc(size) : sa_aligned_alloc(alignment, size);
+        if (__builtin_expect(p != NULL, 1))
+            return p;
+        new_handler_fn handler = _ZSt15get_new_handlerv != NULL ? _ZSt15get_new_handlerv() : NULL;
+        if (handler != NULL) {
+            handler();  /* frees memory, throws, or ends the program */
+            continue;
+        }
+        if (nothrow)
+            return NULL;
+        if (_ZSt17__throw_bad_allocv != NULL)
+            _ZSt17__throw_bad_allocv();
+        static const char msg[] = "shardalloc: operator new(): out of memory, and no C++ runtime "
+                                  "to throw std::bad_alloc\n";
+        _sa_write_stderr(msg, sizeof msg - 1);
+        abort();
+    }
+}
+
+/* No header declares these names (they are C++'s), and a delete ignores its
+ * size, alignment and nothrow tag: sa_free finds all it needs from p. */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+#define NEW(name, ...)     sa_public void *name(__VA_ARGS__)
+#define DELETE(name, ...)  sa_public void name(void *p, ##__VA_ARGS__) { sa_free(p); }
+
+/* The mangled names, in [new.delete]'s order; size_t is `m`, align_val_t
+ * `St11align_val_t`, const nothrow_t & `RKSt9nothrow_t`. align_val_t is an
+ * enum over size_t, passed as one. */
+typedef size_t align_val_t;
+typedef struct nothrow_s nothrow_t;
+
+NEW(_Znwm, size_t n)                                  { return new_loop(n, 0, false); }
+NEW(_Znam, size_t n)                                  { return new_loop(n, 0, false); }
+NEW(_ZnwmRKSt9nothrow_t, size_t n, const nothrow_t *t) { return new_loop(n, 0, true); }
+NEW(_ZnamRKSt9nothrow_t, size_t n, const nothrow_t *t) { return new_loop(n, 0, true); }
+NEW(_ZnwmSt11align_val_t, size_t n, align_val_t al)   { return new_loop(n, al, false); }
+NEW(_ZnamSt11align_val_t, size_t n, align_val_t al)   { return new_loop(n, al, false); }
+NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, size_t n, align_val_t al, const nothrow_t *t)
+{
+    return new_loop(n, al, true);
+}
+NEW(_ZnamSt11align_val_tRKSt9nothrow_t, size_t n, align_val_t al, const nothrow_t *t)
+{
+    return new_loop(n, al, true);
+}
+
+DELETE(_ZdlPv)
+DELETE(_ZdaPv)
+DELETE(_ZdlPvRKSt9nothrow_t, const nothrow_t *t)
+DELETE(_ZdaPvRKSt9nothrow_t, const nothrow_t *t)
+DELETE(_ZdlPvm, size_t n)
+DELETE(_ZdaPvm, size_t n)
+DELETE(_ZdlPvSt11align_val_t, align_val_t al)
+DELETE(_ZdaPvSt11align_val_t, align_val_t al)
+DELETE(_ZdlPvmSt11align_val_t, size_t n, align_val_t al)
+DELETE(_ZdaPvmSt11align_val_t, size_t n, align_val_t al)
+DELETE(_ZdlPvSt11align_val_tRKSt9nothrow_t, align_val_t al, const nothrow_t *t)
+DELETE(_ZdaPvSt11align_val_tRKSt9nothrow_t, align_val_t al, const nothrow_t *t)
