@@ -110,10 +110,19 @@ typedef enum sa_option_e {
     SA_OPTION__COUNT
 } sa_option_t;
 enum { SA_PURGE_DONTNEED = 0, SA_PURGE_FREE = 1 };  /* values of SA_OPTION_PURGE */
-/* SHARDALLOC_STATS_FILE=<path> (environment only) sends the statistics
- * SHOW_STATS prints at exit to <path> (appended) instead of stderr. */
+/* SHARDALLOC_STATS_FILE=<path> sends the statistics SHOW_STATS prints at
+ * exit to <path> (appended) instead of stderr. */
 long long sa_option_get(sa_option_t option);
 int    sa_option_set(sa_option_t option, long long value);  /* 0, or EINVAL */
+/* Any option by its name without SHARDALLOC_ and its value written as in
+ * the environment: sa_option_set_text("STATS_FILE", "prog.stats"),
+ * sa_option_set_text("PURGE_DELAY", "never"). 0, or EINVAL for an unknown
+ * name or a malformed value (then nothing changes). sa_option_get_text
+ * writes the value in effect as text (as VERBOSE prints it) into buf, cut
+ * to size, and returns its whole length as snprintf does; -1 and errno =
+ * EINVAL for an unknown name. */
+int    sa_option_set_text(const char *name, const char *value);
+int    sa_option_get_text(const char *name, char *buf, size_t size);
 
 /* ---- errors ---------------------------------------------------------------
  * Every misuse shardalloc detects is reported on stderr as

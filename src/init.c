@@ -27,10 +27,12 @@ static void fork_prepare(void)
     _sa_abandon_lock();
     _sa_heap_lock_all();
     _sa_huge_lock();
+    _sa_options_lock();
 }
 
 static void fork_parent(void)
 {
+    _sa_options_unlock(false);
     _sa_huge_unlock(false);
     _sa_heap_unlock_all(false);
     _sa_abandon_unlock(false);
@@ -38,6 +40,7 @@ static void fork_parent(void)
 
 static void fork_child(void)
 {
+    _sa_options_unlock(true);
     _sa_huge_unlock(true);
     _sa_heap_unlock_all(true);
     _sa_abandon_unlock(true);

@@ -259,7 +259,9 @@ static inline long long _sa_option(sa_option_t option)
     return atomic_load_explicit(&_sa_option_values[option], memory_order_relaxed);
 }
 void _sa_options_init(void);
-const char *_sa_option_stats_file(void);    /* SHARDALLOC_STATS_FILE, or NULL */
+bool _sa_option_stats_file(char *path, size_t size);   /* copies STATS_FILE; false: stderr */
+void _sa_options_lock(void);                /* fork: the STATS_FILE lock */
+void _sa_options_unlock(bool child);
 
 /* Counters of the slow paths (stats.c): relaxed atomics, any thread. Peaks
  * are high-water marks raised where the value grows. "active" = bytes of

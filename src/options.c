@@ -13,6 +13,7 @@
  * value). No fast path reads an option. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,8 +33,10 @@ _Atomic long long _sa_option_values[SA_OPTION__COUNT] = {
     [SA_OPTION_ABORT_ON_ERROR] = SA_OPTION_ABORT_ON_ERROR_DEFAULT,
 };
 
-/* SHARDALLOC_STATS_FILE, copied (the program may change its environment). */
+/* SHARDALLOC_STATS_FILE, copied (the program may change its environment),
+ * and changed from code under the lock (a path is not one atomic word). */
 static char stats_file[SA_STATS_FILE_MAX];
+static pthread_mutex_t stats_file_lock = PTHREAD_MUTEX_INITIALIZER;
 
 typedef enum value_kind_e { V_BOOL, V_PURGE, V_DELAY, V_SIZE, V_PATH, V_OTHER } value_kind_t;
 
@@ -169,6 +172,51 @@ static void report_unknown(const char *entry)
     report("unknown variable", entry, "valid: ", names);
 }
 
+/* ---- one option, by its name ------------------------------------------------------ */
+
+/* The index in descs of the option called name[0..len), or DESC_COUNT. */
+static size_t desc_named(const char *name, size_t len)
+{
+    for (size_t i = 0; i < DESC_COUNT; i++)
+        if (strlen(descs[i].name) == len && memcmp(descs[i].name, name, len) == 0)
+            return i;
+    return DESC_COUNT;
+}
+
+/* Option i := value written as text; false (nothing changed) if malformed. */
+static bool set_from_text(size_t i, const char *value)
+{
+    long long v;
+    if (!parse_value(descs[i].kind, value, &v))
+        return false;
+    if (i < SA_OPTION__COUNT) {
+        atomic_store_explicit(&_sa_option_values[i], v, memory_order_relaxed);
+    } else if (descs[i].kind == V_PATH) {
+        pthread_mutex_lock(&stats_file_lock);
+        memcpy(stats_file, value, strlen(value) + 1);
+        pthread_mutex_unlock(&stats_file_lock);
+    }
+    return true;
+}
+
+/* Option i's value in effect, as text, appended to buf[n..cap). */
+static size_t format_value(size_t i, char *buf, size_t n, size_t cap)
+{
+    if (i == SA_OPTION__COUNT) {
+        pthread_mutex_lock(&stats_file_lock);
+        n = _sa_fmt_str(buf, n, cap, stats_file[0] != '\0' ? stats_file : "(stderr)");
+        pthread_mutex_unlock(&stats_file_lock);
+    } else if (i == SA_OPTION_PURGE) {
+        n = _sa_fmt_str(buf, n, cap, _sa_option((sa_option_t)i) == SA_PURGE_FREE ? "free" : "dontneed");
+    } else if (i < SA_OPTION__COUNT) {
+        long long v = _sa_option((sa_option_t)i);
+        if (v < 0)
+            n = _sa_fmt_str(buf, n, cap, "-");
+        n = _sa_fmt_u64(buf, n, cap, v < 0 ? (uint64_t)-v : (uint64_t)v, false);
+    }
+    return n;
+}
+
 /* ---- the environment, once ------------------------------------------------------ */
 
 /* One SHARDALLOC_ entry of the environment ("SHARDALLOC_NAME=value"). */
@@ -176,23 +224,11 @@ static void option_from_env(const char *entry)
 {
     const char *name = entry + PREFIX_LEN;
     const char *eq = strchr(name, '=');
-    size_t len = eq != NULL ? (size_t)(eq - name) : strlen(name);
-    for (size_t i = 0; i < DESC_COUNT; i++) {
-        if (strlen(descs[i].name) != len || memcmp(descs[i].name, name, len) != 0)
-            continue;
-        long long v;
-        const char *value = eq != NULL ? eq + 1 : "";
-        if (!parse_value(descs[i].kind, value, &v)) {
-            report("malformed value", entry, "expected ", expected[descs[i].kind]);
-            return;
-        }
-        if (i < SA_OPTION__COUNT)
-            atomic_store_explicit(&_sa_option_values[i], v, memory_order_relaxed);
-        else if (descs[i].kind == V_PATH)
-            memcpy(stats_file, value, strlen(value) + 1);
-        return;
-    }
-    report_unknown(entry);
+    size_t i = desc_named(name, eq != NULL ? (size_t)(eq - name) : strlen(name));
+    if (i == DESC_COUNT)
+        report_unknown(entry);
+    else if (!set_from_text(i, eq != NULL ? eq + 1 : ""))
+        report("malformed value", entry, "expected ", expected[descs[i].kind]);
 }
 
 /* "shardalloc[<pid>]: option SHARDALLOC_<NAME>=<value>", one line each. */
@@ -205,16 +241,7 @@ static void print_options(void)
         n = _sa_fmt_str(buf, n, cap, "option " PREFIX);
         n = _sa_fmt_str(buf, n, cap, descs[i].name);
         n = _sa_fmt_str(buf, n, cap, "=");
-        if (i == SA_OPTION__COUNT) {
-            n = _sa_fmt_str(buf, n, cap, stats_file[0] != '\0' ? stats_file : "(stderr)");
-        } else if (i == SA_OPTION_PURGE) {
-            n = _sa_fmt_str(buf, n, cap, _sa_option(i) == SA_PURGE_FREE ? "free" : "dontneed");
-        } else {
-            long long v = _sa_option(i);
-            if (v < 0)
-                n = _sa_fmt_str(buf, n, cap, "-");
-            n = _sa_fmt_u64(buf, n, cap, v < 0 ? (uint64_t)-v : (uint64_t)v, false);
-        }
+        n = format_value(i, buf, n, cap);
         n = _sa_fmt_str(buf, n, cap, "\n");
     }
     _sa_write_stderr(buf, n);
@@ -229,9 +256,25 @@ void _sa_options_init(void)
         print_options();
 }
 
-const char *_sa_option_stats_file(void)
+/* Fork holds the lock (src/init.c), so a child never inherits it held. */
+void _sa_options_lock(void)
 {
-    return stats_file[0] != '\0' ? stats_file : NULL;
+    pthread_mutex_lock(&stats_file_lock);
+}
+
+void _sa_options_unlock(bool child)
+{
+    _sa_fork_unlock(&stats_file_lock, child);
+}
+
+bool _sa_option_stats_file(char *path, size_t size)
+{
+    pthread_mutex_lock(&stats_file_lock);
+    bool set = stats_file[0] != '\0' && strlen(stats_file) < size;
+    if (set)
+        memcpy(path, stats_file, strlen(stats_file) + 1);
+    pthread_mutex_unlock(&stats_file_lock);
+    return set;
 }
 
 /* ---- from code ----------------------------------------------------------------- */
@@ -259,4 +302,31 @@ sa_public int sa_option_set(sa_option_t option, long long value)
         return EINVAL;
     atomic_store_explicit(&_sa_option_values[option], value, memory_order_relaxed);
     return 0;
+}
+
+/* The options that are not numbers (STATS_FILE) and every other one, by the
+ * name and the text the environment uses. */
+sa_public int sa_option_set_text(const char *name, const char *value)
+{
+    size_t i = name != NULL ? desc_named(name, strlen(name)) : DESC_COUNT;
+    if (i == DESC_COUNT || descs[i].kind == V_OTHER || value == NULL || !set_from_text(i, value))
+        return EINVAL;
+    return 0;
+}
+
+sa_public int sa_option_get_text(const char *name, char *buf, size_t size)
+{
+    size_t i = name != NULL ? desc_named(name, strlen(name)) : DESC_COUNT;
+    if (i == DESC_COUNT || descs[i].kind == V_OTHER) {
+        errno = EINVAL;
+        return -1;
+    }
+    char text[SA_STATS_FILE_MAX + 16];
+    size_t n = format_value(i, text, 0, sizeof text);
+    if (size > 0) {
+        size_t copied = n < size - 1 ? n : size - 1;
+        memcpy(buf, text, copied);
+        buf[copied] = '\0';
+    }
+    return (int)n;
 }

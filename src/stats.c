@@ -278,9 +278,10 @@ sa_public void sa_stats_print(FILE *fp)
  * several processes may share it) or else stderr. */
 void _sa_stats_at_exit(void)
 {
-    const char *path = _sa_option_stats_file();
-    int fd = path != NULL ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
-    if (path != NULL && fd < 0)
+    char path[SA_STATS_FILE_MAX];
+    bool to_file = _sa_option_stats_file(path, sizeof path);
+    int fd = to_file ? open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+    if (to_file && fd < 0)
         _sa_error_text(SA_ERROR_BAD_OPTION, "options", "cannot open SHARDALLOC_STATS_FILE", path, path);
     out_t o = { .fd = fd >= 0 ? fd : STDERR_FILENO };
     stats_text(&o);

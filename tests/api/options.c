@@ -7,6 +7,7 @@
 #include "sa_test.h"
 
 void _sa_options_init(void);    /* src/options.c: what the library runs at start */
+void _sa_stats_at_exit(void);   /* src/stats.c: what SHOW_STATS runs at exit */
 
 
 /* What a child saw: the options before and after reading its environment,
@@ -176,6 +177,82 @@ Test(options, set_and_get_from_code)
     cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), -1);
     cr_assert_eq(sa_option_get(SA_OPTION_LIMIT), 1LL << 40);
     cr_assert_eq(sa_option_get(SA_OPTION_SHOW_STATS), SA_OPTION_SHOW_STATS_DEFAULT);
+}
+
+/* The text of option `name` through sa_option_get_text, in a static buffer. */
+static const char *text_of(const char *name)
+{
+    static char buf[256];
+    int n = sa_option_get_text(name, buf, sizeof buf);
+    cr_assert(n >= 0 && (size_t)n == strlen(buf), "get_text(%s) returned %d for \"%s\"", name, n, buf);
+    return buf;
+}
+
+Test(options, every_option_set_and_read_as_text_from_code)
+{
+    cr_assert_str_eq(text_of("STATS_FILE"), "(stderr)");
+    cr_assert_eq(sa_option_set_text("STATS_FILE", "/tmp/prog.stats"), 0);
+    cr_assert_str_eq(text_of("STATS_FILE"), "/tmp/prog.stats");
+    cr_assert_eq(sa_option_set_text("PURGE_DELAY", "never"), 0);
+    cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), -1);
+    cr_assert_str_eq(text_of("PURGE_DELAY"), "-1");
+    cr_assert_eq(sa_option_set_text("PURGE", "free"), 0);
+    cr_assert_eq(sa_option_get(SA_OPTION_PURGE), SA_PURGE_FREE);
+    cr_assert_str_eq(text_of("PURGE"), "free");
+    cr_assert_eq(sa_option_set_text("LIMIT", "2G"), 0);
+    cr_assert_eq(sa_option_get(SA_OPTION_LIMIT), 2LL << 30);
+    cr_assert_str_eq(text_of("LIMIT"), "2147483648");
+    /* refused, and nothing changed */
+    cr_assert_eq(sa_option_set_text("STATS_FILE", ""), EINVAL);
+    cr_assert_eq(sa_option_set_text("PURGE_DELAY", "soon"), EINVAL);
+    cr_assert_eq(sa_option_set_text("LIMIT", "-1"), EINVAL);
+    cr_assert_eq(sa_option_set_text("NO_SUCH_OPTION", "1"), EINVAL);
+    cr_assert_eq(sa_option_set_text("TRACE_MB", "1"), EINVAL);      /* the tracing build's */
+    cr_assert_eq(sa_option_set_text(NULL, "1"), EINVAL);
+    cr_assert_eq(sa_option_set_text("PURGE", NULL), EINVAL);
+    cr_assert_str_eq(text_of("STATS_FILE"), "/tmp/prog.stats");
+    cr_assert_eq(sa_option_get(SA_OPTION_PURGE_DELAY), -1);
+    cr_assert_eq(sa_option_get(SA_OPTION_LIMIT), 2LL << 30);
+    /* an unknown name, and a buffer too short: cut, its whole length returned */
+    char small[5];
+    errno = 0;
+    cr_assert_eq(sa_option_get_text("NO_SUCH_OPTION", small, sizeof small), -1);
+    cr_assert_eq(errno, EINVAL);
+    cr_assert_eq(sa_option_get_text("STATS_FILE", small, sizeof small), (int)strlen("/tmp/prog.stats"));
+    cr_assert_str_eq(small, "/tmp");
+    cr_assert_eq(sa_option_get_text("STATS_FILE", NULL, 0), (int)strlen("/tmp/prog.stats"));
+    /* back to the defaults for the tests after this one */
+    cr_assert_eq(sa_option_set(SA_OPTION_PURGE_DELAY, SA_PURGE_DELAY_MS), 0);
+    cr_assert_eq(sa_option_set(SA_OPTION_PURGE, SA_OPTION_PURGE_DEFAULT), 0);
+    cr_assert_eq(sa_option_set(SA_OPTION_LIMIT, SA_OPTION_LIMIT_DEFAULT), 0);
+}
+
+/* In a child: STATS_FILE set from code to the path in arg, then what
+ * SHOW_STATS prints at exit. */
+static void stats_to_file_set_from_code(void *arg)
+{
+    sa_free(sa_malloc(100));
+    if (sa_option_set_text("STATS_FILE", arg) != 0 || sa_option_set(SA_OPTION_SHOW_STATS, 1) != 0)
+        _exit(3);
+    _sa_stats_at_exit();
+}
+
+Test(options, stats_file_set_from_code_receives_the_exit_statistics)
+{
+    char path[] = "/tmp/sa-stats-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    char err[SAT_MSG_CAP];
+    int status = sat_in_child(stats_to_file_set_from_code, path, err, sizeof err);
+    cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x: %s", status, err);
+    char text[SAT_MSG_CAP] = "";
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    unlink(path);
+    cr_assert(n > 0, "nothing written to the STATS_FILE set from code (stderr: %s)", err);
+    text[n] = '\0';
+    cr_assert(strstr(text, "mallocs") != NULL, "no statistics in the file: %s", text);
+    cr_assert(strstr(err, "mallocs") == NULL, "the statistics went to stderr too: %s", err);
 }
 
 /* Free a few retired-page-sized batches, wait well past the default delay,
