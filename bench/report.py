@@ -183,7 +183,7 @@ def proof_check(f, meta):
 def targets(summary, workloads, allocators):
     """The issue's targets, judged; returns markdown lines."""
     ours, base = runner.OURS, runner.BASELINE
-    peers = [a for a in allocators if a != ours]
+    peers = [a for a in allocators if a not in (ours, runner.COUNT_OFF)]
     lines = []
     if ours not in allocators:
         return ["shardalloc was not part of this run: no target can be judged."]
@@ -288,11 +288,30 @@ def bound_key(op):
     return "bound_cycles_" + ("malloc" if op.startswith("malloc") else op)
 
 
+def count_off_lines(summary, workloads, allocators):
+    """What the fast-path counters cost: shardalloc against itself built
+    without them, in the same run; markdown lines, none without --count-off."""
+    on, off = runner.OURS, runner.COUNT_OFF
+    if on not in allocators or off not in allocators:
+        return []
+    pairs = [(summary[(w, on)]["seconds"], summary[(w, off)]["seconds"]) for w in workloads
+             if "seconds" in summary.get((w, on), {}) and "seconds" in summary.get((w, off), {})]
+    ratios = [a / b for a, b in pairs if b > 0]
+    if not ratios:
+        return []
+    return ["## What counting costs", "",
+            "shardalloc's time over the same build with its fast-path counters compiled out "
+            "(`SA_FAST_PATH_STATS=0`, column %s), over %d workloads: geometric mean **%.3f**, "
+            "median **%.3f**, range %.3f-%.3f (above 1: counting is slower)." % (
+                off, len(ratios), geomean(ratios), statistics.median(ratios), min(ratios),
+                max(ratios)), ""]
+
+
 def loss_lines(summary, workloads, allocators):
     ours = runner.OURS
     if ours not in allocators:
         return []
-    peers = [a for a in allocators if a != ours]
+    peers = [a for a in allocators if a not in (ours, runner.COUNT_OFF)]
     out = []
     for w in workloads:
         me = summary.get((w, ours))
@@ -322,7 +341,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     workloads = order_of(rows, "workload")
     allocators = order_of(rows, "allocator")
     if runner.BASELINE in allocators:   # baseline first after glibc, as in the plots
-        allocators = sorted(allocators, key=lambda a: [x[0] for x in runner.PEERS + [(runner.OURS,)]].index(a))
+        allocators = sorted(allocators, key=lambda a: [x[0] for x in runner.PEERS + [(runner.OURS,), (runner.COUNT_OFF,)]].index(a))
     desc = {w[0]: w[2] for w in runner.WORKLOADS}
     when = datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC")
     L = []
@@ -379,6 +398,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     L.append("")
     L.extend(targets(summary, workloads, allocators))
     L.append("")
+    L.extend(count_off_lines(summary, workloads, allocators))
 
     L.extend(fastpath_lines((meta or {}).get("fastpath") or {}, allocators))
 

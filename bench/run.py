@@ -49,6 +49,9 @@ PEERS = [
 ]
 BASELINE = "mimalloc"
 OURS = "shardalloc"
+# shardalloc built with SA_FAST_PATH_STATS=0 (--count-off): what counting costs.
+# Not a peer: it is left out of the targets and of "best peer".
+COUNT_OFF = "shardalloc-count-off"
 
 # Packages the suite needs (tools as well as the peer allocators).
 PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
@@ -453,7 +456,7 @@ def check_checksums(rows):
     for row in rows:
         if row["status"] == "ok":
             everyone.setdefault(row["workload"], []).append(row["checksum"])
-            if row["allocator"] != OURS:
+            if row["allocator"] not in (OURS, COUNT_OFF):
                 peers.setdefault(row["workload"], []).append(row["checksum"])
     for row in rows:
         sums = peers.get(row["workload"]) or everyone.get(row["workload"])
@@ -659,6 +662,11 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build", "bench"))
     ap.add_argument("--lib", default=os.path.join(ROOT, "build", "libshardalloc.so"),
                     help="shardalloc's shared library")
+    ap.add_argument("--count-off", action="store_true",
+                    help="also run shardalloc with its fast-path counters compiled out "
+                         "(SA_FAST_PATH_STATS=0): what counting costs")
+    ap.add_argument("--count-off-lib", default=os.path.join(ROOT, "build", "bench",
+                                                            "libshardalloc-count-off.so"))
     ap.add_argument("--results", default=os.path.join(HERE, "results"))
     ap.add_argument("--docs", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--report", metavar="TSV", help="only rebuild the report from a results file")
@@ -692,6 +700,11 @@ def main():
         allocators.append((OURS, snapshot))
     else:
         log("bench: %s not found: shardalloc left out of this run" % args.lib)
+    if args.count_off:
+        if not os.path.exists(args.count_off_lib):
+            log("bench: %s not found (make bench-build builds it)" % args.count_off_lib)
+            return 2
+        allocators.append((COUNT_OFF, args.count_off_lib))
     if args.allocators:
         keep = args.allocators.split(",")
         allocators = [a for a in allocators if a[0] in keep]

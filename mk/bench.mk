@@ -5,7 +5,9 @@
 #                     writes bench/results/<time>.tsv, docs/benchmarks.md and
 #                     docs/benchmarks-{time,rss}.svg
 #   make bench-quick  every workload once at reduced scale (a few minutes), table on stdout
-#   make bench-build  only build the workloads and the probe library
+#   make bench-build  only build the workloads, the probe library and
+#                     libshardalloc-count-off.so (the fast-path counters
+#                     compiled out: BENCH_ARGS=--count-off adds it as a column)
 #
 # Not part of `make test`. bench/run.py installs the peer allocators and tools
 # with apt when they are missing. BENCH_ARGS passes options to it, e.g.
@@ -24,7 +26,9 @@ BENCH_LIB        = $(or $(SA_LIB_SO),$(BUILD)/libshardalloc.so)
 
 .PHONY: bench bench-quick bench-build
 
-bench-build: $(BENCH_BINS) $(BENCH_PROBE)
+BENCH_COUNT_OFF := $(BENCH_DIR)/libshardalloc-count-off.so
+
+bench-build: $(BENCH_BINS) $(BENCH_PROBE) $(BENCH_COUNT_OFF)
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
@@ -36,6 +40,13 @@ $(BENCH_DIR)/%: bench/%.c bench/common.c bench/bench.h src/config.h | $(BENCH_DI
 $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
+
+# The same sources and flags as libshardalloc.so, one compiler call, with
+# SA_FAST_PATH_STATS=0 (src/config.h).
+$(BENCH_COUNT_OFF): $(SA_LIB_SRCS) $(wildcard src/*.h include/*.h) | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(filter-out -MMD -MP,$(SA_LIB_CFLAGS)) -DSA_FAST_PATH_STATS=0 -shared \
+	    -Wl,-Bsymbolic-functions -Wl,-z,now $(LDFLAGS) -o $@ $(SA_LIB_SRCS)
 
 bench: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,every workload x every allocator -> docs/benchmarks.md)

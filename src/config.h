@@ -200,6 +200,14 @@
 /* Report and go on: a misuse is ignored without harm to the heap (glibc aborts). */
 #define SA_OPTION_ABORT_ON_ERROR_DEFAULT 0
 
+/* The per-heap, per-class malloc and free counts are the only statistics on
+ * the fast paths (one add each). 1: counted. 0 compiles them out, for
+ * measuring what counting costs (`make bench BENCH_ARGS=--count-off`); the
+ * statistics then show no mallocs or frees of small blocks. */
+#ifndef SA_FAST_PATH_STATS
+#define SA_FAST_PATH_STATS               1
+#endif
+
 /* Longest SHARDALLOC_STATS_FILE path kept (copied at start: the environment may change). */
 #define SA_STATS_FILE_MAX                4096
 

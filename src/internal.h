@@ -462,12 +462,14 @@ static inline sa_page_t *_sa_page_of_block(const void *p)
  * mimalloc's statistics do. */
 static inline void _sa_stat_malloc(sa_heap_t *heap, size_t bin)
 {
-    heap->stat_malloc[bin]++;
+    if (SA_FAST_PATH_STATS)
+        heap->stat_malloc[bin]++;
 }
 
 static inline void _sa_stat_free(sa_heap_t *heap, size_t bin)
 {
-    heap->stat_free[bin]++;
+    if (SA_FAST_PATH_STATS)
+        heap->stat_free[bin]++;
 }
 
 #pragma GCC visibility pop
