@@ -291,7 +291,7 @@ static const sa_mutant_t m_size_agree[] = {
 };
 static const sa_mutant_t m_block_index[] = {
     { .name = "magic_floor", .what = "a wrong magic: floor(2^48 / size) instead of the ceiling",
-      .find = "(bvsub block_size (_ bv1 64))) block_size))", .replace = "(_ bv0 64)) block_size))" },
+      .find = "(bvsub block_size (_ bv1 64))) block_size)", .replace = "(_ bv0 64)) block_size)" },
     { .name = "index_shift_28", .what = "SA_BLOCK_INDEX_SHIFT 20 bits too small (magic too coarse)",
       .konst = "SA_BLOCK_INDEX_SHIFT", .delta = -20 },
     { 0 }
@@ -625,10 +625,11 @@ static const sa_mutant_t m_tf_agree[] = {
 };
 static const sa_mutant_t m_index_agree[] = {
     { .name = "model_index_rounds_up", .what = "a model block_index that rounds the product up",
-      .find = "(bvlshr (bvmul offset m) SA_BLOCK_INDEX_SHIFT))",
-      .replace = "(bvlshr (bvadd (bvmul offset m) (bvsub (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (_ bv1 64))) SA_BLOCK_INDEX_SHIFT))" },
+      .find = "(bvlshr (bvmul offset (bvlshr m (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT))) SA_BLOCK_INDEX_SHIFT))",
+      .replace = "(bvlshr (bvadd (bvmul offset (bvlshr m (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT)))"
+                 " (bvsub (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (_ bv1 64))) SA_BLOCK_INDEX_SHIFT))" },
     { .name = "model_start_test_inclusive", .what = "a model block_is_start with <= magic",
-      .find = "(bvult (bvand (bvmul offset m)", .replace = "(bvule (bvand (bvmul offset m)" },
+      .find = "(bvult (bvmul offset m) m)", .replace = "(bvule (bvmul offset m) m)" },
     { 0 }
 };
 static const sa_mutant_t m_request_agree[] = {
@@ -649,7 +650,7 @@ static const sa_mutant_t m_layout_agree[] = {
     { .name = "info_size_wrong", .what = "SA_SEGMENT_INFO_SIZE doubled in the model",
       .konst = "SA_SEGMENT_INFO_SIZE", .delta = SA_SEGMENT_INFO_SIZE },
     { .name = "magic_off_by_one", .what = "a model magic one too big",
-      .find = "(bvsub block_size (_ bv1 64))) block_size))", .replace = "block_size) block_size))" },
+      .find = "(bvsub block_size (_ bv1 64))) block_size)", .replace = "block_size) block_size)" },
     { 0 }
 };
 

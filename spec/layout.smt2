@@ -58,20 +58,24 @@
   (bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind)))
 
 ; magic -- _sa_block_magic(block_size) = ceil(2^SA_BLOCK_INDEX_SHIFT / block_size),
-; computed once per page at page_init (the only division).
+; computed once per page at page_init (the only division), kept shifted left
+; by 64 - SA_BLOCK_INDEX_SHIFT: the fraction bits of offset * magic are then
+; the whole low word.
 (define-fun magic ((block_size (_ BitVec 64))) (_ BitVec 64)
-  (bvudiv (bvadd (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (bvsub block_size (_ bv1 64))) block_size))
+  (bvshl (bvudiv (bvadd (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (bvsub block_size (_ bv1 64))) block_size)
+         (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT)))
 
 ; block_index -- _sa_block_index(offset, magic): offset / block_size without
-; dividing. (64-bit product, wrapping as in the C: the obligation shows it
-; never needs to wrap for an offset inside a page.)
+; dividing, with the unscaled multiplier. (64-bit product, wrapping as in the
+; C: the obligation shows it never needs to wrap for an offset inside a page.)
 (define-fun block_index ((offset (_ BitVec 64)) (m (_ BitVec 64))) (_ BitVec 64)
-  (bvlshr (bvmul offset m) SA_BLOCK_INDEX_SHIFT))
+  (bvlshr (bvmul offset (bvlshr m (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT))) SA_BLOCK_INDEX_SHIFT))
 
 ; block_is_start -- _sa_block_is_start(offset, magic): the fraction bits of
-; offset * magic are below magic exactly at block starts.
+; offset * magic (the low word of the wrapped product) are below magic
+; exactly at block starts.
 (define-fun block_is_start ((offset (_ BitVec 64)) (m (_ BitVec 64))) Bool
-  (bvult (bvand (bvmul offset m) (bvsub (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (_ bv1 64))) m))
+  (bvult (bvmul offset m) m))
 
 ; align_up -- _sa_align_up(p, alignment), alignment a power of two.
 (define-fun align_up ((p (_ BitVec 64)) (alignment (_ BitVec 64))) (_ BitVec 64)

@@ -72,26 +72,30 @@ static inline size_t _sa_page_index_of(uintptr_t p, sa_page_kind_t kind)
     return (size_t)((p & SA_SEGMENT_MASK) >> _sa_page_shift(kind));
 }
 
-/* The multiplier for division-free block indexing: ceil(2^SHIFT / block_size).
- * Computed once per page at page_init (the only division). spec: layout.smt2 magic */
+/* The multiplier for division-free block indexing: ceil(2^SHIFT / block_size),
+ * kept shifted to the top of the word (<< (64 - SHIFT)) so that the fraction
+ * bits of offset * magic are the whole low word: free's block-start test is
+ * then one multiply and one compare, no mask. Computed once per page at
+ * page_init (the only division). spec: layout.smt2 magic */
 static inline uint64_t _sa_block_magic(size_t block_size)
 {
-    return (((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) + block_size - 1) / block_size;
+    return ((((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) + block_size - 1) / block_size)
+           << (64 - SA_BLOCK_INDEX_SHIFT);
 }
 
-/* offset / block_size for an offset inside the page area. spec: layout.smt2 block_index */
+/* offset / block_size for an offset inside the page area (slow paths only).
+ * spec: layout.smt2 block_index */
 static inline size_t _sa_block_index(uintptr_t offset, uint64_t magic)
 {
-    return (size_t)(((uint64_t)offset * magic) >> SA_BLOCK_INDEX_SHIFT);
+    return (size_t)(((uint64_t)offset * (magic >> (64 - SA_BLOCK_INDEX_SHIFT))) >> SA_BLOCK_INDEX_SHIFT);
 }
 
 /* offset % block_size == 0 for an offset inside the page area: the fraction
- * part of offset * magic is below magic exactly at block starts.
- * spec: layout.smt2 block_is_start */
+ * part of offset * magic (the low word, magic being scaled to the top) is
+ * below magic exactly at block starts. spec: layout.smt2 block_is_start */
 static inline bool _sa_block_is_start(uintptr_t offset, uint64_t magic)
 {
-    uint64_t frac_mask = ((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) - 1;
-    return (((uint64_t)offset * magic) & frac_mask) < magic;
+    return (uint64_t)offset * magic < magic;
 }
 
 /* Round p up to a power-of-two alignment. spec: layout.smt2 align_up */
