@@ -96,16 +96,16 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
         }
         heap->retire_cursor = bin + 1;
         sa_page_t *page = heap->queues[bin].first;
-        if (page != NULL && page->expire != 0) {
+        if (page != NULL && page->retire_at != 0) {
             if (page->used != 0)
-                page->expire = 0;       /* used again: no longer pending */
-            else if (heap->generic_count >= page->expire && _sa_page_can_retire(page))
+                page->retire_at = 0;    /* used again: no longer pending */
+            else if (heap->generic_count >= page->retire_at && _sa_page_can_retire(page))
                 _sa_page_retire(heap, page);
-            else if (heap->retire_next_due == 0 || page->expire < heap->retire_next_due)
-                heap->retire_next_due = page->expire;
+            else if (heap->retire_next_due == 0 || page->retire_at < heap->retire_next_due)
+                heap->retire_next_due = page->retire_at;
         }
         page = heap->queues[bin].first;     /* the next head, if it retired */
-        if (page == NULL || page->expire == 0)
+        if (page == NULL || page->retire_at == 0)
             heap->retire_bins &= ~((unsigned __int128)1 << bin);
     }
 }
@@ -144,11 +144,11 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
         while (page != NULL) {
             sa_page_t *next = page->next;
             _sa_page_collect(page);
-            if (page->used == 0 && page->expire == 0) {
-                page->expire = heap->generic_count + SA_RETIRE_DELAY;
+            if (page->used == 0 && page->retire_at == 0) {
+                page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
                 _sa_heap_retire_mark(heap, bin);
             }
-            if (page->used == 0 && (force || heap->generic_count >= page->expire) &&
+            if (page->used == 0 && (force || heap->generic_count >= page->retire_at) &&
                 _sa_page_can_retire(page))
                 _sa_page_retire(heap, page);
             page = next;

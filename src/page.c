@@ -27,7 +27,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     sa_point_store("store thread_free", &page->thread_free, SA_NOTIFY_NONE, memory_order_relaxed);
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     page->next = page->prev = page->remote_next = NULL;
-    page->expire = 0;
+    page->retire_at = 0;
     page->in_full = 0;
     atomic_store_explicit(&page->has_aligned, 0, memory_order_relaxed);
     page->in_use = 1;
@@ -199,11 +199,11 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     /* Emptied again with no generic call since the last time (alloc/free
      * ping-pong on one block): expiry, retire_due and the queue position set
      * then still hold, only generic calls change them. */
-    if (page->expire == heap->generic_count + SA_RETIRE_DELAY && q->first == page)
+    if (page->retire_at == heap->generic_count + SA_RETIRE_DELAY && q->first == page)
         return;
-    page->expire = heap->generic_count + SA_RETIRE_DELAY;
-    if (heap->retire_due == 0 || page->expire < heap->retire_due)
-        heap->retire_due = page->expire;
+    page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
+    if (heap->retire_due == 0 || page->retire_at < heap->retire_due)
+        heap->retire_due = page->retire_at;
     _sa_page_queue_to_front(heap, q, page);
     _sa_heap_retire_mark(heap, page->bin);
 }
@@ -228,7 +228,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     page->local_free = NULL;
     page->capacity = 0;
     __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
-    page->expire = 0;
+    page->retire_at = 0;
     page->in_use = 0;
     SA_TRACE_AFTER(SA_T_RETIRE, page);
     page->block_size = 0;
@@ -247,7 +247,7 @@ void _sa_page_abandon(sa_page_t *page)
     local_free_splice(page);
     page->in_full = 0;
     page->next = page->prev = NULL;
-    page->expire = 0;
+    page->retire_at = 0;
     /* The owner store ends the step of the last thread_free operation (it
      * commutes with every other thread's step in between: a remote free
      * reads the owner only after turning WATCH into QUEUED, which no step

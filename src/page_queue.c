@@ -101,12 +101,12 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
          * nothing (a page that has free blocks is used as it is). */
         if (page->free == NULL)
             _sa_page_collect(page);
-        if (page->used == 0 && page->expire != 0 && heap->generic_count >= page->expire &&
+        if (page->used == 0 && page->retire_at != 0 && heap->generic_count >= page->retire_at &&
             next != NULL && _sa_page_can_retire(page)) {
             _sa_page_retire(heap, page);
         } else if (page->free != NULL) {
             if (page->used != 0)
-                page->expire = 0;
+                page->retire_at = 0;
             /* After collect, capacity - used is the length of `free`. A page
              * with only a few is passed over while other candidates remain:
              * using it would bring the next malloc straight back here. */

@@ -162,7 +162,7 @@ static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
 {
     sa_assert(!page->in_purge_list);
     sa_assert(_sa_segment_of_ptr(page)->heap == heap);
-    page->expire = when;
+    page->purge_at = when;
     page->in_purge_list = 1;
     page->next = NULL;
     page->prev = heap->purge.last;
@@ -320,7 +320,7 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
         return NULL;
     purge_list_remove(heap, page);
     if (page->purged) {
-        _sa_purge_note_reuse(page->expire);
+        _sa_purge_note_reuse(page->purged_at);
         page->purged = 0;
         _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
                                   page_area(seg, page->index));
@@ -339,7 +339,7 @@ static void page_purge(sa_segment_t *seg, sa_page_t *page)
     size_t area = page_area(seg, page->index);
     _sa_os_purge((uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index), area);
     page->purged = 1;
-    page->expire = _sa_os_now_ms();     /* when it was purged: see _sa_purge_note_reuse */
+    page->purged_at = _sa_os_now_ms();  /* see _sa_purge_note_reuse */
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, area, memory_order_relaxed);
 }
 
@@ -354,7 +354,7 @@ static void segment_purge(sa_segment_t *seg)
         if (!seg->pages[i].purged) {
             committed += page_area(seg, i);
             seg->pages[i].purged = 1;
-            seg->pages[i].expire = now;     /* when it was purged */
+            seg->pages[i].purged_at = now;
         }
     }
     if (committed > 0) {
@@ -469,7 +469,7 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
     SA_TRACE_LOOP(SA_LOOP_PURGE);
     while (heap->purge.first != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
         sa_page_t *page = heap->purge.first;
-        if (!force && page->expire > now)
+        if (!force && page->purge_at > now)
             break;
         SA_TRACE_STEP(SA_LOOP_PURGE);
         purge_list_remove(heap, page);

@@ -87,7 +87,8 @@ struct sa_segment_s;
  *   1. read by every free: validation and the owner check; the owner
  *      writes it rarely (page_init, extend, to_full/unfull, abandon)
  *   2. the owner's: its lists, counts and queue links
- *   3. other threads' thread_free pushes */
+ *   3. other threads' thread_free pushes (and, while the page is retired
+ *      and nobody frees into it, its purge times) */
 typedef struct sa_page_s {
     /* ---- line 1: read by every free ---- */
     /* The owning heap, or NULL once abandoned. Changes only at page_init,
@@ -138,10 +139,10 @@ typedef struct sa_page_s {
      * be purged is on its heap's purge list. */
     struct sa_page_s *next;
     struct sa_page_s *prev;
-    /* Emptied page (used = 0): the heap's generic-call count after which it
-     * retires (0: not pending). Retired page: the time (ms) it gets purged;
-     * purged page: the time it was purged (src/purge_delay.c). */
-    uint64_t expire;
+    /* Emptied page (used = 0): the heap's generic_count after which it
+     * retires, a count of calls, not a time (0: not pending; the retire
+     * sweep and the search test it). */
+    uint64_t retire_at;
 
     /* ---- line 3: other threads' ---- */
     /* THREAD: blocks other threads freed (a Treiber stack), with the notify
@@ -150,6 +151,10 @@ typedef struct sa_page_s {
     _Alignas(SA_CACHE_LINE) _Atomic uintptr_t thread_free;
     /* Link on a heap's remote_pages stack; used only while notify = QUEUED. */
     struct sa_page_s *remote_next;
+    /* A retired page's (not in use: no other thread touches this line then),
+     * in ms of _sa_os_now_ms (src/purge_delay.c). */
+    uint64_t purge_at;      /* on its heap's purge list: the time it gets purged */
+    uint64_t purged_at;     /* purged: the time it was, so a reuse soon after is seen */
 } sa_page_t;
 
 _Static_assert(sizeof(sa_page_t) == 3 * SA_CACHE_LINE, "sa_page_t: three cache lines");
@@ -216,12 +221,12 @@ typedef struct sa_heap_s {
     sa_page_queue_t purge;          /* retired pages waiting to be purged, oldest first */
     uint64_t generic_count;         /* generic malloc calls so far (the heartbeat) */
     size_t retire_cursor;           /* next bin the retire sweep looks at */
-    /* Bit b: the head page of queue b was emptied (expire set) and the
+    /* Bit b: the head page of queue b was emptied (retire_at set) and the
      * sweep has not yet seen it used again or retired: the sweep visits
      * these bins only (a set bit may be stale; a pending head always has its
      * bit). 128 bits: SA_BIN_COUNT fits (static_assert'ed in heap.c). */
     unsigned __int128 retire_bins;
-    uint64_t retire_due;            /* generic count when an emptied page may expire (0: none) */
+    uint64_t retire_due;            /* generic count when an emptied page may retire (0: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
     /* statistics, written by the owner only (plain adds), read racily by

@@ -182,7 +182,7 @@ static void place(sa_page_t *page, const state_t *s)
     atomic_store(&page->thread_free, (uintptr_t)heads[L_THREAD] | (uintptr_t)s->notify |
                                      ((uintptr_t)s->n[L_THREAD] << SA_THREAD_FREE_COUNT_SHIFT));
     page->in_full = s->in_full;
-    page->expire = 0;
+    page->retire_at = 0;
     page->in_use = 1;
     page->remote_next = NULL;
     atomic_store(&page->heap, s->owned ? owner : NULL);
