@@ -21,6 +21,24 @@
 #include "internal.h"
 
 static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Take the abandon lock: wait for it (thread exit, sa_collect, the
+ * out-of-memory fallback), or only try it (the malloc and free paths).
+ * Returns whether it is held. */
+static bool abandon_lock_take(bool wait)
+{
+    if (wait) {
+        sa_point_lock("lock abandon", &abandon_lock);
+        return true;
+    }
+    return sa_point_trylock("trylock abandon", &abandon_lock) == 0;
+}
+
+static void abandon_lock_drop(void)
+{
+    sa_point_unlock("unlock abandon", &abandon_lock);
+}
+
 /* Empty segments of exited threads (and overflow of the per-heap caches),
  * at most SA_SEGMENT_CACHE_GLOBAL_MAX, purged after the delay like a heap's
  * cache: a thread started after another one ended reuses its segments
@@ -119,7 +137,7 @@ static sa_segment_t *global_cache_take(void)
 {
     if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
         return NULL;
-    if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
+    if (!abandon_lock_take(false))
         return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
@@ -127,7 +145,7 @@ static sa_segment_t *global_cache_take(void)
         sa_point_store("store global cache count", &global_cache_count, global_cache.count,
                        memory_order_relaxed);
     }
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
     return seg;
 }
 
@@ -137,9 +155,7 @@ static sa_segment_t *global_cache_take(void)
 static bool global_cache_put(sa_segment_t *seg, bool wait)
 {
     bool kept = false;
-    if (wait)
-        sa_point_lock("lock abandon", &abandon_lock);
-    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
+    if (!abandon_lock_take(wait))
         return false;
     if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
         seg->heap = NULL;
@@ -150,7 +166,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
                        memory_order_relaxed);
         kept = true;
     }
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
     return kept;
 }
 
@@ -450,14 +466,12 @@ static void global_cache_purge(uint64_t now, bool force, size_t done)
 {
     if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
         return;
-    if (force)
-        sa_point_lock("lock abandon", &abandon_lock);
-    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
+    if (!abandon_lock_take(force))
         return;
     cache_purge(&global_cache, now, force, done);
     sa_point_store("store global cache count", &global_cache_count, global_cache.count,
                    memory_order_relaxed);
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
 }
 
 /* Purge retired pages and cached segments whose delay has passed (all of them
@@ -572,7 +586,7 @@ static void cache_give_up(sa_heap_t *heap)
 void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to)
 {
     purge_list_drain(from, false);  /* `to` queues them again, as a reclaim does */
-    sa_point_lock("lock abandon", &abandon_lock);
+    abandon_lock_take(true);
     sa_segment_t *seg;
     while ((seg = take_segment(from)) != NULL) {
         for (size_t i = 0; i < seg->page_count; i++)
@@ -580,7 +594,7 @@ void _sa_segments_hand_over(sa_heap_t *from, sa_heap_t *to)
                 _sa_page_abandon(&seg->pages[i]);
         adopt_segment(to, seg);
     }
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
     cache_give_up(from);
 }
 
@@ -610,11 +624,11 @@ void _sa_segments_abandon(sa_heap_t *heap)
      * purged): whoever reclaims a segment puts them on its own purge list.
      * Off ours first: once abandoned, a segment may be reclaimed at once. */
     purge_list_drain(heap, false);
-    sa_point_lock("lock abandon", &abandon_lock);
+    abandon_lock_take(true);
     sa_segment_t *seg;
     while ((seg = take_segment(heap)) != NULL)
         abandon_segment(seg);
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
     cache_give_up(heap);
 }
 
@@ -676,9 +690,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
 {
     if (!_sa_segments_pending())
         return false;
-    if (wait)
-        sa_point_lock("lock abandon", &abandon_lock);
-    else if (sa_point_trylock("trylock abandon", &abandon_lock) != 0)
+    if (!abandon_lock_take(wait))
         return false;
     forward_pending_locked(forwards);
     SA_TRACE_PHASE(SA_PHASE_RECLAIM);
@@ -697,7 +709,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
         adopt_segment(heap, seg);
         any = true;
     }
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
     return any;
 }
 
@@ -718,10 +730,10 @@ static void forward_dead_locked(void)
 /* Thread exit and sa_collect(true): every page waiting to be forwarded. */
 void _sa_segments_forward_dead(void)
 {
-    sa_point_lock("lock abandon", &abandon_lock);
+    abandon_lock_take(true);
     forward_dead_locked();
     forward_pending_locked(SIZE_MAX);
-    sa_point_unlock("unlock abandon", &abandon_lock);
+    abandon_lock_drop();
 }
 
 /* A QUEUED page reached a heap that does not own it (it was abandoned, and
