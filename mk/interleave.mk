@@ -14,7 +14,7 @@
 
 IL_DIR      := $(BUILD)/interleave
 IL_BIN      := $(IL_DIR)/interleave
-IL_SRCS     := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
+IL_SRCS     := $(filter-out src/override.c src/override_new.c,$(sort $(wildcard src/*.c)))
 IL_HDRS     := $(wildcard src/*.h include/*.h tests/interleave/*.h tests/conformance/replay.h proofs/*.h)
 IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK
 IL_TCFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE \
