@@ -3,9 +3,10 @@
 #   make all        what plain `make` does: the libraries in build/ (mk/lib.mk)
 #   make verify     build proofs/verify and discharge every obligation (and refute
 #                   every mutant); always runs, and records it in build/verify.ok
-#   make test       deps; verify, if spec/ or the driver changed since
-#                   build/verify.ok; the libraries; every test suite. Two jobs at
-#                   a time (TEST_PARALLEL); stops at the first failure
+#   make test       deps; the verifier's own tests; then verify, if spec/ or the
+#                   driver changed since build/verify.ok, the libraries and every
+#                   test suite (in the order below). Two jobs at a time
+#                   (TEST_PARALLEL); stops at the first failure
 #   make test-suites  what `make test` runs after deps, in this make: no -j,
 #                   no -Werror unless WERROR=1
 #   make help       this list: every target of Makefile and mk/*.mk
@@ -24,7 +25,9 @@ CFLAGS   ?= -O2 -g
 CXXFLAGS ?= $(CFLAGS)
 LDFLAGS  ?=
 WERROR   ?= $(if $(CI),1)
-WARN     := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror)
+# Every C source of src/, proofs/, tests/ and bench/ (C++ has its own in mk/lib.mk).
+WARN     := -Wall -Wextra -Wshadow -Wmissing-prototypes -Wstrict-prototypes -Wundef -Wvla \
+            $(if $(filter 1,$(WERROR)),-Werror)
 CSTD     := -std=gnu11
 OPT      ?= $(CFLAGS)
 INCS     := -Iinclude -Isrc
@@ -63,13 +66,26 @@ endef
 .PHONY: all lib verify test test-suites help clean
 all: lib
 
-# Fragments append the targets `make test` runs, each after the proofs.
-TEST_TARGETS :=
+# What `make test` runs, in this order (each fragment appends its own):
+#   TEST_FIRST        the verifier's own tests (tests/proofs, mk/verify.mk);
+#   TEST_ON_VERIFIER  the suites that link the verifier's library and ask Z3
+#                     through it (conformance, refine, interleave, bounds): they
+#                     start once TEST_FIRST has passed, so a broken driver is
+#                     reported as itself, not as a model the code disagrees with;
+#   TEST_TARGETS      every other suite: they start at once.
+# The proofs (mk/verify.mk's stamp) also wait for TEST_FIRST. Each list puts its
+# longest first: with two jobs, the long ones start first and the short ones
+# fill in beside them.
+TEST_FIRST       :=
+TEST_ON_VERIFIER :=
+TEST_TARGETS     :=
+TEST_PARALLEL    ?= 2
 
-# mk/lib.mk first: the others build on its variables (SA_LIB_A, the version).
-include mk/lib.mk $(filter-out mk/lib.mk,$(sort $(wildcard mk/*.mk)))
+# mk/lib.mk and mk/verify.mk first: the others build on their variables (the
+# libraries, the version, the verifier's library); the rest in any order.
+MK_FIRST := mk/lib.mk mk/verify.mk
+include $(MK_FIRST) $(filter-out $(MK_FIRST),$(sort $(wildcard mk/*.mk)))
 
-TEST_PARALLEL ?= 2
 # --output-sync: each suite's lines come out together, whichever finishes first.
 test:
 	$(Q)mkdir -p $(BUILD) && /usr/bin/time -f '%e %U %S' -o $(BUILD)/test.time \
@@ -78,9 +94,12 @@ test:
 	$(Q)awk '{ printf "  %-9s make test: %.0f s wall, CPU %.0f s (%.0f user + %.0f system)\n", \
 	                  "TOTAL", $$1, $$2 + $$3, $$2, $$3 }' $(BUILD)/test.time
 
-# The proofs first in the list: the longest single job, started first; the
-# suites build and run beside it.
-test-suites: $(VERIFY_STAMP) lib $(TEST_TARGETS)
+test-suites: $(TEST_FIRST) $(VERIFY_STAMP) $(TEST_ON_VERIFIER) lib $(TEST_TARGETS)
+# The order only when the suites run together: `make verify` or `make refine`
+# alone does not run the driver's tests first.
+ifneq ($(filter test-suites,$(MAKECMDGOALS)),)
+$(VERIFY_STAMP) $(TEST_ON_VERIFIER): | $(TEST_FIRST)
+endif
 
 # Every line of the form "#   make TARGET  what" in Makefile and mk/*.mk, with
 # the lines that continue it: the comments are the list, so it cannot drift

@@ -26,7 +26,7 @@ extern ElfW(Dyn) _DYNAMIC[];
 
 /* Never called: its call to malloc gives this library a PLT slot for it. */
 __attribute__((used, noinline))
-void *_sa_probe_malloc_ref(size_t n)
+static void *_sa_probe_malloc_ref(size_t n)
 {
     return malloc(n);
 }

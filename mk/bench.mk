@@ -20,9 +20,6 @@ BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
 BENCH_ARGS      ?=
-# The library under test; mk/lib.mk names it SA_LIB_SO (read when the recipe
-# runs, so the order the fragments are included in does not matter).
-BENCH_LIB        = $(or $(SA_LIB_SO),$(BUILD)/libshardalloc.so)
 
 .PHONY: bench bench-quick bench-build
 
@@ -35,11 +32,11 @@ $(BENCH_DIR):
 
 $(BENCH_DIR)/%: bench/%.c bench/common.c bench/bench.h src/config.h | $(BENCH_DIR)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(BENCH_CFLAGS) -o $@ $< bench/common.c -ldl
+	$(Q)$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $< bench/common.c -ldl
 
 $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now -o $@ $< -ldl
+	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now $(LDFLAGS) -o $@ $< -ldl
 
 # The same sources and flags as libshardalloc.so, one compiler call, with
 # SA_FAST_PATH_STATS=0 (src/config.h).
@@ -50,8 +47,8 @@ $(BENCH_COUNT_OFF): $(SA_LIB_SRCS) $(wildcard src/*.h include/*.h) | $(BENCH_DIR
 
 bench: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,every workload x every allocator -> docs/benchmarks.md)
-	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
+	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(SA_LIB_SO) $(BENCH_ARGS)
 
 bench-quick: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,quick subset)
-	$(Q)/usr/bin/python3 bench/run.py --quick --build $(BENCH_DIR) --lib $(BENCH_LIB) $(BENCH_ARGS)
+	$(Q)/usr/bin/python3 bench/run.py --quick --build $(BENCH_DIR) --lib $(SA_LIB_SO) $(BENCH_ARGS)

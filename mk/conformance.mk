@@ -14,9 +14,6 @@
 # to a copy of src/ under build/conformance/mutant-<name>/ (src/ itself has none).
 
 CONF_DIR      := $(BUILD)/conformance
-# defined by mk/lib.mk and mk/verify.mk, included after this file
-SA_TRACE_LIB_A ?= $(BUILD)/trace/libshardalloc-trace.a
-PROOFS_LIB    ?= $(BUILD)/libsaproofs.a
 
 CONF_MUTANTS  := $(basename $(notdir $(wildcard tests/conformance/mutants/*.patch)))
 CONF_LIB_SRCS := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
@@ -29,7 +26,7 @@ CONF_MUTANT_RUNS := $(foreach m,$(CONF_MUTANTS),$(CONF_DIR)/mutant-$(m)/conforma
 CONF_TIMEOUT  ?= 170
 CONFORMANCE_LONG_SCALE ?= 60
 
-TEST_TARGETS += test-conformance
+TEST_ON_VERIFIER += test-conformance
 
 .PHONY: trace test-conformance conformance-long
 
@@ -43,11 +40,11 @@ $(CONF_DIR)/obj/%.o: tests/conformance/%.c
 
 $(CONF_RUN): $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) -o $@ $^ $(CONF_LDLIBS)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(CONF_LDLIBS)
 
 $(CONF_SUITE): $(CONF_DIR)/obj/conformance.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) -o $@ $^ -lcriterion $(CONF_LDLIBS)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lcriterion $(CONF_LDLIBS)
 
 # $(call conf-mutant-srcs,name): the sources the planted bug changes, rebuilt
 # for its library; every other object is the tracing build's own (the same
@@ -63,7 +60,7 @@ $(call patched-trace-lib,$(1),)
 
 $(CONF_DIR)/mutant-$(1)/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
 	$$(call say,LD,$$@)
-	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ $(CONF_LDLIBS)
+	$$(Q)$$(CC) $$(OPT) $$(LDFLAGS) -o $$@ $$^ $(CONF_LDLIBS)
 endef
 $(foreach m,$(CONF_MUTANTS),$(eval $(call conf-mutant,$(m))))
 

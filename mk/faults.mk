@@ -29,9 +29,9 @@ $(FAULTS_LIB_A): $(FAULTS_OBJS)
 $(FAULTS_BIN): tests/faults/sweep.c $(FAULTS_LIB_A)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -pthread -o $@ $< $(FAULTS_LIB_A)
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -pthread -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(FAULTS_LIB_A)
 
 test-faults: $(FAULTS_BIN)
 	$(call run-logged,faults/sweep,timeout 900 $<,$<.log,sed -n 's/^faults: //p')
 
--include $(FAULTS_OBJS:.o=.d)
+-include $(FAULTS_OBJS:.o=.d) $(FAULTS_BIN).d

@@ -27,7 +27,7 @@ TEST_TARGETS += test-fuzz
 $(FUZZ_BIN): $(FUZZ_SRCS) tests/fuzz/fuzz.h src/config.h $(SA_LIB_CORE_A)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS) $(SA_LIB_CORE_A)
+	$(Q)$(CC) $(FUZZ_CFLAGS) $(LDFLAGS) -o $@ $(FUZZ_SRCS) $(SA_LIB_CORE_A)
 
 # $(call fuzz-run,label,log,arguments): one line, the fuzzer's summary; on
 # failure the log (with the seed and the operation).
@@ -75,7 +75,7 @@ $(LIBFUZZER_DIR)/obj/%.o: src/%.c
 
 $(LIBFUZZER_BIN): tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c tests/fuzz/fuzz.h $(LIBFUZZER_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(LIBFUZZER_CC) $(LIBFUZZER_CFLAGS) -fsanitize=fuzzer -o $@ \
+	$(Q)$(LIBFUZZER_CC) $(LIBFUZZER_CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ \
 	    tests/fuzz/libfuzzer.c tests/fuzz/ops.c tests/fuzz/shadow.c $(LIBFUZZER_OBJS)
 
 fuzz-libfuzzer: $(LIBFUZZER_BIN)

@@ -12,8 +12,8 @@
 #                      run by `make test`
 #
 # The .pc and CMake files are written from mk/pkg/*.in at install time, so they
-# name the directories of that install (recursive variables: mk/lib.mk, which
-# defines the version, is read after this file); the CMake files locate the library
+# name the directories of that install (recursive variables, read when the
+# recipe runs); the CMake files locate the library
 # relative to themselves, so a DESTDIR tree works before it is moved.
 
 PREFIX       ?= /usr/local

@@ -16,40 +16,39 @@ IL_DIR      := $(BUILD)/interleave
 IL_BIN      := $(IL_DIR)/interleave
 IL_SRCS     := $(filter-out src/override.c src/override_new.c,$(sort $(wildcard src/*.c)))
 IL_HDRS     := $(wildcard src/*.h include/*.h tests/interleave/*.h tests/conformance/replay.h proofs/*.h)
-IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK
+IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK -MMD -MP
 IL_TCFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE \
-               -DSA_MODEL_CHECK -pthread
+               -DSA_MODEL_CHECK -pthread -MMD -MP
 IL_LDLIBS   := -lz3 -pthread -Wl,--wrap=_sa_os_now_ms
 IL_TEST_OBJS := $(addprefix $(IL_DIR)/obj/,main.o sched.o scenarios.o replay.o)
 # the planted bugs: tests/interleave/mutants/<name>.patch, and the scenario
 # that must catch each
 IL_MUTANTS  := $(basename $(notdir $(wildcard tests/interleave/mutants/*.patch)))
 IL_TIMEOUT  ?= 120
-PROOFS_LIB  ?= $(BUILD)/libsaproofs.a
 
-TEST_TARGETS += test-interleave
+TEST_ON_VERIFIER += test-interleave
 .PHONY: test-interleave interleave interleave-long
 
 interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/interleave)
 
-$(IL_DIR)/obj/src/%.o: src/%.c $(IL_HDRS)
+$(IL_DIR)/obj/src/%.o: src/%.c
 	$(call say,CC,$< [model check])
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_CFLAGS) -c $< -o $@
 
-$(IL_DIR)/obj/replay.o: tests/conformance/replay.c $(IL_HDRS)
+$(IL_DIR)/obj/replay.o: tests/conformance/replay.c
 	$(call say,CC,$< [model check])
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
 
-$(IL_DIR)/obj/%.o: tests/interleave/%.c $(IL_HDRS)
+$(IL_DIR)/obj/%.o: tests/interleave/%.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
 
 $(IL_BIN): $(IL_TEST_OBJS) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.o,$(IL_SRCS)) $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) -o $@ $^ $(IL_LDLIBS)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(IL_LDLIBS)
 
 # A planted bug: the patch applied to a copy of src/, built and linked the same way.
 $(IL_DIR)/mutant-%/interleave: tests/interleave/mutants/%.patch $(IL_TEST_OBJS) $(IL_SRCS) $(IL_HDRS) $(PROOFS_LIB)
@@ -61,7 +60,7 @@ $(IL_DIR)/mutant-%/interleave: tests/interleave/mutants/%.patch $(IL_TEST_OBJS) 
 	$(Q)for f in $(IL_SRCS:src/%=%); do \
 	    $(CC) $(subst -Isrc,-I$(@D)/src,$(IL_CFLAGS)) -c $(@D)/src/$$f -o $(@D)/obj/$${f%.c}.o || exit 1; \
 	done
-	$(Q)$(CC) $(OPT) -o $@ $(IL_TEST_OBJS) $(@D)/obj/*.o $(PROOFS_LIB) $(IL_LDLIBS)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $(IL_TEST_OBJS) $(@D)/obj/*.o $(PROOFS_LIB) $(IL_LDLIBS)
 
 # The mutant's first line names the scenario that must catch it:
 #   # interleave: <scenario>
@@ -86,3 +85,5 @@ test-interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/inter
 interleave-long: $(IL_BIN)
 	$(call say,EXPLORE,every scenario with the longer variants)
 	$(Q)$(IL_BIN) --spec spec --long
+
+-include $(IL_TEST_OBJS:.o=.d) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.d,$(IL_SRCS))

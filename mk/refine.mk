@@ -19,23 +19,20 @@ REFINE_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -
                    -DSA_SPEC_DIR='"$(abspath spec)"'
 REFINE_MUTANTS  := $(basename $(notdir $(wildcard tests/refine/mutants/*.patch)))
 REFINE_MUTANT_BINS := $(foreach m,$(REFINE_MUTANTS),$(REFINE_DIR)/mutant-$(m)/refine)
-SA_TRACE_LIB_A  ?= $(BUILD)/trace/libshardalloc-trace.a
-PROOFS_LIB      ?= $(BUILD)/libsaproofs.a
-CONF_DIR        ?= $(BUILD)/conformance
 
-# first among the suites (make test starts them in this order, beside the proofs)
-TEST_TARGETS := refine $(TEST_TARGETS)
+# first among the verifier's users: the longest of them
+TEST_ON_VERIFIER := refine $(TEST_ON_VERIFIER)
 
 .PHONY: refine
 
-$(REFINE_DIR)/refine.o: tests/refine/refine.c tests/conformance/replay.h src/*.h proofs/driver.h
+$(REFINE_DIR)/refine.o: tests/refine/refine.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(REFINE_CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(REFINE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(REFINE_BIN): $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(SA_TRACE_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) -o $@ $^ -lz3 -pthread
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lz3 -pthread
 
 # The checker, then each planted bug: its run must fail with a finding (a
 # crash or a run that did not get to its summary is not a catch).
@@ -59,6 +56,8 @@ $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/refine/mutants/$(1).patch
 $(call patched-trace-lib,$(1),-w)
 
 $(REFINE_DIR)/mutant-$(1)/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
-	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ -lz3 -pthread
+	$$(Q)$$(CC) $$(OPT) $$(LDFLAGS) -o $$@ $$^ -lz3 -pthread
 endef
 $(foreach m,$(REFINE_MUTANTS),$(eval $(call refine-mutant,$(m))))
+
+-include $(REFINE_DIR)/refine.d

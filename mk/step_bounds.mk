@@ -19,7 +19,7 @@ BOUNDS_RUN   := $(BOUNDS_DIR)/bounds
 BOUNDS_OBJS  := $(addprefix $(BOUNDS_DIR)/obj/,bounds.o adversaries.o)
 BOUNDS_CFLAGS := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE -pthread -MMD -MP
 
-TEST_TARGETS += test-bounds
+TEST_ON_VERIFIER += test-bounds
 
 .PHONY: test-bounds
 
@@ -30,7 +30,7 @@ $(BOUNDS_DIR)/obj/%.o: tests/bounds/%.c
 
 $(BOUNDS_RUN): $(BOUNDS_OBJS) $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) -o $@ $^ -lz3 -pthread
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lz3 -pthread
 
 BOUNDS_MUTANTS := $(shell awk '!/^\#/ && NF { print $$1 }' tests/bounds/mutants.txt)
 BOUNDS_MUTANT_RUNS := $(foreach m,$(BOUNDS_MUTANTS),$(BOUNDS_DIR)/mutant-$(m)/bounds)
@@ -47,7 +47,7 @@ $(BOUNDS_DIR)/mutant-$(1)/libshardalloc-trace.a: $(SA_TRACE_LIB_A) tests/bounds/
 
 $(BOUNDS_DIR)/mutant-$(1)/bounds: $(BOUNDS_OBJS) $(CONF_OBJS) $(BOUNDS_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
 	$$(call say,LD,$$@)
-	$$(Q)$$(CC) $$(OPT) -o $$@ $$^ -lz3 -pthread
+	$$(Q)$$(CC) $$(OPT) $$(LDFLAGS) -o $$@ $$^ -lz3 -pthread
 endef
 $(foreach m,$(BOUNDS_MUTANTS),$(eval $(call bounds-mutant,$(m))))
 

@@ -21,19 +21,18 @@
 STRESS_DIR     := $(BUILD)/stress
 STRESS_CHURN   := $(STRESS_DIR)/churn
 STRESS_CFLAGS  := $(CSTD) $(WARN) $(OPT) -pthread
-STRESS_LIB      = $(or $(SA_LIB_SO),$(BUILD)/libshardalloc.so)
 
 .PHONY: stress churn-curve
 
 $(STRESS_CHURN): tests/stress/churn.c
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(STRESS_CFLAGS) -o $@ $<
+	$(Q)$(CC) $(STRESS_CFLAGS) $(LDFLAGS) -o $@ $<
 
 # $(call stress-run,rounds,threads,every,max rss MiB,max mapped MiB)
 define stress-run
 	$(call say,STRESS,churn $(1) rounds x $(2) threads (rss <= $(4) MiB, mapped <= $(5) MiB))
-	$(Q)LD_PRELOAD=$(abspath $(STRESS_LIB)) timeout 600 $(STRESS_CHURN) $(1) $(2) $(3) $(4) $(5)
+	$(Q)LD_PRELOAD=$(abspath $(SA_LIB_SO)) timeout 600 $(STRESS_CHURN) $(1) $(2) $(3) $(4) $(5)
 endef
 
 stress: lib $(STRESS_CHURN)
@@ -42,4 +41,4 @@ stress: lib $(STRESS_CHURN)
 
 churn-curve: lib $(STRESS_CHURN)
 	$(call say,CURVE,churn under shardalloc and its four peers)
-	$(Q)/usr/bin/python3 tests/stress/churn_curve.py $(STRESS_CHURN) $(abspath $(STRESS_LIB))
+	$(Q)/usr/bin/python3 tests/stress/churn_curve.py $(STRESS_CHURN) $(abspath $(SA_LIB_SO))

@@ -18,13 +18,9 @@
 # TEST_JOBS sets Criterion's --jobs, TEST_TIMEOUT its per-test --timeout (a hang
 # is a failure); a suite's full log is in build/tests/api/<suite>.log.
 
-SA_LIB_A  ?= $(BUILD)/libshardalloc.a
-SA_LIB_SO ?= $(BUILD)/libshardalloc.so
 # The suites link the archive without the standard-name overrides (mk/lib.mk's
 # SA_LIB_CORE_A): from the full archive, any call to malloc in a test would pull
 # the override member in, and Criterion's runner would run on shardalloc.
-SA_LIB_CORE_A ?= $(BUILD)/libshardalloc-core.a
-SA_DEBUG_LIB_A ?= $(BUILD)/debug/libshardalloc-debug.a
 
 TEST_JOBS      ?= 2
 TEST_TIMEOUT   ?= 60
@@ -32,7 +28,6 @@ TEST_API_SRCS  := $(sort $(wildcard tests/api/*.c))
 TEST_API_NAMES := $(patsubst tests/api/%.c,%,$(TEST_API_SRCS))
 TEST_API_BINS  := $(addprefix $(BUILD)/tests/api/,$(TEST_API_NAMES))
 TEST_DEBUG_BINS := $(addprefix $(BUILD)/tests/api-debug/,$(TEST_API_NAMES))
-TEST_API_HDRS  := $(wildcard tests/api/*.h)
 TEST_PRELOAD   := $(sort $(filter-out tests/preload/lib.sh,$(wildcard tests/preload/*.sh)))
 TEST_CFLAGS    := $(CSTD) $(WARN) $(OPT) $(INCS) -pthread
 TEST_LDLIBS    := -lcriterion -pthread
@@ -50,16 +45,16 @@ test-build: $(TEST_API_BINS) $(TEST_DEBUG_BINS)
 define link-suite
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(1) $(TEST_LDLIBS)
+	$(Q)$(CC) $(TEST_CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(1) $(TEST_LDLIBS)
 	$(Q)if nm $@ | grep -Eq ' [TW] (malloc|free|calloc|realloc)$$'; then \
 	    echo "$@: links shardalloc's malloc override; Criterion would run on it" >&2; \
 	    rm -f $@; exit 1; fi
 endef
 
-$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(TEST_API_HDRS) $(SA_LIB_CORE_A)
+$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(SA_LIB_CORE_A)
 	$(call link-suite,$(SA_LIB_CORE_A))
 
-$(TEST_DEBUG_BINS): $(BUILD)/tests/api-debug/%: tests/api/%.c $(TEST_API_HDRS) $(SA_DEBUG_LIB_A)
+$(TEST_DEBUG_BINS): $(BUILD)/tests/api-debug/%: tests/api/%.c $(SA_DEBUG_LIB_A)
 	$(call link-suite,$(SA_DEBUG_LIB_A))
 
 test-api: $(addprefix test-api-,$(TEST_API_NAMES)) test-api-purge-free
@@ -93,3 +88,5 @@ test-preload: $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 
 $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD)))): test-preload-%: tests/preload/%.sh tests/preload/lib.sh $(SA_LIB_SO)
 	$(call run-logged,preload/$*,SA_SO=$(abspath $(SA_LIB_SO)) sh $<,$(BUILD)/tests/preload/$*.log)
+
+-include $(TEST_API_BINS:=.d) $(TEST_DEBUG_BINS:=.d)

@@ -17,7 +17,7 @@ TEST_TARGETS += test-tsan
 $(TSAN_BIN): tests/tsan/races.c $(SA_CORE_SRCS) $(wildcard src/*.h include/*.h)
 	$(call say,CC,$@ [tsan])
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(TSAN_CFLAGS) -o $@ tests/tsan/races.c $(SA_CORE_SRCS)
+	$(Q)$(CC) $(TSAN_CFLAGS) $(LDFLAGS) -o $@ tests/tsan/races.c $(SA_CORE_SRCS)
 
 test-tsan: $(TSAN_BIN)
 	$(call run-logged,tsan/races,TSAN_OPTIONS="halt_on_error=1 exitcode=66" $<,$<.log)

@@ -4,16 +4,14 @@
 #                      (always runs; on success writes build/verify.ok)
 #   make verify-stamp  the same, only when build/verify or spec/*.smt2 is newer
 #                      than build/verify.ok (what `make test` runs)
-#   make test-proofs   tests/proofs: Criterion tests of the driver itself; run by
-#                      `make test`
+#   make test-proofs   tests/proofs: Criterion tests of the driver itself; run
+#                      first by `make test`
 #
 # The driver's checking code (all of proofs/ but the main in verify.c) is a
 # static library, so the tests link the very code `verify` runs.
 
 PROOFS_LIB_SRCS := $(filter-out proofs/verify.c,$(wildcard proofs/*.c))
 PROOFS_LIB_OBJS := $(PROOFS_LIB_SRCS:proofs/%.c=$(BUILD)/proofs/%.o)
-PROOFS_HDRS     := $(wildcard proofs/*.h) src/config.h src/size_class.h src/layout.h src/types.h \
-                   src/internal.h
 PROOFS_LIB      := $(BUILD)/libsaproofs.a
 SPEC_FILES      := $(wildcard spec/*.smt2)
 VERIFY_FLAGS    ?=
@@ -21,9 +19,9 @@ VERIFY_FLAGS    ?=
 $(BUILD)/proofs:
 	$(Q)mkdir -p $@
 
-$(BUILD)/proofs/%.o: proofs/%.c $(PROOFS_HDRS) | $(BUILD)/proofs
+$(BUILD)/proofs/%.o: proofs/%.c | $(BUILD)/proofs
 	$(call say,CC,$<)
-	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -c $< -o $@
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -MMD -MP -c $< -o $@
 
 $(PROOFS_LIB): $(PROOFS_LIB_OBJS)
 	$(call say,AR,$@)
@@ -31,7 +29,7 @@ $(PROOFS_LIB): $(PROOFS_LIB_OBJS)
 
 $(BUILD)/verify: $(BUILD)/proofs/verify.o $(PROOFS_LIB)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(OPT) $^ -o $@ -lz3
+	$(Q)$(CC) $(OPT) $(LDFLAGS) $^ -o $@ -lz3
 
 # The stamp: what the last successful run had proven, by date. build/verify
 # carries src/config.h and proofs/ (its prerequisites); spec/ is read at run time.
@@ -52,17 +50,19 @@ $(VERIFY_STAMP): $(BUILD)/verify $(SPEC_FILES)
 
 # ---- tests of the driver itself -------------------------------------------------
 
-PROOFS_TEST_SRCS := $(wildcard tests/proofs/*.c)
 PROOFS_TEST_BIN  := $(BUILD)/tests/proofs/driver_test
 
-$(PROOFS_TEST_BIN): $(PROOFS_TEST_SRCS) $(PROOFS_LIB) $(PROOFS_HDRS)
+$(PROOFS_TEST_BIN): tests/proofs/driver_test.c $(PROOFS_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs $(PROOFS_TEST_SRCS) $(PROOFS_LIB) -o $@ -lcriterion -lz3
+	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -MMD -MP -MF $@.d $(LDFLAGS) $< $(PROOFS_LIB) \
+	    -o $@ -lcriterion -lz3
 
 .PHONY: test-proofs
 test-proofs: $(PROOFS_TEST_BIN)
 	$(call run-logged,proofs,$(PROOFS_TEST_BIN) --jobs 2 --color=never -S,$(PROOFS_TEST_BIN).log,grep -o 'Tested:.*[0-9]')
 	$(call criterion-all-ran,$(PROOFS_TEST_BIN),$(PROOFS_TEST_BIN).log)
 
-TEST_TARGETS += test-proofs
+TEST_FIRST += test-proofs
+
+-include $(PROOFS_LIB_OBJS:.o=.d) $(BUILD)/proofs/verify.d $(PROOFS_TEST_BIN).d

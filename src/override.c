@@ -9,6 +9,11 @@
 #include <string.h>
 #include "internal.h"
 
+/* The standard names are defined without a prototype: no glibc header is
+ * included for them (its declarations carry attributes and types that vary
+ * between versions), so the one warning that asks for one is off, here only. */
+#pragma GCC diagnostic ignored "-Wmissing-prototypes"
+
 sa_public void *malloc(size_t size)                 { return sa_malloc(size); }
 sa_public void *calloc(size_t n, size_t size)       { return sa_calloc(n, size); }
 sa_public void *realloc(void *p, size_t size)       { return sa_realloc(p, size); }

@@ -282,21 +282,21 @@ static size_t snapshot(const sa_page_t *page, unsigned char *out)
     memcpy(&s, committed[c].snap, sizeof s);
     const uint32_t *cidx = (const uint32_t *)(committed[c].snap + sizeof s);
     /* committed lists: free, local_free | thread_free | taken */
-    uint32_t head = s.n[0] + s.n[1], old_tf = s.n[2], taken = s.n[3];
-    const uint32_t *ctaken = cidx + head + old_tf;
+    uint32_t owned = s.n[0] + s.n[1], old_tf = s.n[2], taken = s.n[3];
+    const uint32_t *ctaken = cidx + owned + old_tf;
     uint32_t *idx = (uint32_t *)(out + sizeof s);
-    memcpy(idx, cidx, head * sizeof(uint32_t));
-    for (uint32_t k = 0; k < head; k++)
+    memcpy(idx, cidx, owned * sizeof(uint32_t));
+    for (uint32_t k = 0; k < owned; k++)
         seen[cidx[k] / 64] |= (uint64_t)1 << (cidx[k] % 64);
     for (uint32_t k = 0; k < taken; k++)
         seen[ctaken[k] / 64] |= (uint64_t)1 << (ctaken[k] % 64);
     uintptr_t tf = atomic_load_explicit(&((sa_page_t *)page)->thread_free, memory_order_acquire);
     s.notify = (uint8_t)(tf & SA_NOTIFY_MASK);
     uint32_t room = s.capacity <= SA_MAX_BLOCKS_PER_PAGE ? s.capacity : SA_MAX_BLOCKS_PER_PAGE;
-    room = room > head + taken ? room - head - taken : 0;
-    s.n[2] = walk(page, _sa_tf_block(tf), idx + head, room, &s.bad);
-    memcpy(idx + head + s.n[2], ctaken, taken * sizeof(uint32_t));
-    uint32_t total = head + s.n[2] + taken;
+    room = room > owned + taken ? room - owned - taken : 0;
+    s.n[2] = walk(page, _sa_tf_block(tf), idx + owned, room, &s.bad);
+    memcpy(idx + owned + s.n[2], ctaken, taken * sizeof(uint32_t));
+    uint32_t total = owned + s.n[2] + taken;
     for (uint32_t k = 0; k < total; k++)
         seen[idx[k] / 64] = 0;
     memcpy(out, &s, sizeof s);

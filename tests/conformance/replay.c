@@ -1012,8 +1012,8 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
             snap_t tb;
             decode(pg->take, pg->take_bytes, &tb);
             term_t whole;
-            sa_replay_args_t args = { .b = b, .bsize = after->h.block_size, .area = after->h.area };
-            why = ask(r, Q_COLLECT, pg, false, &tb, after, &args, &whole);
+            sa_replay_args_t whole_args = { .b = b, .bsize = after->h.block_size, .area = after->h.area };
+            why = ask(r, Q_COLLECT, pg, false, &tb, after, &whole_args, &whole);
             if (why)
                 why = "collect_take then collect_finish, with nothing between, are not collect";
             else
