@@ -1,7 +1,8 @@
-"""bench/report.py -- turn the rows of a benchmark run into docs/benchmarks.md
-and the plots docs/benchmarks-time.svg and docs/benchmarks-rss.svg.
+"""bench/report.py -- turn the rows of a benchmark run into benchmarks.md and
+the plots benchmarks-{time,rss,latency}.svg, in build/bench/report/ (make
+bench-publish copies them to docs/).
 
-Every figure in the report is computed here from the rows (bench/results/*.tsv):
+Every figure in the report is computed here from the rows (build/bench/results/*.tsv):
 medians over the runs that passed both checks (allocator served, checksum),
 ratios to mimalloc, geometric means over the workloads every compared
 allocator finished, and the targets of issue 5 judged against those numbers.
@@ -495,10 +496,11 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
 
 
 METHOD = """\
-- Reproduce: `make bench` (every workload, 5 interleaved runs, rewrites this
-  page and the plots), `make bench-quick` (every workload once at reduced scale, prints the tables),
+- Reproduce: `make bench` (every workload, 5 interleaved runs, writes this
+  page and the plots to `build/bench/report/`; `make bench-publish` copies them
+  here), `make bench-quick` (every workload once at reduced scale, prints the tables),
   `make bench BENCH_ARGS='--only large,latency --runs 7'` (a subset, printed),
-  `/usr/bin/python3 bench/run.py --report bench/results/<file>.tsv` (this page
+  `/usr/bin/python3 bench/run.py --report build/bench/results/<file>.tsv` (this page
   again from a results file), `sh bench/profile.sh bignum 0.05` (instruction
   counts per allocator).
 - The C workloads are programs in `bench/` (built into `build/bench/` with -O2)
@@ -680,6 +682,7 @@ def plot_latency(rows, docs, runs):
 
 
 def write(rows, tsv_path, docs, runs, meta=None):
+    os.makedirs(docs, exist_ok=True)
     plots = plot(rows, docs, runs)
     if plots:
         plots.append(plot_latency(rows, docs, runs))

@@ -2,7 +2,8 @@
 """bench/run.py -- run the benchmark suite against glibc, mimalloc, jemalloc,
 tcmalloc and shardalloc, and write the results (stdlib only: Debian's python3).
 
-    make bench          every workload, 5 runs, writes docs/benchmarks.md + plots
+    make bench          every workload, 5 runs, writes build/bench/report/benchmarks.md
+                        and its plots (make bench-publish copies them to docs/)
     make bench-quick    a few minutes: 1 run of each at reduced scale, table to stdout
 
 Method (also written into the report):
@@ -18,8 +19,9 @@ Method (also written into the report):
     prints a checksum of its data, which must be the same for every allocator;
     a run that fails either check, crashes or times out counts as failed.
 
-The results of every run go to bench/results/<timestamp>.tsv (gitignored);
-`run.py --report FILE.tsv` rebuilds the report from such a file.
+The results of every run go to build/bench/results/<timestamp>.tsv (--results);
+`run.py --report FILE.tsv` rebuilds the report from such a file. The report goes
+to build/bench/report/ (--docs), never to docs/ unless asked.
 """
 import argparse
 import datetime
@@ -667,8 +669,9 @@ def main():
                          "(SA_FAST_PATH_STATS=0): what counting costs")
     ap.add_argument("--count-off-lib", default=os.path.join(ROOT, "build", "bench",
                                                             "libshardalloc-count-off.so"))
-    ap.add_argument("--results", default=os.path.join(HERE, "results"))
-    ap.add_argument("--docs", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--results", default=os.path.join(ROOT, "build", "bench", "results"))
+    ap.add_argument("--docs", default=os.path.join(ROOT, "build", "bench", "report"),
+                    help="where benchmarks.md and its plots are written")
     ap.add_argument("--report", metavar="TSV", help="only rebuild the report from a results file")
     ap.add_argument("--no-install", action="store_true", help="do not apt-get missing packages")
     ap.add_argument("--no-fastpath", action="store_true",

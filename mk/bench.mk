@@ -2,8 +2,12 @@
 #
 #   make bench        every workload against glibc, mimalloc, jemalloc, tcmalloc
 #                     and shardalloc, interleaved, 5 runs each (20-30 minutes);
-#                     writes bench/results/<time>.tsv, docs/benchmarks.md and
-#                     docs/benchmarks-{time,rss}.svg
+#                     writes build/bench/results/<time>.tsv and the report,
+#                     build/bench/report/benchmarks.md with its plots
+#                     benchmarks-{time,rss,latency}.svg; with BENCH_PUBLISH=1
+#                     also copies the report to docs/ (make bench-publish)
+#   make bench-publish  copy the report the last `make bench` wrote to docs/
+#                     (benchmarks.md and its plots): docs/ changes only when asked
 #   make bench-quick  every workload once at reduced scale (a few minutes), table on stdout
 #   make bench-build  only build the workloads, the probe library and
 #                     libshardalloc-count-off.so (the fast-path counters
@@ -20,8 +24,13 @@ BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
 BENCH_ARGS      ?=
+BENCH_PUBLISH   ?=
+BENCH_RESULTS   := $(BENCH_DIR)/results
+BENCH_REPORT    := $(BENCH_DIR)/report
+BENCH_RUN       := /usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(SA_LIB_SO) \
+                   --results $(BENCH_RESULTS) --docs $(BENCH_REPORT)
 
-.PHONY: bench bench-quick bench-build
+.PHONY: bench bench-quick bench-build bench-publish
 
 BENCH_COUNT_OFF := $(BENCH_DIR)/libshardalloc-count-off.so
 
@@ -46,9 +55,22 @@ $(BENCH_COUNT_OFF): $(SA_LIB_SRCS) $(wildcard src/*.h include/*.h) | $(BENCH_DIR
 	    -Wl,-Bsymbolic-functions -Wl,-z,now $(LDFLAGS) -o $@ $(SA_LIB_SRCS)
 
 bench: lib bench-build $(BUILD)/verify
-	$(call say,BENCH,every workload x every allocator -> docs/benchmarks.md)
-	$(Q)/usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(SA_LIB_SO) $(BENCH_ARGS)
+	$(call say,BENCH,every workload x every allocator -> $(BENCH_REPORT)/benchmarks.md)
+	$(Q)$(BENCH_RUN) $(BENCH_ARGS)
+	$(Q)$(if $(filter 1,$(BENCH_PUBLISH)),$(MAKE) --no-print-directory bench-publish,:)
 
 bench-quick: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,quick subset)
-	$(Q)/usr/bin/python3 bench/run.py --quick --build $(BENCH_DIR) --lib $(SA_LIB_SO) $(BENCH_ARGS)
+	$(Q)$(BENCH_RUN) --quick $(BENCH_ARGS)
+
+# The report with every plot it links, or nothing: a partial run (--only,
+# --quick) prints its tables and writes no report, so what is copied is the
+# last full run's.
+bench-publish:
+	$(Q)test -f $(BENCH_REPORT)/benchmarks.md || { \
+	    echo "bench-publish: no $(BENCH_REPORT)/benchmarks.md: run make bench first" >&2; exit 1; }
+	$(call say,PUBLISH,$(BENCH_REPORT) -> docs/)
+	$(Q)plots=$$(grep -o 'benchmarks-[a-z]*\.svg' $(BENCH_REPORT)/benchmarks.md | sort -u); \
+	    for f in $$plots; do test -f $(BENCH_REPORT)/$$f || { \
+	        echo "bench-publish: $$f, linked by the report, is missing" >&2; exit 1; }; done; \
+	    cp $(BENCH_REPORT)/benchmarks.md $$(for f in $$plots; do echo $(BENCH_REPORT)/$$f; done) docs/

@@ -11,7 +11,7 @@
 # that is up to date pays one stat.
 
 DEPS_STAMP      := $(BUILD)/deps.ok
-DEPS_FREE_GOALS := all lib trace-lib debug-lib install uninstall clean help
+DEPS_FREE_GOALS := all lib trace-lib debug-lib install uninstall clean help bench-publish
 
 .PHONY: deps
 deps: $(DEPS_STAMP)
