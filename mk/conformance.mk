@@ -16,7 +16,6 @@
 CONF_DIR      := $(BUILD)/conformance
 
 CONF_MUTANTS  := $(basename $(notdir $(wildcard tests/conformance/mutants/*.patch)))
-CONF_LIB_SRCS := $(filter-out src/override.c,$(sort $(wildcard src/*.c)))
 CONF_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -DSA_TRACE -pthread -MMD -MP
 CONF_LDLIBS   := -lz3 -pthread
 CONF_OBJS     := $(addprefix $(CONF_DIR)/obj/,replay.o check.o workloads.o)

@@ -14,7 +14,9 @@
 
 IL_DIR      := $(BUILD)/interleave
 IL_BIN      := $(IL_DIR)/interleave
-IL_SRCS     := $(filter-out src/override.c src/override_new.c,$(sort $(wildcard src/*.c)))
+# the tracing build's sources: without the overrides (Z3, in C++, would allocate
+# through them: its every new a step of the model checker)
+IL_SRCS     := $(SA_TRACE_LIB_SRCS)
 IL_HDRS     := $(wildcard src/*.h include/*.h tests/interleave/*.h tests/conformance/replay.h proofs/*.h)
 IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK -MMD -MP
 IL_TCFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE \
