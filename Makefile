@@ -81,10 +81,18 @@ TEST_ON_VERIFIER :=
 TEST_TARGETS     :=
 TEST_PARALLEL    ?= 2
 
+# The dependency files (-MMD -MP) of objects whose rules name their .d as a
+# prerequisite: a missing one makes its object out of date, so an object built
+# before its rule had -MMD is rebuilt once rather than trusted without its headers.
+DEP_FILES :=
+
 # mk/lib.mk and mk/verify.mk first: the others build on their variables (the
 # libraries, the version, the verifier's library); the rest in any order.
 MK_FIRST := mk/lib.mk mk/verify.mk
 include $(MK_FIRST) $(filter-out $(MK_FIRST),$(sort $(wildcard mk/*.mk)))
+
+$(DEP_FILES): ;
+include $(wildcard $(DEP_FILES))
 
 # --output-sync: each suite's lines come out together, whichever finishes first.
 test:

@@ -34,8 +34,8 @@ trace: $(SA_TRACE_LIB_A) $(CONF_RUN) $(CONF_MUTANT_RUNS)
 $(CONF_DIR)/obj/%.o: tests/conformance/%.c
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CONF_CFLAGS) -DSA_CONFORMANCE_DIR='"$(abspath $(CONF_DIR))"' \
-	    -DSA_SPEC_DIR='"$(abspath spec)"' -c $< -o $@
+	$(Q)$(CC) $(CONF_CFLAGS) -DRP_CONFORMANCE_DIR='"$(abspath $(CONF_DIR))"' \
+	    -DRP_SPEC_DIR='"$(abspath spec)"' -c $< -o $@
 
 $(CONF_RUN): $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)

@@ -26,7 +26,7 @@ $(FAULTS_LIB_A): $(FAULTS_OBJS)
 	$(Q)mkdir -p $(@D)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FAULTS_BIN): tests/faults/sweep.c $(FAULTS_LIB_A)
+$(FAULTS_BIN): tests/faults/sweep.c $(FAULTS_BIN).d $(FAULTS_LIB_A)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -pthread -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(FAULTS_LIB_A)
@@ -34,4 +34,5 @@ $(FAULTS_BIN): tests/faults/sweep.c $(FAULTS_LIB_A)
 test-faults: $(FAULTS_BIN)
 	$(call run-logged,faults/sweep,timeout 900 $<,$<.log,sed -n 's/^faults: //p')
 
--include $(FAULTS_OBJS:.o=.d) $(FAULTS_BIN).d
+-include $(FAULTS_OBJS:.o=.d)
+DEP_FILES += $(FAULTS_BIN).d

@@ -33,17 +33,17 @@ TEST_ON_VERIFIER += test-interleave
 
 interleave: $(IL_BIN) $(foreach m,$(IL_MUTANTS),$(IL_DIR)/mutant-$(m)/interleave)
 
-$(IL_DIR)/obj/src/%.o: src/%.c
+$(IL_DIR)/obj/src/%.o: src/%.c $(IL_DIR)/obj/src/%.d
 	$(call say,CC,$< [model check])
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_CFLAGS) -c $< -o $@
 
-$(IL_DIR)/obj/replay.o: tests/conformance/replay.c
+$(IL_DIR)/obj/replay.o: tests/conformance/replay.c $(IL_DIR)/obj/replay.d
 	$(call say,CC,$< [model check])
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
 
-$(IL_DIR)/obj/%.o: tests/interleave/%.c
+$(IL_DIR)/obj/%.o: tests/interleave/%.c $(IL_DIR)/obj/%.d
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
@@ -88,4 +88,4 @@ interleave-long: $(IL_BIN)
 	$(call say,EXPLORE,every scenario with the longer variants)
 	$(Q)$(IL_BIN) --spec spec --long
 
--include $(IL_TEST_OBJS:.o=.d) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.d,$(IL_SRCS))
+DEP_FILES += $(IL_TEST_OBJS:.o=.d) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.d,$(IL_SRCS))

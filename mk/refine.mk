@@ -16,7 +16,7 @@ REFINE_DIR      := $(BUILD)/refine
 REFINE_BIN      := $(REFINE_DIR)/refine
 REFINE_RESERVED ?= 4
 REFINE_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE -pthread \
-                   -DSA_SPEC_DIR='"$(abspath spec)"'
+                   -DRP_SPEC_DIR='"$(abspath spec)"'
 REFINE_MUTANTS  := $(basename $(notdir $(wildcard tests/refine/mutants/*.patch)))
 REFINE_MUTANT_BINS := $(foreach m,$(REFINE_MUTANTS),$(REFINE_DIR)/mutant-$(m)/refine)
 
@@ -25,7 +25,7 @@ TEST_ON_VERIFIER := refine $(TEST_ON_VERIFIER)
 
 .PHONY: refine
 
-$(REFINE_DIR)/refine.o: tests/refine/refine.c
+$(REFINE_DIR)/refine.o: tests/refine/refine.c $(REFINE_DIR)/refine.d
 	$(call say,CC,$<)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(REFINE_CFLAGS) -MMD -MP -c $< -o $@
@@ -60,4 +60,4 @@ $(REFINE_DIR)/mutant-$(1)/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.
 endef
 $(foreach m,$(REFINE_MUTANTS),$(eval $(call refine-mutant,$(m))))
 
--include $(REFINE_DIR)/refine.d
+DEP_FILES += $(REFINE_DIR)/refine.d

@@ -35,7 +35,7 @@ $(ASAN_LIB_A): $(ASAN_OBJS)
 	$(call say,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(ASAN_BINS): $(ASAN_DIR)/tests/%: tests/api/%.c $(ASAN_LIB_A)
+$(ASAN_BINS): $(ASAN_DIR)/tests/%: tests/api/%.c $(ASAN_DIR)/tests/%.d $(ASAN_LIB_A)
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ASAN_CFLAGS) -MMD -MP -MF $@.d $(LDFLAGS) -o $@ $< $(ASAN_LIB_A) -lcriterion -pthread
@@ -45,4 +45,5 @@ test-asan: $(addprefix test-asan-,$(ASAN_SUITES))
 $(addprefix test-asan-,$(ASAN_SUITES)): test-asan-%: $(ASAN_DIR)/tests/%
 	$(call run-suite,$<,api/$* [asan+ubsan],$<.log,$(ASAN_RUN_ENV) $(SUITE_ENV_$*))
 
--include $(ASAN_OBJS:.o=.d) $(ASAN_BINS:=.d)
+-include $(ASAN_OBJS:.o=.d)
+DEP_FILES += $(ASAN_BINS:=.d)

@@ -12,7 +12,7 @@
 # whose text is no longer in src/: a broken mutant, not a caught one).
 # Uses the tracing library (mk/lib.mk), the proof driver's library
 # (mk/verify.mk) and the conformance objects (mk/conformance.mk, for
-# sa_spec_bound, which evaluates a bound of the spec with Z3).
+# rp_spec_bound, which evaluates a bound of the spec with Z3).
 
 BOUNDS_DIR   := $(BUILD)/bounds
 BOUNDS_RUN   := $(BOUNDS_DIR)/bounds

@@ -51,10 +51,10 @@ define link-suite
 	    rm -f $@; exit 1; fi
 endef
 
-$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(SA_LIB_CORE_A)
+$(TEST_API_BINS): $(BUILD)/tests/api/%: tests/api/%.c $(BUILD)/tests/api/%.d $(SA_LIB_CORE_A)
 	$(call link-suite,$(SA_LIB_CORE_A))
 
-$(TEST_DEBUG_BINS): $(BUILD)/tests/api-debug/%: tests/api/%.c $(SA_DEBUG_LIB_A)
+$(TEST_DEBUG_BINS): $(BUILD)/tests/api-debug/%: tests/api/%.c $(BUILD)/tests/api-debug/%.d $(SA_DEBUG_LIB_A)
 	$(call link-suite,$(SA_DEBUG_LIB_A))
 
 test-api: $(addprefix test-api-,$(TEST_API_NAMES)) test-api-purge-free
@@ -89,4 +89,4 @@ test-preload: $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD))))
 $(addprefix test-preload-,$(basename $(notdir $(TEST_PRELOAD)))): test-preload-%: tests/preload/%.sh tests/preload/lib.sh $(SA_LIB_SO)
 	$(call run-logged,preload/$*,SA_SO=$(abspath $(SA_LIB_SO)) sh $<,$(BUILD)/tests/preload/$*.log)
 
--include $(TEST_API_BINS:=.d) $(TEST_DEBUG_BINS:=.d)
+DEP_FILES += $(TEST_API_BINS:=.d) $(TEST_DEBUG_BINS:=.d)

@@ -19,7 +19,7 @@ VERIFY_FLAGS    ?=
 $(BUILD)/proofs:
 	$(Q)mkdir -p $@
 
-$(BUILD)/proofs/%.o: proofs/%.c | $(BUILD)/proofs
+$(BUILD)/proofs/%.o: proofs/%.c $(BUILD)/proofs/%.d | $(BUILD)/proofs
 	$(call say,CC,$<)
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -MMD -MP -c $< -o $@
 
@@ -52,7 +52,7 @@ $(VERIFY_STAMP): $(BUILD)/verify $(SPEC_FILES)
 
 PROOFS_TEST_BIN  := $(BUILD)/tests/proofs/driver_test
 
-$(PROOFS_TEST_BIN): tests/proofs/driver_test.c $(PROOFS_LIB)
+$(PROOFS_TEST_BIN): tests/proofs/driver_test.c $(PROOFS_TEST_BIN).d $(PROOFS_LIB)
 	$(Q)mkdir -p $(dir $@)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -MMD -MP -MF $@.d $(LDFLAGS) $< $(PROOFS_LIB) \
@@ -65,4 +65,4 @@ test-proofs: $(PROOFS_TEST_BIN)
 
 TEST_FIRST += test-proofs
 
--include $(PROOFS_LIB_OBJS:.o=.d) $(BUILD)/proofs/verify.d $(PROOFS_TEST_BIN).d
+DEP_FILES += $(PROOFS_LIB_OBJS:.o=.d) $(BUILD)/proofs/verify.d $(PROOFS_TEST_BIN).d

@@ -21,7 +21,7 @@
 
 /* ---- strings ------------------------------------------------------------- */
 
-void sa_buf_add(sa_buf_t *b, const char *s)
+void pf_buf_add(pf_buf_t *b, const char *s)
 {
     size_t n = strlen(s);
     if (b->len + n + 1 > b->cap) {
@@ -37,7 +37,7 @@ void sa_buf_add(sa_buf_t *b, const char *s)
     b->len += n;
 }
 
-void sa_buf_addf(sa_buf_t *b, const char *fmt, ...)
+void pf_buf_addf(pf_buf_t *b, const char *fmt, ...)
 {
     char small[512];
     va_list ap;
@@ -45,51 +45,51 @@ void sa_buf_addf(sa_buf_t *b, const char *fmt, ...)
     int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < (int)sizeof small) {
-        sa_buf_add(b, small);
+        pf_buf_add(b, small);
         return;
     }
     char *big = malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(big, (size_t)n + 1, fmt, ap);
     va_end(ap);
-    sa_buf_add(b, big);
+    pf_buf_add(b, big);
     free(big);
 }
 
-void sa_buf_free(sa_buf_t *b)
+void pf_buf_free(pf_buf_t *b)
 {
     free(b->s);
     b->s = NULL;
     b->len = b->cap = 0;
 }
 
-void sa_result_free(sa_result_t *r)
+void pf_result_free(pf_result_t *r)
 {
-    sa_buf_free(&r->detail);
+    pf_buf_free(&r->detail);
 }
 
-double sa_now_seconds(void)
+double pf_now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-char *sa_read_file(const char *path)
+char *pf_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    sa_buf_t b = { 0 };
+    pf_buf_t b = { 0 };
     char chunk[4096];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk - 1, f)) > 0) {
         chunk[n] = 0;
-        sa_buf_add(&b, chunk);
+        pf_buf_add(&b, chunk);
     }
     fclose(f);
     if (!b.s)
-        sa_buf_add(&b, "");
+        pf_buf_add(&b, "");
     return b.s;
 }
 
@@ -98,43 +98,43 @@ char *sa_read_file(const char *path)
 typedef enum mode_e { PROVE, VACUITY, MUTANT } mode_t_;
 
 /* Replaces find by replace in b; find must occur exactly once. */
-static bool replace_once(sa_buf_t *b, const char *mutant, const char *find, const char *replace,
-                         sa_buf_t *err)
+static bool replace_once(pf_buf_t *b, const char *mutant, const char *find, const char *replace,
+                         pf_buf_t *err)
 {
     char *hit = strstr(b->s, find);
     if (!hit || strstr(hit + 1, find)) {
-        sa_buf_addf(err, "mutant %s: its text occurs %s in the model: `%s`",
+        pf_buf_addf(err, "mutant %s: its text occurs %s in the model: `%s`",
                     mutant, hit ? "more than once" : "nowhere", find);
         return false;
     }
-    sa_buf_t r = { 0 };
+    pf_buf_t r = { 0 };
     *hit = 0;
-    sa_buf_add(&r, b->s);
-    sa_buf_add(&r, replace);
-    sa_buf_add(&r, hit + strlen(find));
-    sa_buf_free(b);
+    pf_buf_add(&r, b->s);
+    pf_buf_add(&r, replace);
+    pf_buf_add(&r, hit + strlen(find));
+    pf_buf_free(b);
     *b = r;
     return true;
 }
 
 /* The model files of an obligation, mutated by m (when not NULL). */
-static bool load_models(const sa_driver_t *d, const sa_obligation_t *ob,
-                        const sa_mutant_t *m, sa_buf_t *out, sa_buf_t *err)
+static bool load_models(const pf_driver_t *d, const pf_obligation_t *ob,
+                        const pf_mutant_t *m, pf_buf_t *out, pf_buf_t *err)
 {
-    sa_buf_t all = { 0 };
+    pf_buf_t all = { 0 };
     char names[256];
     snprintf(names, sizeof names, "%s", ob->models);
     for (char *save = NULL, *f = strtok_r(names, " ", &save); f; f = strtok_r(NULL, " ", &save)) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s.smt2", d->spec_dir, f);
-        char *text = sa_read_file(path);
+        char *text = pf_read_file(path);
         if (!text) {
-            sa_buf_addf(err, "cannot read %s", path);
-            sa_buf_free(&all);
+            pf_buf_addf(err, "cannot read %s", path);
+            pf_buf_free(&all);
             return false;
         }
-        sa_buf_add(&all, text);
-        sa_buf_add(&all, "\n");
+        pf_buf_add(&all, text);
+        pf_buf_add(&all, "\n");
         free(text);
     }
     bool ok = true;
@@ -143,76 +143,76 @@ static bool load_models(const sa_driver_t *d, const sa_obligation_t *ob,
     if (ok && m && m->find2)
         ok = replace_once(&all, m->name, m->find2, m->replace2, err);
     if (ok)
-        sa_buf_add(out, all.s);
-    sa_buf_free(&all);
+        pf_buf_add(out, all.s);
+    pf_buf_free(&all);
     return ok;
 }
 
 
 /* The part of a query shared by every bin: logic, timeout, constants, models. */
-static bool build_prefix(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
-                         sa_buf_t *q, sa_buf_t *err)
+static bool build_prefix(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
+                         pf_buf_t *q, pf_buf_t *err)
 {
-    if (m && m->konst && !sa_constant_known(m->konst)) {
-        sa_buf_addf(err, "mutant %s: no constant %s", m->name, m->konst);
+    if (m && m->konst && !pf_constant_known(m->konst)) {
+        pf_buf_addf(err, "mutant %s: no constant %s", m->name, m->konst);
         return false;
     }
-    sa_constants_text(q, ob->bv, m ? m->konst : NULL, m ? m->delta : 0);
+    pf_constants_text(q, ob->bv, m ? m->konst : NULL, m ? m->delta : 0);
     return load_models(d, ob, m, q, err);
 }
 
 /* The obligation itself: the bin, declarations, hypotheses, negated goal. */
-static void build_body(const sa_obligation_t *ob, mode_t_ mode, int bin, sa_buf_t *q)
+static void build_body(const pf_obligation_t *ob, mode_t_ mode, int bin, pf_buf_t *q)
 {
-    sa_buf_addf(q, "; ---- obligation %s\n", ob->name);
+    pf_buf_addf(q, "; ---- obligation %s\n", ob->name);
     if (bin > 0)
-        sa_buf_addf(q, "(define-fun BIN () (_ BitVec 64) (_ bv%d 64))\n", bin);
-    sa_buf_add(q, ob->decls);
-    sa_buf_add(q, "\n");
+        pf_buf_addf(q, "(define-fun BIN () (_ BitVec 64) (_ bv%d 64))\n", bin);
+    pf_buf_add(q, ob->decls);
+    pf_buf_add(q, "\n");
     if (ob->gen)
         ob->gen(q);
-    sa_buf_addf(q, "(assert %s)\n", ob->hyp);
+    pf_buf_addf(q, "(assert %s)\n", ob->hyp);
     if (mode != VACUITY)
-        sa_buf_addf(q, "(assert (not %s))\n", ob->goal);
+        pf_buf_addf(q, "(assert (not %s))\n", ob->goal);
     if (mode != PROVE && ob->finite > 0 && ob->finite_hyp)
-        sa_buf_addf(q, "(assert %s)\n", ob->finite_hyp);
+        pf_buf_addf(q, "(assert %s)\n", ob->finite_hyp);
 }
 
-static void build_header(const sa_driver_t *d, const sa_obligation_t *ob, sa_buf_t *q)
+static void build_header(const pf_driver_t *d, const pf_obligation_t *ob, pf_buf_t *q)
 {
-    sa_buf_addf(q, "(set-option :timeout %u)\n", d->timeout_ms);
-    sa_buf_add(q, ob->bv ? "(set-logic QF_BV)\n" : "(set-logic ALL)\n");
+    pf_buf_addf(q, "(set-option :timeout %u)\n", d->timeout_ms);
+    pf_buf_add(q, ob->bv ? "(set-logic QF_BV)\n" : "(set-logic ALL)\n");
 }
 
 /* A whole query (unrolled on a finite page for counterexample searches). */
-static bool build_query(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
-                        mode_t_ mode, int bin, sa_buf_t *q, sa_buf_t *err)
+static bool build_query(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
+                        mode_t_ mode, int bin, pf_buf_t *q, pf_buf_t *err)
 {
-    sa_buf_t text = { 0 };
+    pf_buf_t text = { 0 };
     bool ok = build_prefix(d, ob, m, &text, err);
     if (ok) {
         build_body(ob, mode, bin, &text);
         build_header(d, ob, q);
         if (mode != PROVE && ob->finite > 0)
-            ok = sa_unroll_foralls(text.s, ob->finite, q, err);
+            ok = pf_unroll_foralls(text.s, ob->finite, q, err);
         else
-            sa_buf_add(q, text.s);
+            pf_buf_add(q, text.s);
     }
-    sa_buf_free(&text);
+    pf_buf_free(&text);
     return ok;
 }
 
-bool sa_model_text(const char *spec_dir, const char *models, int unroll, sa_buf_t *out, sa_buf_t *err)
+bool pf_model_text(const char *spec_dir, const char *models, int unroll, pf_buf_t *out, pf_buf_t *err)
 {
-    const sa_driver_t d = { .spec_dir = spec_dir };
-    const sa_obligation_t ob = { .name = "model", .models = models };
-    sa_buf_t text = { 0 };
+    const pf_driver_t d = { .spec_dir = spec_dir };
+    const pf_obligation_t ob = { .name = "model", .models = models };
+    pf_buf_t text = { 0 };
     bool ok = build_prefix(&d, &ob, NULL, &text, err);
     if (ok && unroll > 0)
-        ok = sa_unroll_foralls(text.s, unroll, out, err);
+        ok = pf_unroll_foralls(text.s, unroll, out, err);
     else if (ok)
-        sa_buf_add(out, text.s);
-    sa_buf_free(&text);
+        pf_buf_add(out, text.s);
+    pf_buf_free(&text);
     return ok;
 }
 
@@ -239,11 +239,11 @@ static Z3_context fresh_context(unsigned timeout_ms)
 
 /* Sends text; returns a malloc'ed copy of Z3's answer, or NULL on an error
  * (with Z3's message in err). */
-static char *send(Z3_context c, const char *text, sa_buf_t *err)
+static char *send(Z3_context c, const char *text, pf_buf_t *err)
 {
     Z3_string r = Z3_eval_smtlib2_string(c, text);
     if (Z3_get_error_code(c) != Z3_OK || (r && strstr(r, "(error"))) {
-        sa_buf_addf(err, "z3: %s", r && *r ? r : Z3_get_error_msg(c, Z3_get_error_code(c)));
+        pf_buf_addf(err, "z3: %s", r && *r ? r : Z3_get_error_msg(c, Z3_get_error_code(c)));
         return NULL;
     }
     char *s = strdup(r ? r : "");
@@ -257,11 +257,11 @@ static char *send(Z3_context c, const char *text, sa_buf_t *err)
  * bit-vector numerals are shown in decimal. */
 static void value(Z3_context c, const char *term, char *out, size_t size)
 {
-    sa_buf_t cmd = { 0 }, err = { 0 };
-    sa_buf_addf(&cmd, "(eval %s :completion true)", term);
+    pf_buf_t cmd = { 0 }, err = { 0 };
+    pf_buf_addf(&cmd, "(eval %s :completion true)", term);
     char *v = send(c, cmd.s, &err);
-    sa_buf_free(&cmd);
-    sa_buf_free(&err);
+    pf_buf_free(&cmd);
+    pf_buf_free(&err);
     if (!v) {
         snprintf(out, size, "?");
         return;
@@ -291,52 +291,52 @@ static long ivalue(Z3_context c, const char *term, bool *ok)
  * expects to see. Lists longer than this are elided. */
 #define SHOW_MAX 16
 
-static void show_list(Z3_context c, const char *var, const char *loc, sa_buf_t *out)
+static void show_list(Z3_context c, const char *var, const char *loc, pf_buf_t *out)
 {
     char term[256];
     bool ok;
     snprintf(term, sizeof term, "(n %s %s)", var, loc);
     long n = ivalue(c, term, &ok);
-    sa_buf_addf(out, " %s", loc);
+    pf_buf_addf(out, " %s", loc);
     if (!ok || n < 0 || n > SHOW_MAX) {
-        sa_buf_addf(out, "(n=%ld)", n);
+        pf_buf_addf(out, "(n=%ld)", n);
         return;
     }
-    sa_buf_add(out, "[");
+    pf_buf_add(out, "[");
     for (long i = n - 1; i >= 0; i--) {
         char v[64];
         snprintf(term, sizeof term, "(at %s %s %ld)", var, loc, i);
         value(c, term, v, sizeof v);
-        sa_buf_addf(out, "%s%s", v, i ? " " : "");
+        pf_buf_addf(out, "%s%s", v, i ? " " : "");
     }
-    sa_buf_add(out, "]");
+    pf_buf_add(out, "]");
 }
 
-static void show_page(Z3_context c, const char *var, sa_buf_t *out)
+static void show_page(Z3_context c, const char *var, pf_buf_t *out)
 {
     static const char *const fields[] = { "reserved", "capacity", "used", "block_size",
                                           "in_full", "notify", "owned" };
     char term[256], v[128];
-    sa_buf_addf(out, "    %s:", var);
+    pf_buf_addf(out, "    %s:", var);
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
         snprintf(term, sizeof term, "(%s %s)", fields[i], var);
         value(c, term, v, sizeof v);
-        sa_buf_addf(out, " %s=%s", fields[i], v);
+        pf_buf_addf(out, " %s=%s", fields[i], v);
     }
-    sa_buf_add(out, "\n      lists (head first):");
+    pf_buf_add(out, "\n      lists (head first):");
     static const char *const lists[] = { "FREE", "LOCAL", "THREAD", "LIVE", "TAKEN" };
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
         show_list(c, var, lists[i], out);
     bool ok;
     snprintf(term, sizeof term, "(reserved %s)", var);
     long r = ivalue(c, term, &ok);
-    sa_buf_add(out, "\n      loc:");
+    pf_buf_add(out, "\n      loc:");
     for (long b = 0; ok && b < r && b < SHOW_MAX; b++) {
         snprintf(term, sizeof term, "(loc_of %s %ld)", var, b);
         value(c, term, v, sizeof v);
-        sa_buf_addf(out, " %ld:%s", b, v);
+        pf_buf_addf(out, " %ld:%s", b, v);
     }
-    sa_buf_add(out, "\n");
+    pf_buf_add(out, "\n");
 }
 
 /* The next word of a show/report list: a name, or a parenthesized term
@@ -365,7 +365,7 @@ static void phase_name(const char *spec_dir, long value, char *out, size_t size)
     snprintf(out, size, "?");
     char path[1024];
     snprintf(path, sizeof path, "%s/bounds.smt2", spec_dir ? spec_dir : "spec");
-    char *text = sa_read_file(path);
+    char *text = pf_read_file(path);
     if (!text)
         return;
     const char *p = strstr(text, "(declare-datatypes ((Run 0))");
@@ -383,11 +383,11 @@ static void phase_name(const char *spec_dir, long value, char *out, size_t size)
 }
 
 /* Prints the terms listed in ob->show from the current model. */
-static void show_model(Z3_context c, const sa_driver_t *d, const sa_obligation_t *ob, int bin,
-                       sa_buf_t *out)
+static void show_model(Z3_context c, const pf_driver_t *d, const pf_obligation_t *ob, int bin,
+                       pf_buf_t *out)
 {
     if (bin > 0)
-        sa_buf_addf(out, "    bin=%d (block size %zu)\n", bin, _sa_bin_size((size_t)bin));
+        pf_buf_addf(out, "    bin=%d (block size %zu)\n", bin, _sa_bin_size((size_t)bin));
     if (!ob->show)
         return;
     char w[256];
@@ -405,11 +405,11 @@ static void show_model(Z3_context c, const sa_driver_t *d, const sa_obligation_t
             char name[64] = "?";
             if (ok)
                 phase_name(d->spec_dir, v, name, sizeof name);
-            sa_buf_addf(out, "    %s=%s (%ld)\n", term, name, v);
+            pf_buf_addf(out, "    %s=%s (%ld)\n", term, name, v);
         } else {
             char v[128];
             value(c, term, v, sizeof v);
-            sa_buf_addf(out, "    %s=%s\n", term, v);
+            pf_buf_addf(out, "    %s=%s\n", term, v);
         }
     }
 }
@@ -417,20 +417,20 @@ static void show_model(Z3_context c, const sa_driver_t *d, const sa_obligation_t
 /* One query: returns Z3's answer "sat"/"unsat"/"unknown", or NULL on an error.
  * On sat the counterexample is added to r->detail. */
 /* The counterexample or the reason for unknown, after a check-sat. */
-static void explain(Z3_context c, const sa_driver_t *d, const sa_obligation_t *ob, mode_t_ mode,
-                    int bin, const char *answer, sa_result_t *r)
+static void explain(Z3_context c, const pf_driver_t *d, const pf_obligation_t *ob, mode_t_ mode,
+                    int bin, const char *answer, pf_result_t *r)
 {
     if (answer && strcmp(answer, "sat") == 0 && mode != VACUITY)
         show_model(c, d, ob, bin, &r->detail);
     if (answer && strcmp(answer, "unknown") == 0) {
         char *why = send(c, "(get-info :reason-unknown)", &r->detail);
         if (why)
-            sa_buf_addf(&r->detail, "    z3: %s\n", why);
+            pf_buf_addf(&r->detail, "    z3: %s\n", why);
         free(why);
     }
 }
 
-static void dump(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
+static void dump(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
                  mode_t_ mode, const char *text)
 {
     if (!d->dump)
@@ -444,13 +444,13 @@ static void dump(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutan
  * On sat the counterexample is added to r->detail. With `shared` (a context
  * holding the prefix of a per-bin obligation) the body runs between push and
  * pop there; else in a fresh context. */
-static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
-                   mode_t_ mode, int bin, sa_result_t *r, Z3_context shared)
+static char *check(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
+                   mode_t_ mode, int bin, pf_result_t *r, Z3_context shared)
 {
-    sa_buf_t q = { 0 };
+    pf_buf_t q = { 0 };
     char *answer = NULL, *setup = NULL;
     if (shared) {
-        sa_buf_add(&q, "(push)\n");
+        pf_buf_add(&q, "(push)\n");
         build_body(ob, mode, bin, &q);
         dump(d, ob, m, mode, q.s);
         setup = send(shared, q.s, &r->detail);
@@ -470,50 +470,50 @@ static char *check(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mut
         Z3_del_context(c);
     }
     free(setup);
-    sa_buf_free(&q);
+    pf_buf_free(&q);
     return answer;
 }
 
 /* The values of the constants named in ob->report, one line. */
-static void report_values(const sa_driver_t *d, const sa_obligation_t *ob, sa_buf_t *out)
+static void report_values(const pf_driver_t *d, const pf_obligation_t *ob, pf_buf_t *out)
 {
-    sa_buf_t q = { 0 }, err = { 0 };
-    sa_constants_text(&q, ob->bv, NULL, 0);
+    pf_buf_t q = { 0 }, err = { 0 };
+    pf_constants_text(&q, ob->bv, NULL, 0);
     if (!load_models(d, ob, NULL, &q, &err)) {
-        sa_buf_free(&q);
-        sa_buf_free(&err);
+        pf_buf_free(&q);
+        pf_buf_free(&err);
         return;
     }
     Z3_context c = fresh_context(d->timeout_ms);
     char *setup = send(c, q.s, &err), *sat = setup ? send(c, "(check-sat)", &err) : NULL;
     if (sat && strcmp(sat, "sat") == 0) {
         char w[128], v[128];
-        sa_buf_add(out, "   ");
+        pf_buf_add(out, "   ");
         for (const char *p = ob->report; next_word(&p, w, sizeof w);) {
             value(c, w, v, sizeof v);
-            sa_buf_addf(out, " %s=%s", w, v);
+            pf_buf_addf(out, " %s=%s", w, v);
         }
-        sa_buf_add(out, "\n");
+        pf_buf_add(out, "\n");
     }
     free(setup);
     free(sat);
     Z3_del_context(c);
-    sa_buf_free(&q);
-    sa_buf_free(&err);
+    pf_buf_free(&q);
+    pf_buf_free(&err);
 }
 
-static sa_verdict_t verdict(const char *answer, const char *wanted)
+static pf_verdict_t verdict(const char *answer, const char *wanted)
 {
     if (!answer)
-        return SA_ERROR;
+        return PF_ERROR;
     if (strcmp(answer, wanted) == 0)
-        return SA_HOLDS;
+        return PF_HOLDS;
     if (strcmp(answer, "sat") == 0 || strcmp(answer, "unsat") == 0)
-        return SA_FAILS;
-    return SA_UNKNOWN;
+        return PF_FAILS;
+    return PF_UNKNOWN;
 }
 
-static int bins(const sa_obligation_t *ob)
+static int bins(const pf_obligation_t *ob)
 {
     return ob->per_bin ? (int)SA_BIN_LARGE_MAX : 0;
 }
@@ -533,8 +533,8 @@ static bool decisive(mode_t_ mode, const char *answer)
  * none). Returns the first decisive bin (answer, NULL on an error, in
  * *answer and the detail in r), -1 if the one query of an obligation
  * without bins (or the setup) was decisive, 0 if nothing was. */
-static int scan(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
-                mode_t_ mode, int first, int step, char **answer, sa_result_t *r)
+static int scan(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
+                mode_t_ mode, int first, int step, char **answer, pf_result_t *r)
 {
     int last = bins(ob), found = 0;
     *answer = NULL;
@@ -542,16 +542,16 @@ static int scan(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant
      * between push and pop (measured: 1.9x less CPU than a context per bin). */
     Z3_context c = NULL;
     if (last) {
-        sa_buf_t q = { 0 };
+        pf_buf_t q = { 0 };
         build_header(d, ob, &q);
         if (!build_prefix(d, ob, m, &q, &r->detail)) {
-            sa_buf_free(&q);
+            pf_buf_free(&q);
             return -1;
         }
         dump(d, ob, m, mode, q.s);
         c = fresh_context(d->timeout_ms);
         char *setup = send(c, q.s, &r->detail);
-        sa_buf_free(&q);
+        pf_buf_free(&q);
         if (!setup) {
             Z3_del_context(c);
             return -1;
@@ -559,17 +559,17 @@ static int scan(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant
         free(setup);
     }
     for (int bin = last ? first : 0; bin <= last; bin += last ? step : 1) {
-        sa_result_t one = { 0 };
+        pf_result_t one = { 0 };
         char *a = check(d, ob, m, mode, bin, &one, c);
         if (decisive(mode, a)) {
             *answer = a;
-            sa_buf_add(&r->detail, one.detail.s ? one.detail.s : "");
-            sa_result_free(&one);
+            pf_buf_add(&r->detail, one.detail.s ? one.detail.s : "");
+            pf_result_free(&one);
             found = bin ? bin : -1;
             break;
         }
         free(a);
-        sa_result_free(&one);
+        pf_result_free(&one);
     }
     if (c)
         Z3_del_context(c);
@@ -580,8 +580,8 @@ static int scan(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant
  * child scans every jobs-th bin and writes "bin answer\n" and the detail of
  * its first decisive bin to a pipe; the first decisive report ends the
  * others. */
-static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const sa_mutant_t *m,
-                         mode_t_ mode, char **answer, sa_result_t *r)
+static int scan_parallel(const pf_driver_t *d, const pf_obligation_t *ob, const pf_mutant_t *m,
+                         mode_t_ mode, char **answer, pf_result_t *r)
 {
     int jobs = d->jobs;
     if (!bins(ob) || jobs < 2)
@@ -591,7 +591,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
     pid_t pid[8];
     int fd[8];
     bool killed[8] = { false };
-    sa_buf_t got[8] = { { 0 } };
+    pf_buf_t got[8] = { { 0 } };
     fflush(NULL);
     for (int w = 0; w < jobs; w++) {
         int p[2];
@@ -600,7 +600,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
         pid[w] = fork();
         if (pid[w] == 0) {
             close(p[0]);
-            sa_result_t cr = { 0 };
+            pf_result_t cr = { 0 };
             char *a;
             int bin = scan(d, ob, m, mode, 1 + w, jobs, &a, &cr);
             FILE *f = fdopen(p[1], "w");
@@ -625,7 +625,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
             ssize_t n = read(fd[w], chunk, sizeof chunk - 1);
             if (n > 0) {
                 chunk[n] = 0;
-                sa_buf_add(&got[w], chunk);
+                pf_buf_add(&got[w], chunk);
                 continue;
             }
             close(fd[w]);
@@ -640,7 +640,7 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
                 /* "-": the worker's query failed (no answer): an error */
                 *answer = strcmp(a, "-") == 0 ? NULL : strdup(a);
                 const char *nl = strchr(got[w].s, '\n');
-                sa_buf_add(&r->detail, nl ? nl + 1 : "");
+                pf_buf_add(&r->detail, nl ? nl + 1 : "");
                 for (int o = 0; o < jobs; o++)
                     if (fd[o] >= 0) {
                         kill(pid[o], SIGKILL);
@@ -661,15 +661,15 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
         if (waitpid(pid[w], &status, 0) == pid[w] && !killed[w] &&
             (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || !reported)) {
             if (WIFSIGNALED(status))
-                sa_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) killed by signal %d\n",
+                pf_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) killed by signal %d\n",
                             w, 1 + w, 1 + w + jobs, WTERMSIG(status));
             else
-                sa_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) exited with status %d%s\n",
+                pf_buf_addf(&r->detail, "    worker %d (bins %d, %d, ...) exited with status %d%s\n",
                             w, 1 + w, 1 + w + jobs, WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                             reported ? "" : " and no report");
             died = true;
         }
-        sa_buf_free(&got[w]);
+        pf_buf_free(&got[w]);
     }
     if (died && found == 0) {
         free(*answer);
@@ -679,72 +679,72 @@ static int scan_parallel(const sa_driver_t *d, const sa_obligation_t *ob, const 
     return found;
 }
 
-void sa_prove(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
+void pf_prove(const pf_driver_t *d, const pf_obligation_t *ob, pf_result_t *r)
 {
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     char *a;
     int bin = scan_parallel(d, ob, NULL, PROVE, &a, r);
-    r->verdict = bin ? verdict(a, "unsat") : SA_HOLDS;
-    if (r->verdict != SA_HOLDS && bin > 0 && !strstr(r->detail.s ? r->detail.s : "", "bin="))
-        sa_buf_addf(&r->detail, "    bin=%d\n", bin);
+    r->verdict = bin ? verdict(a, "unsat") : PF_HOLDS;
+    if (r->verdict != PF_HOLDS && bin > 0 && !strstr(r->detail.s ? r->detail.s : "", "bin="))
+        pf_buf_addf(&r->detail, "    bin=%d\n", bin);
     free(a);
     /* Z3 rarely answers sat with quantifiers: look for a counterexample on
      * a finite page, where the answer is reliable. */
-    if (r->verdict == SA_UNKNOWN && ob->finite > 0) {
-        sa_result_t f = { 0 };
+    if (r->verdict == PF_UNKNOWN && ob->finite > 0) {
+        pf_result_t f = { 0 };
         char *fa = check(d, ob, NULL, MUTANT, 0, &f, NULL);
         if (fa && strcmp(fa, "sat") == 0) {
-            r->verdict = SA_FAILS;
-            sa_buf_addf(&r->detail, "    counterexample on a page of at most %d blocks:\n%s",
+            r->verdict = PF_FAILS;
+            pf_buf_addf(&r->detail, "    counterexample on a page of at most %d blocks:\n%s",
                         ob->finite, f.detail.s ? f.detail.s : "");
         }
         free(fa);
-        sa_result_free(&f);
+        pf_result_free(&f);
     }
-    r->seconds = sa_now_seconds() - t0;
+    r->seconds = pf_now_seconds() - t0;
 }
 
 /* Hypotheses alone are satisfiable (for bins: for every bin). */
-void sa_check_vacuity(const sa_driver_t *d, const sa_obligation_t *ob, sa_result_t *r)
+void pf_check_vacuity(const pf_driver_t *d, const pf_obligation_t *ob, pf_result_t *r)
 {
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     char *a;
     int bin = scan_parallel(d, ob, NULL, VACUITY, &a, r);
-    r->verdict = bin ? verdict(a, "sat") : SA_HOLDS;
-    if (r->verdict == SA_FAILS)
-        sa_buf_addf(&r->detail, "    the hypotheses are unsatisfiable%s: the proof is vacuous\n",
+    r->verdict = bin ? verdict(a, "sat") : PF_HOLDS;
+    if (r->verdict == PF_FAILS)
+        pf_buf_addf(&r->detail, "    the hypotheses are unsatisfiable%s: the proof is vacuous\n",
                     bin > 0 ? " for this bin" : "");
     free(a);
-    r->seconds = sa_now_seconds() - t0;
+    r->seconds = pf_now_seconds() - t0;
 }
 
 /* The mutant is refuted if some bin (or the one query) yields a counterexample. */
-void sa_check_mutant(const sa_driver_t *d, const sa_obligation_t *ob,
-                     const sa_mutant_t *m, sa_result_t *r)
+void pf_check_mutant(const pf_driver_t *d, const pf_obligation_t *ob,
+                     const pf_mutant_t *m, pf_result_t *r)
 {
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     /* a mutant that does not apply tests nothing: broken, not "caught" */
-    sa_buf_t text = { 0 };
+    pf_buf_t text = { 0 };
     bool applies = build_prefix(d, ob, m, &text, &r->detail);
-    sa_buf_free(&text);
+    pf_buf_free(&text);
     if (!applies) {
-        r->verdict = SA_BROKEN;
-        sa_buf_add(&r->detail, "\n    broken mutant: fix its text (or constant) to match the model\n");
-        r->seconds = sa_now_seconds() - t0;
+        r->verdict = PF_BROKEN;
+        pf_buf_add(&r->detail, "\n    broken mutant: fix its text (or constant) to match the model\n");
+        r->seconds = pf_now_seconds() - t0;
         return;
     }
     char *a;
     int bin = scan_parallel(d, ob, m, MUTANT, &a, r);
-    r->verdict = !bin ? SA_FAILS : !a ? SA_ERROR : strcmp(a, "sat") == 0 ? SA_HOLDS : SA_UNKNOWN;
-    if (r->verdict == SA_FAILS)
-        sa_buf_addf(&r->detail, "    mutant survived: %s is not caught\n", m->what);
+    r->verdict = !bin ? PF_FAILS : !a ? PF_ERROR : strcmp(a, "sat") == 0 ? PF_HOLDS : PF_UNKNOWN;
+    if (r->verdict == PF_FAILS)
+        pf_buf_addf(&r->detail, "    mutant survived: %s is not caught\n", m->what);
     free(a);
-    r->seconds = sa_now_seconds() - t0;
+    r->seconds = pf_now_seconds() - t0;
 }
 
 /* ---- the table ------------------------------------------------------------------ */
 
-void sa_print_table_header(FILE *out)
+void pf_print_table_header(FILE *out)
 {
     fprintf(out, "%-52s | %-9s | %s\n", "obligation", "result", "time");
     fprintf(out, "%.52s-+-%.9s-+-%s\n",
@@ -752,14 +752,14 @@ void sa_print_table_header(FILE *out)
             "---------", "-------");
 }
 
-static void row(FILE *out, const char *name, const char *result, const sa_result_t *r, bool show)
+static void row(FILE *out, const char *name, const char *result, const pf_result_t *r, bool show)
 {
     fprintf(out, "%-52s | %-9s | %6.3fs\n", name, result, r->seconds);
     if (show && r->detail.len)
         fprintf(out, "%s%s", r->detail.s, r->detail.s[r->detail.len - 1] == '\n' ? "" : "\n");
 }
 
-bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
+bool pf_run_obligation(const pf_driver_t *d, const pf_obligation_t *ob)
 {
     static const char *const proof_word[] = { "proved", "FAILS", "UNKNOWN", "ERROR", "BROKEN" };
     static const char *const vac_word[] = { "sat", "VACUOUS", "UNKNOWN", "ERROR", "BROKEN" };
@@ -767,28 +767,28 @@ bool sa_run_obligation(const sa_driver_t *d, const sa_obligation_t *ob)
     bool all = true;
     char name[256];
 
-    sa_result_t r = { 0 };
-    sa_prove(d, ob, &r);
-    if (r.verdict == SA_HOLDS && ob->report)
+    pf_result_t r = { 0 };
+    pf_prove(d, ob, &r);
+    if (r.verdict == PF_HOLDS && ob->report)
         report_values(d, ob, &r.detail);
     row(d->out, ob->name, proof_word[r.verdict], &r, true);
-    all &= r.verdict == SA_HOLDS;
-    sa_result_free(&r);
+    all &= r.verdict == PF_HOLDS;
+    pf_result_free(&r);
 
-    sa_result_t v = { 0 };
-    sa_check_vacuity(d, ob, &v);
+    pf_result_t v = { 0 };
+    pf_check_vacuity(d, ob, &v);
     snprintf(name, sizeof name, "  %s: hypotheses satisfiable", ob->name);
     row(d->out, name, vac_word[v.verdict], &v, true);
-    all &= v.verdict == SA_HOLDS;
-    sa_result_free(&v);
+    all &= v.verdict == PF_HOLDS;
+    pf_result_free(&v);
 
-    for (const sa_mutant_t *m = ob->mutants; m && m->name; m++) {
-        sa_result_t mr = { 0 };
-        sa_check_mutant(d, ob, m, &mr);
+    for (const pf_mutant_t *m = ob->mutants; m && m->name; m++) {
+        pf_result_t mr = { 0 };
+        pf_check_mutant(d, ob, m, &mr);
         snprintf(name, sizeof name, "  mutant %s", m->name);
-        row(d->out, name, mut_word[mr.verdict], &mr, mr.verdict != SA_HOLDS || !d->quiet_cex);
-        all &= mr.verdict == SA_HOLDS;
-        sa_result_free(&mr);
+        row(d->out, name, mut_word[mr.verdict], &mr, mr.verdict != PF_HOLDS || !d->quiet_cex);
+        all &= mr.verdict == PF_HOLDS;
+        pf_result_free(&mr);
     }
     fflush(d->out);
     return all;

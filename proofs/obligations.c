@@ -28,21 +28,21 @@
       .hyp = "(and (inv s) " call_ ")", .goal = "(inv t)", .finite = PAGE_FINITE,     \
       .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = mutants_ }
 
-static const sa_mutant_t m_init[] = {
+static const pf_mutant_t m_init[] = {
     { .name = "init_capacity_one", .what = "page_init starts with capacity 1",
       .find = "(mk_page (div area bsize) 0 0 bsize", .replace = "(mk_page (div area bsize) 1 0 bsize" },
     { .name = "init_watching", .what = "page_init leaves notify = WATCH",
       .find = "false NOTIFY_NONE true))))", .replace = "false NOTIFY_WATCH true))))" },
     { 0 }
 };
-static const sa_mutant_t m_alloc_pop[] = {
+static const pf_mutant_t m_alloc_pop[] = {
     { .name = "alloc_pop_unguarded", .what = "alloc_pop without its guard `free` non-empty",
       .find = "(and (owned s) (> (n s FREE) 0)", .replace = "(and (owned s)" },
     { .name = "alloc_pop_used_unchanged", .what = "alloc_pop forgets used += 1",
       .find = "(+ (used s) 1)", .replace = "(used s)" },
     { 0 }
 };
-static const sa_mutant_t m_extend[] = {
+static const pf_mutant_t m_extend[] = {
     { .name = "extend_past_reserved", .what = "extend not capped by reserved - capacity",
       .find = "(min_int (- (reserved s) (capacity s)) (at_least_one (div SA_MAX_EXTEND_SIZE (block_size s))))",
       .replace = "(at_least_one (div SA_MAX_EXTEND_SIZE (block_size s)))" },
@@ -51,69 +51,69 @@ static const sa_mutant_t m_extend[] = {
       .replace = "(and (owned s) (< (capacity s) (reserved s))\n" },
     { 0 }
 };
-static const sa_mutant_t m_free_local[] = {
+static const pf_mutant_t m_free_local[] = {
     { .name = "free_not_live", .what = "a free without its guard `block is LIVE` (double free)",
       .find = "(and (in_page s b) (= (loc_of s b) LIVE)", .replace = "(and (in_page s b)" },
     { .name = "free_local_used_unchanged", .what = "free_local forgets used -= 1",
       .find = "(free_to s t b LOCAL (- (used s) 1)", .replace = "(free_to s t b LOCAL (used s)" },
     { 0 }
 };
-static const sa_mutant_t m_free_remote[] = {
+static const pf_mutant_t m_free_remote[] = {
     { .name = "free_remote_decrements_used", .what = "free_remote touches used",
       .find = "(free_to s t b THREAD (used s)", .replace = "(free_to s t b THREAD (- (used s) 1)" },
     { .name = "free_remote_never_queues", .what = "a remote free to a WATCHed page does not tell the owner",
       .find = "(ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))", .replace = "(notify s)" },
     { 0 }
 };
-static const sa_mutant_t m_collect[] = {
+static const pf_mutant_t m_collect[] = {
     { .name = "collect_keeps_local_count", .what = "collect leaves local_free's count",
       .find = "(store (store (store (cnt s) a 0) c 0)", .replace = "(store (store (cnt s) a 0)" },
     { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
       .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
     { 0 }
 };
-static const sa_mutant_t m_to_full[] = {
+static const pf_mutant_t m_to_full[] = {
     { .name = "to_full_with_remote_frees", .what = "to_full while thread_free is non-empty",
       .find = "(= (n s THREAD) 0) (= (notify s) NOTIFY_NONE)", .replace = "(= (notify s) NOTIFY_NONE)" },
     { 0 }
 };
-static const sa_mutant_t m_unfull[] = {
+static const pf_mutant_t m_unfull[] = {
     { .name = "unfull_keeps_notify", .what = "unfull leaves notify as it was (WATCH outside the full queue)",
       .find = "(ite (and (= (notify s) NOTIFY_QUEUED) (not popped)) NOTIFY_QUEUED NOTIFY_NONE)",
       .replace = "(notify s)" },
     { 0 }
 };
-static const sa_mutant_t m_retire[] = {
+static const pf_mutant_t m_retire[] = {
     { .name = "retire_keeps_capacity", .what = "retire unmakes the blocks but keeps capacity",
       .find = "(mk_page (reserved s) 0 0 (block_size s)", .replace = "(mk_page (reserved s) (capacity s) 0 (block_size s)" },
     { 0 }
 };
-static const sa_mutant_t m_abandon[] = {
+static const pf_mutant_t m_abandon[] = {
     { .name = "abandon_keeps_watch", .what = "abandon leaves notify = WATCH",
       .find = "(ite (= (notify s) NOTIFY_WATCH) NOTIFY_NONE (notify s))", .replace = "(notify s)" },
     { 0 }
 };
-static const sa_mutant_t m_reclaim[] = {
+static const pf_mutant_t m_reclaim[] = {
     { .name = "reclaim_owned_page", .what = "reclaim of a page that still has an owner",
       .find = "(and (not (owned s))", .replace = "(and true" },
     { 0 }
 };
-static const sa_mutant_t m_take[] = {
+static const pf_mutant_t m_take[] = {
     { .name = "take_copies_thread_free", .what = "the exchange copies thread_free but leaves it",
       .find = "(store (store (cnt s) TAKEN (n s THREAD)) THREAD 0)", .replace = "(store (cnt s) TAKEN (n s THREAD))" },
     { 0 }
 };
-static const sa_mutant_t m_finish[] = {
+static const pf_mutant_t m_finish[] = {
     { .name = "finish_subtracts_fresh_count", .what = "collect subtracts the fresh thread_free count, not the taken one",
       .find = "(gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))", .replace = "(gather s t TAKEN LOCAL (- (used s) (n s THREAD)))" },
     { 0 }
 };
-static const sa_mutant_t m_linear[] = {
+static const pf_mutant_t m_linear[] = {
     { .name = "finish_rereads_thread_free", .what = "collect appends the live thread_free instead of what it exchanged",
       .find = "(gather s t TAKEN LOCAL", .replace = "(gather s t THREAD LOCAL" },
     { 0 }
 };
-static const sa_mutant_t m_alloc_fresh[] = {
+static const pf_mutant_t m_alloc_fresh[] = {
     { .name = "alloc_pop_off_by_one", .what = "alloc_pop reads one slot past the head",
       .find = "(= b (head s FREE))", .replace = "(= b (at s FREE (n s FREE)))" },
     /* a FREE block made LIVE, all else kept: only "it was the head" fails */
@@ -121,28 +121,28 @@ static const sa_mutant_t m_alloc_fresh[] = {
       .find = "(= b (head s FREE))", .replace = "(= b (at s FREE 0))" },
     { 0 }
 };
-static const sa_mutant_t m_live_no_list[] = {
+static const pf_mutant_t m_live_no_list[] = {
     /* both edits: with the exact count the slot check is implied */
     { .name = "slots_untied", .what = "an invariant that ties neither list slots to locations nor counts to capacity",
       .find = "(= (loc_of s (at s l i)) l)", .replace = "true",
       .find2 = "(n s TAKEN)) (capacity s))", .replace2 = "(n s TAKEN)) (+ (capacity s) 1))" },
     { 0 }
 };
-static const sa_mutant_t m_collect_keeps[] = {
+static const pf_mutant_t m_collect_keeps[] = {
     { .name = "collect_keeps_local_blocks", .what = "collect leaves the local_free blocks where they were",
       .find = "(or (= (loc_of s b) a) (= (loc_of s b) c))", .replace = "(= (loc_of s b) a)" },
     { .name = "collect_used_unchanged", .what = "collect does not subtract what it took",
       .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
     { 0 }
 };
-static const sa_mutant_t m_cadence_generic[] = {
+static const pf_mutant_t m_cadence_generic[] = {
     { .name = "collect_counts_one_more", .what = "collect counts one block more on `free` than it gathered",
       .find = "FREE (+ (n s FREE) (n s a) (n s c))", .replace = "FREE (+ (n s FREE) (n s a) (n s c) 1)" },
     { .name = "extend_capacity_one_short", .what = "extend raises capacity by one less than the blocks it made",
       .find = "(= (capacity t) (+ (capacity s) k))", .replace = "(= (capacity t) (+ (capacity s) k -1))" },
     { 0 }
 };
-static const sa_mutant_t m_retire_empty[] = {
+static const pf_mutant_t m_retire_empty[] = {
     { .name = "retire_with_used_blocks", .what = "retire without its guard `used = 0`",
       .find = "(and (owned s) (= (used s) 0) (not (in_full s))", .replace = "(and (owned s) (not (in_full s))" },
     { 0 }
@@ -185,14 +185,14 @@ static const sa_mutant_t m_retire_empty[] = {
     " phase:(pc r2) int:(i r2) int:(j r2) int:(lim r2) int:(steps r2) int:(k r2) int:(rem r2) int:d"
 #define WITHIN_AFTER(B) "(and (within r2 " B ") (=> (= (pc r2) DONE) (<= (steps r2) (+ " B " (k r2)))))"
 
-static const sa_mutant_t m_bound_start[] = {
+static const pf_mutant_t m_bound_start[] = {
     { .name = "bound_without_heartbeat", .what = "B_MALLOC forgets the heartbeat's step",
       .find = "(define-fun B_HEARTBEAT () Int 1)", .replace = "(define-fun B_HEARTBEAT () Int 0)" },
     { .name = "bound_free_remote_one", .what = "B_FREE_REMOTE = 1: the page push forgotten",
       .find = "(define-fun B_FREE_REMOTE () Int 2)", .replace = "(define-fun B_FREE_REMOTE () Int 1)" },
     { 0 }
 };
-static const sa_mutant_t m_bound_malloc[] = {
+static const pf_mutant_t m_bound_malloc[] = {
     { .name = "search_off_by_one", .what = "the search looks at SA_PAGE_SEARCH_MAX + 1 candidates",
       .find = "(and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX)", .replace = "(and (= pc SEARCH) (<= i SA_PAGE_SEARCH_MAX)" },
     { .name = "collect_walks_its_lists", .what = "the search's collect walks thread_free and local_free (the count walk before 2026-11)",
@@ -201,17 +201,17 @@ static const sa_mutant_t m_bound_malloc[] = {
       .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
     { 0 }
 };
-static const sa_mutant_t m_bound_free_remote[] = {
+static const pf_mutant_t m_bound_free_remote[] = {
     { .name = "notify_push_twice", .what = "the page is pushed on remote_pages twice",
       .find = "(and (= pc FREE_NOTIFY) (go r r2 DONE 0 0 0 1))", .replace = "(and (= pc FREE_NOTIFY) (go r r2 FREE_NOTIFY 0 0 0 1))" },
     { 0 }
 };
-static const sa_mutant_t m_bound_free_local[] = {
+static const pf_mutant_t m_bound_free_local[] = {
     { .name = "unfull_costs_a_step", .what = "unfull's successful CAS counted as a step beyond B_FREE_LOCAL",
       .find = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 0))", .replace = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 1))" },
     { 0 }
 };
-static const sa_mutant_t m_cadence[] = {
+static const pf_mutant_t m_cadence[] = {
     { .name = "free_local_onto_free", .what = "free_local pushes on `free` instead of local_free",
       .find = "(free_to s t b LOCAL", .replace = "(free_to s t b FREE" },
     { .name = "collect_on_fast_path", .what = "the fast path may collect a page",
@@ -224,7 +224,7 @@ static const sa_mutant_t m_cadence[] = {
     " (declare-const rel Int) (declare-const a Int) (declare-const t Int) (declare-const app Int)" \
     " (declare-const visited Bool)"
 #define QUEUE_SHOW "int:(qn q) int:(qp q) int:(qn q2) int:(qp q2) int:h int:rel int:a int:t int:app"
-static const sa_mutant_t m_exit_visit[] = {
+static const pf_mutant_t m_exit_visit[] = {
     { .name = "exit_visits_only_its_own", .what = "an exit adopts only as many as it owns (SA_EXIT_RECLAIM forgotten)",
       .find = "(define-fun exit_visits ((h Int)) Int (+ SA_EXIT_RECLAIM h))",
       .replace = "(define-fun exit_visits ((h Int)) Int h)" },
@@ -233,7 +233,7 @@ static const sa_mutant_t m_exit_visit[] = {
       .replace = "(=> (not visited) (= (qp q2) (+ (- (qp q) v) (- v rel) a)))" },
     { 0 }
 };
-static const sa_mutant_t m_abandon_fifo[] = {
+static const pf_mutant_t m_abandon_fifo[] = {
     { .name = "other_appends_in_front", .what = "another exit's segments go in front of the ones waiting (LIFO)",
       .find = "(=> (not visited) (= (qp q2) (- (qp q) t)))",
       .replace = "(=> (not visited) (= (qp q2) (+ (- (qp q) t) app)))" },
@@ -247,78 +247,78 @@ static const sa_mutant_t m_abandon_fifo[] = {
 /* The C map of src/size_class.h as SMT tables, computed here by calling the
  * C functions on every size: c_bin(size) piecewise over the runs of equal
  * _sa_bin, and c_sizes_agree: bin_size equals _sa_bin_size on every bin. */
-static void gen_size_class_table(sa_buf_t *out)
+static void gen_size_class_table(pf_buf_t *out)
 {
-    sa_buf_add(out, "(define-fun c_bin ((size (_ BitVec 64))) (_ BitVec 64)\n");
+    pf_buf_add(out, "(define-fun c_bin ((size (_ BitVec 64))) (_ BitVec 64)\n");
     size_t runs = 0;
     for (size_t size = 1; size <= SA_LARGE_OBJ_SIZE_MAX; size++) {
         size_t bin = _sa_bin(size);
         if (size == SA_LARGE_OBJ_SIZE_MAX || _sa_bin(size + 1) != bin) {
-            sa_buf_addf(out, " (ite (bvule size (_ bv%zu 64)) (_ bv%zu 64)\n", size, bin);
+            pf_buf_addf(out, " (ite (bvule size (_ bv%zu 64)) (_ bv%zu 64)\n", size, bin);
             runs++;
         }
     }
-    sa_buf_add(out, " (_ bv0 64)");
+    pf_buf_add(out, " (_ bv0 64)");
     for (size_t i = 0; i <= runs; i++)
-        sa_buf_add(out, ")");
-    sa_buf_add(out, "\n(define-fun c_sizes_agree () Bool (and true\n");
+        pf_buf_add(out, ")");
+    pf_buf_add(out, "\n(define-fun c_sizes_agree () Bool (and true\n");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
-        sa_buf_addf(out, " (= (bin_size (_ bv%zu 64)) (_ bv%zu 64))\n", bin, _sa_bin_size(bin));
-    sa_buf_add(out, "))\n");
+        pf_buf_addf(out, " (= (bin_size (_ bv%zu 64)) (_ bv%zu 64))\n", bin, _sa_bin_size(bin));
+    pf_buf_add(out, "))\n");
 }
 
 #define BV(name) "(declare-const " name " (_ BitVec 64))"
 
-static const sa_mutant_t m_size_map[] = {
+static const pf_mutant_t m_size_map[] = {
     { .name = "class_one_step_small", .what = "a size-class map with every geometric class one step too small",
       .find = "(bvadd SA_CLASS_STEPS one i)", .replace = "(bvadd SA_CLASS_STEPS i)" },
     { .name = "linear_class_short", .what = "linear classes one byte short (not 16-byte multiples)",
       .find = "(bvshl bin SA_MIN_ALIGN_SHIFT)", .replace = "(bvsub (bvshl bin SA_MIN_ALIGN_SHIFT) one)" },
     { 0 }
 };
-static const sa_mutant_t m_size_monotone[] = {
+static const pf_mutant_t m_size_monotone[] = {
     { .name = "four_bins_per_power", .what = "bin_of advancing 4 bins per power of two for 8 classes",
       .find = "(bvshl (bvsub b SA_LINEAR_CLASS_MAX_SHIFT) SA_CLASS_STEPS_SHIFT)",
       .replace = "(bvshl (bvsub b SA_LINEAR_CLASS_MAX_SHIFT) (_ bv2 64))" },
     { 0 }
 };
-static const sa_mutant_t m_size_agree[] = {
+static const pf_mutant_t m_size_agree[] = {
     { .name = "model_rounds_down", .what = "a model of _sa_bin that rounds linear sizes down",
       .find = "(bvadd size (bvsub SA_MIN_ALIGN one)", .replace = "(bvadd size (_ bv0 64)" },
     { .name = "align_shift_wrong", .what = "SA_MIN_ALIGN_SHIFT one too big in the model",
       .konst = "SA_MIN_ALIGN_SHIFT", .delta = 1 },
     { 0 }
 };
-static const sa_mutant_t m_block_index[] = {
+static const pf_mutant_t m_block_index[] = {
     { .name = "magic_floor", .what = "a wrong magic: floor(2^48 / size) instead of the ceiling",
       .find = "(bvsub block_size (_ bv1 64))) block_size)", .replace = "(_ bv0 64)) block_size)" },
     { .name = "index_shift_28", .what = "SA_BLOCK_INDEX_SHIFT 20 bits too small (magic too coarse)",
       .konst = "SA_BLOCK_INDEX_SHIFT", .delta = -20 },
     { 0 }
 };
-static const sa_mutant_t m_reserved[] = {
+static const pf_mutant_t m_reserved[] = {
     { .name = "max_blocks_one_less", .what = "SA_MAX_BLOCKS_PER_PAGE one too small",
       .konst = "SA_MAX_BLOCKS_PER_PAGE", .delta = -1 },
     { 0 }
 };
-static const sa_mutant_t m_inside[] = {
+static const pf_mutant_t m_inside[] = {
     { .name = "page0_over_metadata", .what = "page 0's block area starting at the segment start",
       .find = "(ite (= index (_ bv0 64)) SA_SEGMENT_INFO_SIZE", .replace = "(ite (= index (_ bv0 64)) (_ bv0 64)" },
     { 0 }
 };
-static const sa_mutant_t m_disjoint[] = {
+static const pf_mutant_t m_disjoint[] = {
     { .name = "page_area_one_more", .what = "a page area one byte too long",
       .find = "(bvsub (bvshl (bvadd index (_ bv1 64)) (page_shift kind)) (page_start kind index))",
       .replace = "(bvadd (_ bv1 64) (bvsub (bvshl (bvadd index (_ bv1 64)) (page_shift kind)) (page_start kind index)))" },
     { 0 }
 };
-static const sa_mutant_t m_page_of[] = {
+static const pf_mutant_t m_page_of[] = {
     { .name = "index_small_shift", .what = "pointer -> page with the small-page shift for every kind",
       .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_SMALL_PAGE_SHIFT)" },
     { 0 }
 };
-static const sa_mutant_t m_thread_free_word[] = {
+static const pf_mutant_t m_thread_free_word[] = {
     { .name = "count_overlaps_addresses", .what = "the count starts two bits lower, inside the address bits",
       .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -2 },
     { .name = "push_keeps_count", .what = "the push forgets to add one to the count",
@@ -326,7 +326,7 @@ static const sa_mutant_t m_thread_free_word[] = {
       .replace = "(bvand w (bvnot (bvsub tf_count_one one)))" },
     { 0 }
 };
-static const sa_mutant_t m_aligned[] = {
+static const pf_mutant_t m_aligned[] = {
     { .name = "align_down", .what = "align_up that rounds down",
       .find = "(bvand (bvadd p (bvsub alignment (_ bv1 64)))", .replace = "(bvand (bvadd p (_ bv0 64))" },
     { .name = "align_mask_off_by_one", .what = "align_up masking with ~alignment",
@@ -374,18 +374,18 @@ static const uintptr_t align_samples[] = { 0, 1, SA_MIN_ALIGN - 1, SA_MIN_ALIGN,
 #define ALIGN_SAMPLES (sizeof align_samples / sizeof *align_samples)
 
 /* (define-fun NAME ((kind BV) (i BV)) BV (ite ... )) over every page of every kind. */
-static void page_table(sa_buf_t *out, const char *name, uintptr_t (*f)(sa_page_kind_t, size_t))
+static void page_table(pf_buf_t *out, const char *name, uintptr_t (*f)(sa_page_kind_t, size_t))
 {
-    sa_buf_addf(out, "(define-fun %s ((kind (_ BitVec 64)) (i (_ BitVec 64))) (_ BitVec 64)\n", name);
+    pf_buf_addf(out, "(define-fun %s ((kind (_ BitVec 64)) (i (_ BitVec 64))) (_ BitVec 64)\n", name);
     size_t n = 0;
     for (int k = 0; k < SA_PAGE_KIND_COUNT; k++)
         for (size_t i = 0; i < _sa_pages_per_segment((sa_page_kind_t)k); i++, n++)
-            sa_buf_addf(out, " (ite (and (= kind (_ bv%d 64)) (= i (_ bv%zu 64))) (_ bv%llu 64)\n",
+            pf_buf_addf(out, " (ite (and (= kind (_ bv%d 64)) (= i (_ bv%zu 64))) (_ bv%llu 64)\n",
                         k, i, (unsigned long long)f((sa_page_kind_t)k, i));
-    sa_buf_add(out, " (_ bv0 64)");
+    pf_buf_add(out, " (_ bv0 64)");
     for (size_t i = 0; i <= n; i++)
-        sa_buf_add(out, ")");
-    sa_buf_add(out, "\n");
+        pf_buf_add(out, ")");
+    pf_buf_add(out, "\n");
 }
 
 static uintptr_t first_byte(sa_page_kind_t k, size_t i)
@@ -402,9 +402,9 @@ static uintptr_t c_index_first(sa_page_kind_t k, size_t i) { return _sa_page_ind
 static uintptr_t c_index_last(sa_page_kind_t k, size_t i) { return _sa_page_index_of(last_byte(k, i), k); }
 static uintptr_t c_segment_last(sa_page_kind_t k, size_t i) { return _sa_segment_of(last_byte(k, i)); }
 
-static void gen_layout_table(sa_buf_t *out)
+static void gen_layout_table(pf_buf_t *out)
 {
-    sa_buf_addf(out, "(define-fun SAMPLE_SEGMENT () (_ BitVec 64) (_ bv%llu 64))\n",
+    pf_buf_addf(out, "(define-fun SAMPLE_SEGMENT () (_ BitVec 64) (_ bv%llu 64))\n",
                 (unsigned long long)SAMPLE_SEGMENT);
     page_table(out, "c_page_start", c_start);
     page_table(out, "c_page_area_size", c_size);
@@ -413,37 +413,37 @@ static void gen_layout_table(sa_buf_t *out)
     page_table(out, "c_segment_last", c_segment_last);
     /* magic per bin as ground terms (a symbolic bin would make Z3 divide
      * symbolically: 5x slower); c_magic_bad names the first bin that differs */
-    sa_buf_add(out, "(define-fun c_magic_bad () (_ BitVec 64)\n");
+    pf_buf_add(out, "(define-fun c_magic_bad () (_ BitVec 64)\n");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
-        sa_buf_addf(out, " (ite (not (= (magic (bin_size (_ bv%zu 64))) (_ bv%llu 64))) (_ bv%zu 64)\n",
+        pf_buf_addf(out, " (ite (not (= (magic (bin_size (_ bv%zu 64))) (_ bv%llu 64))) (_ bv%zu 64)\n",
                     bin, (unsigned long long)_sa_block_magic(_sa_bin_size(bin)), bin);
-    sa_buf_add(out, " (_ bv0 64)");
+    pf_buf_add(out, " (_ bv0 64)");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX + 1; bin++)
-        sa_buf_add(out, ")");
-    sa_buf_add(out, "\n(define-fun c_kind_for ((bin (_ BitVec 64))) (_ BitVec 64)\n");
+        pf_buf_add(out, ")");
+    pf_buf_add(out, "\n(define-fun c_kind_for ((bin (_ BitVec 64))) (_ BitVec 64)\n");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++)
-        sa_buf_addf(out, " (ite (= bin (_ bv%zu 64)) (_ bv%d 64)\n", bin, (int)_sa_page_kind_for(_sa_bin_size(bin)));
-    sa_buf_add(out, " (_ bv99 64)");
+        pf_buf_addf(out, " (ite (= bin (_ bv%zu 64)) (_ bv%d 64)\n", bin, (int)_sa_page_kind_for(_sa_bin_size(bin)));
+    pf_buf_add(out, " (_ bv99 64)");
     for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX + 1; bin++)
-        sa_buf_add(out, ")");
+        pf_buf_add(out, ")");
     /* align_up: (e, x) -> _sa_align_up(SAMPLE_SEGMENT + sample x, 2^e) */
-    sa_buf_add(out, "\n(define-fun c_align_up ((e (_ BitVec 64)) (x (_ BitVec 64))) (_ BitVec 64)\n");
+    pf_buf_add(out, "\n(define-fun c_align_up ((e (_ BitVec 64)) (x (_ BitVec 64))) (_ BitVec 64)\n");
     size_t n = 0;
     for (unsigned e = 0; e <= SA_SEGMENT_SHIFT; e++)
         for (size_t x = 0; x < ALIGN_SAMPLES; x++, n++)
-            sa_buf_addf(out, " (ite (and (= e (_ bv%u 64)) (= x (_ bv%zu 64))) (_ bv%llu 64)\n", e, x,
+            pf_buf_addf(out, " (ite (and (= e (_ bv%u 64)) (= x (_ bv%zu 64))) (_ bv%llu 64)\n", e, x,
                         (unsigned long long)_sa_align_up(SAMPLE_SEGMENT + align_samples[x], (uintptr_t)1 << e));
-    sa_buf_add(out, " (_ bv0 64)");
+    pf_buf_add(out, " (_ bv0 64)");
     for (size_t i = 0; i <= n; i++)
-        sa_buf_add(out, ")");
-    sa_buf_add(out, "\n(define-fun align_sample ((x (_ BitVec 64))) (_ BitVec 64)\n");
+        pf_buf_add(out, ")");
+    pf_buf_add(out, "\n(define-fun align_sample ((x (_ BitVec 64))) (_ BitVec 64)\n");
     for (size_t x = 0; x < ALIGN_SAMPLES; x++)
-        sa_buf_addf(out, " (ite (= x (_ bv%zu 64)) (_ bv%llu 64)\n", x,
+        pf_buf_addf(out, " (ite (= x (_ bv%zu 64)) (_ bv%llu 64)\n", x,
                     (unsigned long long)(SAMPLE_SEGMENT + align_samples[x]));
-    sa_buf_add(out, " (_ bv0 64)");
+    pf_buf_add(out, " (_ bv0 64)");
     for (size_t x = 0; x <= ALIGN_SAMPLES; x++)
-        sa_buf_add(out, ")");
-    sa_buf_addf(out, "\n(define-fun ALIGN_SAMPLES () (_ BitVec 64) (_ bv%zu 64))\n", ALIGN_SAMPLES);
+        pf_buf_add(out, ")");
+    pf_buf_addf(out, "\n(define-fun ALIGN_SAMPLES () (_ BitVec 64) (_ bv%zu 64))\n", ALIGN_SAMPLES);
 }
 
 /* ---- agreement tables: the C computes it, a proof is about the model ---------------
@@ -453,13 +453,13 @@ static void gen_layout_table(sa_buf_t *out)
  * differ, as NAME_bad). The rows are the C functions of src/ evaluated here on sample inputs
  * chosen at every boundary the arithmetic has. */
 typedef struct table_s {
-    sa_buf_t *out;
+    pf_buf_t *out;
     const char *name;
-    sa_buf_t rows_text;     /* the rows, one equation each */
+    pf_buf_t rows_text;     /* the rows, one equation each */
     size_t rows;
 } table_t;
 
-static table_t table_begin(sa_buf_t *out, const char *name)
+static table_t table_begin(pf_buf_t *out, const char *name)
 {
     return (table_t){ .out = out, .name = name };
 }
@@ -467,14 +467,14 @@ static table_t table_begin(sa_buf_t *out, const char *name)
 /* One row: the model's term `model` equals the C's value. */
 static void table_row(table_t *t, const char *model, unsigned long long c_value)
 {
-    sa_buf_addf(&t->rows_text, "(= %s (_ bv%llu 64))\n", model, c_value);
+    pf_buf_addf(&t->rows_text, "(= %s (_ bv%llu 64))\n", model, c_value);
     t->rows++;
 }
 
 /* One row of a predicate: the model's Bool term equals the C's bool. */
 static void table_row_bool(table_t *t, const char *model, bool c_value)
 {
-    sa_buf_addf(&t->rows_text, "(= %s %s)\n", model, c_value ? "true" : "false");
+    pf_buf_addf(&t->rows_text, "(= %s %s)\n", model, c_value ? "true" : "false");
     t->rows++;
 }
 
@@ -485,22 +485,22 @@ static void table_row_bool(table_t *t, const char *model, bool c_value)
  * the sum, 0.4 s). */
 static void table_end(table_t *t)
 {
-    sa_buf_addf(t->out, "(define-fun %s_ok () Bool (and true\n%s))\n", t->name, t->rows_text.s);
-    sa_buf_addf(t->out, "(define-fun %s_bad () (_ BitVec 64) (bvadd (_ bv0 64)\n", t->name);
+    pf_buf_addf(t->out, "(define-fun %s_ok () Bool (and true\n%s))\n", t->name, t->rows_text.s);
+    pf_buf_addf(t->out, "(define-fun %s_bad () (_ BitVec 64) (bvadd (_ bv0 64)\n", t->name);
     const char *row = t->rows_text.s;
     for (size_t i = 1; i <= t->rows; i++) {
         const char *nl = strchr(row, '\n');
-        sa_buf_addf(t->out, " (ite %.*s (_ bv0 64) (_ bv%zu 64))\n", (int)(nl - row), row, i);
+        pf_buf_addf(t->out, " (ite %.*s (_ bv0 64) (_ bv%zu 64))\n", (int)(nl - row), row, i);
         row = nl + 1;
     }
-    sa_buf_add(t->out, "))\n");
-    sa_buf_free(&t->rows_text);
+    pf_buf_add(t->out, "))\n");
+    pf_buf_free(&t->rows_text);
 }
 
 /* The thread_free word of src/types.h: its masks, _sa_tf_block, _sa_tf_count
  * and _sa_tf_push (the word _sa_free_remote's CAS writes) against the model's
  * tf_* on words at every edge of each field. */
-static void gen_thread_free_table(sa_buf_t *out)
+static void gen_thread_free_table(pf_buf_t *out)
 {
     table_t t = table_begin(out, "c_tf");
     char term[256];
@@ -545,7 +545,7 @@ static void gen_thread_free_table(sa_buf_t *out)
  * at the offsets around the first, second and last block start and the
  * page's last byte, with the magic the C computes (layout_agrees ties it to
  * the model's). */
-static void gen_block_index_table(sa_buf_t *out)
+static void gen_block_index_table(pf_buf_t *out)
 {
     table_t t = table_begin(out, "c_index");
     char term[256];
@@ -571,7 +571,7 @@ static void gen_block_index_table(sa_buf_t *out)
 /* _sa_aligned_request against aligned_request: every alignment above
  * SA_MIN_ALIGN up to SA_LARGE_OBJ_SIZE_MAX, sizes 0, 1 and around the
  * alignment and the largest small request. */
-static void gen_aligned_table(sa_buf_t *out)
+static void gen_aligned_table(pf_buf_t *out)
 {
     table_t t = table_begin(out, "c_request");
     char term[256];
@@ -590,7 +590,7 @@ static void gen_aligned_table(sa_buf_t *out)
  * segment's page_shift, which segment.c sets to _sa_page_shift(kind)),
  * against page_index_of, at the first and last byte of every page of every
  * kind. */
-static void gen_page_of_table(sa_buf_t *out)
+static void gen_page_of_table(pf_buf_t *out)
 {
     static sa_segment_t seg;
     table_t t = table_begin(out, "c_page_of");
@@ -616,14 +616,14 @@ static void gen_page_of_table(sa_buf_t *out)
       .decls = "", .gen = gen_, .hyp = "true", .goal = table_ "_ok",                  \
       .show = "int:" table_ "_bad", .mutants = mutants_ }
 
-static const sa_mutant_t m_tf_agree[] = {
+static const pf_mutant_t m_tf_agree[] = {
     { .name = "model_count_shift_low", .what = "a model whose count field starts one bit lower than types.h's",
       .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -1 },
     { .name = "model_block_mask_keeps_notify", .what = "a model block mask that keeps the notify bits",
       .find = "(bvand (bvsub tf_count_one one) (bvnot tf_notify_mask))", .replace = "(bvsub tf_count_one one)" },
     { 0 }
 };
-static const sa_mutant_t m_index_agree[] = {
+static const pf_mutant_t m_index_agree[] = {
     { .name = "model_index_rounds_up", .what = "a model block_index that rounds the product up",
       .find = "(bvlshr (bvmul offset (bvlshr m (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT))) SA_BLOCK_INDEX_SHIFT))",
       .replace = "(bvlshr (bvadd (bvmul offset (bvlshr m (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT)))"
@@ -632,19 +632,19 @@ static const sa_mutant_t m_index_agree[] = {
       .find = "(bvult (bvmul offset m) m)", .replace = "(bvule (bvmul offset m) m)" },
     { 0 }
 };
-static const sa_mutant_t m_request_agree[] = {
+static const pf_mutant_t m_request_agree[] = {
     { .name = "model_request_no_byte", .what = "the model's aligned_request without max(size, 1)",
       .find = "(bvadd (at_least_one size) a)", .replace = "(bvadd size a)" },
     { 0 }
 };
-static const sa_mutant_t m_page_of_agree[] = {
+static const pf_mutant_t m_page_of_agree[] = {
     { .name = "model_page_of_medium_shift", .what = "the model's page_index_of with the medium shift for every kind",
       .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_MEDIUM_PAGE_SHIFT)" },
     { 0 }
 };
 
-static const sa_mutant_t m_layout_agree[] = {
+static const pf_mutant_t m_layout_agree[] = {
     { .name = "kind_for_strict", .what = "page_kind_for sends blocks of exactly SA_SMALL_OBJ_SIZE_MAX to medium pages",
       .find = "(bvule block_size SA_SMALL_OBJ_SIZE_MAX)", .replace = "(bvult block_size SA_SMALL_OBJ_SIZE_MAX)" },
     { .name = "info_size_wrong", .what = "SA_SEGMENT_INFO_SIZE doubled in the model",
@@ -676,7 +676,7 @@ static const sa_mutant_t m_layout_agree[] = {
     " (declare-const m1 Page) (declare-const m2 Page) (declare-const u Page) (declare-const v Page)" \
     " (declare-const c Int) (declare-const i Int)"
 
-const sa_obligation_t sa_obligations[] = {
+const pf_obligation_t pf_obligations[] = {
     /* 1: the initial state */
     { .name = "init_inv", .covers = "_sa_page_init", .models = "page",
       .decls = "(declare-const t Page) (declare-const bsize Int) (declare-const area Int)",
@@ -860,4 +860,4 @@ const sa_obligation_t sa_obligations[] = {
            gen_page_of_table, "c_page_of", m_page_of_agree),
 };
 
-const size_t sa_obligation_count = sizeof sa_obligations / sizeof *sa_obligations;
+const size_t pf_obligation_count = sizeof pf_obligations / sizeof *pf_obligations;

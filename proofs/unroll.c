@@ -58,13 +58,13 @@ static void skip_space(const char **p)
 }
 
 /* Parses one expression at *p; NULL at end of text or on an error. */
-static node_t *parse(const char **p, sa_buf_t *err)
+static node_t *parse(const char **p, pf_buf_t *err)
 {
     skip_space(p);
     if (!**p)
         return NULL;
     if (**p == ')') {
-        sa_buf_add(err, "unbalanced ')'");
+        pf_buf_add(err, "unbalanced ')'");
         return NULL;
     }
     node_t *x = node_new();
@@ -77,7 +77,7 @@ static node_t *parse(const char **p, sa_buf_t *err)
                 return x;
             }
             if (!**p) {
-                sa_buf_add(err, "unbalanced '('");
+                pf_buf_add(err, "unbalanced '('");
                 node_free(x);
                 return NULL;
             }
@@ -110,48 +110,48 @@ typedef struct subst_s {
     const struct subst_s *next;
 } subst_t;
 
-static bool print(const node_t *x, const subst_t *sub, int n, sa_buf_t *out, sa_buf_t *err);
+static bool print(const node_t *x, const subst_t *sub, int n, pf_buf_t *out, pf_buf_t *err);
 
 /* (forall ((x S) ...) body): one conjunct per assignment of the binders. */
 static bool expand(const node_t *binders, int bi, const node_t *body, const subst_t *sub,
-                   int n, sa_buf_t *out, sa_buf_t *err)
+                   int n, pf_buf_t *out, pf_buf_t *err)
 {
     if (bi == binders->n)
         return print(body, sub, n, out, err);
     const node_t *bd = binders->kid[bi];
     if (bd->atom || bd->n != 2 || !bd->kid[0]->atom || !bd->kid[1]->atom) {
-        sa_buf_add(err, "forall: malformed binder");
+        pf_buf_add(err, "forall: malformed binder");
         return false;
     }
     const char *sort = bd->kid[1]->atom;
     bool is_int = strcmp(sort, "Int") == 0, is_loc = strcmp(sort, "Loc") == 0;
     if (!is_int && !is_loc) {
-        sa_buf_addf(err, "forall over sort %s cannot be unrolled", sort);
+        pf_buf_addf(err, "forall over sort %s cannot be unrolled", sort);
         return false;
     }
     int count = is_int ? n : (int)(sizeof loc_values / sizeof *loc_values);
-    sa_buf_add(out, "(and true");
+    pf_buf_add(out, "(and true");
     for (int v = 0; v < count; v++) {
         char num[32];
         snprintf(num, sizeof num, "%d", v);
         subst_t s1 = { bd->kid[0]->atom, is_int ? num : loc_values[v], sub };
-        sa_buf_add(out, " ");
+        pf_buf_add(out, " ");
         if (!expand(binders, bi + 1, body, &s1, n, out, err))
             return false;
     }
-    sa_buf_add(out, ")");
+    pf_buf_add(out, ")");
     return true;
 }
 
-static bool print(const node_t *x, const subst_t *sub, int n, sa_buf_t *out, sa_buf_t *err)
+static bool print(const node_t *x, const subst_t *sub, int n, pf_buf_t *out, pf_buf_t *err)
 {
     if (x->atom) {
         for (const subst_t *s = sub; s; s = s->next)
             if (strcmp(s->var, x->atom) == 0) {
-                sa_buf_add(out, s->val);
+                pf_buf_add(out, s->val);
                 return true;
             }
-        sa_buf_add(out, x->atom);
+        pf_buf_add(out, x->atom);
         return true;
     }
     if (x->n == 3 && x->kid[0]->atom && strcmp(x->kid[0]->atom, "forall") == 0) {
@@ -160,27 +160,27 @@ static bool print(const node_t *x, const subst_t *sub, int n, sa_buf_t *out, sa_
         if (!body->atom && body->n > 0 && body->kid[0]->atom && strcmp(body->kid[0]->atom, "!") == 0)
             body = body->kid[1];
         if (x->kid[1]->atom) {
-            sa_buf_add(err, "forall: malformed binder list");
+            pf_buf_add(err, "forall: malformed binder list");
             return false;
         }
         return expand(x->kid[1], 0, body, sub, n, out, err);
     }
     if (x->n > 0 && x->kid[0]->atom && strcmp(x->kid[0]->atom, "exists") == 0) {
-        sa_buf_add(err, "exists cannot be unrolled");
+        pf_buf_add(err, "exists cannot be unrolled");
         return false;
     }
-    sa_buf_add(out, "(");
+    pf_buf_add(out, "(");
     for (int i = 0; i < x->n; i++) {
         if (i)
-            sa_buf_add(out, " ");
+            pf_buf_add(out, " ");
         if (!print(x->kid[i], sub, n, out, err))
             return false;
     }
-    sa_buf_add(out, ")");
+    pf_buf_add(out, ")");
     return true;
 }
 
-bool sa_unroll_foralls(const char *text, int n, sa_buf_t *out, sa_buf_t *err)
+bool pf_unroll_foralls(const char *text, int n, pf_buf_t *out, pf_buf_t *err)
 {
     const char *p = text;
     for (;;) {
@@ -188,7 +188,7 @@ bool sa_unroll_foralls(const char *text, int n, sa_buf_t *out, sa_buf_t *err)
         if (!x)
             return err->len == 0;
         bool ok = print(x, NULL, n, out, err);
-        sa_buf_add(out, "\n");
+        pf_buf_add(out, "\n");
         node_free(x);
         if (!ok)
             return false;

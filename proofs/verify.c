@@ -27,7 +27,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    sa_driver_t d = { .spec_dir = "spec", .timeout_ms = 20000, .out = stdout, .quiet_cex = true };
+    pf_driver_t d = { .spec_dir = "spec", .timeout_ms = 20000, .out = stdout, .quiet_cex = true };
     /* Per-bin obligations spread over the idle cores: on a busy machine
      * (measured: other builds running) extra processes only add overhead. */
     double load = 0;
@@ -63,10 +63,10 @@ int main(int argc, char **argv)
         }
     }
     if (list) {
-        for (size_t i = 0; i < sa_obligation_count; i++) {
-            const sa_obligation_t *ob = &sa_obligations[i];
+        for (size_t i = 0; i < pf_obligation_count; i++) {
+            const pf_obligation_t *ob = &pf_obligations[i];
             int mutants = 0;
-            for (const sa_mutant_t *m = ob->mutants; m && m->name; m++)
+            for (const pf_mutant_t *m = ob->mutants; m && m->name; m++)
                 mutants++;
             printf("%-26s %-14s %d mutant%s  covers %s\n", ob->name, ob->models, mutants,
                    mutants == 1 ? " " : "s", ob->covers);
@@ -75,13 +75,13 @@ int main(int argc, char **argv)
     }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    sa_print_table_header(d.out);
+    pf_print_table_header(d.out);
     size_t ran = 0, failed = 0;
-    for (size_t i = 0; i < sa_obligation_count; i++) {
-        if (only && strcmp(only, sa_obligations[i].name) != 0)
+    for (size_t i = 0; i < pf_obligation_count; i++) {
+        if (only && strcmp(only, pf_obligations[i].name) != 0)
             continue;
         ran++;
-        if (!sa_run_obligation(&d, &sa_obligations[i]))
+        if (!pf_run_obligation(&d, &pf_obligations[i]))
             failed++;
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -88,16 +88,16 @@ int main(int argc, char **argv)
     }
     uint64_t term[SA_PHASE__COUNT], limit[SA_LOOP__COUNT] = { 0 }, b_malloc;
     for (int p = 0; p < SA_PHASE__COUNT; p++)
-        if (!sa_spec_bound(spec, phases[p].term, &term[p])) {
+        if (!rp_spec_bound(spec, phases[p].term, &term[p])) {
             fprintf(stderr, "bounds: cannot evaluate %s of %s/bounds.smt2\n", phases[p].term, spec);
             return 2;
         }
     for (int l = 0; l < SA_LOOP__COUNT; l++)
-        if (loops[l].limit && !sa_spec_bound(spec, loops[l].limit, &limit[l])) {
+        if (loops[l].limit && !rp_spec_bound(spec, loops[l].limit, &limit[l])) {
             fprintf(stderr, "bounds: cannot evaluate %s\n", loops[l].limit);
             return 2;
         }
-    if (!sa_spec_bound(spec, "B_MALLOC", &b_malloc))
+    if (!rp_spec_bound(spec, "B_MALLOC", &b_malloc))
         return 2;
 
     /* A purge delay long enough that nothing an adversary empties is purged

@@ -14,13 +14,13 @@
 /* A workload child taking longer than this (per unit of scale) is killed. */
 #define CHILD_SECONDS 60
 
-const char *const sa_op_names[SA_OP__COUNT] = {
+const char *const rp_op_names[SA_OP__COUNT] = {
     [SA_OP_MALLOC_GENERIC] = "malloc (generic path)",
     [SA_OP_FREE_LOCAL] = "free by the owner",
     [SA_OP_FREE_REMOTE] = "free by another thread",
 };
 /* The bound of each operation in spec/bounds.smt2 (proven by bound_* in proofs/). */
-const char *const sa_op_bounds[SA_OP__COUNT] = {
+const char *const rp_op_bounds[SA_OP__COUNT] = {
     [SA_OP_MALLOC_GENERIC] = "B_MALLOC",
     [SA_OP_FREE_LOCAL] = "B_FREE_LOCAL",
     [SA_OP_FREE_REMOTE] = "B_FREE_REMOTE",
@@ -30,12 +30,12 @@ static char *slurp(const char *dir, const char *file)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    return sa_read_file(path);
+    return pf_read_file(path);
 }
 
 /* ---- what the spec says ---------------------------------------------------------- */
 
-size_t sa_spec_transitions(const char *spec_dir, char names[][40], size_t max)
+size_t rp_spec_transitions(const char *spec_dir, char names[][40], size_t max)
 {
     char *text = slurp(spec_dir, "page.smt2");
     if (!text)
@@ -86,16 +86,16 @@ size_t sa_spec_transitions(const char *spec_dir, char names[][40], size_t max)
     return n;
 }
 
-bool sa_spec_bound(const char *spec_dir, const char *name, uint64_t *out)
+bool rp_spec_bound(const char *spec_dir, const char *name, uint64_t *out)
 {
     char *page = slurp(spec_dir, "page.smt2"), *bounds = slurp(spec_dir, "bounds.smt2");
     bool ok = false;
     if (page && bounds) {
-        sa_buf_t q = { 0 };
-        sa_constants_text(&q, false, NULL, 0);
-        sa_buf_add(&q, page);
-        sa_buf_add(&q, "\n");
-        sa_buf_add(&q, bounds);
+        pf_buf_t q = { 0 };
+        pf_constants_text(&q, false, NULL, 0);
+        pf_buf_add(&q, page);
+        pf_buf_add(&q, "\n");
+        pf_buf_add(&q, bounds);
         Z3_config cfg = Z3_mk_config();
         Z3_context c = Z3_mk_context(cfg);
         Z3_del_config(cfg);
@@ -110,7 +110,7 @@ bool sa_spec_bound(const char *spec_dir, const char *name, uint64_t *out)
             *out = x;
         }
         Z3_del_context(c);
-        sa_buf_free(&q);
+        pf_buf_free(&q);
     }
     free(page);
     free(bounds);
@@ -119,21 +119,21 @@ bool sa_spec_bound(const char *spec_dir, const char *name, uint64_t *out)
 
 /* ---- the run ---------------------------------------------------------------------- */
 
-bool sa_check_run(sa_check_t *c)
+bool rp_check_run(rp_check_t *c)
 {
     FILE *log = c->log ? c->log : stderr;
-    c->nnames = sa_spec_transitions(c->spec_dir, c->names, SA_CHECK_MAX_NAMES);
+    c->nnames = rp_spec_transitions(c->spec_dir, c->names, RP_CHECK_MAX_NAMES);
     if (c->nnames == 0) {
         fprintf(log, "conformance: no transitions found in %s/page.smt2\n", c->spec_dir);
         return false;
     }
     for (int op = 0; op < SA_OP__COUNT; op++)
-        if (!sa_spec_bound(c->spec_dir, sa_op_bounds[op], &c->bound[op])) {
-            fprintf(log, "conformance: cannot evaluate %s of %s/bounds.smt2\n", sa_op_bounds[op],
+        if (!rp_spec_bound(c->spec_dir, rp_op_bounds[op], &c->bound[op])) {
+            fprintf(log, "conformance: cannot evaluate %s of %s/bounds.smt2\n", rp_op_bounds[op],
                     c->spec_dir);
             return false;
         }
-    sa_replay_t *r = sa_replay_new(c->spec_dir);
+    rp_replay_t *r = rp_replay_new(c->spec_dir);
     if (!r)
         return false;
     size_t len;
@@ -141,12 +141,12 @@ bool sa_check_run(sa_check_t *c)
     (void)_sa_trace_data(&len, &overflowed);   /* map the shared buffer before fork */
     _sa_trace_clear();
     _sa_trace_stats_clear();
-    for (size_t w = 0; w < sa_workload_count; w++) {
-        const sa_workload_t *wl = &sa_workloads[w];
+    for (size_t w = 0; w < rp_workload_count; w++) {
+        const rp_workload_t *wl = &rp_workloads[w];
         if (c->only && strcmp(c->only, wl->name) != 0)
             continue;
         fflush(log);
-        double t0 = sa_now_seconds();
+        double t0 = pf_now_seconds();
         pid_t pid = fork();
         if (pid == 0) {
             /* a planted bug may corrupt a list into a loop: what was recorded
@@ -157,15 +157,15 @@ bool sa_check_run(sa_check_t *c)
         }
         int status = 0;
         waitpid(pid, &status, 0);
-        double t1 = sa_now_seconds();
+        double t1 = pf_now_seconds();
         c->run_seconds += t1 - t0;
         bool exited = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
         const unsigned char *data = _sa_trace_data(&len, &overflowed);
-        sa_replay_forget(r);
-        bool ok = sa_replay_run(r, data, len, overflowed);
-        double t2 = sa_now_seconds();
-        uint64_t steps = sa_replay_steps(r) - c->steps;
-        c->steps = sa_replay_steps(r);
+        rp_replay_forget(r);
+        bool ok = rp_replay_run(r, data, len, overflowed);
+        double t2 = pf_now_seconds();
+        uint64_t steps = rp_replay_steps(r) - c->steps;
+        c->steps = rp_replay_steps(r);
         fprintf(log, "  %-13s %7llu steps (%.1f MB of trace) run %.2fs, replayed %.2fs%s%s\n",
                 wl->name, (unsigned long long)steps, (double)len / (1 << 20), t1 - t0, t2 - t1,
                 exited ? "" : " -- the workload CRASHED",
@@ -178,22 +178,22 @@ bool sa_check_run(sa_check_t *c)
         }
         if (!ok) {
             c->disallowed = true;
-            snprintf(c->error, sizeof c->error, "workload %s: %s", wl->name, sa_replay_error(r));
+            snprintf(c->error, sizeof c->error, "workload %s: %s", wl->name, rp_replay_error(r));
             fprintf(log, "%s", c->error);
             break;
         }
     }
-    c->replay_seconds = sa_replay_seconds(r);
+    c->replay_seconds = rp_replay_seconds(r);
     for (size_t i = 0; i < c->nnames; i++)
-        for (int k = 0; k < SA_REPLAY__NAMES; k++)
-            if (strcmp(c->names[i], sa_replay_name(k)) == 0) {
-                c->seen[i] = sa_replay_count(r, k);
-                c->seconds[i] = sa_replay_name_seconds(r, k);
+        for (int k = 0; k < RP_REPLAY__NAMES; k++)
+            if (strcmp(c->names[i], rp_replay_name(k)) == 0) {
+                c->seen[i] = rp_replay_count(r, k);
+                c->seconds[i] = rp_replay_name_seconds(r, k);
             }
-    c->solved = sa_replay_solved(r);
-    c->declined = sa_replay_declined(r);
-    c->interleaved = sa_replay_interleaved(r);
+    c->solved = rp_replay_solved(r);
+    c->declined = rp_replay_declined(r);
+    c->interleaved = rp_replay_interleaved(r);
     _sa_trace_stats(&c->stats);
-    sa_replay_free(r);
+    rp_replay_free(r);
     return true;
 }

@@ -9,8 +9,8 @@
  * the steps recorded before the crash to replay; the parent replays them
  * and stops at the first disallowed step.
  */
-#ifndef SA_CONFORMANCE_CHECK_H
-#define SA_CONFORMANCE_CHECK_H
+#ifndef RP_CHECK_H
+#define RP_CHECK_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,9 +18,9 @@
 #include "trace.h"
 #include "replay.h"
 
-#define SA_CHECK_MAX_NAMES 64
+#define RP_CHECK_MAX_NAMES 64
 
-typedef struct sa_check_s {
+typedef struct rp_check_s {
     /* in */
     const char *spec_dir;
     unsigned scale;
@@ -34,29 +34,29 @@ typedef struct sa_check_s {
     double replay_seconds, run_seconds;
     /* the transitions spec/page.smt2 defines, and how often each was replayed */
     size_t nnames;
-    char names[SA_CHECK_MAX_NAMES][40];
-    uint64_t seen[SA_CHECK_MAX_NAMES];
-    double seconds[SA_CHECK_MAX_NAMES];     /* replay time per transition */
+    char names[RP_CHECK_MAX_NAMES][40];
+    uint64_t seen[RP_CHECK_MAX_NAMES];
+    double seconds[RP_CHECK_MAX_NAMES];     /* replay time per transition */
     uint64_t solved, declined;      /* questions left to the solver; declined to_full */
     uint64_t interleaved;           /* collects with remote frees between take and finish */
     /* the step maxima observed and the proven bounds (spec/bounds.smt2) */
     sa_trace_stats_t stats;
     uint64_t bound[SA_OP__COUNT];
-} sa_check_t;
+} rp_check_t;
 
 /* Runs the workloads and the replay. False on a setup error (message on log). */
-bool sa_check_run(sa_check_t *c);
+bool rp_check_run(rp_check_t *c);
 
 /* The transition define-funs of spec/page.smt2: the Bool define-funs of its
  * transitions section with an after-state parameter (t Page) that no other
  * definition of the section calls (those are helpers). */
-size_t sa_spec_transitions(const char *spec_dir, char names[][40], size_t max);
+size_t rp_spec_transitions(const char *spec_dir, char names[][40], size_t max);
 
 /* A bound of spec/bounds.smt2 (B_MALLOC, ...) as Z3 evaluates it with the
  * constants generated from config.h. */
-bool sa_spec_bound(const char *spec_dir, const char *name, uint64_t *out);
+bool rp_spec_bound(const char *spec_dir, const char *name, uint64_t *out);
 
-extern const char *const sa_op_names[SA_OP__COUNT];
-extern const char *const sa_op_bounds[SA_OP__COUNT];
+extern const char *const rp_op_names[SA_OP__COUNT];
+extern const char *const rp_op_bounds[SA_OP__COUNT];
 
-#endif /* SA_CONFORMANCE_CHECK_H */
+#endif /* RP_CHECK_H */

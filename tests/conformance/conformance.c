@@ -17,11 +17,11 @@
 #include "check.h"
 #include "config.h"
 
-#ifndef SA_CONFORMANCE_DIR
-#define SA_CONFORMANCE_DIR "build/conformance"
+#ifndef RP_CONFORMANCE_DIR
+#define RP_CONFORMANCE_DIR "build/conformance"
 #endif
-#ifndef SA_SPEC_DIR
-#define SA_SPEC_DIR "spec"
+#ifndef RP_SPEC_DIR
+#define RP_SPEC_DIR "spec"
 #endif
 
 /* ---- the workloads ------------------------------------------------------------------ */
@@ -54,13 +54,13 @@ static bool names_has(const char *list, const char *name)
  * step, its designed transitions occur, every operation within its bound. */
 static void replay_workload(const char *workload)
 {
-    static sa_check_t c;
+    static rp_check_t c;
     memset(&c, 0, sizeof c);
-    c.spec_dir = SA_SPEC_DIR;
+    c.spec_dir = RP_SPEC_DIR;
     c.scale = 1;
     c.only = workload;
     c.log = stderr;
-    cr_assert(sa_check_run(&c), "the replay could not be set up (see above)");
+    cr_assert(rp_check_run(&c), "the replay could not be set up (see above)");
     cr_log_info("%s: replayed %llu steps in %.1fs (%llu questions to the solver, %llu collects "
                 "with remote frees inside), workload ran %.2fs", workload,
                 (unsigned long long)c.steps, c.replay_seconds, (unsigned long long)c.solved,
@@ -89,14 +89,14 @@ static void replay_workload(const char *workload)
         if (c.stats.ops[op] == 0)
             continue;
         cr_log_info("%s: steps of %-24s max %4llu <= %s = %llu (+ k = %llu retries; %llu operations, "
-                    "%.2f steps on average)", workload, sa_op_names[op],
-                    (unsigned long long)c.stats.bounded_max[op], sa_op_bounds[op],
+                    "%.2f steps on average)", workload, rp_op_names[op],
+                    (unsigned long long)c.stats.bounded_max[op], rp_op_bounds[op],
                     (unsigned long long)c.bound[op], (unsigned long long)c.stats.retries_max[op],
                     (unsigned long long)c.stats.ops[op],
                     (double)c.stats.steps_total[op] / (double)c.stats.ops[op]);
         cr_expect(c.stats.bounded_max[op] <= c.bound[op], "%s took %llu steps (besides CAS retries), "
-                  "above %s = %llu", sa_op_names[op], (unsigned long long)c.stats.bounded_max[op],
-                  sa_op_bounds[op], (unsigned long long)c.bound[op]);
+                  "above %s = %llu", rp_op_names[op], (unsigned long long)c.stats.bounded_max[op],
+                  rp_op_bounds[op], (unsigned long long)c.bound[op]);
     }
 }
 
@@ -111,21 +111,21 @@ Test(conformance, first_class_heaps_follow_the_model) { replay_workload("heaps")
  * spec does define the ones the code traces). */
 Test(conformance, every_spec_transition_is_exercised_by_a_workload)
 {
-    char names[SA_CHECK_MAX_NAMES][40];
-    size_t n = sa_spec_transitions(SA_SPEC_DIR, names, SA_CHECK_MAX_NAMES);
-    cr_assert(n > 0, "no transition found in %s/page.smt2", SA_SPEC_DIR);
+    char names[RP_CHECK_MAX_NAMES][40];
+    size_t n = rp_spec_transitions(RP_SPEC_DIR, names, RP_CHECK_MAX_NAMES);
+    cr_assert(n > 0, "no transition found in %s/page.smt2", RP_SPEC_DIR);
     for (size_t i = 0; i < n; i++) {
         bool claimed = false;
         for (size_t w = 0; w < DESIGNED; w++)
             claimed |= names_has(designed[w].transitions, names[i]);
         cr_expect(claimed, "transition %s of spec/page.smt2 is exercised by no workload", names[i]);
     }
-    for (int t = 0; t < SA_REPLAY__NAMES; t++) {
+    for (int t = 0; t < RP_REPLAY__NAMES; t++) {
         bool defined = false;
         for (size_t i = 0; i < n; i++)
-            defined |= strcmp(names[i], sa_replay_name(t)) == 0;
+            defined |= strcmp(names[i], rp_replay_name(t)) == 0;
         cr_expect(defined, "the code traces %s, which spec/page.smt2 does not define as a transition",
-                  sa_replay_name(t));
+                  rp_replay_name(t));
     }
 }
 
@@ -190,11 +190,11 @@ static bool replay_steps(const step_t *steps, size_t nsteps, char *why, size_t w
     size_t n = 0;
     for (size_t i = 0; i < nsteps; i++)
         n += put_rec(buf + n, steps[i].t, i, steps[i].before, steps[i].after);
-    sa_replay_t *r = sa_replay_new(SA_SPEC_DIR);
+    rp_replay_t *r = rp_replay_new(RP_SPEC_DIR);
     cr_assert(r != NULL, "the replay could not be set up");
-    bool ok = sa_replay_run(r, buf, n, false);
-    snprintf(why, why_size, "%s", sa_replay_error(r));
-    sa_replay_free(r);
+    bool ok = rp_replay_run(r, buf, n, false);
+    snprintf(why, why_size, "%s", rp_replay_error(r));
+    rp_replay_free(r);
     return ok;
 }
 
@@ -241,7 +241,7 @@ static void expect_caught(const char *mutant, const char *workload)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/mutant-%s/conformance-run --spec %s --only %s 2>&1",
-             SA_CONFORMANCE_DIR, mutant, SA_SPEC_DIR, workload);
+             RP_CONFORMANCE_DIR, mutant, RP_SPEC_DIR, workload);
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL, "cannot run %s", cmd);
     char out[16384];

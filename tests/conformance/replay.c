@@ -2,7 +2,7 @@
  * the transition relation of spec/page.smt2 with the Z3 C API (replay.h).
  *
  * The model text is the one `make verify` proves: proofs/'s generated config.h
- * constants (sa_constants_text) followed by spec/page.smt2, parsed once per Z3
+ * constants (pf_constants_text) followed by spec/page.smt2, parsed once per Z3
  * context together with one assertion per question, over free constants s
  * (before), t (the model's after), a (the code's after), b, popped, bsize,
  * area. A step substitutes ground Page terms for s and a (and t, for a
@@ -37,7 +37,7 @@
 /* Blocks of a list printed in a report before eliding. */
 #define SHOW_MAX        24
 
-static const char *const names[SA_REPLAY__NAMES] = {
+static const char *const names[RP_REPLAY__NAMES] = {
     [SA_T_PAGE_INIT] = "page_init", [SA_T_ALLOC_POP] = "alloc_pop", [SA_T_EXTEND] = "extend",
     [SA_T_FREE_LOCAL] = "free_local", [SA_T_FREE_REMOTE] = "free_remote",
     [SA_T_COLLECT] = "collect", [SA_T_TO_FULL] = "to_full", [SA_T_UNFULL] = "unfull",
@@ -132,7 +132,7 @@ typedef struct page_s {
     unsigned epoch;
 } page_t;
 
-struct sa_replay_s {
+struct rp_replay_s {
     char *model;                /* constants + page.smt2 + questions */
     int unroll;                 /* > 0: the model's quantifiers unrolled on [0, unroll) */
     bool witness[Q__COUNT];     /* the question had a quantifier in page.smt2 */
@@ -151,12 +151,12 @@ struct sa_replay_s {
     Z3_ast zero_ints;           /* (as const (Array Int Int)) 0 */
     page_t *pages;
     size_t npages, cap_pages;
-    uint64_t count[SA_REPLAY__NAMES], declined, steps;
+    uint64_t count[RP_REPLAY__NAMES], declined, steps;
     uint64_t solved;            /* questions simplification left to the solver */
     uint64_t interleaved;       /* collects with steps between take and finish */
     double name_seconds[SA_T__COUNT];
     double seconds;
-    sa_buf_t err;
+    pf_buf_t err;
     /* scratch: per block location of before and after; layouts */
     uint8_t lb[SA_MAX_BLOCKS_PER_PAGE], la[SA_MAX_BLOCKS_PER_PAGE];
     layout_t *empty, *ls, *lm, *la_, *lx;
@@ -189,7 +189,7 @@ static bool enum_value(Z3_context c, Z3_sort sort, const char *name, Z3_ast *out
     return false;
 }
 
-static void context_free(sa_replay_t *r)
+static void context_free(rp_replay_t *r)
 {
     if (!r->c)
         return;
@@ -201,9 +201,9 @@ static void context_free(sa_replay_t *r)
 
 /* A fresh context with the model parsed and the datatypes looked up. */
 static bool has_quantifier(Z3_context c, Z3_ast e, unsigned char *seen, size_t nseen);
-static void empty_page(sa_replay_t *r);
+static void empty_page(rp_replay_t *r);
 
-static bool context_new(sa_replay_t *r)
+static bool context_new(rp_replay_t *r)
 {
     context_free(r);
     Z3_config cfg = Z3_mk_config();
@@ -217,7 +217,7 @@ static bool context_new(sa_replay_t *r)
     if (v)
         Z3_ast_vector_inc_ref(c, v);
     if (Z3_get_error_code(c) != Z3_OK || Z3_ast_vector_size(c, v) < Q__COUNT) {
-        sa_buf_addf(&r->err, "replay: the model did not parse (%u assertions)\n",
+        pf_buf_addf(&r->err, "replay: the model did not parse (%u assertions)\n",
                     Z3_get_error_code(c) == Z3_OK ? Z3_ast_vector_size(c, v) : 0);
         return false;
     }
@@ -229,7 +229,7 @@ static bool context_new(sa_replay_t *r)
         /* (= x x): its first argument is the constant x */
         if (Z3_get_ast_kind(c, r->q[i]) != Z3_APP_AST ||
             Z3_get_app_num_args(c, Z3_to_app(c, r->q[i])) != 2) {
-            sa_buf_addf(&r->err, "replay: cannot find the constant of %s\n", questions[i]);
+            pf_buf_addf(&r->err, "replay: cannot find the constant of %s\n", questions[i]);
             return false;
         }
         r->q[i] = Z3_get_app_arg(c, Z3_to_app(c, r->q[i]), 0);
@@ -260,7 +260,7 @@ static bool context_new(sa_replay_t *r)
                 r->field_pos[f] = (int)i;
         }
         if (r->field_pos[f] < 0 || arity != FIELDS) {
-            sa_buf_addf(&r->err, "replay: Page has no field %s (or not %zu fields)\n",
+            pf_buf_addf(&r->err, "replay: Page has no field %s (or not %zu fields)\n",
                         field_names[f], FIELDS);
             return false;
         }
@@ -269,12 +269,12 @@ static bool context_new(sa_replay_t *r)
     Z3_sort notify_sort = Z3_get_domain(c, r->mk_page, (unsigned)r->field_pos[9]);
     for (int l = 0; l < L__COUNT; l++)
         if (!enum_value(c, r->loc_sort, loc_names[l], &r->loc[l])) {
-            sa_buf_addf(&r->err, "replay: Loc has no value %s\n", loc_names[l]);
+            pf_buf_addf(&r->err, "replay: Loc has no value %s\n", loc_names[l]);
             return false;
         }
     for (int k = 0; k < 3; k++)
         if (!enum_value(c, notify_sort, notify_names[k], &r->notify[k])) {
-            sa_buf_addf(&r->err, "replay: Notify has no value %s\n", notify_names[k]);
+            pf_buf_addf(&r->err, "replay: Notify has no value %s\n", notify_names[k]);
             return false;
         }
     r->zero_ints = Z3_mk_const_array(c, r->int_sort, Z3_mk_int(c, 0, r->int_sort));
@@ -300,48 +300,48 @@ static bool context_new(sa_replay_t *r)
 }
 
 /* The model text: the constants and page.smt2, its quantifiers unrolled on
- * [0, unroll) if unroll > 0 (sa_model_text). */
-static bool model_text(const char *spec_dir, int unroll, sa_buf_t *m)
+ * [0, unroll) if unroll > 0 (pf_model_text). */
+static bool model_text(const char *spec_dir, int unroll, pf_buf_t *m)
 {
-    sa_buf_t err = { 0 };
-    bool ok = sa_model_text(spec_dir, "page", unroll, m, &err);
+    pf_buf_t err = { 0 };
+    bool ok = pf_model_text(spec_dir, "page", unroll, m, &err);
     if (!ok)
         fprintf(stderr, "replay: %s\n", err.s ? err.s : "cannot read the model");
-    sa_buf_free(&err);
+    pf_buf_free(&err);
     return ok;
 }
 
-sa_replay_t *sa_replay_new(const char *spec_dir)
+rp_replay_t *rp_replay_new(const char *spec_dir)
 {
-    return sa_replay_new_unrolled(spec_dir, 0);
+    return rp_replay_new_unrolled(spec_dir, 0);
 }
 
-sa_replay_t *sa_replay_new_unrolled(const char *spec_dir, int unroll)
+rp_replay_t *rp_replay_new_unrolled(const char *spec_dir, int unroll)
 {
-    sa_replay_t *r = calloc(1, sizeof *r);
+    rp_replay_t *r = calloc(1, sizeof *r);
     if (unroll > 0) {
         /* which questions have quantifiers: from the model as written */
-        sa_replay_t *q = sa_replay_new_unrolled(spec_dir, 0);
+        rp_replay_t *q = rp_replay_new_unrolled(spec_dir, 0);
         if (!q) {
             free(r);
             return NULL;
         }
         memcpy(r->witness, q->witness, sizeof r->witness);
-        sa_replay_free(q);
+        rp_replay_free(q);
         r->unroll = unroll;
     }
-    sa_buf_t m = { 0 };
+    pf_buf_t m = { 0 };
     if (!model_text(spec_dir, unroll, &m)) {
-        sa_buf_free(&m);
+        pf_buf_free(&m);
         free(r);
         return NULL;
     }
-    sa_buf_add(&m, "\n; ---- the replay's questions (tests/conformance/replay.c)\n"
+    pf_buf_add(&m, "\n; ---- the replay's questions (tests/conformance/replay.c)\n"
                    "(declare-const s Page) (declare-const t Page) (declare-const a Page)\n"
                    "(declare-const b Int) (declare-const popped Bool)\n"
                    "(declare-const bsize Int) (declare-const area Int)\n");
     for (int i = 0; i < Q__COUNT; i++)
-        sa_buf_addf(&m, "(assert %s)\n", questions[i]);
+        pf_buf_addf(&m, "(assert %s)\n", questions[i]);
     r->model = m.s;
     r->debug = getenv("SA_REPLAY_DEBUG") != NULL;
     layout_t **lays[] = { &r->empty, &r->ls, &r->lm, &r->la_, &r->lx };
@@ -351,13 +351,13 @@ sa_replay_t *sa_replay_new_unrolled(const char *spec_dir, int unroll)
     r->empty->fresh = true;
     if (!context_new(r)) {
         fprintf(stderr, "%s", r->err.s);
-        sa_replay_free(r);
+        rp_replay_free(r);
         return NULL;
     }
     return r;
 }
 
-void sa_replay_free(sa_replay_t *r)
+void rp_replay_free(rp_replay_t *r)
 {
     if (!r)
         return;
@@ -374,11 +374,11 @@ void sa_replay_free(sa_replay_t *r)
     free(r->lm);
     free(r->la_);
     free(r->lx);
-    sa_buf_free(&r->err);
+    pf_buf_free(&r->err);
     free(r);
 }
 
-void sa_replay_forget(sa_replay_t *r)
+void rp_replay_forget(rp_replay_t *r)
 {
     for (size_t i = 0; i < r->npages; i++) {
         free(r->pages[i].last);
@@ -388,21 +388,21 @@ void sa_replay_forget(sa_replay_t *r)
     r->npages = 0;
 }
 
-const char *sa_replay_error(const sa_replay_t *r)
+const char *rp_replay_error(const rp_replay_t *r)
 {
     return r->err.s ? r->err.s : "";
 }
-uint64_t sa_replay_count(const sa_replay_t *r, int name) { return r->count[name]; }
-double sa_replay_name_seconds(const sa_replay_t *r, int name)
+uint64_t rp_replay_count(const rp_replay_t *r, int name) { return r->count[name]; }
+double rp_replay_name_seconds(const rp_replay_t *r, int name)
 {
     return name < SA_T__COUNT ? r->name_seconds[name] : 0;
 }
-uint64_t sa_replay_solved(const sa_replay_t *r) { return r->solved; }
-uint64_t sa_replay_interleaved(const sa_replay_t *r) { return r->interleaved; }
-uint64_t sa_replay_declined(const sa_replay_t *r) { return r->declined; }
-uint64_t sa_replay_steps(const sa_replay_t *r) { return r->steps; }
-double sa_replay_seconds(const sa_replay_t *r) { return r->seconds; }
-const char *sa_replay_name(int name) { return names[name] ? names[name] : "?"; }
+uint64_t rp_replay_solved(const rp_replay_t *r) { return r->solved; }
+uint64_t rp_replay_interleaved(const rp_replay_t *r) { return r->interleaved; }
+uint64_t rp_replay_declined(const rp_replay_t *r) { return r->declined; }
+uint64_t rp_replay_steps(const rp_replay_t *r) { return r->steps; }
+double rp_replay_seconds(const rp_replay_t *r) { return r->seconds; }
+const char *rp_replay_name(int name) { return names[name] ? names[name] : "?"; }
 
 /* ---- snapshots -------------------------------------------------------------------- */
 
@@ -437,13 +437,13 @@ static Z3_ast boolean(Z3_context c, bool v)
     return v ? Z3_mk_true(c) : Z3_mk_false(c);
 }
 
-static Z3_ast num(sa_replay_t *r, int64_t v)
+static Z3_ast num(rp_replay_t *r, int64_t v)
 {
     return Z3_mk_int64(r->c, v, r->int_sort);
 }
 
 /* The empty page: every block UNMADE, every array its default. */
-static void empty_page(sa_replay_t *r)
+static void empty_page(rp_replay_t *r)
 {
     Z3_context c = r->c;
     term_t *e = &r->empty_term;
@@ -469,7 +469,7 @@ static void empty_page(sa_replay_t *r)
  * appended in address order: some valid picture, which is all the model
  * asks of bookkeeping the code does not have (page_equiv ignores it).
  * An emptied list keeps base's stale slots, as the model leaves them. */
-static term_t build(sa_replay_t *r, const term_t *base, const layout_t *bl, const snap_t *s,
+static term_t build(rp_replay_t *r, const term_t *base, const layout_t *bl, const snap_t *s,
                     layout_t *out)
 {
     Z3_context c = r->c;
@@ -583,28 +583,28 @@ static bool has_quantifier(Z3_context c, Z3_ast e, unsigned char *seen, size_t n
 
 /* ---- reports ------------------------------------------------------------------------ */
 
-static void show_list(sa_buf_t *out, const char *name, const uint32_t *x, uint32_t n)
+static void show_list(pf_buf_t *out, const char *name, const uint32_t *x, uint32_t n)
 {
-    sa_buf_addf(out, " %s[", name);
+    pf_buf_addf(out, " %s[", name);
     for (uint32_t k = 0; k < n && k < SHOW_MAX; k++)
-        sa_buf_addf(out, "%s%u", k ? " " : "", x[k]);
+        pf_buf_addf(out, "%s%u", k ? " " : "", x[k]);
     if (n > SHOW_MAX)
-        sa_buf_addf(out, " ... (%u in all)", n);
-    sa_buf_add(out, "]");
+        pf_buf_addf(out, " ... (%u in all)", n);
+    pf_buf_add(out, "]");
 }
 
-static void show_state(sa_buf_t *out, const char *label, const snap_t *s)
+static void show_state(pf_buf_t *out, const char *label, const snap_t *s)
 {
     static const char *const notify[4] = { "NONE", "WATCH", "QUEUED", "?" };
-    sa_buf_addf(out, "    %s: reserved=%u capacity=%u used=%u block_size=%u in_full=%u notify=%s owned=%u",
+    pf_buf_addf(out, "    %s: reserved=%u capacity=%u used=%u block_size=%u in_full=%u notify=%s owned=%u",
                 label, s->h.reserved, s->h.capacity, s->h.used, s->h.block_size, s->h.in_full,
                 notify[s->h.notify < 3 ? s->h.notify : 3], s->h.owned);
     if (s->h.bad)
-        sa_buf_addf(out, " WALK-FAILED(%s%s%s%s)", s->h.bad & SA_TRACE_BAD_OUTSIDE ? " outside" : "",
+        pf_buf_addf(out, " WALK-FAILED(%s%s%s%s)", s->h.bad & SA_TRACE_BAD_OUTSIDE ? " outside" : "",
                     s->h.bad & SA_TRACE_BAD_BOUNDARY ? " off-boundary" : "",
                     s->h.bad & SA_TRACE_BAD_TWICE ? " twice" : "",
                     s->h.bad & SA_TRACE_BAD_LONG ? " too-long" : "");
-    sa_buf_add(out, "\n      lists (head first):");
+    pf_buf_add(out, "\n      lists (head first):");
     show_list(out, "free", s->idx, s->h.n[0]);
     show_list(out, "local_free", s->idx + s->h.n[0], s->h.n[1]);
     show_list(out, "thread_free", s->idx + s->h.n[0] + s->h.n[1], s->h.n[2]);
@@ -614,24 +614,24 @@ static void show_state(sa_buf_t *out, const char *label, const snap_t *s)
     size_t len = s->h.capacity;
     uint8_t *loc = calloc(len ? len : 1, 1);
     locations(s, loc, len);
-    sa_buf_add(out, " live{");
+    pf_buf_add(out, " live{");
     uint32_t shown = 0, live = 0;
     for (size_t b = 0; b < len; b++)
         if (loc[b] == L_LIVE) {
             if (shown < SHOW_MAX)
-                sa_buf_addf(out, "%s%zu", shown++ ? " " : "", b);
+                pf_buf_addf(out, "%s%zu", shown++ ? " " : "", b);
             live++;
         }
     if (live > SHOW_MAX)
-        sa_buf_addf(out, " ... (%u in all)", live);
-    sa_buf_add(out, "}\n");
+        pf_buf_addf(out, " ... (%u in all)", live);
+    pf_buf_add(out, "}\n");
     free(loc);
 }
 
-static bool fail(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after,
+static bool fail(rp_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after,
                  const char *why)
 {
-    sa_buf_addf(&r->err, "replay: step %llu (thread %u): %s on page %#lx is not allowed by "
+    pf_buf_addf(&r->err, "replay: step %llu (thread %u): %s on page %#lx is not allowed by "
                 "spec/page.smt2: %s\n", (unsigned long long)h->seq, h->thread,
                 h->transition < SA_T__COUNT ? names[h->transition] : "?", (unsigned long)h->page, why);
     if (before)
@@ -643,7 +643,7 @@ static bool fail(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
 
 /* ---- one step ----------------------------------------------------------------------- */
 
-static page_t *page_of(sa_replay_t *r, uintptr_t addr)
+static page_t *page_of(rp_replay_t *r, uintptr_t addr)
 {
     for (size_t i = 0; i < r->npages; i++)
         if (r->pages[i].addr == addr)
@@ -659,12 +659,12 @@ static page_t *page_of(sa_replay_t *r, uintptr_t addr)
 }
 
 /* The solver's answer; SA_REPLAY_DEBUG=1 prints each question it gets. */
-static Z3_lbool solve(sa_replay_t *r, int q, const snap_t *after)
+static Z3_lbool solve(rp_replay_t *r, int q, const snap_t *after)
 {
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     Z3_lbool v = Z3_solver_check(r->c, r->solver);
     if (r->debug)
-        fprintf(stderr, "replay: solver %.1f ms on %s (capacity %u): %s\n", (sa_now_seconds() - t0) * 1e3,
+        fprintf(stderr, "replay: solver %.1f ms on %s (capacity %u): %s\n", (pf_now_seconds() - t0) * 1e3,
                 questions[q], after ? after->h.capacity : 0, v == Z3_L_TRUE ? "sat" : v == Z3_L_FALSE ? "unsat" : "unknown");
     return v;
 }
@@ -672,7 +672,7 @@ static Z3_lbool solve(sa_replay_t *r, int q, const snap_t *after)
 /* Z3's simplifier. (Its sort_store option would order nested stores, but
  * costs 10x on pages of thousands of blocks: build() stores in the model's
  * order instead.) */
-static Z3_ast simplify(sa_replay_t *r, Z3_ast e)
+static Z3_ast simplify(rp_replay_t *r, Z3_ast e)
 {
     return Z3_simplify_ex(r->c, e, r->simp);
 }
@@ -687,7 +687,7 @@ static Z3_ast simplify(sa_replay_t *r, Z3_ast e)
  * did not simplify (Z3 answers quantified `sat` unreliably, and
  * unsimplified queries about pages of thousands of blocks take seconds).
  * Returns NULL if phi holds, else why not. */
-static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const char *no)
+static const char *holds(rp_replay_t *r, int q, Z3_ast phi, int64_t span, const char *no)
 {
     Z3_context c = r->c;
     static char why[256];
@@ -794,10 +794,10 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
     Z3_solver fresh = Z3_mk_simple_solver(c);
     Z3_solver_inc_ref(c, fresh);
     Z3_solver_assert(c, fresh, nopen == 1 ? open[0] : Z3_mk_or(c, nopen, open));
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     Z3_lbool v = Z3_solver_check(c, fresh);
     if (r->debug)
-        fprintf(stderr, "replay: solver %.1f ms on %s (residual, %u open)\n", (sa_now_seconds() - t0) * 1e3,
+        fprintf(stderr, "replay: solver %.1f ms on %s (residual, %u open)\n", (pf_now_seconds() - t0) * 1e3,
                 questions[q], nopen);
     Z3_solver_dec_ref(c, fresh);
     if (v == Z3_L_TRUE) {
@@ -822,8 +822,8 @@ static const char *holds(sa_replay_t *r, int q, Z3_ast phi, int64_t span, const 
  * (Z3 answers `sat` on quantified queries unreliably, e.g. extend: unknown
  * after 20 s). Either way the step is allowed iff some model successor of s
  * is the code's after-state. */
-static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t *a,
-                           const sa_replay_args_t *args, const snap_t *after, const term_t *x,
+static const char *allowed(rp_replay_t *r, int q, const term_t *s, const term_t *a,
+                           const rp_replay_args_t *args, const snap_t *after, const term_t *x,
                            int64_t span)
 {
     Z3_context c = r->c;
@@ -878,7 +878,7 @@ static const char *allowed(sa_replay_t *r, int q, const term_t *s, const term_t 
     return why;
 }
 
-static bool not_inv(sa_replay_t *r, Z3_ast s)
+static bool not_inv(rp_replay_t *r, Z3_ast s)
 {
     Z3_ast from[] = { r->q[Q_S] }, to[] = { s };
     Z3_ast phi = simplify(r, Z3_substitute(r->c, r->q[Q_NOT_INV], 1, from, to));
@@ -903,8 +903,8 @@ static bool same_snap(const snap_t *s, const unsigned char *raw, size_t bytes)
  * after-state built on s; one with quantifiers of the witness built on a
  * fresh s (its stale slots must be the model's: none), via m for collect's
  * two halves. Returns NULL if allowed; *next is then the after-state. */
-static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const snap_t *before,
-                       const snap_t *after, const sa_replay_args_t *args, term_t *next)
+static const char *ask(rp_replay_t *r, int q, page_t *pg, bool cached, const snap_t *before,
+                       const snap_t *after, const rp_replay_args_t *args, term_t *next)
 {
     bool witness = r->quantified[q];
     /* every made block and every list slot of either state is below span
@@ -940,7 +940,7 @@ static const char *ask(sa_replay_t *r, int q, page_t *pg, bool cached, const sna
     return allowed(r, q, &s, next, args, after, next, span);
 }
 
-static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)
+static bool step(rp_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, const snap_t *after)
 {
     if (h->transition >= SA_T__COUNT || names[h->transition] == NULL)
         return fail(r, h, NULL, NULL, "a transition of src/trace.h the replay has no question for");
@@ -957,7 +957,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
     if (t != SA_T_PAGE_INIT && pg->last && !same_snap(before, pg->last, pg->last_bytes)) {
         snap_t last;
         decode(pg->last, pg->last_bytes, &last);
-        sa_buf_addf(&r->err, "replay: page %#lx changed outside a traced transition between "
+        pf_buf_addf(&r->err, "replay: page %#lx changed outside a traced transition between "
                     "step %llu and step %llu (%s)\n", (unsigned long)h->page,
                     (unsigned long long)pg->last_seq, (unsigned long long)h->seq, names[t]);
         show_state(&r->err, "after step ", &last);
@@ -988,10 +988,10 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
             next_lay = pg->lay;
         }
     } else {
-        double t0 = sa_now_seconds();
+        double t0 = pf_now_seconds();
         int q = question_of[t];
         /* page_init's arguments as the snapshot says: the replay has no others */
-        sa_replay_args_t args = { .b = b, .popped = false, .bsize = after->h.block_size,
+        rp_replay_args_t args = { .b = b, .popped = false, .bsize = after->h.block_size,
                                   .area = after->h.area };
         why = ask(r, q, pg, cached, before, after, &args, &next);
         if (why && t == SA_T_UNFULL) {
@@ -1002,32 +1002,32 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         }
         next_lay = r->quantified[q] ? r->lx : r->la_;
         r->count[t]++;
-        r->name_seconds[t] += sa_now_seconds() - t0;
+        r->name_seconds[t] += pf_now_seconds() - t0;
         if (t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq != pg->last_seq)
             r->interleaved++;
         if (!why && t == SA_T_COLLECT_FINISH && pg->take && pg->take_seq == pg->last_seq) {
             /* nothing came between the two halves: together they must be
              * the model's atomic collect, from the state before the take */
-            t0 = sa_now_seconds();
+            t0 = pf_now_seconds();
             snap_t tb;
             decode(pg->take, pg->take_bytes, &tb);
             term_t whole;
-            sa_replay_args_t whole_args = { .b = b, .bsize = after->h.block_size, .area = after->h.area };
+            rp_replay_args_t whole_args = { .b = b, .bsize = after->h.block_size, .area = after->h.area };
             why = ask(r, Q_COLLECT, pg, false, &tb, after, &whole_args, &whole);
             if (why)
                 why = "collect_take then collect_finish, with nothing between, are not collect";
             else
                 next = whole;
             r->count[SA_T_COLLECT]++;
-            r->name_seconds[SA_T_COLLECT] += sa_now_seconds() - t0;
+            r->name_seconds[SA_T_COLLECT] += pf_now_seconds() - t0;
         }
     }
     if (why) {
         fail(r, h, before, after, why);
         if (b >= 0)
-            sa_buf_addf(&r->err, "    the block that moved: %lld\n", (long long)b);
+            pf_buf_addf(&r->err, "    the block that moved: %lld\n", (long long)b);
         else
-            sa_buf_add(&r->err, "    no block changed its location\n");
+            pf_buf_add(&r->err, "    no block changed its location\n");
         return false;
     }
     if (t == SA_T_COLLECT_TAKE) {
@@ -1056,7 +1056,7 @@ static bool step(sa_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
     return true;
 }
 
-const char *sa_replay_inv(sa_replay_t *r, const unsigned char *snap, size_t bytes)
+const char *rp_replay_inv(rp_replay_t *r, const unsigned char *snap, size_t bytes)
 {
     snap_t s;
     if (!decode(snap, bytes, &s))
@@ -1071,16 +1071,16 @@ const char *sa_replay_inv(sa_replay_t *r, const unsigned char *snap, size_t byte
     return NULL;
 }
 
-bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool overflowed)
+bool rp_replay_run(rp_replay_t *r, const unsigned char *data, size_t len, bool overflowed)
 {
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     bool ok = true;
     size_t off = 0;
     while (ok && off < len) {
         sa_trace_rec_t h;
         snap_t before, after;
         if (len - off < sizeof h) {
-            sa_buf_add(&r->err, "replay: truncated record header\n");
+            pf_buf_add(&r->err, "replay: truncated record header\n");
             ok = false;
             break;
         }
@@ -1088,7 +1088,7 @@ bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool o
         if (h.size < sizeof h || h.size > len - off ||
             !decode(data + off + sizeof h, h.size - sizeof h, &before) ||
             !decode(data + off + sizeof h + before.bytes, h.size - sizeof h - before.bytes, &after)) {
-            sa_buf_addf(&r->err, "replay: malformed record at byte %zu\n", off);
+            pf_buf_addf(&r->err, "replay: malformed record at byte %zu\n", off);
             ok = false;
             break;
         }
@@ -1096,11 +1096,11 @@ bool sa_replay_run(sa_replay_t *r, const unsigned char *data, size_t len, bool o
         off += h.size;
     }
     if (ok && overflowed) {
-        sa_buf_add(&r->err, "replay: the trace buffer overflowed: the trace is cut "
+        pf_buf_add(&r->err, "replay: the trace buffer overflowed: the trace is cut "
                             "(raise SHARDALLOC_TRACE_MB)\n");
         ok = false;
     }
-    r->seconds += sa_now_seconds() - t0;
+    r->seconds += pf_now_seconds() - t0;
     return ok;
 }
 
@@ -1111,9 +1111,9 @@ static bool decode_whole(const unsigned char *p, size_t len, snap_t *s)
     return decode(p, len, s) && s->bytes == len;
 }
 
-const char *sa_replay_check(sa_replay_t *r, sa_transition_t t, const unsigned char *before,
+const char *rp_replay_check(rp_replay_t *r, sa_transition_t t, const unsigned char *before,
                             size_t before_len, const unsigned char *after, size_t after_len,
-                            const sa_replay_args_t *args)
+                            const rp_replay_args_t *args)
 {
     snap_t sb, sa;
     if (t >= SA_T__COUNT || names[t] == NULL)
@@ -1131,8 +1131,8 @@ const char *sa_replay_check(sa_replay_t *r, sa_transition_t t, const unsigned ch
     return ask(r, question_of[t], NULL, false, &sb, &sa, args, &next);
 }
 
-int sa_replay_guard(sa_replay_t *r, sa_transition_t t, const unsigned char *before,
-                    size_t before_len, const sa_replay_args_t *args)
+int rp_replay_guard(rp_replay_t *r, sa_transition_t t, const unsigned char *before,
+                    size_t before_len, const rp_replay_args_t *args)
 {
     snap_t sb;
     if (t >= SA_T__COUNT || names[t] == NULL || !decode_whole(before, before_len, &sb) || sb.h.bad)
@@ -1157,11 +1157,11 @@ int sa_replay_guard(sa_replay_t *r, sa_transition_t t, const unsigned char *befo
     return -1;
 }
 
-void sa_replay_show(sa_buf_t *out, const char *label, const unsigned char *snap, size_t len)
+void rp_replay_show(pf_buf_t *out, const char *label, const unsigned char *snap, size_t len)
 {
     snap_t s;
     if (!decode_whole(snap, len, &s)) {
-        sa_buf_addf(out, "    %s: (malformed snapshot)\n", label);
+        pf_buf_addf(out, "    %s: (malformed snapshot)\n", label);
         return;
     }
     show_state(out, label, &s);

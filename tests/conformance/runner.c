@@ -17,7 +17,7 @@
 
 int main(int argc, char **argv)
 {
-    sa_check_t c = { .spec_dir = "spec", .scale = 1, .log = stdout };
+    rp_check_t c = { .spec_dir = "spec", .scale = 1, .log = stdout };
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--spec") == 0 && i + 1 < argc)
             c.spec_dir = argv[++i];
@@ -30,7 +30,7 @@ int main(int argc, char **argv)
             return 4;
         }
     }
-    if (!sa_check_run(&c))
+    if (!rp_check_run(&c))
         return 4;
     printf("replayed %llu steps in %.2fs (workloads ran %.2fs)\n",
            (unsigned long long)c.steps, c.replay_seconds, c.run_seconds);
@@ -52,7 +52,7 @@ int main(int argc, char **argv)
     for (int op = 0; op < SA_OP__COUNT; op++) {
         bool over = c.stats.bounded_max[op] > c.bound[op];
         printf("  steps of %-24s max %4llu <= %s = %llu%s (+ k = %llu CAS retries; %llu operations)\n",
-               sa_op_names[op], (unsigned long long)c.stats.bounded_max[op], sa_op_bounds[op],
+               rp_op_names[op], (unsigned long long)c.stats.bounded_max[op], rp_op_bounds[op],
                (unsigned long long)c.bound[op], over ? "  EXCEEDED" : "",
                (unsigned long long)c.stats.retries_max[op], (unsigned long long)c.stats.ops[op]);
         if (over)

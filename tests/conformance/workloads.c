@@ -432,7 +432,7 @@ static void heaps(unsigned scale)
     }
 }
 
-const sa_workload_t sa_workloads[] = {
+const rp_workload_t rp_workloads[] = {
     { "single_mix", "one thread: small/medium/large/aligned/calloc/realloc, owner frees, hook", single_mix },
     { "remote_frees", "producer allocates, consumer thread frees", remote_frees },
     { "full_pages", "full pages watched, freed remotely and locally, taken back", full_pages },
@@ -440,4 +440,4 @@ const sa_workload_t sa_workloads[] = {
     { "retire", "emptied pages retire after the delay and by sa_collect, then purge", retire },
     { "heaps", "first-class heaps: remote frees by the owner, delete, destroy", heaps },
 };
-const size_t sa_workload_count = sizeof sa_workloads / sizeof *sa_workloads;
+const size_t rp_workload_count = sizeof rp_workloads / sizeof *rp_workloads;

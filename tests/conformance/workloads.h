@@ -5,18 +5,18 @@
  * comes from the C library's malloc. `scale` 1 is the size `make test` runs,
  * `make conformance-long` runs larger ones.
  */
-#ifndef SA_CONFORMANCE_WORKLOADS_H
-#define SA_CONFORMANCE_WORKLOADS_H
+#ifndef RP_WORKLOADS_H
+#define RP_WORKLOADS_H
 
 #include <stddef.h>
 
-typedef struct sa_workload_s {
+typedef struct rp_workload_s {
     const char *name;
     const char *what;
     void (*run)(unsigned scale);
-} sa_workload_t;
+} rp_workload_t;
 
-extern const sa_workload_t sa_workloads[];
-extern const size_t sa_workload_count;
+extern const rp_workload_t rp_workloads[];
+extern const size_t rp_workload_count;
 
-#endif /* SA_CONFORMANCE_WORKLOADS_H */
+#endif /* RP_WORKLOADS_H */

@@ -27,14 +27,14 @@
 static const char *replay_run(const unsigned char *trace, size_t len, const unsigned char *snaps,
                               const size_t *snap_len, unsigned nsnaps, void *arg)
 {
-    sa_replay_t *r = arg;
+    rp_replay_t *r = arg;
     if (trace != NULL) {
-        sa_replay_forget(r);
-        if (!sa_replay_run(r, trace, len, false))
-            return sa_replay_error(r);
+        rp_replay_forget(r);
+        if (!rp_replay_run(r, trace, len, false))
+            return rp_replay_error(r);
     }
     for (unsigned i = 0; i < nsnaps; i++) {
-        const char *why = sa_replay_inv(r, snaps + i * _sa_trace_snap_max(), snap_len[i]);
+        const char *why = rp_replay_inv(r, snaps + i * _sa_trace_snap_max(), snap_len[i]);
         if (why)
             return why;
     }
@@ -49,19 +49,19 @@ static int scenario_process(mc_scenario_t *sc, const char *spec_dir)
     (void)_sa_trace_data(&len, &overflowed);   /* the shared buffer, before any fork */
     mc_scenario_begin(sc);
     sc->setup();
-    sa_replay_t *r = sa_replay_new(spec_dir);
+    rp_replay_t *r = rp_replay_new(spec_dir);
     if (r == NULL) {
         printf("  %s: cannot load the spec from %s\n", sc->name, spec_dir);
         return 1;
     }
     /* the setup's own transitions, once */
     const unsigned char *trace = _sa_trace_data(&len, &overflowed);
-    if (overflowed || !sa_replay_run(r, trace, len, false)) {
-        printf("  %s: the setup's transitions: %s\n", sc->name, sa_replay_error(r));
+    if (overflowed || !rp_replay_run(r, trace, len, false)) {
+        printf("  %s: the setup's transitions: %s\n", sc->name, rp_replay_error(r));
         return 1;
     }
     mc_result_t res = mc_explore(sc, replay_run, r, stdout);
-    sa_replay_free(r);
+    rp_replay_free(r);
     if (res.failed)
         return 1;
     printf("  %-21s %6llu interleavings (+%llu cut by sleep sets), %llu transition sequences "

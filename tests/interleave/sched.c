@@ -453,7 +453,7 @@ static void races(size_t n)
 mc_result_t mc_explore(mc_scenario_t *sc, mc_replay_fn *replay, void *arg, FILE *out)
 {
     mc_result_t res = { 0 };
-    double t0 = sa_now_seconds();
+    double t0 = pf_now_seconds();
     scenario = sc;
     snap_max = _sa_trace_snap_max();
     size_t log_bytes = sizeof(mc_log_t) + MC_PAGES_MAX * snap_max;
@@ -546,10 +546,10 @@ mc_result_t mc_explore(mc_scenario_t *sc, mc_replay_fn *replay, void *arg, FILE 
                 why = "the trace buffer overflowed";
             } else if (digests_add(&seen, h)) {
                 res.distinct++;
-                double r0 = sa_now_seconds();
+                double r0 = pf_now_seconds();
                 why = replay(sc->spec ? trace + trace_start : NULL, len - trace_start, log_->snaps,
                              log_->snap_len, log_->nsnaps, arg);
-                res.replay_seconds += sa_now_seconds() - r0;
+                res.replay_seconds += pf_now_seconds() - r0;
             }
         }
         _sa_trace_rewind(trace_start);
@@ -588,7 +588,7 @@ mc_result_t mc_explore(mc_scenario_t *sc, mc_replay_fn *replay, void *arg, FILE 
         plen = d + 1;
         sleep_set = z;
     }
-    res.seconds = sa_now_seconds() - t0;
+    res.seconds = pf_now_seconds() - t0;
     free(seen.slot);
     munmap(log_, log_bytes);
     close(err_fd);

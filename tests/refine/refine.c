@@ -33,7 +33,7 @@
  * Each call's records must chain (nothing changes a page outside a traced
  * transition), be the transitions that function performs, and each must be
  * allowed by the spec with the call's arguments (tests/conformance/replay.c,
- * sa_replay_check). A call the spec's guard forbids is either made and
+ * rp_replay_check). A call the spec's guard forbids is either made and
  * refused (a free of a block that is not LIVE must be reported and change
  * nothing; _sa_page_to_full must decline exactly where to_full's guard is
  * false), or is one the code never makes: its callers test a guard first
@@ -60,8 +60,8 @@
 #include "driver.h"
 #include "replay.h"
 
-#ifndef SA_SPEC_DIR
-#define SA_SPEC_DIR "spec"
+#ifndef RP_SPEC_DIR
+#define RP_SPEC_DIR "spec"
 #endif
 
 /* The most blocks a generated page may have (the model count unrolls the
@@ -83,10 +83,10 @@ typedef struct state_s {
 
 /* ---- the run's options and tallies ----------------------------------------------- */
 
-static const char *spec_dir = SA_SPEC_DIR;
+static const char *spec_dir = RP_SPEC_DIR;
 static int max_r = 4;
 static bool verbose;
-static sa_replay_t *replay;
+static rp_replay_t *replay;
 static unsigned long pairs, refusals, guards, failures;
 static unsigned long per_call[32];
 static const char *call_names[32];
@@ -104,12 +104,12 @@ static double cpu(void)
 }
 static double t_check[SA_T__COUNT], t_inv, t_count_cpu;
 static unsigned long n_check[SA_T__COUNT];
-/* sa_replay_check, timed per transition. */
-static const char *check_step(sa_replay_t *r, sa_transition_t t, const unsigned char *b, size_t bl,
-                              const unsigned char *a, size_t al, const sa_replay_args_t *args)
+/* rp_replay_check, timed per transition. */
+static const char *check_step(rp_replay_t *r, sa_transition_t t, const unsigned char *b, size_t bl,
+                              const unsigned char *a, size_t al, const rp_replay_args_t *args)
 {
     double t0 = cpu();
-    const char *why = sa_replay_check(r, t, b, bl, a, al, args);
+    const char *why = rp_replay_check(r, t, b, bl, a, al, args);
     t_check[t] += cpu() - t0;
     n_check[t]++;
     return why;
@@ -260,24 +260,24 @@ static bool same(const unsigned char *a, size_t al, const unsigned char *b, size
 
 /* ---- reports ----------------------------------------------------------------------- */
 
-static void show_state(sa_buf_t *out, const state_t *s)
+static void show_state(pf_buf_t *out, const state_t *s)
 {
-    sa_buf_addf(out, "    state: reserved=%d capacity=%d in_full=%d notify=%d owned=%d", s->R, s->C,
+    pf_buf_addf(out, "    state: reserved=%d capacity=%d in_full=%d notify=%d owned=%d", s->R, s->C,
                 s->in_full, s->notify, s->owned);
     static const char *const ln[3] = { "free", "local_free", "thread_free" };
     for (int l = 0; l < 3; l++) {
-        sa_buf_addf(out, " %s[", ln[l]);
+        pf_buf_addf(out, " %s[", ln[l]);
         for (int k = 0; k < s->n[l]; k++)
-            sa_buf_addf(out, "%s%d", k ? " " : "", s->list[l][k]);
-        sa_buf_add(out, "]");
+            pf_buf_addf(out, "%s%d", k ? " " : "", s->list[l][k]);
+        pf_buf_add(out, "]");
     }
-    sa_buf_add(out, " live{");
+    pf_buf_add(out, " live{");
     for (int b = 0, first = 1; b < s->C; b++)
         if (s->loc[b] == L_LIVE) {
-            sa_buf_addf(out, "%s%d", first ? "" : " ", b);
+            pf_buf_addf(out, "%s%d", first ? "" : " ", b);
             first = 0;
         }
-    sa_buf_add(out, "}\n");
+    pf_buf_add(out, "}\n");
 }
 
 /* Up to this reserved, Z3's models of inv are enumerated one by one
@@ -292,17 +292,17 @@ static void failf(const state_t *s, const char *call, const char *fmt, ...)
 {
     if (failures++ >= FAIL_MAX)
         return;
-    sa_buf_t out = { 0 };
+    pf_buf_t out = { 0 };
     char why[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    sa_buf_addf(&out, "refine: %s: %s\n", call, why);
+    pf_buf_addf(&out, "refine: %s: %s\n", call, why);
     if (s)
         show_state(&out, s);
     fputs(out.s, stdout);
-    sa_buf_free(&out);
+    pf_buf_free(&out);
 }
 
 static void count_call(const char *call)
@@ -333,7 +333,7 @@ typedef struct expect_s {
  * transitions, each allowed by the spec with `args`. Returns the number of
  * transitions (or -1 after a failure). */
 static int check_run(const state_t *s, const char *call, const run_t *r, const expect_t *e,
-                     const sa_replay_args_t *args, bool last_probe)
+                     const rp_replay_args_t *args, bool last_probe)
 {
     if (r->cut || r->n < (last_probe ? 2 : 1)) {
         failf(s, call, "the trace of the call is incomplete (%d records)", r->n);
@@ -354,17 +354,17 @@ static int check_run(const state_t *s, const char *call, const run_t *r, const e
     for (int i = first; i < end; i++) {
         const rec_t *x = &r->rec[i];
         if (x->t != e->t[i - first]) {
-            failf(s, call, "recorded %s where %s was expected", sa_replay_name(x->t),
-                  sa_replay_name(e->t[i - first]));
+            failf(s, call, "recorded %s where %s was expected", rp_replay_name(x->t),
+                  rp_replay_name(e->t[i - first]));
             return -1;
         }
         if (!same(prev, prev_len, x->before, x->before_len)) {
-            sa_buf_t out = { 0 };
-            sa_replay_show(&out, "last", prev, prev_len);
-            sa_replay_show(&out, "next", x->before, x->before_len);
+            pf_buf_t out = { 0 };
+            rp_replay_show(&out, "last", prev, prev_len);
+            rp_replay_show(&out, "next", x->before, x->before_len);
             failf(s, call, "the page changed outside a traced transition before %s\n%s",
-                  sa_replay_name(x->t), out.s);
-            sa_buf_free(&out);
+                  rp_replay_name(x->t), out.s);
+            pf_buf_free(&out);
             return -1;
         }
         prev = x->after;
@@ -373,11 +373,11 @@ static int check_run(const state_t *s, const char *call, const run_t *r, const e
     if (last_probe) {
         const rec_t *pz = &r->rec[r->n - 1];
         if (!same(prev, prev_len, pz->before, pz->before_len)) {
-            sa_buf_t out = { 0 };
-            sa_replay_show(&out, "last", prev, prev_len);
-            sa_replay_show(&out, "now ", pz->before, pz->before_len);
+            pf_buf_t out = { 0 };
+            rp_replay_show(&out, "last", prev, prev_len);
+            rp_replay_show(&out, "now ", pz->before, pz->before_len);
             failf(s, call, "the page changed outside a traced transition\n%s", out.s);
-            sa_buf_free(&out);
+            pf_buf_free(&out);
             return -1;
         }
     }
@@ -386,29 +386,29 @@ static int check_run(const state_t *s, const char *call, const run_t *r, const e
         const char *why = check_step(replay, SA_T_COLLECT, r->rec[1].before, r->rec[1].before_len,
                                           r->rec[2].after, r->rec[2].after_len, args);
         if (why) {
-            sa_buf_t out = { 0 };
-            sa_replay_show(&out, "before", r->rec[1].before, r->rec[1].before_len);
-            sa_replay_show(&out, "after ", r->rec[2].after, r->rec[2].after_len);
+            pf_buf_t out = { 0 };
+            rp_replay_show(&out, "before", r->rec[1].before, r->rec[1].before_len);
+            rp_replay_show(&out, "after ", r->rec[2].after, r->rec[2].after_len);
             failf(s, call, "collect: %s\n%s", why, out.s);
-            sa_buf_free(&out);
+            pf_buf_free(&out);
             return -1;
         }
         return steps;
     }
     for (int i = first; i < end; i++) {
         const rec_t *x = &r->rec[i];
-        sa_replay_args_t a = *args;
+        rp_replay_args_t a = *args;
         if (x->t == SA_T_UNFULL && e->t[0] == SA_T_FREE_LOCAL)
             a.popped = false;   /* free_local_slow's unfull: it did not pop the page */
         const char *why = check_step(replay, x->t, x->before, x->before_len, x->after,
                                           x->after_len, &a);
         if (why) {
-            sa_buf_t out = { 0 };
-            sa_replay_show(&out, "before", x->before, x->before_len);
-            sa_replay_show(&out, "after ", x->after, x->after_len);
-            failf(s, call, "%s (b=%lld popped=%d): %s\n%s", sa_replay_name(x->t), (long long)a.b,
+            pf_buf_t out = { 0 };
+            rp_replay_show(&out, "before", x->before, x->before_len);
+            rp_replay_show(&out, "after ", x->after, x->after_len);
+            failf(s, call, "%s (b=%lld popped=%d): %s\n%s", rp_replay_name(x->t), (long long)a.b,
                   a.popped, why, out.s);
-            sa_buf_free(&out);
+            pf_buf_free(&out);
             return -1;
         }
     }
@@ -418,7 +418,7 @@ static int check_run(const state_t *s, const char *call, const run_t *r, const e
 /* A call the spec forbids that the code made anyway and refused: nothing
  * recorded, the page as it was, and the spec's guard false indeed. */
 static void check_refused(const state_t *s, const char *call, const run_t *r, sa_transition_t t,
-                          const sa_replay_args_t *args)
+                          const rp_replay_args_t *args)
 {
     refusals++;
     if (r->cut || r->n != 2 || !same(r->rec[0].after, r->rec[0].after_len, r->rec[1].before,
@@ -426,9 +426,9 @@ static void check_refused(const state_t *s, const char *call, const run_t *r, sa
         failf(s, call, "refused (or should have), but the page changed (%d records)", r->n);
         return;
     }
-    int g = sa_replay_guard(replay, t, r->rec[0].before, r->rec[0].before_len, args);
+    int g = rp_replay_guard(replay, t, r->rec[0].before, r->rec[0].before_len, args);
     if (g != 0)
-        failf(s, call, "the code refused %s where the spec allows it (guard %d)", sa_replay_name(t), g);
+        failf(s, call, "the code refused %s where the spec allows it (guard %d)", rp_replay_name(t), g);
 }
 
 /* ---- errors the code reports -------------------------------------------------------- */
@@ -465,7 +465,7 @@ static void call_pop(put_t *u, const state_t *s)
     if (p != block_at(page, s->list[L_FREE][0]))
         failf(s, "sa_malloc", "returned %p, not the head of free (block %d)", p, s->list[L_FREE][0]);
     expect_t e = { { SA_T_ALLOC_POP }, 1, 1 };
-    sa_replay_args_t a = { .b = b };
+    rp_replay_args_t a = { .b = b };
     if (check_run(s, "sa_malloc", &r, &e, &a, true) < 0 || p == NULL)
         return;
     /* the block handed out is LIVE: its owner's free takes it back, unreported
@@ -490,7 +490,7 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote)
     run_begin(page);
     sa_free(block_at(page, b));
     run_end(page, &r);
-    sa_replay_args_t a = { .b = b };
+    rp_replay_args_t a = { .b = b };
     if (b < s->C && s->loc[b] == L_LIVE) {
         if (reports != before)
             failf(s, call, "a free of LIVE block %d was reported", b);
@@ -519,7 +519,7 @@ static void call_collect(put_t *u, const state_t *s)
     run_begin(u->page);
     _sa_page_collect(u->page);
     run_end(u->page, &r);
-    sa_replay_args_t a = { .b = -1 };
+    rp_replay_args_t a = { .b = -1 };
     if (r.n == 2 && s->n[L_LOCAL] == 0 && s->n[L_THREAD] == 0) {
         /* nothing to take: no step; the spec's collect changes nothing here */
         const char *why = check_step(replay, SA_T_COLLECT, r.rec[0].before, r.rec[0].before_len,
@@ -544,7 +544,7 @@ static void call_extend(put_t *u, const state_t *s)
     _sa_page_extend(u->page);
     run_end(u->page, &r);
     expect_t e = { { SA_T_EXTEND }, 1, 1 };
-    sa_replay_args_t a = { .b = -1 };
+    rp_replay_args_t a = { .b = -1 };
     check_run(s, "_sa_page_extend", &r, &e, &a, true);
 }
 
@@ -560,7 +560,7 @@ static void call_to_full(put_t *u, const state_t *s)
     run_begin(u->page);
     bool moved = _sa_page_to_full(owner, u->page);
     run_end(u->page, &r);
-    sa_replay_args_t a = { .b = -1 };
+    rp_replay_args_t a = { .b = -1 };
     if (!moved) {
         check_refused(s, "_sa_page_to_full", &r, SA_T_TO_FULL, &a);
         return;
@@ -585,7 +585,7 @@ static void call_unfull(put_t *u, const state_t *s, bool popped)
     _sa_page_unfull(owner, u->page, popped);
     run_end(u->page, &r);
     expect_t e = { { SA_T_UNFULL }, 1, 1 };
-    sa_replay_args_t a = { .b = -1, .popped = popped };
+    rp_replay_args_t a = { .b = -1, .popped = popped };
     check_run(s, call, &r, &e, &a, true);
     if (in_queue(&owner->full, u->page) || !in_queue(&owner->queues[u->page->bin], u->page))
         failf(s, call, "the page is not back in its size class's queue");
@@ -603,8 +603,8 @@ static void call_retire(put_t *u, const state_t *s)
     run_t r;
     run_begin(page);
     run_end(page, &r);
-    sa_replay_args_t a = { .b = -1 };
-    int g = sa_replay_guard(replay, SA_T_RETIRE, r.rec[0].before, r.rec[0].before_len, &a);
+    rp_replay_args_t a = { .b = -1 };
+    int g = rp_replay_guard(replay, SA_T_RETIRE, r.rec[0].before, r.rec[0].before_len, &a);
     if (can && g != 1)
         failf(s, "_sa_page_can_retire", "true where the spec's retire guard is not (%d)", g);
     if (!can)
@@ -644,7 +644,7 @@ static void call_abandon(put_t *u, const state_t *s)
     _sa_page_abandon(u->page);
     run_end(u->page, &r);
     expect_t e = { { SA_T_ABANDON }, 1, 1 };
-    sa_replay_args_t a = { .b = -1 };
+    rp_replay_args_t a = { .b = -1 };
     check_run(s, "_sa_page_abandon", &r, &e, &a, true);
 }
 
@@ -659,7 +659,7 @@ static void call_reclaim(put_t *u, const state_t *s)
     _sa_page_reclaim(owner, u->page);
     run_end(u->page, &r);
     expect_t e = { { SA_T_RECLAIM }, 1, 1 };
-    sa_replay_args_t a = { .b = -1 };
+    rp_replay_args_t a = { .b = -1 };
     check_run(s, "_sa_page_reclaim", &r, &e, &a, true);
     bool full = in_queue(&owner->full, u->page);
     if (full != (u->page->in_full != 0) || (!full && !in_queue(&owner->queues[u->page->bin], u->page)))
@@ -741,7 +741,7 @@ static void visit(state_t *s)
             continue;
         }
         double ti = cpu();
-        bool inv_ok = i != 0 || sa_replay_inv(replay, r.rec[0].before, r.rec[0].before_len) == NULL;
+        bool inv_ok = i != 0 || rp_replay_inv(replay, r.rec[0].before, r.rec[0].before_len) == NULL;
         t_inv += cpu() - ti;
         if (!inv_ok)
             failf(s, "generator", "the state does not satisfy spec/page.smt2's inv");
@@ -835,25 +835,25 @@ static Z3_ast term_of(Z3_context c, Z3_ast_vector v, unsigned i)
  * checks that count, and counts above. */
 static unsigned long z3_count(int R, bool enumerate)
 {
-    sa_buf_t text = { 0 }, err = { 0 };
-    if (!sa_model_text(spec_dir, "page", max_r > 0 ? max_r : 1, &text, &err)) {
+    pf_buf_t text = { 0 }, err = { 0 };
+    if (!pf_model_text(spec_dir, "page", max_r > 0 ? max_r : 1, &text, &err)) {
         fprintf(stdout, "refine: %s\n", err.s);
         exit(2);
     }
     /* the terms, in this order, after (inv s) and (= (reserved s) R) */
     enum { T_CAP, T_FULL, T_NOTIFY, T_OWNED, T_NF, T_NL, T_NT, T_LOC, T_AT = T_LOC + MAXB };
-    sa_buf_addf(&text, "(declare-const s Page)\n(assert (inv s))\n(assert (= (reserved s) %d))\n"
+    pf_buf_addf(&text, "(declare-const s Page)\n(assert (inv s))\n(assert (= (reserved s) %d))\n"
                        "(assert (= (block_size s) 16))\n", R);
     static const char *const scalars[] = { "(capacity s)", "(in_full s)", "(notify s)", "(owned s)",
                                            "(n s FREE)", "(n s LOCAL)", "(n s THREAD)" };
     for (size_t i = 0; i < sizeof scalars / sizeof *scalars; i++)
-        sa_buf_addf(&text, "(assert (= %s %s))\n", scalars[i], scalars[i]);
+        pf_buf_addf(&text, "(assert (= %s %s))\n", scalars[i], scalars[i]);
     for (int b = 0; b < MAXB; b++)
-        sa_buf_addf(&text, "(assert (= (loc_of s %d) (loc_of s %d)))\n", b, b);
+        pf_buf_addf(&text, "(assert (= (loc_of s %d) (loc_of s %d)))\n", b, b);
     static const char *const lists[3] = { "FREE", "LOCAL", "THREAD" };
     for (int l = 0; l < 3; l++)
         for (int i = 0; i < MAXB; i++)
-            sa_buf_addf(&text, "(assert (= (at s %s %d) (at s %s %d)))\n", lists[l], i, lists[l], i);
+            pf_buf_addf(&text, "(assert (= (at s %s %d) (at s %s %d)))\n", lists[l], i, lists[l], i);
     Z3_config cfg = Z3_mk_config();
     Z3_set_param_value(cfg, "model", "true");
     Z3_context c = Z3_mk_context(cfg);
@@ -945,8 +945,8 @@ static unsigned long z3_count(int R, bool enumerate)
     Z3_solver_dec_ref(c, solver);
     Z3_ast_vector_dec_ref(c, v);
     Z3_del_context(c);
-    sa_buf_free(&text);
-    sa_buf_free(&err);
+    pf_buf_free(&text);
+    pf_buf_free(&err);
     return models;
 }
 
@@ -975,7 +975,7 @@ static void check_init(void)
         probe(page);
         run_read(&r);
         size_t area = _sa_page_area_size(kind, page->index);
-        sa_replay_args_t a = { .b = -1, .bsize = (int64_t)_sa_bin_size(bin), .area = (int64_t)area };
+        rp_replay_args_t a = { .b = -1, .bsize = (int64_t)_sa_bin_size(bin), .area = (int64_t)area };
         expect_t e = { { SA_T_PAGE_INIT }, 1, 1 };
         /* no probe before: page_init's spec has no state before */
         if (r.n != 2 || r.rec[0].t != SA_T_PAGE_INIT ||
@@ -1034,8 +1034,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "refine: --max-reserved must be 0..%d\n", MAXB);
         return 2;
     }
-    double t0 = sa_now_seconds();
-    replay = sa_replay_new_unrolled(spec_dir, max_r > 0 ? max_r : 1);
+    double t0 = pf_now_seconds();
+    replay = rp_replay_new_unrolled(spec_dir, max_r > 0 ? max_r : 1);
     if (!replay)
         return 2;
     owner = _sa_heap_get_or_init();
@@ -1080,11 +1080,11 @@ int main(int argc, char **argv)
     for (s.R = 0; s.R <= max_r; s.R++)
         for (s.C = 0; s.C <= s.R; s.C++)
             locations(&s, 0);
-    double t_states = sa_now_seconds();
+    double t_states = pf_now_seconds();
 
     /* the generated states against what Z3 says inv admits */
     unsigned long total = 0;
-    double t_count0 = sa_now_seconds();
+    double t_count0 = pf_now_seconds();
     for (int R = 0; R <= max_r && failures < FAIL_MAX; R++) {
         double tc = cpu();
         /* enumerated where it is cheap (it also checks the counting), counted above */
@@ -1097,8 +1097,8 @@ int main(int argc, char **argv)
             printf("  reserved %d: %lu states (= the models of inv, %s by Z3, %.2fs)\n", R, states[R],
                    R <= ENUMERATE_MAX ? "enumerated" : "counted per shape", cpu() - tc);
     }
-    double t_count = sa_now_seconds() - t_count0;
-    double secs = sa_now_seconds() - t0;
+    double t_count = pf_now_seconds() - t_count0;
+    double secs = pf_now_seconds() - t0;
 
     printf("refine: %lu states (reserved <= %d, = the models of inv: %.1fs), block sizes", total, max_r, t_count);
     for (size_t i = 0; i < nsizes; i++)
@@ -1112,11 +1112,11 @@ int main(int argc, char **argv)
            "%lu failures, %.1fs (states and calls %.1fs)\n",
            pairs, refusals, guards, failures, secs, t_states - t0);
     if (verbose) {
-        printf("cpu: total %.1fs, inv %.1fs, count %.1fs, solver %lu\n", cpu(), t_inv, t_count_cpu, (unsigned long)sa_replay_solved(replay));
+        printf("cpu: total %.1fs, inv %.1fs, count %.1fs, solver %lu\n", cpu(), t_inv, t_count_cpu, (unsigned long)rp_replay_solved(replay));
         for (int t = 0; t < SA_T__COUNT; t++)
             if (n_check[t])
-                printf("cpu: %-16s %6lu checks %.2fs\n", sa_replay_name(t), n_check[t], t_check[t]);
+                printf("cpu: %-16s %6lu checks %.2fs\n", rp_replay_name(t), n_check[t], t_check[t]);
     }
-    sa_replay_free(replay);
+    rp_replay_free(replay);
     return failures ? 1 : 0;
 }
