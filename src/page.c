@@ -172,8 +172,8 @@ bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
     return ok;
 }
 
-/* Take a page back from the full queue into its size class's queue (at the
- * front: it has room now) and clear notify. `popped` says the caller took the
+/* Take a page back from the full queue into its size class's queue (at its
+ * back: page_queue.c says why) and clear notify. `popped` says the caller took the
  * page off the remote_pages stack: only then may QUEUED be cleared, because a
  * QUEUED page is on the stack and must not be pushed again until popped.
  * spec: page.smt2 unfull */

@@ -61,13 +61,18 @@ void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page)
     _sa_page_queue_push_back(heap, &heap->full, page);
 }
 
-/* The page leaves the full queue for the front of its size class's queue:
- * it has room now (unfull's queue half). */
+/* The page leaves the full queue for the back of its size class's queue
+ * (unfull's queue half). Not the front: it has room for one block (or the
+ * few remote frees that told), and a search that met it first would use it
+ * for that block and be back at the next malloc; at the back it gathers the
+ * frees that land on it while the pages in front are used (mimalloc does
+ * the same). callgrind, liveset 0.1 100000: 354 -> 146 generic calls per
+ * 1000 mallocs. */
 void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
 {
     _sa_page_queue_remove(heap, &heap->full, page);
     page->in_full = 0;
-    _sa_page_queue_push_front(heap, &heap->queues[page->bin], page);
+    _sa_page_queue_push_back(heap, &heap->queues[page->bin], page);
 }
 
 /* Step 4, search (spec: bounds.smt2 phase 4): a page of `bin` with a free

@@ -318,10 +318,21 @@ static void setup_watch(void)
     fill_page();
     program_malloc();               /* P to the full queue (WATCH), a fresh page */
 }
+/* As setup_watch, and the fresh page Q exhausted too. An unfull puts P at
+ * the back of its queue, behind Q: the owner's next malloc then moves Q to
+ * full and collects P (racing the remote free), as it would not if Q still
+ * had room. */
+static void setup_watch_next_full(void)
+{
+    setup_watch();
+    sa_page_t *q = page_of(held[nheld - 1]);
+    while (q->capacity < q->reserved || q->free != NULL)
+        program_malloc();
+}
 static void owner_free_local_malloc(void)
 {
     program_free(block0[1]);        /* local free of a full page: unfull(popped = false) */
-    program_malloc();               /* take_remote_pages: unfull(popped = true), collect */
+    program_malloc();               /* take_remote_pages: unfull(popped = true); Q to full, collect P */
 }
 
 /* ---- abandon on exit, reclaim by another thread ---------------------------------------- */
@@ -389,7 +400,8 @@ mc_scenario_t mc_scenarios[] = {
       .setup = setup_full, .body = { owner_malloc, free0, free1 }, .check = check_plain },
     { .name = "remote_free_unfull", .threads = 2, .spec = true,
       .what = "a remote free (WATCH -> QUEUED) racing the owner's unfull",
-      .setup = setup_watch, .body = { owner_free_local_malloc, free0 }, .check = check_plain },
+      .setup = setup_watch_next_full, .body = { owner_free_local_malloc, free0 },
+      .check = check_plain },
     { .name = "abandon_reclaim", .threads = 2, .spec = true,
       .what = "the owner exits (abandon) while another thread frees into P and reclaims it",
       .setup = setup_watch, .body = { owner_exit, free0_reclaim }, .check = check_plain },
