@@ -15,7 +15,7 @@
 
 CONF_DIR      := $(BUILD)/conformance
 
-CONF_MUTANTS  := $(basename $(notdir $(wildcard tests/conformance/mutants/*.patch)))
+CONF_MUTANTS  := $(call mutants,conformance)
 CONF_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -DSA_TRACE -pthread -MMD -MP
 CONF_LDLIBS   := -lz3 -pthread
 CONF_OBJS     := $(addprefix $(CONF_DIR)/obj/,replay.o check.o workloads.o)
@@ -45,23 +45,13 @@ $(CONF_SUITE): $(CONF_DIR)/obj/conformance.o $(CONF_OBJS) $(SA_TRACE_LIB_A) $(PR
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lcriterion $(CONF_LDLIBS)
 
-# $(call conf-mutant-srcs,name): the sources the planted bug changes, rebuilt
-# for its library; every other object is the tracing build's own (the same
-# flags but for a macro nothing else reads), which saves `make test` about 50
-# compiles. A bug planted in a header rebuilds everything.
-# $(call conf-mutant,name): the tracing library with the planted bug (the patch
-# applied exactly, -F0, to a copy of src/; only the files it changes rebuilt,
-# the rest the tracing build's objects), and its runner. A patch that no
-# longer applies is a broken mutant: the build fails.
-define conf-mutant
-$(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/conformance/mutants/$(1).patch $(SA_TRACE_LIB_OBJS) $(wildcard src/*.c src/*.h)
-$(call patched-trace-lib,$(1),)
+# Each planted bug: the tracing library with it (mk/lib.mk's mutant-lib: only
+# the files its patch changes rebuilt), and the runner linked with that.
+$(foreach m,$(CONF_MUTANTS),$(call trace-mutant-lib,$(CONF_DIR)/mutant-$(m),tests/conformance/mutants/$(m).patch))
 
-$(CONF_DIR)/mutant-$(1)/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
-	$$(call say,LD,$$@)
-	$$(Q)$$(CC) $$(OPT) $$(LDFLAGS) -o $$@ $$^ $(CONF_LDLIBS)
-endef
-$(foreach m,$(CONF_MUTANTS),$(eval $(call conf-mutant,$(m))))
+$(CONF_DIR)/mutant-%/conformance-run: $(CONF_DIR)/obj/runner.o $(CONF_OBJS) $(CONF_DIR)/mutant-%/libshardalloc-trace.a $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(CONF_LDLIBS)
 
 test-conformance: $(CONF_SUITE) $(CONF_MUTANT_RUNS)
 	$(Q)if $(CONF_SUITE) --jobs=2 --timeout=$(CONF_TIMEOUT) --color=never --verbose \

@@ -17,15 +17,16 @@ IL_BIN      := $(IL_DIR)/interleave
 # the tracing build's sources: without the overrides (Z3, in C++, would allocate
 # through them: its every new a step of the model checker)
 IL_SRCS     := $(SA_TRACE_LIB_SRCS)
-IL_HDRS     := $(wildcard src/*.h include/*.h tests/interleave/*.h tests/conformance/replay.h proofs/*.h)
 IL_CFLAGS   := $(OPT) $(WARN) $(CSTD) -pthread -fvisibility=hidden $(INCS) -DSA_TRACE -DSA_MODEL_CHECK -MMD -MP
 IL_TCFLAGS  := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE \
                -DSA_MODEL_CHECK -pthread -MMD -MP
 IL_LDLIBS   := -lz3 -pthread -Wl,--wrap=_sa_os_now_ms
 IL_TEST_OBJS := $(addprefix $(IL_DIR)/obj/,main.o sched.o scenarios.o replay.o)
+IL_LIB_OBJS := $(patsubst src/%.c,$(IL_DIR)/obj/src/%.o,$(IL_SRCS))
+IL_LIB_A    := $(IL_DIR)/libshardalloc-mc.a
 # the planted bugs: tests/interleave/mutants/<name>.patch, and the scenario
 # that must catch each
-IL_MUTANTS  := $(basename $(notdir $(wildcard tests/interleave/mutants/*.patch)))
+IL_MUTANTS  := $(call mutants,interleave)
 IL_TIMEOUT  ?= 120
 
 TEST_ON_VERIFIER += test-interleave
@@ -48,21 +49,21 @@ $(IL_DIR)/obj/%.o: tests/interleave/%.c $(IL_DIR)/obj/%.d
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(IL_TCFLAGS) -c $< -o $@
 
-$(IL_BIN): $(IL_TEST_OBJS) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.o,$(IL_SRCS)) $(PROOFS_LIB)
+$(IL_LIB_A): $(IL_LIB_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# The checker, and one per planted bug (mk/lib.mk's mutant-lib: the files its
+# patch changes rebuilt the same way, the other objects shared).
+$(foreach m,$(IL_MUTANTS),$(eval $(call mutant-lib,$(IL_DIR)/mutant-$(m)/libshardalloc-mc.a,tests/interleave/mutants/$(m).patch,$(IL_LIB_OBJS),$(IL_CFLAGS))))
+
+$(IL_BIN): $(IL_TEST_OBJS) $(IL_LIB_A) $(PROOFS_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(IL_LDLIBS)
 
-# A planted bug: the patch applied to a copy of src/, built and linked the same way.
-$(IL_DIR)/mutant-%/interleave: tests/interleave/mutants/%.patch $(IL_TEST_OBJS) $(IL_SRCS) $(IL_HDRS) $(PROOFS_LIB)
-	$(call say,MUTANT,$*)
-	$(Q)rm -rf $(@D) && mkdir -p $(@D)/obj && cp -r src $(@D)/src
-	$(Q)patch -s -F0 -p1 -d $(@D) < $< || { \
-	    echo "interleave: mutant $*: its patch no longer applies to src/ (a broken mutant, not a caught bug)" >&2; \
-	    rm -rf $(@D); exit 1; }
-	$(Q)for f in $(IL_SRCS:src/%=%); do \
-	    $(CC) $(subst -Isrc,-I$(@D)/src,$(IL_CFLAGS)) -c $(@D)/src/$$f -o $(@D)/obj/$${f%.c}.o || exit 1; \
-	done
-	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $(IL_TEST_OBJS) $(@D)/obj/*.o $(PROOFS_LIB) $(IL_LDLIBS)
+$(IL_DIR)/mutant-%/interleave: $(IL_TEST_OBJS) $(IL_DIR)/mutant-%/libshardalloc-mc.a $(PROOFS_LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(IL_LDLIBS)
 
 # The mutant's first line names the scenario that must catch it:
 #   # interleave: <scenario>
@@ -88,4 +89,4 @@ interleave-long: $(IL_BIN)
 	$(call say,EXPLORE,every scenario with the longer variants)
 	$(Q)$(IL_BIN) --spec spec --long
 
-DEP_FILES += $(IL_TEST_OBJS:.o=.d) $(patsubst src/%.c,$(IL_DIR)/obj/src/%.d,$(IL_SRCS))
+DEP_FILES += $(IL_TEST_OBJS:.o=.d) $(IL_LIB_OBJS:.o=.d)

@@ -40,24 +40,38 @@ SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
 SA_TRACE_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/trace/%.o,$(SA_TRACE_LIB_SRCS))
 SA_DEBUG_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/debug/%.o,$(SA_CORE_SRCS))
 
-# $(call patched-trace-lib,name,extra cflags): the recipe of a planted bug's
-# tracing library ($@, made from its patch $<), for use inside a define that
-# is $(eval)ed (hence the doubled $): src/ copied, the patch applied exactly
-# (-F0: a patch that no longer applies is a broken mutant, and fails), the
-# files it changes compiled for the tracing build, its other objects kept.
-# Serves the conformance and refinement mutants (mk/conformance.mk, mk/refine.mk).
-define patched-trace-lib
-	$$(call say,MUTANT,$(1))
-	$$(Q)rm -rf $$(@D) && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
-	$$(Q)patch -s -F0 -p1 -d $$(@D) < $$< || { echo "mutant $(1): its patch no longer applies to src/ (a broken mutant)"; exit 1; }
-	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $$<); \
-	    [ -n "$$$$changed" ] || { echo "mutant $(1): the patch changes no src/*.c"; exit 1; }; \
+# Planted bugs. A mutant is a patch to src/, tests/<suite>/mutants/<name>.patch,
+# whose comment lines before the diff say what it breaks (and, for the suites
+# that need it, "# <suite>: <what must catch it>" first). Every suite builds
+# its mutants with this one recipe and must catch each (mk/conformance.mk,
+# refine.mk, interleave.mk, step_bounds.mk); src/ itself carries none.
+#
+# $(call mutant-lib,archive,patch,objects,cflags): the rule of `archive`: src/
+# copied beside it and the patch applied exactly (-F0: a patch that no longer
+# applies is a broken mutant, and the build fails); the .c files it changes
+# compiled with cflags (-w: a planted bug's warnings are not the code's); the
+# other members the unpatched build's `objects` (one per src/*.c, by name).
+# A patch may change only .c files: a header would need every object rebuilt.
+# For $(eval): one call per mutant.
+define mutant-lib
+$(1): $(2) $(3)
+	$$(call say,MUTANT,$(subst /mutants/,/,$(patsubst tests/%.patch,%,$(2))))
+	$$(Q)rm -rf $$(@D)/src $$(@D)/obj && mkdir -p $$(@D)/src $$(@D)/obj && cp src/*.c src/*.h $$(@D)/src/
+	$$(Q)patch -s -F0 -p1 -d $$(@D) < $(2) || { echo "$(2): no longer applies to src/ (a broken mutant)"; exit 1; }
+	$$(Q)! grep -q '^+++ b/src/.*\.h' $(2) || { echo "$(2): changes a header (a mutant changes src/*.c only)"; exit 1; }
+	$$(Q)changed=$$$$(sed -n 's|^+++ b/src/\([a-z_]*\.c\).*|\1|p' $(2)); \
+	    [ -n "$$$$changed" ] || { echo "$(2): changes no src/*.c"; exit 1; }; \
 	    for f in $$$$changed; do \
-	        $$(CC) $$(SA_LIB_CFLAGS) $(2) -DSA_TRACE -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
-	    keep=$$$$(for o in $$(SA_TRACE_LIB_OBJS); do b=$$$$(basename $$$$o .o); \
+	        $$(CC) $(4) -w -c $$(@D)/src/$$$$f -o $$(@D)/obj/$$$${f%.c}.o || exit 1; done; \
+	    keep=$$$$(for o in $(3); do b=$$$$(basename $$$$o .o); \
 	        case " $$$$changed " in *" $$$$b.c "*) ;; *) echo $$$$o;; esac; done); \
 	    rm -f $$@ && ar rcs $$@ $$$$keep $$(@D)/obj/*.o
 endef
+# $(call mutants,suite): the names of tests/<suite>/mutants/*.patch.
+mutants = $(basename $(notdir $(sort $(wildcard tests/$(1)/mutants/*.patch))))
+# $(call trace-mutant-lib,dir,patch): the tracing library with the bug planted,
+# dir/libshardalloc-trace.a (the conformance, refinement and bounds mutants).
+trace-mutant-lib = $(eval $(call mutant-lib,$(1)/libshardalloc-trace.a,$(2),$(SA_TRACE_LIB_OBJS),$(SA_LIB_CFLAGS) -DSA_TRACE))
 
 .PHONY: trace-lib debug-lib
 lib: $(SA_LIB_A) $(SA_LIB_SO) $(SA_LIB_CORE_A)

@@ -17,7 +17,7 @@ REFINE_BIN      := $(REFINE_DIR)/refine
 REFINE_RESERVED ?= 4
 REFINE_CFLAGS   := $(CSTD) $(WARN) $(OPT) $(INCS) -Iproofs -Itests/conformance -DSA_TRACE -pthread \
                    -DRP_SPEC_DIR='"$(abspath spec)"'
-REFINE_MUTANTS  := $(basename $(notdir $(wildcard tests/refine/mutants/*.patch)))
+REFINE_MUTANTS  := $(call mutants,refine)
 REFINE_MUTANT_BINS := $(foreach m,$(REFINE_MUTANTS),$(REFINE_DIR)/mutant-$(m)/refine)
 
 # first among the verifier's users: the longest of them
@@ -47,17 +47,11 @@ refine: $(REFINE_BIN) $(REFINE_MUTANT_BINS)
 	    printf '            mutant %-30s caught: %s\n' $$m "$$(grep -m1 '^refine: ' $$log | cut -c9- | cut -c1-80)"; \
 	done
 
-# $(call refine-mutant,name): src/ copied and the patch applied (a patch that
-# no longer applies is a broken mutant, and fails), the files it changes
-# compiled for the tracing build, the tracing library's other objects kept,
-# and the checker linked with that.
-define refine-mutant
-$(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a: tests/refine/mutants/$(1).patch $(SA_TRACE_LIB_OBJS)
-$(call patched-trace-lib,$(1),-w)
+# Each planted bug: the tracing library with it (mk/lib.mk's mutant-lib), and
+# the checker linked with that.
+$(foreach m,$(REFINE_MUTANTS),$(call trace-mutant-lib,$(REFINE_DIR)/mutant-$(m),tests/refine/mutants/$(m).patch))
 
-$(REFINE_DIR)/mutant-$(1)/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-$(1)/libshardalloc-trace.a $(PROOFS_LIB)
-	$$(Q)$$(CC) $$(OPT) $$(LDFLAGS) -o $$@ $$^ -lz3 -pthread
-endef
-$(foreach m,$(REFINE_MUTANTS),$(eval $(call refine-mutant,$(m))))
+$(REFINE_DIR)/mutant-%/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-%/libshardalloc-trace.a $(PROOFS_LIB)
+	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lz3 -pthread
 
 DEP_FILES += $(REFINE_DIR)/refine.d
