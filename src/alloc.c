@@ -54,37 +54,11 @@ void *_sa_heap_malloc(sa_heap_t *heap, size_t size)
     return heap_malloc(heap, size);
 }
 
-/* Phase 1: the user's deferred-free hook (one step), not re-entered if it
- * allocates itself. */
+/* Phase 1: the user's deferred-free hook (one step). */
 static void heartbeat(sa_heap_t *heap)
 {
-    sa_deferred_free_fn *fn = atomic_load_explicit(&_sa_deferred_fn, memory_order_acquire);
-    if (fn == NULL || heap->in_hook || heap->generic_count % SA_HEARTBEAT_PERIOD != 0)
-        return;
-    heap->in_hook = true;
-    SA_TRACE_STEP(SA_LOOP_NONE);
-    fn(false, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
-    heap->in_hook = false;
-}
-
-/* The OS refused memory (heap: the caller's, or NULL when its heap could
- * not be made): before ENOMEM, find what is free anywhere. Adopt
- * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
- * are returned by the collect), collect this heap ignoring every delay (its
- * and the global cache's segments unmapped), unmap the other heaps' cached
- * segments and the huge cache. Bounded: SA_OOM_RECLAIM segments, this heap,
- * SA_SEGMENT_CACHE_MAX per heap, SA_HUGE_CACHE_ENTRIES. */
-void _sa_out_of_memory_collect(sa_heap_t *heap)
-{
-    bool own = heap != NULL && heap != &_sa_heap_empty;
-    if (own) {
-        _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
-        _sa_heap_collect(heap, true, true);     /* the global cache too */
-    } else {
-        _sa_segment_global_cache_release();
-    }
-    _sa_heaps_release_caches(own ? heap : NULL);
-    _sa_huge_cache_release(true);
+    if (heap->generic_count % SA_HEARTBEAT_PERIOD == 0)
+        _sa_heap_deferred_free(heap, false);
 }
 
 /* malloc when the head page of the size class has no free block, or the
@@ -363,37 +337,4 @@ sa_public char *sa_strndup(const char *s, size_t n)
         d[len] = '\0';
     }
     return d;
-}
-
-sa_public void sa_register_deferred_free(sa_deferred_free_fn *fn, void *arg)
-{
-    atomic_store_explicit(&_sa_deferred_arg, arg, memory_order_relaxed);
-    atomic_store_explicit(&_sa_deferred_fn, fn, memory_order_release);
-}
-
-sa_public void sa_collect(bool force)
-{
-    sa_heap_t *heap = _sa_heap_tls;
-    /* force: adopt every abandoned segment too, so memory of exited threads
-     * that was freed since is found and returned, and give back the global
-     * segment cache (through a heap: a thread that only used first-class
-     * heaps has none of its own yet). */
-    if (force)
-        heap = _sa_heap_get_or_init();
-    if (heap != NULL && heap != &_sa_heap_empty) {
-        /* The program's deferred frees first (force: all of them, if the
-         * hook honours it), so what they free is returned below too. */
-        sa_deferred_free_fn *fn = atomic_load_explicit(&_sa_deferred_fn, memory_order_acquire);
-        if (fn != NULL && !heap->in_hook) {
-            heap->in_hook = true;
-            fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
-            heap->in_hook = false;
-        }
-        while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SIZE_MAX, true))
-            ;   /* bounded by the abandoned segments present */
-        if (force)
-            _sa_segments_forward_dead();
-        _sa_heap_collect(heap, force, force);
-    }
-    _sa_huge_cache_release(force);
 }

@@ -121,7 +121,7 @@
 #define SA_EXIT_RECLAIM         4
 
 /* A malloc the OS refused memory for adopts (and collects) at most this many
- * abandoned segments before it tries again (src/alloc.c): 64 segments are
+ * abandoned segments before it tries again (src/heap.c): 64 segments are
  * 256 MiB, more than most address-space limits leave a thread. */
 #define SA_OOM_RECLAIM          64
 

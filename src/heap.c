@@ -1,7 +1,8 @@
 /* src/heap.c -- per-thread heaps: the thread's heap in TLS, created lazily on
  * the first generic malloc of a thread; page queues; the stack of pages that
- * remote frees report as no longer full; collect / retire sweep / purge; and
- * the end of a thread (abandon). Heaps are mapped from the OS (never through
+ * remote frees report as no longer full; collect / retire sweep / purge;
+ * the program's deferred-free hook, sa_collect and the out-of-memory collect;
+ * and the end of a thread (abandon). Heaps are mapped from the OS (never through
  * malloc), never unmapped, and taken over by later threads, so a remote free
  * that reports a page to a heap whose thread has exited touches valid memory. */
 #include <errno.h>
@@ -155,6 +156,63 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
         }
     }
     _sa_heap_purge_tick(heap, force_purge);
+}
+
+/* ---- the program's deferred frees, sa_collect, out of memory ------------------------ */
+
+/* The deferred-free hook sa_register_deferred_free installed (NULL: none),
+ * called by _sa_heap_deferred_free (internal.h). */
+sa_deferred_free_fn *_Atomic _sa_deferred_fn;
+void *_Atomic _sa_deferred_arg;
+
+sa_public void sa_register_deferred_free(sa_deferred_free_fn *fn, void *arg)
+{
+    atomic_store_explicit(&_sa_deferred_arg, arg, memory_order_relaxed);
+    atomic_store_explicit(&_sa_deferred_fn, fn, memory_order_release);
+}
+
+sa_public void sa_collect(bool force)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    /* force: adopt every abandoned segment too, so memory of exited threads
+     * that was freed since is found and returned, and give back the global
+     * segment cache (through a heap: a thread that only used first-class
+     * heaps has none of its own yet). */
+    if (force)
+        heap = _sa_heap_get_or_init();
+    if (heap != NULL && heap != &_sa_heap_empty) {
+        /* The program's deferred frees first (force: all of them, if the
+         * hook honours it), so what they free is returned below too. */
+        _sa_heap_deferred_free(heap, force);
+        while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SIZE_MAX, true))
+            ;   /* bounded by the abandoned segments present */
+        if (force)
+            _sa_segments_forward_dead();
+        _sa_heap_collect(heap, force, force);
+    }
+    _sa_huge_cache_release(force);
+}
+
+static void heaps_release_caches(sa_heap_t *self);
+
+/* The OS refused memory (heap: the caller's, or NULL when its heap could
+ * not be made): before ENOMEM, find what is free anywhere. Adopt
+ * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
+ * are returned by the collect), collect this heap ignoring every delay (its
+ * and the global cache's segments unmapped), unmap the other heaps' cached
+ * segments and the huge cache. Bounded: SA_OOM_RECLAIM segments, this heap,
+ * SA_SEGMENT_CACHE_MAX per heap, SA_HUGE_CACHE_ENTRIES. */
+void _sa_out_of_memory_collect(sa_heap_t *heap)
+{
+    bool own = heap != NULL && heap != &_sa_heap_empty;
+    if (own) {
+        _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
+        _sa_heap_collect(heap, true, true);     /* the global cache too */
+    } else {
+        _sa_segment_global_cache_release();
+    }
+    heaps_release_caches(own ? heap : NULL);
+    _sa_huge_cache_release(true);
 }
 
 /* ---- heap life --------------------------------------------------------------------- */
@@ -311,7 +369,7 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
  * (a heap whose owner uses its cache this instant is passed over). At most
  * SA_SEGMENT_CACHE_MAX per heap, over the registry (the most threads that
  * were ever alive at once). */
-void _sa_heaps_release_caches(sa_heap_t *self)
+static void heaps_release_caches(sa_heap_t *self)
 {
     for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
          h = h->next_all)

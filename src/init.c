@@ -9,8 +9,6 @@
 #include "internal.h"
 
 uintptr_t _sa_cookie;
-sa_deferred_free_fn *_Atomic _sa_deferred_fn;
-void *_Atomic _sa_deferred_arg;
 
 static pthread_key_t heap_key;
 static _Atomic int init_state;      /* 0 not started, 1 running, 2 done */

@@ -66,6 +66,26 @@ static inline bool _sa_heap_remote_pending(sa_heap_t *heap)
 void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page);
 void _sa_heap_done(sa_heap_t *heap);
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge);
+/* The program's deferred-free hook (src/heap.c): the generic path's
+ * heartbeat and sa_collect call it through _sa_heap_deferred_free. */
+extern sa_deferred_free_fn *_Atomic _sa_deferred_fn;
+extern void *_Atomic _sa_deferred_arg;
+/* Run the hook once (one step; force: the program is asked to free all it
+ * can), unless there is none or this heap is running it already (the hook
+ * allocated or collected itself). Inline: the generic path's common case is
+ * one load and a branch. */
+static inline void _sa_heap_deferred_free(sa_heap_t *heap, bool force)
+{
+    sa_deferred_free_fn *fn = atomic_load_explicit(&_sa_deferred_fn, memory_order_acquire);
+    if (fn == NULL || heap->in_hook)
+        return;
+    heap->in_hook = true;
+    SA_TRACE_STEP(SA_LOOP_NONE);
+    fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
+    heap->in_hook = false;
+}
+/* The OS refused memory: give back what can be found anywhere (bounded). */
+void _sa_out_of_memory_collect(sa_heap_t *heap);
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
 /* The head page of queue `bin` was emptied: the retire sweep looks there. */
@@ -159,7 +179,6 @@ void _sa_segment_purge_now(sa_heap_t *heap);
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool wait);
 size_t _sa_heap_segment_count(const sa_heap_t *heap);
 size_t _sa_segment_cache_steal(sa_heap_t *heap);
-void _sa_heaps_release_caches(sa_heap_t *self);
 void _sa_segment_global_cache_release(void);
 void _sa_segment_forward_queued(sa_page_t *page);
 void _sa_segments_forward_dead(void);
@@ -239,7 +258,6 @@ void *_sa_malloc_generic(sa_heap_t *heap, size_t size);
 void *_sa_malloc_aligned(sa_heap_t *heap, size_t alignment, size_t size, bool zero);
 void *_sa_heap_malloc(sa_heap_t *heap, size_t size);
 void _sa_user_heap_huge_unlink(sa_segment_t *seg);
-void _sa_out_of_memory_collect(sa_heap_t *heap);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);
 /* The block start of a pointer shardalloc handed out, or NULL (and a report
@@ -313,8 +331,6 @@ size_t _sa_fmt_pid_prefix(char *buf, size_t n, size_t cap);
 void _sa_process_init(void);
 void _sa_thread_register(sa_heap_t *heap);      /* arm the exit destructor */
 extern uintptr_t _sa_cookie;                     /* random per process */
-extern sa_deferred_free_fn *_Atomic _sa_deferred_fn;
-extern void *_Atomic _sa_deferred_arg;
 
 /* ---- inline helpers ---------------------------------------------------------------- */
 
