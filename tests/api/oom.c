@@ -1,9 +1,8 @@
 /* tests/api/oom.c -- running out of memory: huge requests fail with ENOMEM and
  * leave the allocator working; under an address-space limit, allocating until
  * NULL gives ENOMEM, and after freeing, allocation works again. */
-#include "sa_test.h"
+#include "sa_limit_test.h"
 #include <pthread.h>
-#include <sys/resource.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -73,18 +72,6 @@ Test(oom, requests_beyond_ram_and_swap_fail_with_enomem_like_glibc)
         assert_refused(beyond_ram_and_swap());
         assert_refused((size_t)1 << (SA_ADDRESS_BITS - 1));     /* 64 TiB */
     }
-}
-
-/* Current virtual size of this process, from /proc/self/statm (pages). */
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    size_t pages = 0;
-    if (f == NULL || fscanf(f, "%zu", &pages) != 1)
-        pages = 0;
-    if (f != NULL)
-        fclose(f);
-    return pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 /* Fill the limited address space with blocks of `size` until NULL; returns how many fit. */
@@ -159,28 +146,6 @@ static int exhaust_and_recover(size_t size, void **slots, size_t max_slots)
     if (third + slack < first)
         return 14;
     return 0;
-}
-
-/* Runs body(size, slots, max_slots) in a forked child under RLIMIT_AS =
- * current size + headroom, so the limit cannot hurt the test runner (threads
- * the body starts count their stacks against it); returns its exit code. */
-static int in_limited_child(size_t headroom, int (*body)(size_t, void **, size_t), size_t size,
-                            void **slots, size_t max_slots)
-{
-    pid_t pid = fork();
-    cr_assert_neq(pid, -1);
-    if (pid == 0) {
-        alarm(60);
-        struct rlimit rl = { vm_size() + headroom, vm_size() + headroom };
-        if (setrlimit(RLIMIT_AS, &rl) != 0)
-            _exit(20);
-        _exit(body(size, slots, max_slots));
-    }
-    int status = 0;
-    cr_assert_eq(waitpid(pid, &status, 0), pid);
-    cr_assert(WIFEXITED(status), "size %zu, %zu MiB: child died of signal %d", size, headroom >> 20,
-              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    return WEXITSTATUS(status);
 }
 
 /* exhaust_and_recover for blocks of `size`. */

@@ -1,0 +1,44 @@
+/* tests/api/sa_limit_test.h -- for the suites that run out of memory on
+ * purpose: a body run in a forked child under an address-space limit
+ * (RLIMIT_AS), so the limit cannot hurt the test runner. */
+#ifndef SA_LIMIT_TEST_H
+#define SA_LIMIT_TEST_H
+
+#include "sa_test.h"
+#include <sys/resource.h>
+
+/* Current virtual size of this process, from /proc/self/statm (pages). */
+static size_t vm_size(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    size_t pages = 0;
+    if (f == NULL || fscanf(f, "%zu", &pages) != 1)
+        pages = 0;
+    if (f != NULL)
+        fclose(f);
+    return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Runs body(size, slots, max_slots) in a forked child under RLIMIT_AS =
+ * current size + headroom, so the limit cannot hurt the test runner (threads
+ * the body starts count their stacks against it); returns its exit code. */
+static int in_limited_child(size_t headroom, int (*body)(size_t, void **, size_t), size_t size,
+                            void **slots, size_t max_slots)
+{
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        alarm(60);
+        struct rlimit rl = { vm_size() + headroom, vm_size() + headroom };
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(20);
+        _exit(body(size, slots, max_slots));
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    cr_assert(WIFEXITED(status), "size %zu, %zu MiB: child died of signal %d", size, headroom >> 20,
+              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return WEXITSTATUS(status);
+}
+
+#endif /* SA_LIMIT_TEST_H */
