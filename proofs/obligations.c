@@ -190,6 +190,9 @@ static const pf_mutant_t m_bound_start[] = {
       .find = "(define-fun B_HEARTBEAT () Int 1)", .replace = "(define-fun B_HEARTBEAT () Int 0)" },
     { .name = "bound_free_remote_one", .what = "B_FREE_REMOTE = 1: the page push forgotten",
       .find = "(define-fun B_FREE_REMOTE () Int 2)", .replace = "(define-fun B_FREE_REMOTE () Int 1)" },
+    { .name = "pressure_retire_uncounted", .what = "B_FREE_LOCAL_PRESSURE forgets the retire of the emptied page",
+      .find = "(define-fun B_FREE_LOCAL_PRESSURE () Int (+ B_FREE_LOCAL B_RETIRE))",
+      .replace = "(define-fun B_FREE_LOCAL_PRESSURE () Int B_FREE_LOCAL)" },
     { 0 }
 };
 static const pf_mutant_t m_bound_malloc[] = {
@@ -208,7 +211,10 @@ static const pf_mutant_t m_bound_free_remote[] = {
 };
 static const pf_mutant_t m_bound_free_local[] = {
     { .name = "unfull_costs_a_step", .what = "unfull's successful CAS counted as a step beyond B_FREE_LOCAL",
-      .find = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 0))", .replace = "(and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 1))" },
+      .find = "(and (= pc FREE_UNFULL) (go r r2 FREE_EMPTIED 0 0 lim 0))",
+      .replace = "(and (= pc FREE_UNFULL) (go r r2 FREE_EMPTIED 0 0 lim 1))" },
+    { .name = "pressure_retire_unbounded", .what = "mark empty under memory pressure takes a step more than a retire",
+      .find = "(<= d lim) (go r r2 DONE 0 0 0 d)", .replace = "(<= d (+ lim 1)) (go r r2 DONE 0 0 0 d)" },
     { 0 }
 };
 static const pf_mutant_t m_cadence[] = {
@@ -737,12 +743,14 @@ const pf_obligation_t pf_obligations[] = {
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW, .mutants = m_retire_empty },
     /* 4: bounded steps */
     { .name = "bound_starts", .covers = "_sa_malloc_generic, _sa_free_remote, _sa_free_local",
-      .models = "page bounds", .decls = RUN_DECLS " (declare-const r3 Run) (declare-const r4 Run)",
-      .hyp = "(and (malloc_start r) (free_remote_start r3) (free_local_start r4))",
-      .goal = "(and (within r B_MALLOC) (within r3 B_FREE_REMOTE) (within r4 B_FREE_LOCAL))",
-      .show = "int:(rem r) int:(rem r3) int:(rem r4) int:B_MALLOC int:B_FREE_REMOTE",
+      .models = "page bounds",
+      .decls = RUN_DECLS " (declare-const r3 Run) (declare-const r4 Run) (declare-const r5 Run)",
+      .hyp = "(and (malloc_start r) (free_remote_start r3) (free_local_start r4 false) (free_local_start r5 true))",
+      .goal = "(and (within r B_MALLOC) (within r3 B_FREE_REMOTE) (within r4 B_FREE_LOCAL)"
+              " (within r5 B_FREE_LOCAL_PRESSURE))",
+      .show = "int:(rem r) int:(rem r3) int:(rem r4) int:(rem r5) int:B_MALLOC int:B_FREE_REMOTE",
       .report = "B_MALLOC B_HEARTBEAT B_REMOTE B_RECLAIM B_SEARCH B_FRESH B_HOUSEKEEPING "
-                "B_FREE_REMOTE B_FREE_LOCAL B_RETIRE B_CANDIDATE",
+                "B_FREE_REMOTE B_FREE_LOCAL B_FREE_LOCAL_PRESSURE B_RETIRE B_CANDIDATE",
       .mutants = m_bound_start },
     { .name = "bound_malloc", .covers = "_sa_malloc_generic, _sa_page_queue_find, _sa_page_queue_fresh, _sa_page_collect, _sa_page_extend, "
       "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_housekeeping, _sa_heap_retire_sweep, "
@@ -751,12 +759,18 @@ const pf_obligation_t pf_obligations[] = {
       .show = RUN_SHOW, .mutants = m_bound_malloc },
     { .name = "bound_free_remote", .covers = "_sa_free_remote, _sa_heap_remote_push",
       .models = "page bounds", .decls = RUN_DECLS,
-      .hyp = "(and (within r B_FREE_REMOTE) (free_step r r2 watched))", .goal = WITHIN_AFTER("B_FREE_REMOTE"),
+      .hyp = "(and (within r B_FREE_REMOTE) (free_step r r2 watched d))", .goal = WITHIN_AFTER("B_FREE_REMOTE"),
       .show = RUN_SHOW, .mutants = m_bound_free_remote },
-    { .name = "bound_free_local", .covers = "_sa_free_local, _sa_page_unfull",
-      .models = "page bounds", .decls = RUN_DECLS,
-      .hyp = "(and (within r B_FREE_LOCAL) (free_step r r2 watched) (not (= (pc r) FREE_PUSH)))",
-      .goal = WITHIN_AFTER("B_FREE_LOCAL"), .show = RUN_SHOW, .mutants = m_bound_free_local },
+    /* under memory pressure or not: lim, the retire's allowance, is the
+     * pressure's (and stays so until DONE) */
+    { .name = "bound_free_local", .covers = "_sa_free_local, _sa_page_unfull, _sa_page_mark_empty",
+      .models = "page bounds", .decls = RUN_DECLS " (declare-const pressure Bool)",
+      .hyp = "(and (within r (free_local_bound pressure)) (free_step r r2 watched d)"
+             " (not (= (pc r) FREE_PUSH)) (not (= (pc r) FREE_NOTIFY))"
+             " (= (lim r) (free_local_lim pressure)))",
+      .goal = "(and " WITHIN_AFTER("(free_local_bound pressure)")
+              " (=> (not (= (pc r2) DONE)) (= (lim r2) (free_local_lim pressure))))",
+      .show = RUN_SHOW " bool:pressure", .mutants = m_bound_free_local },
     /* 5: the fast path's cadence */
     /* what the generic path hands the fast path (a collected or extended
      * page) starts a cadence: at most capacity pops before the next call */

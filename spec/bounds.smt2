@@ -105,6 +105,10 @@
 ; The bound of a free by the owner (_sa_free_local: push, maybe unfull,
 ; maybe mark empty: no loop but unfull's CAS), plus k.
 (define-fun B_FREE_LOCAL () Int 0)
+; ... under memory pressure (src/heap.c _sa_oom_pressure: the OS refused
+; memory less than SA_OOM_PRESSURE_MS ago), when the page empties, mark
+; empty retires it at once (_sa_page_mark_empty): B_RETIRE more.
+(define-fun B_FREE_LOCAL_PRESSURE () Int (+ B_FREE_LOCAL B_RETIRE))
 ; The bound of a free by another thread (_sa_free_remote: one CAS push; if
 ; the page WATCHes, one CAS push of the page on the owner's remote_pages), plus k.
 (define-fun B_FREE_REMOTE () Int 2)
@@ -133,6 +137,7 @@
 (define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
 (define-fun FREE_NOTIFY () Int 21) ; _sa_heap_remote_push's CAS loop
 (define-fun FREE_UNFULL () Int 22) ; _sa_page_unfull's CAS loop (free_local)
+(define-fun FREE_EMPTIED () Int 23); _sa_page_mark_empty (free_local): lim, what a retire may take
 
 (define-fun rem_search ((i Int)) Int
   (+ (* (- SA_PAGE_SEARCH_MAX i) B_CANDIDATE) B_FRESH B_HOUSEKEEPING))
@@ -166,7 +171,8 @@
   (ite (= pc PURGE_SEGS) (rem_purge_segs i j)
   (ite (= pc FREE_PUSH) 2
   (ite (= pc FREE_NOTIFY) 1
-  0)))))))))))))))))
+  (ite (or (= pc FREE_UNFULL) (= pc FREE_EMPTIED)) lim
+  0))))))))))))))))))
 
 ; Where each counter may range at each pc (the loop guards' consequences).
 (define-fun ranges ((r Run)) Bool
@@ -266,18 +272,25 @@
 
 ; _sa_free_remote: the CAS push (1 step per try); if it turned WATCH into
 ; QUEUED, _sa_heap_remote_push's CAS push of the page (1 step per try).
-; _sa_free_local: no loop, but unfull's CAS retries (1 step per retry).
-(define-fun free_step ((r Run) (r2 Run) (watched Bool)) Bool
-  (let ((pc (pc r)))
+; _sa_free_local: no loop, but unfull's CAS retries (1 step per retry);
+; then, if the page emptied, mark empty: under memory pressure it retires
+; the page (d <= lim steps; lim is B_RETIRE under pressure, else 0).
+(define-fun free_step ((r Run) (r2 Run) (watched Bool) (d Int)) Bool
+  (let ((pc (pc r)) (lim (lim r)))
   (or
    (and (or (= pc FREE_PUSH) (= pc FREE_NOTIFY) (= pc FREE_UNFULL))
-        (= r2 (mk_run pc 0 0 0 (+ (steps r) 1) (+ (k r) 1))))
+        (= r2 (mk_run pc 0 0 lim (+ (steps r) 1) (+ (k r) 1))))
    (and (= pc FREE_PUSH) (go r r2 (ite watched FREE_NOTIFY DONE) 0 0 0 1))
    (and (= pc FREE_NOTIFY) (go r r2 DONE 0 0 0 1))
-   (and (= pc FREE_UNFULL) (go r r2 DONE 0 0 0 0)))))
+   (and (= pc FREE_UNFULL) (go r r2 FREE_EMPTIED 0 0 lim 0))
+   (and (= pc FREE_EMPTIED) (<= 0 d) (<= d lim) (go r r2 DONE 0 0 0 d)))))
 
 (define-fun free_remote_start ((r Run)) Bool (= r (mk_run FREE_PUSH 0 0 0 0 0)))
-(define-fun free_local_start ((r Run)) Bool (= r (mk_run FREE_UNFULL 0 0 0 0 0)))
+; a local free, under memory pressure or not
+(define-fun free_local_lim ((pressure Bool)) Int (ite pressure B_RETIRE 0))
+(define-fun free_local_bound ((pressure Bool)) Int (ite pressure B_FREE_LOCAL_PRESSURE B_FREE_LOCAL))
+(define-fun free_local_start ((r Run) (pressure Bool)) Bool
+  (= r (mk_run FREE_UNFULL 0 0 (free_local_lim pressure) 0 0)))
 
 ; ---- the cadence of the fast path -----------------------------------------------
 ;

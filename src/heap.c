@@ -195,6 +195,24 @@ sa_public void sa_collect(bool force)
 
 static void heaps_release_caches(sa_heap_t *self);
 
+/* Memory pressure: until this time (ms; 0 none) after the OS last refused
+ * memory, owners give back what they empty at once (_sa_oom_pressure). */
+_Atomic uint64_t _sa_oom_pressure_until;
+
+/* The pressure is on (the inline test in internal.h found it set): still so
+ * until its time passes, then cleared, so later tests cost one load. */
+bool _sa_oom_pressure_check(void)
+{
+    uint64_t until = atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed);
+    if (until == 0)
+        return false;
+    if (_sa_os_now_ms() < until)
+        return true;
+    atomic_compare_exchange_strong_explicit(&_sa_oom_pressure_until, &until, 0,
+                                            memory_order_relaxed, memory_order_relaxed);
+    return false;
+}
+
 /* The OS refused memory (heap: the caller's, or NULL when its heap could
  * not be made): before ENOMEM, find what is free anywhere. Adopt
  * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
@@ -205,6 +223,11 @@ static void heaps_release_caches(sa_heap_t *self);
 void _sa_out_of_memory_collect(sa_heap_t *heap)
 {
     bool own = heap != NULL && heap != &_sa_heap_empty;
+    /* Other live threads hold what they emptied and did not retire yet (only
+     * an owner may retire its pages): from now on for SA_OOM_PRESSURE_MS
+     * they give it back as they empty it, this thread too. */
+    atomic_store_explicit(&_sa_oom_pressure_until, _sa_os_now_ms() + SA_OOM_PRESSURE_MS,
+                          memory_order_relaxed);
     if (own) {
         _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
         _sa_heap_collect(heap, true, true);     /* the global cache too */

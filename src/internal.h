@@ -84,8 +84,19 @@ static inline void _sa_heap_deferred_free(sa_heap_t *heap, bool force)
     fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
     heap->in_hook = false;
 }
-/* The OS refused memory: give back what can be found anywhere (bounded). */
+/* The OS refused memory: give back what can be found anywhere (bounded),
+ * and raise the memory pressure for SA_OOM_PRESSURE_MS. */
 void _sa_out_of_memory_collect(sa_heap_t *heap);
+extern _Atomic uint64_t _sa_oom_pressure_until;
+bool _sa_oom_pressure_check(void);
+/* Under memory pressure (the OS refused memory less than SA_OOM_PRESSURE_MS
+ * ago), an owner retires a page it empties at once and unmaps an emptied
+ * segment. Tested only where a page empties: one load when there is none. */
+static inline bool _sa_oom_pressure(void)
+{
+    return sa_unlikely(atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed) != 0) &&
+           _sa_oom_pressure_check();
+}
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
 /* The head page of queue `bin` was emptied: the retire sweep looks there. */

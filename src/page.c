@@ -190,11 +190,19 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
 
 /* The owner freed the last block: the page retires after SA_RETIRE_DELAY more
  * generic calls unless it is used again. It moves to the front of its queue,
- * where both the next malloc of its size and the retire sweep look first. */
+ * where both the next malloc of its size and the retire sweep look first.
+ * Under memory pressure it retires at once (spec: bounds.smt2 FREE_EMPTIED):
+ * another thread may be out of memory, and nobody else can retire it. Not a
+ * first-class heap's page: sa_heap_destroy frees its blocks while walking
+ * its segments, which a retire would change under it. */
 void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
 {
     if (page->in_full)
         return;
+    if (_sa_oom_pressure() && !heap->first_class && _sa_page_can_retire(page)) {
+        _sa_page_retire(heap, page);
+        return;
+    }
     sa_page_queue_t *q = &heap->queues[page->bin];
     /* Emptied again with no generic call since the last time (alloc/free
      * ping-pong on one block): expiry, retire_due and the queue position set
@@ -204,7 +212,8 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
     if (heap->retire_due == 0 || page->retire_at < heap->retire_due)
         heap->retire_due = page->retire_at;
-    _sa_page_queue_to_front(heap, q, page);
+    if (q->first != page)   /* mostly it is the head already: no call */
+        _sa_page_queue_to_front(heap, q, page);
     _sa_heap_retire_mark(heap, page->bin);
 }
 

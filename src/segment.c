@@ -390,15 +390,18 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         purge_list_remove(heap, &seg->pages[i]);
     }
     seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
+    /* Under memory pressure straight back to the OS: a thread out of memory
+     * needs the address space, not a cached mapping. */
+    bool pressure = _sa_oom_pressure();
     bool kept = false;
-    if (heap->alive && cache_try_lock(heap)) {
+    if (!pressure && heap->alive && cache_try_lock(heap)) {
         if (heap->cache.count < SA_SEGMENT_CACHE_MAX) {
             list_push(&heap->cache, seg);
             kept = true;
         }
         cache_unlock(heap);
     }
-    if (!kept && !global_cache_put(seg, !heap->alive))
+    if (!kept && (pressure || !global_cache_put(seg, !heap->alive)))
         segment_unmap(seg);
 }
 
