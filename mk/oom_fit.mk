@@ -12,7 +12,7 @@ OOM_FIT_LIB  = $(or $(SA_LIB_SO),$(BUILD)/libshardalloc.so)
 
 .PHONY: oom-fit
 
-$(OOM_FIT): tests/stress/oom_fit.c include/shardalloc.h
+$(OOM_FIT): tests/stress/oom_fit.c tests/api/sa_vm_size.h include/shardalloc.h
 	$(call say,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CSTD) $(WARN) $(OPT) $(INCS) -pthread -o $@ $< -ldl

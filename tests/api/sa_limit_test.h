@@ -5,19 +5,8 @@
 #define SA_LIMIT_TEST_H
 
 #include "sa_test.h"
+#include "sa_vm_size.h"
 #include <sys/resource.h>
-
-/* Current virtual size of this process, from /proc/self/statm (pages). */
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    size_t pages = 0;
-    if (f == NULL || fscanf(f, "%zu", &pages) != 1)
-        pages = 0;
-    if (f != NULL)
-        fclose(f);
-    return pages * (size_t)sysconf(_SC_PAGESIZE);
-}
 
 /* Runs body(size, slots, max_slots) in a forked child under RLIMIT_AS =
  * current size + headroom, so the limit cannot hurt the test runner (threads

@@ -11,19 +11,11 @@ import os
 import subprocess
 import sys
 
-PEERS = [
-    ("glibc", None),
-    ("mimalloc", "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"),
-    ("jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
-    ("tcmalloc", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"),
-]
+from peers import PEERS, env_for
 
 
 def run(binary, lib, rounds, threads, every):
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    if lib is not None:
-        env["LD_PRELOAD"] = lib
+    env = env_for(lib)
     out = subprocess.run([binary, str(rounds), str(threads), str(every)], env=env,
                          capture_output=True, text=True, timeout=1800, check=True).stdout
     rows, peak = {}, None

@@ -28,6 +28,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "shardalloc.h"     /* sa_stats_t only: the library is found at run time */
+#include "../api/sa_vm_size.h"
 
 #define SMALL_MAX   8192        /* shardalloc's small objects (SA_SMALL_OBJ_SIZE_MAX) */
 #define MEDIUM_MAX  65536       /* ... and medium ones (SA_MEDIUM_OBJ_SIZE_MAX) */
@@ -88,17 +89,6 @@ static void *worker(void *arg)
         pthread_barrier_wait(&barrier);     /* probes done */
     }
     return NULL;
-}
-
-static size_t vm_size(void)
-{
-    FILE *f = fopen("/proc/self/statm", "r");
-    size_t pages = 0;
-    if (f == NULL || fscanf(f, "%zu", &pages) != 1)
-        pages = 0;
-    if (f != NULL)
-        fclose(f);
-    return pages * (size_t)sysconf(_SC_PAGESIZE);
 }
 
 int main(int argc, char **argv)

@@ -12,19 +12,11 @@ import os
 import subprocess
 import sys
 
-PEERS = [
-    ("glibc", None),
-    ("mimalloc", "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2"),
-    ("jemalloc", "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"),
-    ("tcmalloc", "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4"),
-]
+from peers import PEERS, env_for
 
 
 def run(binary, lib, limit, threads, cycles):
-    env = dict(os.environ)
-    env.pop("LD_PRELOAD", None)
-    if lib is not None:
-        env["LD_PRELOAD"] = lib
+    env = env_for(lib)
     r = subprocess.run([binary, str(limit), str(threads), str(cycles)], env=env,
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, timeout=600)
     if r.returncode < 0:
