@@ -390,12 +390,13 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         purge_list_remove(heap, &seg->pages[i]);
     }
     seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
-    /* Under memory pressure straight back to the OS: a thread out of memory
-     * needs the address space, not a cached mapping. */
+    /* Under memory pressure the heap keeps one emptied segment (the next
+     * page its thread needs, if it goes on allocating; another thread out of
+     * memory may take it) and gives the others straight back to the OS. */
     bool pressure = _sa_oom_pressure();
     bool kept = false;
-    if (!pressure && heap->alive && cache_try_lock(heap)) {
-        if (heap->cache.count < SA_SEGMENT_CACHE_MAX) {
+    if (heap->alive && cache_try_lock(heap)) {
+        if (heap->cache.count < (pressure ? 1 : SA_SEGMENT_CACHE_MAX)) {
             list_push(&heap->cache, seg);
             kept = true;
         }
