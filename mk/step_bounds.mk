@@ -1,11 +1,12 @@
 # mk/step_bounds.mk -- the step bounds reached by the code (tests/bounds).
 #
 #   make test-bounds   the adversaries of tests/bounds/adversaries.c on the
-#                      tracing build: every term of B_MALLOC and every loop
-#                      limit of spec/bounds.smt2 is never exceeded and is
-#                      reached to at least half; then each mutant of
-#                      tests/bounds/mutants/ (a patch removing a loop limit
-#                      from src/) must make it fail; run by `make test`
+#                      tracing build: every term of B_MALLOC, every loop
+#                      limit of spec/bounds.smt2 and B_FREE_LOCAL_PRESSURE is
+#                      never exceeded and is reached to at least half; then
+#                      each mutant of tests/bounds/mutants/ (a patch removing
+#                      a loop limit from src/, or adding work) must make it
+#                      fail; run by `make test`
 #
 # Uses the tracing library (mk/lib.mk), the proof driver's library
 # (mk/verify.mk) and the conformance objects (mk/conformance.mk, for

@@ -337,6 +337,34 @@ static void sweep_classes(void)
     blocks_free(&keep);
 }
 
+/* ---- B_FREE_LOCAL_PRESSURE: an owner's free that retires a page and unmaps -------- */
+
+/* Blocks of FILLER in two segments of small pages, the second holding one
+ * block. A request the OS refuses raises the memory pressure; then every
+ * block of the first segment is freed (each page retires at once, the
+ * emptied segment goes to the heap's cache, which keeps one under
+ * pressure), and the last block: its free retires its page, walks the
+ * segment's pages to release it and again to unmap it (the cache is full),
+ * and calls the OS. */
+static void free_under_pressure(void)
+{
+    blocks_t first = { 0 };
+    void *p = sa_malloc(FILLER);
+    if (p == NULL)
+        exit(2);
+    uintptr_t seg = segment_of(p);
+    while (segment_of(p) == seg) {
+        blocks_add(&first, p);
+        p = sa_malloc(FILLER);
+        if (p == NULL)
+            exit(2);
+    }
+    if (sa_malloc((size_t)1 << SA_ADDRESS_BITS) != NULL)  /* refused: the pressure */
+        exit(3);
+    blocks_free(&first);
+    sa_free(p);
+}
+
 const adversary_t adversaries[] = {
     { "search_retires", "2S empty pages, each alone in a segment, aged: the search retires S", search_retires },
     { "remote_reports", "3R watched pages reported by another thread's frees", remote_reports },
@@ -344,5 +372,7 @@ const adversary_t adversaries[] = {
     { "fresh_recarve", "a new thread's first page from a cached segment of another kind", fresh_recarve },
     { "housekeeping_full", "both segment caches full and a page batch, purged at once", housekeeping_full },
     { "sweep_classes", "2RS size classes emptied together, aged: the sweep visits RS", sweep_classes },
+    { "free_under_pressure", "under memory pressure, the last block of a segment freed with the cache full",
+      free_under_pressure },
 };
 const size_t adversary_count = sizeof adversaries / sizeof *adversaries;

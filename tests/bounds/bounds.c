@@ -15,6 +15,8 @@
  *   - the most observed over the adversaries is at least REACH_PERCENT of
  *     the proven value for the terms and exactly the limit for the loops
  *     (a failure otherwise: the adversaries, or the model, drifted).
+ * The same for a free by the owner under memory pressure, which may retire
+ * the page it empties (B_FREE_LOCAL_PRESSURE, reached by free_under_pressure).
  * The proven values are read from spec/bounds.smt2 by Z3 with the constants
  * of src/config.h, as the proofs use them. A loop whose limit is removed from
  * src/ goes past it here (mk/bounds.mk builds such mutants and expects this
@@ -97,7 +99,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "bounds: cannot evaluate %s\n", loops[l].limit);
             return 2;
         }
-    if (!rp_spec_bound(spec, "B_MALLOC", &b_malloc))
+    uint64_t b_free_local;
+    if (!rp_spec_bound(spec, "B_MALLOC", &b_malloc) ||
+        !rp_spec_bound(spec, "B_FREE_LOCAL_PRESSURE", &b_free_local))
         return 2;
 
     /* A purge delay long enough that nothing an adversary empties is purged
@@ -116,7 +120,8 @@ int main(int argc, char **argv)
     (void)_sa_trace_data(&len, &overflowed);    /* map the shared counters before fork */
     uint64_t phase_best[SA_PHASE__COUNT] = { 0 }, loop_best[SA_LOOP__COUNT] = { 0 };
     const char *phase_by[SA_PHASE__COUNT] = { 0 }, *loop_by[SA_LOOP__COUNT] = { 0 };
-    uint64_t malloc_best = 0;
+    uint64_t malloc_best = 0, free_best = 0;
+    const char *free_by = NULL;
     int failures = 0;
     for (size_t a = 0; a < adversary_count; a++) {
         if (only && strcmp(only, adversaries[a].name) != 0)
@@ -153,6 +158,10 @@ int main(int argc, char **argv)
             }
         if (st.bounded_max[SA_OP_MALLOC_GENERIC] > malloc_best)
             malloc_best = st.bounded_max[SA_OP_MALLOC_GENERIC];
+        if (st.bounded_max[SA_OP_FREE_LOCAL] > free_best) {
+            free_best = st.bounded_max[SA_OP_FREE_LOCAL];
+            free_by = adversaries[a].name;
+        }
     }
 
     printf("  %-26s %6s %7s %6s  %s\n", "term of B_MALLOC", "most", "proven", "share", "reached by");
@@ -169,6 +178,12 @@ int main(int argc, char **argv)
     printf("  %-26s %6llu %7llu %5llu%%\n", "B_MALLOC (all phases)", (unsigned long long)malloc_best,
            (unsigned long long)b_malloc, (unsigned long long)(malloc_best * 100 / b_malloc));
     failures += malloc_best > b_malloc;
+    bool free_over = free_best > b_free_local;
+    bool free_short = !only && free_best * 100 < b_free_local * REACH_PERCENT;
+    printf("  %-26s %6llu %7llu %5llu%%  %s%s\n", "owner free, under pressure", (unsigned long long)free_best,
+           (unsigned long long)b_free_local, (unsigned long long)(free_best * 100 / b_free_local),
+           free_by ? free_by : "-", free_over ? "  ABOVE THE PROVEN BOUND" : free_short ? "  NOT REACHED" : "");
+    failures += free_over || free_short;
     printf("  %-26s %6s %7s\n", "loop (one run)", "most", "limit");
     for (int l = 0; l < SA_LOOP__COUNT; l++) {
         if (!loops[l].limit)
