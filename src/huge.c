@@ -21,7 +21,7 @@ static size_t cache_bytes;
  * `alignment` bytes before it, and the block is found on this list (under
  * huge_lock), which only the slow path of a pointer the segment map does not
  * know consults. Rare (only such alignments), so a list is enough. */
-static sa_segment_t *far_list;
+static sa_segment_list_t far_list;
 
 /* The header fields free's fast path reads of any segment: a huge one has a
  * single "page" spanning it, page 0, never initialised (start NULL, capacity
@@ -156,11 +156,7 @@ static void *huge_alloc_far(size_t size, size_t alignment)
     seg->huge_usable = map_size - alignment;
     seg->huge_far = 1;
     pthread_mutex_lock(&huge_lock);
-    seg->prev = NULL;
-    seg->next = far_list;
-    if (far_list != NULL)
-        far_list->prev = seg;
-    far_list = seg;
+    _sa_segment_list_push(&far_list, seg);
     pthread_mutex_unlock(&huge_lock);
     _sa_stat_huge(seg->huge_usable, true);
     return seg->huge_block;
@@ -172,7 +168,7 @@ sa_segment_t *_sa_huge_far_find(const void *p)
     if (((uintptr_t)p & SA_SEGMENT_MASK) != 0)
         return NULL;
     pthread_mutex_lock(&huge_lock);
-    sa_segment_t *seg = far_list;
+    sa_segment_t *seg = far_list.first;
     while (seg != NULL && seg->huge_block != (const uint8_t *)p)
         seg = seg->next;
     pthread_mutex_unlock(&huge_lock);
@@ -228,8 +224,7 @@ void _sa_huge_free(sa_segment_t *seg, void *p)
     sa_segment_t *evict = NULL;
     if (seg->huge_far) {
         pthread_mutex_lock(&huge_lock);
-        if (seg->prev != NULL) seg->prev->next = seg->next; else far_list = seg->next;
-        if (seg->next != NULL) seg->next->prev = seg->prev;
+        _sa_segment_list_remove(&far_list, seg);
         pthread_mutex_unlock(&huge_lock);
     } else if (seg->map_size <= SA_HUGE_CACHE_MAX_BYTES &&
                pthread_mutex_trylock(&huge_lock) == 0) {

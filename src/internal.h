@@ -180,6 +180,9 @@ static inline sa_notify_t _sa_page_notify(const sa_page_t *page);
 
 static inline sa_segment_t *_sa_segment_of_ptr(const void *p);
 static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p);
+void _sa_segment_list_push(sa_segment_list_t *l, sa_segment_t *seg);     /* at the front */
+void _sa_segment_list_append(sa_segment_list_t *l, sa_segment_t *seg);   /* at the back */
+void _sa_segment_list_remove(sa_segment_list_t *l, sa_segment_t *seg);
 sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);

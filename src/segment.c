@@ -49,12 +49,11 @@ static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
 static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg);
 static size_t forward_pending_locked(size_t max);
-/* Abandoned segments, oldest first (doubly linked through next/prev): a
- * thread exit appends, reclaim takes from the front, so the segments visited
- * first are those whose blocks have had the longest to be freed. */
-static sa_segment_t *abandoned;
-static sa_segment_t *abandoned_last;
-_Atomic size_t _sa_abandoned_segments;     /* length of `abandoned` */
+/* Abandoned segments, oldest first: a thread exit appends, reclaim takes
+ * from the front, so the segments visited first are those whose blocks have
+ * had the longest to be freed. Guarded by the abandon lock. */
+static sa_segment_list_t abandoned;
+_Atomic size_t _sa_abandoned_segments;     /* abandoned.count, for the lock-free test */
 /* QUEUED pages whose owner a remote free or a heap could not reach (they were
  * abandoned meanwhile): a lock-free stack through remote_next, pushed without
  * the lock, taken whole into forward_local under the lock and forwarded from
@@ -65,26 +64,45 @@ _Atomic size_t _sa_forward_count;          /* pages on both, for the lock-free t
 
 /* ---- segment lists ------------------------------------------------------------- */
 
-static void list_push(sa_segment_list_t *l, sa_segment_t *seg)
+/* Every list of segments (a heap's avail, full and cache lists, the global
+ * cache, the abandoned list, huge.c's far blocks) is an sa_segment_list_t
+ * through seg->next/prev: a segment is on at most one. */
+void _sa_segment_list_push(sa_segment_list_t *l, sa_segment_t *seg)
 {
     seg->prev = NULL;
     seg->next = l->first;
-    if (l->first != NULL)
-        l->first->prev = seg;
+    if (l->first != NULL) l->first->prev = seg; else l->last = seg;
     l->first = seg;
     l->count++;
 }
 
-static void list_remove(sa_segment_list_t *l, sa_segment_t *seg)
+void _sa_segment_list_append(sa_segment_list_t *l, sa_segment_t *seg)
 {
-    if (seg->prev != NULL)
-        seg->prev->next = seg->next;
-    else
-        l->first = seg->next;
-    if (seg->next != NULL)
-        seg->next->prev = seg->prev;
+    seg->next = NULL;
+    seg->prev = l->last;
+    if (l->last != NULL) l->last->next = seg; else l->first = seg;
+    l->last = seg;
+    l->count++;
+}
+
+void _sa_segment_list_remove(sa_segment_list_t *l, sa_segment_t *seg)
+{
+    if (seg->prev != NULL) seg->prev->next = seg->next; else l->first = seg->next;
+    if (seg->next != NULL) seg->next->prev = seg->prev; else l->last = seg->prev;
     seg->next = seg->prev = NULL;
     l->count--;
+}
+
+/* The whole list, emptied (its segments still linked by next). */
+static sa_segment_t *list_take_all(sa_segment_list_t *l)
+{
+    sa_segment_t *all = l->first;
+    /* a heap's cache.first is read unlocked by its owner's
+     * _sa_heap_purge_pending: atomic */
+    __atomic_store_n(&l->first, NULL, __ATOMIC_RELAXED);
+    l->last = NULL;
+    l->count = 0;
+    return all;
 }
 
 static size_t page_area(const sa_segment_t *seg, size_t i)
@@ -141,7 +159,7 @@ static sa_segment_t *global_cache_take(void)
         return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
-        list_remove(&global_cache, seg);
+        _sa_segment_list_remove(&global_cache, seg);
         sa_point_store("store global cache count", &global_cache_count, global_cache.count,
                        memory_order_relaxed);
     }
@@ -161,7 +179,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
         seg->heap = NULL;
         if (seg->purge_at == 0 && !segment_all_purged(seg))
             seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
-        list_push(&global_cache, seg);
+        _sa_segment_list_push(&global_cache, seg);
         sa_point_store("store global cache count", &global_cache_count, global_cache.count,
                        memory_order_relaxed);
         kept = true;
@@ -180,10 +198,7 @@ static void purge_list_append(sa_heap_t *heap, sa_page_t *page, uint64_t when)
     sa_assert(_sa_segment_of_ptr(page)->heap == heap);
     page->purge_at = when;
     page->in_purge_list = 1;
-    page->next = NULL;
-    page->prev = heap->purge.last;
-    if (heap->purge.last != NULL) heap->purge.last->next = page; else heap->purge.first = page;
-    heap->purge.last = page;
+    _sa_page_queue_push_back(heap, &heap->purge, page);
 }
 
 /* ---- the heap's cache: its owner's, but taken by a thread out of memory ---- */
@@ -210,10 +225,7 @@ static sa_segment_t *cache_detach(sa_heap_t *heap)
 {
     if (!cache_try_lock(heap))
         return NULL;
-    sa_segment_t *all = heap->cache.first;
-    /* read unlocked by its owner's _sa_heap_purge_tick: atomic */
-    __atomic_store_n(&heap->cache.first, NULL, __ATOMIC_RELAXED);
-    heap->cache.count = 0;
+    sa_segment_t *all = list_take_all(&heap->cache);
     cache_unlock(heap);
     return all;
 }
@@ -225,7 +237,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     if (cache_try_lock(heap)) {
         seg = heap->cache.first;
         if (seg != NULL)
-            list_remove(&heap->cache, seg);
+            _sa_segment_list_remove(&heap->cache, seg);
         cache_unlock(heap);
     }
     if (seg == NULL)
@@ -250,7 +262,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     seg->used_pages = 0;
     seg->heap = heap;
     seg->purge_at = 0;
-    list_push(&heap->avail[kind], seg);
+    _sa_segment_list_push(&heap->avail[kind], seg);
     if (reused) {
         /* From a cache before its purge: its pages may still be resident.
          * Those not handed out soon are purged like retired pages. */
@@ -302,9 +314,7 @@ static void purge_list_remove(sa_heap_t *heap, sa_page_t *page)
 {
     if (!page->in_purge_list)
         return;
-    if (page->prev != NULL) page->prev->next = page->next; else heap->purge.first = page->next;
-    if (page->next != NULL) page->next->prev = page->prev; else heap->purge.last = page->prev;
-    page->next = page->prev = NULL;
+    _sa_page_queue_remove(heap, &heap->purge, page);
     page->in_purge_list = 0;
 }
 
@@ -344,8 +354,8 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
     page->in_use = 1;   /* page_init fills in the rest */
     seg->used_pages++;
     if (seg->used_pages == seg->page_count) {
-        list_remove(&heap->avail[kind], seg);
-        list_push(&heap->full_segments, seg);
+        _sa_segment_list_remove(&heap->avail[kind], seg);
+        _sa_segment_list_push(&heap->full_segments, seg);
     }
     return page;
 }
@@ -383,7 +393,7 @@ static void segment_purge(sa_segment_t *seg)
 /* An empty segment leaves its heap: into the cache, or back to the OS. */
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
-    list_remove(&heap->avail[seg->page_kind], seg);
+    _sa_segment_list_remove(&heap->avail[seg->page_kind], seg);
     SA_TRACE_LOOP(SA_LOOP_PAGES);
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
@@ -397,7 +407,7 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
     bool kept = false;
     if (heap->alive && cache_try_lock(heap)) {
         if (heap->cache.count < (pressure ? 1 : SA_SEGMENT_CACHE_MAX)) {
-            list_push(&heap->cache, seg);
+            _sa_segment_list_push(&heap->cache, seg);
             kept = true;
         }
         cache_unlock(heap);
@@ -411,8 +421,8 @@ void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page)
 {
     sa_segment_t *seg = _sa_segment_of_ptr(page);
     if (seg->used_pages == seg->page_count) {
-        list_remove(&heap->full_segments, seg);
-        list_push(&heap->avail[seg->page_kind], seg);
+        _sa_segment_list_remove(&heap->full_segments, seg);
+        _sa_segment_list_push(&heap->avail[seg->page_kind], seg);
     }
     seg->used_pages--;
     if (seg->used_pages == 0) {
@@ -432,7 +442,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
         SA_TRACE_STEP(SA_LOOP_CACHE);   /* bound: the caches' lengths */
         sa_segment_t *next = seg->next;
         if (force) {
-            list_remove(cache, seg);
+            _sa_segment_list_remove(cache, seg);
             segment_unmap(seg);
         } else if (seg->purge_at != 0 && seg->purge_at <= now) {
             segment_purge(seg);
@@ -540,13 +550,7 @@ static void abandon_segment(sa_segment_t *seg)
         if (seg->pages[i].in_use)
             _sa_page_abandon(&seg->pages[i]);
     seg->heap = NULL;
-    seg->next = NULL;
-    seg->prev = abandoned_last;
-    if (abandoned_last != NULL)
-        abandoned_last->next = seg;
-    else
-        abandoned = seg;
-    abandoned_last = seg;
+    _sa_segment_list_append(&abandoned, seg);
     sa_point_fetch_add("add abandoned count", &_sa_abandoned_segments, 1, memory_order_relaxed);
     _sa_stat_inc(&_sa_gstats.segments_abandoned);
 }
@@ -558,12 +562,12 @@ static sa_segment_t *take_segment(sa_heap_t *heap)
     for (size_t k = 0; k < SA_PAGE_KIND_COUNT; k++)
         if (heap->avail[k].first != NULL) {
             sa_segment_t *seg = heap->avail[k].first;
-            list_remove(&heap->avail[k], seg);
+            _sa_segment_list_remove(&heap->avail[k], seg);
             return seg;
         }
     sa_segment_t *seg = heap->full_segments.first;
     if (seg != NULL)
-        list_remove(&heap->full_segments, seg);
+        _sa_segment_list_remove(&heap->full_segments, seg);
     return seg;
 }
 
@@ -571,9 +575,7 @@ static sa_segment_t *take_segment(sa_heap_t *heap)
 static void cache_give_up(sa_heap_t *heap)
 {
     cache_lock(heap);
-    sa_segment_t *seg = heap->cache.first;
-    __atomic_store_n(&heap->cache.first, NULL, __ATOMIC_RELAXED);
-    heap->cache.count = 0;
+    sa_segment_t *seg = list_take_all(&heap->cache);
     cache_unlock(heap);
     while (seg != NULL) {
         sa_segment_t *next = seg->next;
@@ -680,9 +682,9 @@ static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg)
             purge_list_append(heap, page, purge_at);
     }
     if (seg->used_pages == seg->page_count)
-        list_push(&heap->full_segments, seg);
+        _sa_segment_list_push(&heap->full_segments, seg);
     else
-        list_push(&heap->avail[seg->page_kind], seg);
+        _sa_segment_list_push(&heap->avail[seg->page_kind], seg);
 }
 
 /* Forward at most `forwards` pending pages, then adopt at most `tries`
@@ -700,14 +702,10 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
     SA_TRACE_PHASE(SA_PHASE_RECLAIM);
     bool any = false;
     SA_TRACE_LOOP(SA_LOOP_RECLAIM);
-    for (size_t t = 0; t < tries && abandoned != NULL; t++) {
+    for (size_t t = 0; t < tries && abandoned.first != NULL; t++) {
         SA_TRACE_STEP(SA_LOOP_RECLAIM);
-        sa_segment_t *seg = abandoned;
-        abandoned = seg->next;
-        if (abandoned != NULL)
-            abandoned->prev = NULL;
-        else
-            abandoned_last = NULL;
+        sa_segment_t *seg = abandoned.first;
+        _sa_segment_list_remove(&abandoned, seg);
         sa_point_fetch_sub("sub abandoned count", &_sa_abandoned_segments, 1, memory_order_relaxed);
         _sa_stat_inc(&_sa_gstats.segments_reclaimed);
         adopt_segment(heap, seg);

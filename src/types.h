@@ -172,8 +172,9 @@ typedef struct sa_segment_s {
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
     struct sa_heap_s *heap;         /* owner of every page in use here, or NULL;
                                        huge: the first-class heap it is from, or NULL */
-    struct sa_segment_s *next;      /* in exactly one list: heap's avail[kind],     */
-    struct sa_segment_s *prev;      /*   heap's full, heap's cache, or abandoned    */
+    struct sa_segment_s *next;      /* on one sa_segment_list_t: heap's avail[kind],  */
+    struct sa_segment_s *prev;      /*   full or cache, the global cache, abandoned;
+                                       huge: far blocks (huge.c), or on none */
     uint64_t purge_at;              /* cached: time (ms) its pages are purged       */
     /* huge only: the mapping's length, the block and its usable size */
     size_t map_size;
@@ -196,8 +197,10 @@ typedef struct sa_page_queue_s {
     sa_page_t *last;
 } sa_page_queue_t;
 
+/* A doubly linked list of segments through seg->next/prev (segment.c). */
 typedef struct sa_segment_list_s {
     sa_segment_t *first;
+    sa_segment_t *last;
     size_t count;
 } sa_segment_list_t;
 
