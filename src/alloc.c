@@ -194,8 +194,16 @@ sa_public void *sa_realloc(void *p, size_t size)
         block = _sa_validate(p, "realloc", SA_ERROR_USE_AFTER_FREE, &seg, &page);
         if (block == NULL)
             return NULL;
-        if (seg->kind == SA_SEGMENT_HUGE)
-            return _sa_huge_realloc(seg, p, size);
+        if (seg->kind == SA_SEGMENT_HUGE) {
+            if (_sa_huge_resize(seg, p, size))
+                return p;
+            void *q = sa_malloc(size);
+            if (q == NULL)
+                return NULL;
+            memcpy(q, p, size < seg->huge_usable ? size : seg->huge_usable);
+            _sa_huge_free(seg, p);
+            return q;
+        }
     }
     size_t usable = (size_t)((uint8_t *)block + page->block_size - (uint8_t *)p);
     if (size <= usable && size >= usable / 2)

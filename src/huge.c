@@ -254,29 +254,25 @@ void _sa_huge_free(sa_segment_t *seg, void *p)
         huge_unmap(seg);
 }
 
-void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size)
+/* realloc of seg's block p to `size` bytes in place: kept if it fits and at
+ * least half of the mapping stays used, else grown or shrunk by mremap
+ * where the kernel can. false: the caller moves it (sa_realloc). */
+bool _sa_huge_resize(sa_segment_t *seg, void *p, size_t size)
 {
     size_t offset = (size_t)((uint8_t *)p - (uint8_t *)seg);
-    if (size > SA_LARGE_OBJ_SIZE_MAX && size <= PTRDIFF_MAX - offset - SA_OS_PAGE_SIZE) {
-        size_t map_size = _sa_align_up(offset + size, SA_OS_PAGE_SIZE);
-        /* Shrink in place only when at least half would be left unused. */
-        bool fits = map_size <= seg->map_size && map_size >= seg->map_size / 2;
-        if (fits || _sa_os_remap_in_place(seg, seg->map_size, map_size)) {
-            if (!fits) {
-                size_t old_usable = seg->huge_usable;
-                seg->map_size = map_size;
-                seg->huge_usable = map_size - offset;
-                _sa_stat_huge_resize(old_usable, seg->huge_usable);
-            }
-            return p;
-        }
-    }
-    void *q = sa_malloc(size);
-    if (q == NULL)
-        return NULL;
-    memcpy(q, p, size < seg->huge_usable ? size : seg->huge_usable);
-    _sa_huge_free(seg, p);
-    return q;
+    if (size <= SA_LARGE_OBJ_SIZE_MAX || size > PTRDIFF_MAX - offset - SA_OS_PAGE_SIZE)
+        return false;
+    size_t map_size = _sa_align_up(offset + size, SA_OS_PAGE_SIZE);
+    bool fits = map_size <= seg->map_size && map_size >= seg->map_size / 2;
+    if (fits)
+        return true;
+    if (!_sa_os_remap_in_place(seg, seg->map_size, map_size))
+        return false;
+    size_t old_usable = seg->huge_usable;
+    seg->map_size = map_size;
+    seg->huge_usable = map_size - offset;
+    _sa_stat_huge_resize(old_usable, seg->huge_usable);
+    return true;
 }
 
 /* sa_collect: with force, every cached mapping goes back to the OS. */

@@ -233,7 +233,7 @@ bool _sa_segmap_set(uintptr_t segment, bool live);
 void *_sa_huge_alloc(size_t size, size_t alignment, bool zero);
 void _sa_huge_free(sa_segment_t *seg, void *p);
 sa_segment_t *_sa_huge_far_find(const void *p);
-void *_sa_huge_realloc(sa_segment_t *seg, void *p, size_t size);
+bool _sa_huge_resize(sa_segment_t *seg, void *p, size_t size);
 void _sa_huge_cache_release(bool force);
 void _sa_huge_lock(void);
 void _sa_huge_unlock(bool child);
