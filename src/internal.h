@@ -110,7 +110,13 @@ static inline bool _sa_heap_retire_pending(const sa_heap_t *heap)
 {
     return heap->retire_due != 0 && heap->generic_count >= heap->retire_due;
 }
-bool _sa_segment_global_cached(void);
+/* The global segment cache is not empty (segment.c; asked on every generic
+ * call, so inline: one load). */
+extern _Atomic size_t _sa_global_cache_count;
+static inline bool _sa_segment_global_cached(void)
+{
+    return sa_point_load("load global cache count", &_sa_global_cache_count, memory_order_relaxed) != 0;
+}
 /* Something waits to be purged: retired pages, this heap's cached segments,
  * the global cache. */
 static inline bool _sa_heap_purge_pending(const sa_heap_t *heap)

@@ -44,7 +44,7 @@ static void abandon_lock_drop(void)
  * cache: a thread started after another one ended reuses its segments
  * without new mappings or page faults. Guarded by the abandon lock. */
 static sa_segment_list_t global_cache;
-static _Atomic size_t global_cache_count;
+_Atomic size_t _sa_global_cache_count;     /* global_cache.count, for the lock-free test */
 static void forward_dead_locked(void);
 static void forward_queued_locked(sa_page_t *page);
 static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg);
@@ -153,14 +153,14 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
  * (the caller then maps a fresh one: never waits on the malloc path). */
 static sa_segment_t *global_cache_take(void)
 {
-    if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
+    if (sa_point_load("load global cache count", &_sa_global_cache_count, memory_order_relaxed) == 0)
         return NULL;
     if (!abandon_lock_take(false))
         return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
         _sa_segment_list_remove(&global_cache, seg);
-        sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+        sa_point_store("store global cache count", &_sa_global_cache_count, global_cache.count,
                        memory_order_relaxed);
     }
     abandon_lock_drop();
@@ -180,7 +180,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
         if (seg->purge_at == 0 && !segment_all_purged(seg))
             seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
         _sa_segment_list_push(&global_cache, seg);
-        sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+        sa_point_store("store global cache count", &_sa_global_cache_count, global_cache.count,
                        memory_order_relaxed);
         kept = true;
     }
@@ -478,12 +478,12 @@ static void purge_list_drain(sa_heap_t *heap, bool purge)
  * the lock and unmaps them all. */
 static void global_cache_purge(uint64_t now, bool force, size_t done)
 {
-    if (sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) == 0)
+    if (sa_point_load("load global cache count", &_sa_global_cache_count, memory_order_relaxed) == 0)
         return;
     if (!abandon_lock_take(force))
         return;
     cache_purge(&global_cache, now, force, done);
-    sa_point_store("store global cache count", &global_cache_count, global_cache.count,
+    sa_point_store("store global cache count", &_sa_global_cache_count, global_cache.count,
                    memory_order_relaxed);
     abandon_lock_drop();
 }
@@ -763,9 +763,4 @@ static void forward_queued_locked(sa_page_t *page)
         _sa_page_notify_clear(page, SA_NOTIFY_BIT(SA_NOTIFY_QUEUED), NULL);
         SA_TRACE_AFTER(SA_T_UNFULL, page);
     }
-}
-
-bool _sa_segment_global_cached(void)
-{
-    return sa_point_load("load global cache count", &global_cache_count, memory_order_relaxed) != 0;
 }
