@@ -324,7 +324,6 @@ void _sa_stat_add_peak(_Atomic size_t *counter, _Atomic size_t *peak, size_t n);
 void _sa_stat_active(size_t bin, size_t bytes, bool add);   /* page extend / retire */
 void _sa_stat_huge(size_t usable, bool add);                 /* huge alloc / free */
 void _sa_stat_huge_resize(size_t old_usable, size_t new_usable);
-void _sa_stat_remote_free(size_t bin);                       /* free.c: by the freeing thread */
 
 typedef struct sa_os_stats_s {
     _Atomic size_t mapped, committed, segments, huge_blocks, purged, mmap_calls;
@@ -506,6 +505,18 @@ static inline void _sa_stat_free(sa_heap_t *heap, size_t bin)
 {
     if (SA_FAST_PATH_STATS)
         heap->stat_free[bin]++;
+}
+
+/* A free by a thread that does not own the page: counted in the freeing
+ * thread's heap (its own plain counter), or, for a thread that never
+ * allocated (no heap of its own), in a shared atomic. */
+static inline void _sa_stat_remote_free(size_t bin)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    if (sa_likely(heap != &_sa_heap_empty))
+        heap->stat_remote_free[bin]++;
+    else
+        _sa_stat_inc(&_sa_gstats.class_remote_no_heap[bin]);
 }
 
 #pragma GCC visibility pop

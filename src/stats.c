@@ -75,18 +75,6 @@ void _sa_stat_huge_resize(size_t old_usable, size_t new_usable)
     active_change(new_usable, true);
 }
 
-/* A free by a thread that does not own the page: counted in the freeing
- * thread's heap (its own plain counter), or, for a thread that never
- * allocated (no heap of its own), in a shared atomic. */
-void _sa_stat_remote_free(size_t bin)
-{
-    sa_heap_t *heap = _sa_heap_tls;
-    if (sa_likely(heap != &_sa_heap_empty))
-        heap->stat_remote_free[bin]++;
-    else
-        _sa_stat_inc(&_sa_gstats.class_remote_no_heap[bin]);
-}
-
 /* ---- reading -------------------------------------------------------------------- */
 
 static size_t load(_Atomic size_t *counter)
