@@ -198,7 +198,7 @@ static const pf_mutant_t m_bound_start[] = {
 static const pf_mutant_t m_bound_malloc[] = {
     { .name = "search_off_by_one", .what = "the search looks at SA_PAGE_SEARCH_MAX + 1 candidates",
       .find = "(and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX)", .replace = "(and (= pc SEARCH) (<= i SA_PAGE_SEARCH_MAX)" },
-    { .name = "collect_walks_its_lists", .what = "the search's collect walks thread_free and local_free (the count walk before 2026-11)",
+    { .name = "collect_walks_its_lists", .what = "the search's collect walks thread_free and local_free to count them",
       .find = "(go r r2 LOOKED i 0 0 1)", .replace = "(go r r2 LOOKED i 0 0 (+ 1 (n p THREAD) (n p LOCAL)))" },
     { .name = "extend_below_min_align", .what = "blocks smaller than SA_MIN_ALIGN (extend threads more than E)",
       .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
@@ -234,7 +234,7 @@ static const pf_mutant_t m_exit_visit[] = {
     { .name = "exit_visits_only_its_own", .what = "an exit adopts only as many as it owns (SA_EXIT_RECLAIM forgotten)",
       .find = "(define-fun exit_visits ((h Int)) Int (+ SA_EXIT_RECLAIM h))",
       .replace = "(define-fun exit_visits ((h Int)) Int h)" },
-    { .name = "exit_appends_in_front", .what = "what an exit abandons goes in front (the LIFO list before issue 10)",
+    { .name = "exit_appends_in_front", .what = "what an exit abandons goes in front (a LIFO list)",
       .find = "(=> (not visited) (= (qp q2) (- (qp q) v)))",
       .replace = "(=> (not visited) (= (qp q2) (+ (- (qp q) v) (- v rel) a)))" },
     { 0 }

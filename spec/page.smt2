@@ -71,10 +71,11 @@
 ;
 ; Split into a per-block part, a per-slot part and a scalar part so that the
 ; proof driver can also instantiate it on a finite page (block by block,
-; quantifier-free) when it looks for counterexamples.
+; quantifier-free) when it looks for counterexamples. Each scalar conjunct is
+; a define-fun of its own: _sa_page_check names its asserts after them.
 
 ; Block b: unmade exactly from capacity on; a made block sits in its
-; location's sequence at pos[b].  (invariant 1, 2)
+; location's sequence at pos[b].
 (define-fun inv_block ((s Page) (b Int)) Bool
   (=> (in_page s b)
       (and (= (= (loc_of s b) UNMADE) (>= b (capacity s)))
@@ -90,26 +91,36 @@
            (= (loc_of s (at s l i)) l)
            (= (pos_of s (at s l i)) i))))
 
-; Counters (invariants 2, 3): capacity <= reserved; the made blocks are
-; exactly those in the five made locations; used = |LIVE| + |THREAD|
+; Counters. The block size is positive; capacity <= reserved; the made blocks
+; are exactly those in the five made locations; used = |LIVE| + |THREAD|
 ; (+ |TAKEN| while a collect is between its exchange and its append).
-(define-fun inv_counts ((s Page)) Bool
-  (and (> (block_size s) 0)
-       (<= 0 (capacity s)) (<= (capacity s) (reserved s))
-       (>= (n s FREE) 0) (>= (n s LOCAL) 0) (>= (n s THREAD) 0)
+(define-fun block_size_positive ((s Page)) Bool
+  (> (block_size s) 0))
+(define-fun capacity_within_reserved ((s Page)) Bool
+  (and (<= 0 (capacity s)) (<= (capacity s) (reserved s))))
+(define-fun made_add_up ((s Page)) Bool
+  (and (>= (n s FREE) 0) (>= (n s LOCAL) 0) (>= (n s THREAD) 0)
        (>= (n s LIVE) 0) (>= (n s TAKEN) 0)
-       (= (+ (n s FREE) (n s LOCAL) (n s THREAD) (n s LIVE) (n s TAKEN)) (capacity s))
-       (= (used s) (+ (n s LIVE) (n s THREAD) (n s TAKEN)))))
+       (= (+ (n s FREE) (n s LOCAL) (n s THREAD) (n s LIVE) (n s TAKEN)) (capacity s))))
+(define-fun used_live_thread ((s Page)) Bool
+  (= (used s) (+ (n s LIVE) (n s THREAD) (n s TAKEN))))
+(define-fun inv_counts ((s Page)) Bool
+  (and (block_size_positive s) (capacity_within_reserved s)
+       (made_add_up s) (used_live_thread s)))
 
-; Flags (invariants 4, 5). A page in the full queue has been announced
-; (WATCH) or has told its owner (QUEUED); while it WATCHes no remote free has
-; arrived (a remote free to a full page always tells the owner: a full page
-; with pending frees is never forgotten). An abandoned page is in no full
-; queue, so nothing WATCHes it.
+; Flags. A page in the full queue has been announced (WATCH) or has told its
+; owner (QUEUED); while it WATCHes no remote free has arrived (a remote free
+; to a full page always tells the owner: a full page with pending frees is
+; never forgotten). An abandoned page is in no full queue, so nothing
+; WATCHes it.
+(define-fun full_notifies ((s Page)) Bool
+  (=> (in_full s) (not (= (notify s) NOTIFY_NONE))))
+(define-fun watch_full_quiet ((s Page)) Bool
+  (=> (= (notify s) NOTIFY_WATCH) (and (in_full s) (= (n s THREAD) 0))))
+(define-fun unowned_not_full ((s Page)) Bool
+  (=> (not (owned s)) (not (in_full s))))
 (define-fun inv_flags ((s Page)) Bool
-  (and (=> (in_full s) (not (= (notify s) NOTIFY_NONE)))
-       (=> (= (notify s) NOTIFY_WATCH) (and (in_full s) (= (n s THREAD) 0)))
-       (=> (not (owned s)) (not (in_full s)))))
+  (and (full_notifies s) (watch_full_quiet s) (unowned_not_full s)))
 
 ; The invariant as it holds between transitions, and (inv_core) as it holds
 ; also in the middle of a collect, between the exchange and the append.
@@ -117,8 +128,11 @@
   (and (inv_counts s) (inv_flags s)
        (forall ((b Int)) (inv_block s b))
        (forall ((l Loc) (i Int)) (inv_slot s l i))))
+; TAKEN exists only inside _sa_page_collect, between its exchange and its append.
+(define-fun nothing_taken ((s Page)) Bool
+  (= (n s TAKEN) 0))
 (define-fun inv ((s Page)) Bool
-  (and (inv_core s) (= (n s TAKEN) 0)))
+  (and (inv_core s) (nothing_taken s)))
 
 ; ---- transitions ---------------------------------------------------------------
 

@@ -16,6 +16,15 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     SA_MC_ALSO_WRITES(&block->canary);
     SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
     sa_block_t *next = block->next;
+    /* Debug builds: the guard of alloc_pop and what inv says of the head of
+     * free and its successor. */
+    sa_assert_spec("alloc_pop (owned)", atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
+    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a listed block is made)", _sa_page_made(page, block));
+    sa_assert_spec("inv_slot (pos: free is not cyclic at its head)", next != block);
+    sa_assert_spec("inv_slot (in_page)", next == NULL || _sa_page_in_page(page, next));
+    sa_assert_spec("made_add_up, used_live_thread (used < capacity while free holds a block)",
+                   page->used < page->capacity);
     page->free = next;
     __builtin_prefetch(next, 1, 3);
     block->canary = 0;

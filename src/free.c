@@ -11,6 +11,15 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
                                              uintptr_t canary)
 {
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
+    /* Debug builds: the guard of free_local and what inv says of the block.
+     * (made = capacity * block_size is no fact of the spec: the bound free's
+     * validation reads, kept beside capacity, which the owner sees as set.) */
+    sa_assert_spec("free_local (owned)", atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
+    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
+    sa_assert_spec("free_to (LIVE: not the head of local_free)", block != page->local_free);
+    sa_assert_spec("used_live_thread (a LIVE block is used)", page->used > 0);
+    sa_assert(page->made == page->capacity * page->block_size);
     block->canary = canary;
     sa_block_t *local = page->local_free;
     block->next = local;
@@ -73,8 +82,8 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     /* Claim the block: its canary says "on a list". Two threads freeing it at
      * once both passed free's canary test; the exchange lets one through and
      * reports the other. (Without it, a third block pushed between their two
-     * pushes made thread_free a cycle that collect's count cannot tell from a
-     * list, and the block was handed out twice: make interleave-long,
+     * pushes makes thread_free a cycle that collect's count cannot tell from
+     * a list, and the block is handed out twice: make interleave-long's
      * double_free_4.) A relaxed exchange: only its atomicity matters. */
     uintptr_t canary = _sa_block_canary(block);
     SA_MC_POINT(SA_MC_RMW, &block->canary, "claim block");
@@ -84,6 +93,16 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free (racing threads)", block);
         return;
     }
+    /* Debug builds: the guard of free_remote and what inv says of the block
+     * (with a LIVE block the page is not retired, so its capacity only
+     * grows). That the block is LIVE, not on thread_free already, is the
+     * caller's promise: the canary claim above reports a broken one, and
+     * collect's count check what got past it (a staged racing double free,
+     * tests/api/errors.c), so it is not asserted here. */
+    sa_assert_spec("free_remote (not owned by the caller)",
+                   atomic_load_explicit(&page->heap, memory_order_relaxed) != _sa_heap_tls);
+    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     uintptr_t old = sa_point_load("load thread_free", &page->thread_free,
                                   memory_order_relaxed);
     uintptr_t notify;
@@ -212,9 +231,9 @@ sa_public void sa_free(void *p)
         if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
             /* Not the last live block, not a full page. (Testing local_free
              * != NULL instead of in_full would lean on "in_full => local_free
-             * empty", which the debug check asserts but spec/page.smt2's inv
-             * does not state: make refine finds states inv allows where that
-             * test skips the unfull.) */
+             * empty", which free_local_slow asserts after its unfull but
+             * spec/page.smt2's inv does not state: make refine finds states
+             * inv allows where that test skips the unfull.) */
             if (sa_likely(page->used > 1 && !page->in_full)) {
                 SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
                 free_local_push(heap, page, (sa_block_t *)p, canary);

@@ -30,12 +30,18 @@
 
 /* Debug levels: -DSA_DEBUG (=1) cheap asserts and the page check at every
  * generic call; SA_DEBUG >= 2 also checks every page on every transition. */
+/* sa_assert_spec(fact, e): e is the C reading of `fact`, a definition of
+ * spec/page.smt2 (a conjunct of inv, a transition's guard), named so that a
+ * failure says which fact of the model the code broke. */
 #ifdef SA_DEBUG
 void _sa_assert_fail(const char *expr, const char *file, int line);
 #define sa_assert(e)  ((e) ? (void)0 : _sa_assert_fail(#e, __FILE__, __LINE__))
+#define sa_assert_spec(fact, e) \
+    ((e) ? (void)0 : _sa_assert_fail("spec: page.smt2 " fact ": " #e, __FILE__, __LINE__))
 #define sa_debug_check_page(page)  _sa_page_check(page)
 #else
 #define sa_assert(e)  ((void)0)
+#define sa_assert_spec(fact, e)  ((void)0)
 #define sa_debug_check_page(page)  ((void)0)
 #endif
 #if defined(SA_DEBUG) && SA_DEBUG >= 2
@@ -178,6 +184,20 @@ void _sa_page_check(const sa_page_t *page);
 static inline uint32_t _sa_page_capacity(const sa_page_t *page)
 {
     return __atomic_load_n(&page->capacity, __ATOMIC_RELAXED);
+}
+
+/* The C reading of two facts of spec/page.smt2 about a pointer b into the
+ * page, for the debug asserts: in_page (b is block 0 .. reserved-1: inside
+ * the page's block area, on a block boundary) and made (its index is below
+ * capacity, so it is not UNMADE; inv_block). */
+static inline bool _sa_page_in_page(const sa_page_t *page, const void *b)
+{
+    uintptr_t off = (uintptr_t)b - (uintptr_t)page->start;
+    return off < (uintptr_t)page->reserved * page->block_size && _sa_block_is_start(off, page->magic);
+}
+static inline bool _sa_page_made(const sa_page_t *page, const void *b)
+{
+    return (uintptr_t)b - (uintptr_t)page->start < (uintptr_t)_sa_page_capacity(page) * page->block_size;
 }
 
 static inline sa_notify_t _sa_page_notify(const sa_page_t *page);

@@ -1,7 +1,8 @@
 /* src/page.c -- one page's state machine: page_init, extend, collect,
  * to_full, unfull, retire, abandon, reclaim (docs/state-machine.md; each
  * function names the transition of spec/page.smt2 it performs), and
- * _sa_page_check, the invariant walked over the real lists in debug builds.
+ * _sa_page_check, spec/page.smt2's inv asserted on the real lists in debug
+ * builds.
  * alloc_pop lives in alloc.c, free_local and free_remote in free.c. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,13 +72,6 @@ void _sa_page_extend(sa_page_t *page)
     sa_debug_check_page_full(page);
 }
 
-/* Is b a made block of this page (inside it, on a block boundary)? */
-static bool page_holds_block(const sa_page_t *page, const sa_block_t *b)
-{
-    uintptr_t off = (uintptr_t)b - (uintptr_t)page->start;
-    return off < (uintptr_t)page->capacity * page->block_size && _sa_block_is_start(off, page->magic);
-}
-
 /* local_free goes in front of `free`, in O(1) (local_tail is its last node):
  * the LOCAL half of collect, and abandon's. */
 static inline void local_free_splice(sa_page_t *page)
@@ -108,8 +102,8 @@ void _sa_page_collect(sa_page_t *page)
     /* Read again: the take linearizes at this load (if the list is empty)
      * or at the CAS. Reusing the first read would let a remote free that
      * landed in between stay behind while the tracing build's snapshot,
-     * taken after it, shows it on the list (make conformance-long found
-     * that at scale 5). A failed CAS means a remote free pushed: lock-free. */
+     * taken after it, shows it on the list. A failed CAS means a remote free
+     * pushed: lock-free. */
     tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     while (_sa_tf_block(tf) != NULL &&
            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,
@@ -297,50 +291,56 @@ void _sa_assert_fail(const char *expr, const char *file, int line)
 }
 #endif
 
-/* Walk one owner-side list: every link a made block of the page, not seen
- * before (acyclic, disjoint from the other lists); returns its length. */
+/* Walk one list from its head: the C reading of inv_slot and inv_block for
+ * the slots of its sequence. Every link is in_page and made, and is met once
+ * over all the lists (`seen`): seq and pos are inverse bijections, so no list
+ * is cyclic and no block is on two. Stops after capacity + 1 links (a cycle
+ * repeats a block before that). Returns the list's length. */
 static size_t check_list(const sa_page_t *page, const sa_block_t *list, uint64_t *seen)
 {
     size_t n = 0;
-    for (const sa_block_t *b = list; b != NULL; b = b->next) {
-        if (!page_holds_block(page, b))
-            _sa_error_ptr(SA_ERROR_CORRUPTION, "page_check", "block outside its page", b);
-        sa_assert(page_holds_block(page, b));
+    for (const sa_block_t *b = list; b != NULL && n <= page->capacity; b = b->next) {
+        sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, b));
+        sa_assert_spec("inv_block (a listed block is made)", _sa_page_made(page, b));
         size_t i = _sa_block_index((uintptr_t)b - (uintptr_t)page->start, page->magic);
-        sa_assert((seen[i / 64] & ((uint64_t)1 << (i % 64))) == 0);
+        sa_assert_spec("inv_slot (pos: one slot per block)", (seen[i / 64] & ((uint64_t)1 << (i % 64))) == 0);
         seen[i / 64] |= (uint64_t)1 << (i % 64);
         n++;
-        sa_assert(n <= page->capacity);
-        if (n > page->capacity)
-            break;
     }
     return n;
 }
 
-/* The invariant of docs/state-machine.md over the real lists, from the
- * owner's side (thread_free is only counted through `used`):
- * 1. lists inside the page, on block boundaries, acyclic, pairwise disjoint;
- * 2. capacity <= reserved; 3. used = capacity - |free| - |local_free|
- * (= |LIVE| + |THREAD|); 4. notify WATCH implies in_full;
- * 5. abandoned implies not in_full and notify != WATCH. Between operations
- * also: in_full implies local_free empty (to_full declines while it is not,
- * abandon empties it, and a local free into a full page unfulls it at once,
- * asserted there): free's fast path relies on it. */
+/* Debug builds: inv of spec/page.smt2 on the real page, conjunct by
+ * conjunct, each assert named after its define-fun there. Called by the
+ * owner between transitions: free, local_free and the thread_free list (from
+ * one load of its word: a remote free pushes above the head it read, and
+ * only the owner takes) are walked; LIVE is what they leave of capacity.
+ * nothing_taken holds by construction: TAKEN is a local of _sa_page_collect,
+ * which calls this only after its append. */
 void _sa_page_check(const sa_page_t *page)
 {
     if (!page->in_use || page == &_sa_page_empty)
         return;
     uint64_t seen[SA_MAX_BLOCKS_PER_PAGE / 64] = { 0 };
-    sa_assert(page->capacity <= page->reserved);
-    sa_assert(page->made == page->capacity * page->block_size);
+    uintptr_t tf = atomic_load_explicit(&((sa_page_t *)page)->thread_free, memory_order_acquire);
+    sa_notify_t notify = (sa_notify_t)(tf & SA_NOTIFY_MASK);
+    bool owned = atomic_load_explicit(&((sa_page_t *)page)->heap, memory_order_relaxed) != NULL;
+    sa_assert_spec("block_size_positive", page->block_size > 0);
+    sa_assert_spec("capacity_within_reserved", page->capacity <= page->reserved);
     size_t nfree = check_list(page, page->free, seen);
     size_t nlocal = check_list(page, page->local_free, seen);
-    sa_assert(page->used == page->capacity - nfree - nlocal);
-    sa_notify_t n = _sa_page_notify(page);
-    sa_assert(n != SA_NOTIFY_WATCH || page->in_full);
-    sa_assert(atomic_load_explicit(&((sa_page_t *)page)->heap, memory_order_relaxed) != NULL ||
-              (!page->in_full && n != SA_NOTIFY_WATCH));
+    size_t nthread = check_list(page, _sa_tf_block(tf), seen);
+    /* cnt[THREAD] is the count the word carries (spec: layout.smt2 tf_count) */
+    sa_assert_spec("inv_slot (cnt THREAD)", nthread == _sa_tf_count(tf));
+    sa_assert_spec("made_add_up (LIVE = the rest of capacity, >= 0)",
+                   nfree + nlocal + nthread <= page->capacity);
+    sa_assert_spec("used_live_thread", page->used == page->capacity - nfree - nlocal);
+    sa_assert_spec("full_notifies", !page->in_full || notify != SA_NOTIFY_NONE);
+    sa_assert_spec("watch_full_quiet", notify != SA_NOTIFY_WATCH || (page->in_full && nthread == 0));
+    sa_assert_spec("unowned_not_full", owned || !page->in_full);
     (void)nfree;
     (void)nlocal;
-    (void)n;
+    (void)nthread;
+    (void)notify;
+    (void)owned;
 }

@@ -9,8 +9,10 @@
  * heap has no segment with a free page of the kind it needs reclaims a bounded
  * number per call.
  * The abandon lock (a mutex, never held while waiting for anything else but
- * the heaps lock) guards that list, the global cache and every
- * change of a page's owner. The malloc and free paths only ever try it
+ * the heaps lock) guards that list, the global cache and the owner of every
+ * page that has one no longer or not yet: abandon and reclaim change
+ * page->heap under it. (page_init sets the owner of a page no other thread
+ * can reach yet, without it.) The malloc and free paths only ever try it
  * (pthread_mutex_trylock): if it is busy they skip the step (reclaim, a
  * cached segment) until a later generic call, or hand the work over through
  * a lock-free stack (forwarding a QUEUED page), so no malloc or free waits
@@ -456,7 +458,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
 /* Take every page off the heap's purge list in one walk, purging each if
  * `purge`. Each link is read once, so the loop ends even if a page's flag
  * was cleared behind our back (removing "the head until empty" would then
- * spin forever: the hang the churn_stress tests were written for). */
+ * spin forever). */
 static void purge_list_drain(sa_heap_t *heap, bool purge)
 {
     sa_page_t *page = heap->purge.first;

@@ -1,6 +1,7 @@
 /* src/types.h -- the allocator's data structures, with their invariants
- * written beside the fields they govern (asserted by _sa_page_check in debug
- * builds, modelled in spec/page.smt2; the vocabulary is docs/state-machine.md).
+ * written beside the fields they govern. A page's invariant is `inv` of
+ * spec/page.smt2, asserted conjunct by conjunct by _sa_page_check in debug
+ * builds; the vocabulary is docs/state-machine.md.
  *
  *   segment  SA_SEGMENT_SIZE-aligned mapping; header + page table in its first
  *            SA_SEGMENT_INFO_SIZE bytes; pages of one kind after it.
@@ -112,7 +113,9 @@ typedef struct sa_page_s {
     uint16_t bin;           /* size class of its blocks (0 while unused) */
     uint16_t index;         /* in its segment's page table */
     uint8_t in_use;         /* page_init'ed and not retired */
-    uint8_t in_full;        /* in the full queue; implies notify != NONE or unfull pending */
+    /* In the full queue. The flags' invariant is spec/page.smt2's inv_flags
+     * (full_notifies, watch_full_quiet, unowned_not_full). */
+    uint8_t in_full;
     /* An aligned allocation handed out an interior pointer. Set by the owner,
      * read by any thread's free: relaxed atomics (the pointer itself reaches
      * the other thread through the program's synchronisation, which orders

@@ -6,10 +6,9 @@
  * whose retired pages another thread may reclaim (and put on its own purge
  * list) at once: if the exiting heap still has such a page on its purge list
  * when the segment is published, it spins in purge_list_remove (the page's
- * in_purge_list now belongs to the other heap's list, which it also cuts).
- * That was the hang the benchmarks met once (an uncommitted build of the
- * global segment cache); these tests time out on it in most runs. A hang is
- * caught by each test's .timeout; every block carries a pattern checked
+ * in_purge_list now belongs to the other heap's list, which it also cuts);
+ * these tests run into that window in most runs. A hang is caught by each
+ * test's .timeout; every block carries a pattern checked
  * before it is freed, and every test counts what it made and freed. */
 #include "sa_thread_test.h"
 #include "layout.h"     /* SA_PAGE_KIND_COUNT */

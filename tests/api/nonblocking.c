@@ -4,7 +4,7 @@
  * A helper thread takes the allocator's slow-path locks through the hooks the
  * fork handlers use (_sa_abandon_lock, _sa_heap_lock_all: internal, linked
  * from the archive) and keeps them while the test thread runs the paths that
- * used to wait for them: reclaim of abandoned segments and the global segment
+ * would wait if they took them: reclaim of abandoned segments and the global segment
  * cache (generic malloc), remote frees into abandoned pages, retiring pages
  * whose segments empty, and a new thread's first malloc. A malloc or free
  * that waited would hang until the test's timeout: the test fails. */

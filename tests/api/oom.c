@@ -231,8 +231,8 @@ static void *lb_fill_and_exit(void *arg)
  * segments are abandoned); this thread frees all those blocks (remote frees
  * into abandoned pages), then its huge blocks must fit as they did before:
  * a malloc refused by the OS adopts abandoned segments, collects them and
- * gives the emptied ones back before ENOMEM. (Before: the abandoned segments
- * kept the space, 0 huge blocks fit.) */
+ * gives the emptied ones back before ENOMEM. (Without that, the abandoned
+ * segments keep the space and no huge block fits.) */
 static int left_by_exited_threads(size_t size, void **slots, size_t max_slots)
 {
     size_t first = huge_fill(size, slots, max_slots);
@@ -257,8 +257,8 @@ static int left_by_exited_threads(size_t size, void **slots, size_t max_slots)
  * sa_collect(false) (the emptied medium pages retire, their segments go to
  * its cache and the global cache), then waits. This thread's huge blocks must fit as
  * before but for the other heap's large segment: a malloc refused by the OS
- * unmaps the other heaps' cached segments before ENOMEM. (Before: the
- * SA_SEGMENT_CACHE_MAX segments the other heap kept cost 8 huge blocks.) */
+ * unmaps the other heaps' cached segments before ENOMEM. (Without that, the
+ * SA_SEGMENT_CACHE_MAX segments the other heap keeps cost 8 huge blocks.) */
 static pthread_barrier_t kc_barrier;
 
 static void *kc_fill_free_and_wait(void *arg)
@@ -333,8 +333,8 @@ Test(oom, segments_another_live_thread_caches_serve_again, .timeout = 60)
 
 /* A thread whose first malloc comes when the other heaps' caches hold every
  * byte the limit leaves (the rest taken by plain mappings): its heap must be
- * made, and its blocks found, from those caches. (Before: the heap's own
- * mapping failed and the first malloc of the thread returned NULL.) */
+ * made, and its blocks found, from those caches (the heap's own mapping
+ * fails, and without them the thread's first malloc returns NULL). */
 static pthread_barrier_t nh_barrier;
 static void *nh_block;
 static void *nh_maps[LB_SLOTS];

@@ -158,7 +158,7 @@ static void place(sa_page_t *page, const state_t *s)
     page->reserved = (uint32_t)s->R;
     page->capacity = (uint32_t)s->C;
     /* free's block test reads capacity's bytes from `made` (kept with it:
-     * _sa_page_check asserts made = capacity * block_size) */
+     * the debug build asserts made = capacity * block_size at a local free) */
     page->made = page->capacity * page->block_size;
     page->used = 0;
     for (int b = 0; b < s->C; b++) {
