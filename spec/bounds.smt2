@@ -76,14 +76,19 @@
 
 (define-fun B_EXTEND () Int (div SA_MAX_EXTEND_SIZE SA_MIN_ALIGN))
 ; _sa_page_retire -> _sa_segment_page_free: if the segment empties,
-; segment_release walks its pages, and segment_unmap walks them again and
-; makes one OS call.
+; segment_release walks its pages, then global_cache_put's
+; segment_all_purged walks them again, or segment_unmap does and makes one
+; OS call (src/segment.c; each loop says `spec: bounds.smt2 B_RETIRE`).
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
 ; a candidate: looked at and collected (1), then maybe retired
 (define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
-; segment_new from a cache (2P; from the OS: 1 <= 2P), carve, scan, extend.
+; segment_new from a cache (2P: segment_carve's count of the purged pages
+; when it re-carves, and segment_new's walk queueing the unpurged ones for
+; purging; from the OS: 1 <= 2P), carve, scan, extend.
 (define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))
 (define-fun B_FRESH () Int (+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
+; _sa_segment_cache_purge's walk of the two caches (cache_purge), and
+; segment_purge's walk of each segment it purges (P) with its OS call.
 (define-fun B_PURGE_SEGMENTS () Int
   (+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX
      (* SA_PURGE_BATCH_MAX (+ SA_MAX_PAGES_PER_SEGMENT 1))))
@@ -118,25 +123,29 @@
 (declare-datatypes ((Run 0))
   (((mk_run (pc Int) (i Int) (j Int) (lim Int) (steps Int) (k Int)))))
 
-; program counters of _sa_malloc_generic
-(define-fun HEARTBEAT () Int 0)
-(define-fun REMOTE () Int 1)     ; i: pages taken back
-(define-fun RECLAIM () Int 2)    ; i: segments tried
-(define-fun ADOPT () Int 3)      ; i: segments tried before this one, j: its pages looked at
-(define-fun SEARCH () Int 4)     ; i: candidates looked at
+; program counters of _sa_malloc_generic, each with the function whose loop
+; it counts (the loop carries `spec: bounds.smt2 <pc>` back here)
+(define-fun HEARTBEAT () Int 0)  ; heartbeat (alloc.c): no loop
+(define-fun REMOTE () Int 1)     ; i: pages taken back (_sa_heap_take_remote_pages)
+                                 ;    or forwarded (forward_pending_locked)
+(define-fun RECLAIM () Int 2)    ; i: segments tried (_sa_segments_reclaim)
+(define-fun ADOPT () Int 3)      ; i: segments tried before this one, j: its pages
+                                 ;    looked at (adopt_segment)
+(define-fun SEARCH () Int 4)     ; i: candidates looked at (_sa_page_queue_find)
 (define-fun LOOKED () Int 5)     ; i: candidates before this one (looked at, collected)
-(define-fun FRESH () Int 6)
-(define-fun CARVE () Int 7)      ; j: pages carved
-(define-fun SCAN () Int 8)       ; j: pages looked at
+(define-fun FRESH () Int 6)      ; segment_new: B_SEGMENT
+(define-fun CARVE () Int 7)      ; j: pages carved (segment_carve's page table)
+(define-fun SCAN () Int 8)       ; j: pages looked at (_sa_segment_page_alloc)
 (define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (_sa_page_extend)
-(define-fun SWEEP () Int 10)     ; i: bins swept
-(define-fun PURGE () Int 11)     ; j: pages purged
-(define-fun PURGE_SEGS () Int 12); i: cached segments walked, j: purged
+(define-fun SWEEP () Int 10)     ; i: bins swept (_sa_heap_retire_sweep)
+(define-fun PURGE () Int 11)     ; j: pages purged (_sa_segment_cache_purge)
+(define-fun PURGE_SEGS () Int 12); i: cached segments walked (cache_purge), j: purged
+                                 ;    (segment_purge)
 (define-fun DONE () Int 13)
 ; program counters of the free paths
 (define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
-(define-fun FREE_NOTIFY () Int 21) ; _sa_heap_remote_push's CAS loop
-(define-fun FREE_UNFULL () Int 22) ; _sa_page_unfull's CAS loop (free_local)
+(define-fun FREE_NOTIFY () Int 21) ; _sa_heap_remote_push's CAS loop (_sa_page_stack_push)
+(define-fun FREE_UNFULL () Int 22) ; _sa_page_unfull's CAS loop (_sa_page_notify_clear)
 (define-fun FREE_EMPTIED () Int 23); _sa_page_mark_empty (free_local): lim, what a retire may take
 
 (define-fun rem_search ((i Int)) Int
@@ -211,6 +220,7 @@
   (let ((pc (pc r)) (i (i r)) (j (j r)) (lim (lim r)))
   (or
    ; a CAS of this path lost to another thread's successful CAS: retry
+   ; (_sa_page_collect's CAS loop, _sa_page_notify_clear's, _sa_page_stack_push's)
    (and (not (= pc DONE)) (= r2 (mk_run pc i j lim (+ (steps r) 1) (+ (k r) 1))))
    ; 1: heartbeat (the hook may not be registered, or run only every
    ;    SA_HEARTBEAT_PERIOD calls: 0 or 1 step)

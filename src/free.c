@@ -106,7 +106,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     uintptr_t old = sa_point_load("load thread_free", &page->thread_free,
                                   memory_order_relaxed);
     uintptr_t notify;
-    for (;;) {
+    for (;;) {      /* spec: bounds.smt2 FREE_PUSH */
         SA_TRACE_STEP(SA_LOOP_CAS);
         notify = old & SA_NOTIFY_MASK;
         block->next = _sa_tf_block(old);

@@ -41,7 +41,7 @@ void _sa_heap_remote_push(sa_heap_t *owner, sa_page_t *page)
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max)
 {
     size_t i = 0;
-    SA_TRACE_LOOP(SA_LOOP_REMOTE);
+    SA_TRACE_LOOP(SA_LOOP_REMOTE);     /* spec: bounds.smt2 REMOTE */
     for (; i < max; i++) {
         sa_page_t *page = _sa_page_stack_next(&heap->remote_pages, &heap->remote_local);
         if (page == NULL)
@@ -83,7 +83,7 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
 {
     if (!_sa_heap_retire_pending(heap))
         return;
-    SA_TRACE_LOOP(SA_LOOP_SWEEP);
+    SA_TRACE_LOOP(SA_LOOP_SWEEP);      /* spec: bounds.smt2 SWEEP */
     for (size_t i = 0; i < max_bins; i++) {
         SA_TRACE_STEP(SA_LOOP_SWEEP);
         size_t bin = retire_next_bin(heap, heap->retire_cursor);

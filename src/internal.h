@@ -408,7 +408,7 @@ static inline void _sa_page_notify_clear(sa_page_t *page, unsigned from, const v
     if (also_writes != NULL)
         SA_MC_ALSO_WRITES(also_writes);
     uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-    while ((from >> (tf & SA_NOTIFY_MASK)) & 1) {
+    while ((from >> (tf & SA_NOTIFY_MASK)) & 1) {     /* spec: bounds.smt2 FREE_UNFULL */
         if (also_writes != NULL)
             SA_MC_ALSO_WRITES(also_writes);
         if (sa_point_cas_weak("cas thread_free", &page->thread_free, &tf, tf & ~SA_NOTIFY_MASK,
@@ -427,7 +427,7 @@ static inline void _sa_page_notify_clear(sa_page_t *page, unsigned from, const v
 static inline void _sa_page_stack_push(_Atomic(sa_page_t *) *stack, sa_page_t *page)
 {
     sa_page_t *head = sa_point_load("load page stack", stack, memory_order_relaxed);
-    for (;;) {
+    for (;;) {      /* spec: bounds.smt2 FREE_NOTIFY */
         SA_TRACE_STEP(SA_LOOP_CAS);
         page->remote_next = head;
         if (sa_point_cas_weak("cas page stack", stack, &head, page,

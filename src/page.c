@@ -55,7 +55,7 @@ void _sa_page_extend(sa_page_t *page)
     sa_block_t *tail = page->free;
     /* Built back to front so the list runs in address order. Bound: n <=
      * SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN iterations. */
-    SA_TRACE_LOOP(SA_LOOP_EXTEND);
+    SA_TRACE_LOOP(SA_LOOP_EXTEND);     /* spec: bounds.smt2 EXTEND */
     for (size_t i = n; i-- > 0;) {
         SA_TRACE_STEP(SA_LOOP_EXTEND);
         sa_block_t *b = (sa_block_t *)(first + i * block_size);
@@ -103,7 +103,7 @@ void _sa_page_collect(sa_page_t *page)
      * or at the CAS. Reusing the first read would let a remote free that
      * landed in between stay behind while the tracing build's snapshot,
      * taken after it, shows it on the list. A failed CAS means a remote free
-     * pushed: lock-free. */
+     * pushed: lock-free. spec: bounds.smt2 malloc_step (a CAS retry: k) */
     tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     while (_sa_tf_block(tf) != NULL &&
            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,

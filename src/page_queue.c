@@ -87,7 +87,7 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
     sa_page_queue_t *q = &heap->queues[bin];
     sa_page_t *page = q->first;
     sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
-    SA_TRACE_LOOP(SA_LOOP_SEARCH);
+    SA_TRACE_LOOP(SA_LOOP_SEARCH);     /* spec: bounds.smt2 SEARCH */
     for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
         SA_TRACE_STEP(SA_LOOP_SEARCH);
         sa_page_t *next = page->next;

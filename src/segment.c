@@ -114,7 +114,7 @@ static size_t page_area(const sa_segment_t *seg, size_t i)
 
 static bool segment_all_purged(const sa_segment_t *seg)
 {
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         if (!seg->pages[i].purged)
@@ -132,7 +132,7 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         return;     /* same layout: pages keep their purged state */
     }
     if (!fresh) {
-        SA_TRACE_LOOP(SA_LOOP_PAGES);
+        SA_TRACE_LOOP(SA_LOOP_PAGES);  /* spec: bounds.smt2 B_SEGMENT */
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP(SA_LOOP_PAGES);
             if (seg->pages[i].purged)
@@ -143,7 +143,7 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
     seg->page_kind = kind;
     seg->page_shift = _sa_page_shift(kind);
     seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 CARVE */
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *page = &seg->pages[i];
@@ -269,7 +269,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
         /* From a cache before its purge: its pages may still be resident.
          * Those not handed out soon are purged like retired pages. */
         uint64_t when = _sa_purge_deadline(_sa_os_now_ms());
-        SA_TRACE_LOOP(SA_LOOP_PAGES);
+        SA_TRACE_LOOP(SA_LOOP_PAGES);  /* spec: bounds.smt2 B_SEGMENT */
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP(SA_LOOP_PAGES);
             if (!seg->pages[i].purged)
@@ -282,7 +282,7 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 static void segment_unmap(sa_segment_t *seg)
 {
     size_t purged = 0;
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         if (seg->pages[i].purged)
@@ -333,7 +333,7 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
     /* Prefer a page whose memory is still committed (retired, not purged
      * yet): reusing it costs no page faults. */
     sa_page_t *page = NULL;
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 SCAN */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *candidate = &seg->pages[i];
@@ -376,7 +376,7 @@ static void segment_purge(sa_segment_t *seg)
 {
     size_t committed = 0;
     uint64_t now = _sa_os_now_ms();
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_PURGE_SEGMENTS */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         if (!seg->pages[i].purged) {
@@ -396,7 +396,7 @@ static void segment_purge(sa_segment_t *seg)
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
     _sa_segment_list_remove(&heap->avail[seg->page_kind], seg);
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         purge_list_remove(heap, &seg->pages[i]);
@@ -441,7 +441,7 @@ static size_t cache_purge(sa_segment_list_t *cache, uint64_t now, bool force, si
 {
     sa_segment_t *seg = cache->first;
     while (seg != NULL && (force || done < SA_PURGE_BATCH_MAX)) {
-        SA_TRACE_STEP(SA_LOOP_CACHE);   /* bound: the caches' lengths */
+        SA_TRACE_STEP(SA_LOOP_CACHE);   /* spec: bounds.smt2 PURGE_SEGS (the caches' lengths) */
         sa_segment_t *next = seg->next;
         if (force) {
             _sa_segment_list_remove(cache, seg);
@@ -496,7 +496,7 @@ static void global_cache_purge(uint64_t now, bool force, size_t done)
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global)
 {
     size_t n = 0;
-    SA_TRACE_LOOP(SA_LOOP_PURGE);
+    SA_TRACE_LOOP(SA_LOOP_PURGE);      /* spec: bounds.smt2 PURGE */
     while (heap->purge.first != NULL && (force || n < SA_PURGE_BATCH_MAX)) {
         sa_page_t *page = heap->purge.first;
         if (!force && page->purge_at > now)
@@ -506,7 +506,8 @@ void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool glo
         page_purge(_sa_segment_of_ptr(page), page);
         n++;
     }
-    SA_TRACE_LOOP(SA_LOOP_CACHE);     /* one walk: the heap's cache, then the global one */
+    /* one walk: the heap's cache, then the global one (cache_purge) */
+    SA_TRACE_LOOP(SA_LOOP_CACHE);      /* spec: bounds.smt2 PURGE_SEGS */
     if (cache_try_lock(heap)) {
         n = cache_purge(&heap->cache, now, force, 0);
         cache_unlock(heap);
@@ -655,7 +656,7 @@ size_t _sa_heap_segment_count(const sa_heap_t *heap)
 static size_t forward_pending_locked(size_t max)
 {
     size_t n = 0;
-    SA_TRACE_LOOP(SA_LOOP_REMOTE);  /* out of the remote-pages budget */
+    SA_TRACE_LOOP(SA_LOOP_REMOTE);  /* spec: bounds.smt2 REMOTE (out of its budget) */
     for (; n < max; n++) {
         sa_page_t *page = _sa_page_stack_next(&forward_pending, &forward_local);
         if (page == NULL)
@@ -674,7 +675,7 @@ static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg)
 {
     seg->heap = heap;
     uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
-    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 ADOPT */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *page = &seg->pages[i];
@@ -703,7 +704,7 @@ bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool w
     forward_pending_locked(forwards);
     SA_TRACE_PHASE(SA_PHASE_RECLAIM);
     bool any = false;
-    SA_TRACE_LOOP(SA_LOOP_RECLAIM);
+    SA_TRACE_LOOP(SA_LOOP_RECLAIM);    /* spec: bounds.smt2 RECLAIM */
     for (size_t t = 0; t < tries && abandoned.first != NULL; t++) {
         SA_TRACE_STEP(SA_LOOP_RECLAIM);
         sa_segment_t *seg = abandoned.first;
