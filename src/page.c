@@ -43,7 +43,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
  * spec: page.smt2 extend */
 void _sa_page_extend(sa_page_t *page)
 {
-    sa_assert(page->free == NULL && page->capacity < page->reserved);
+    sa_assert_spec("extend (guard)", page->free == NULL && page->capacity < page->reserved);
     size_t block_size = page->block_size;
     size_t n = SA_MAX_EXTEND_SIZE / block_size;
     if (n == 0)
@@ -152,7 +152,7 @@ void _sa_page_collect(sa_page_t *page)
  * spec: page.smt2 to_full */
 bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page)
 {
-    sa_assert(page->free == NULL && page->capacity == page->reserved && !page->in_full);
+    sa_assert_spec("to_full (guard)", page->free == NULL && page->capacity == page->reserved && !page->in_full);
     uintptr_t expected = SA_NOTIFY_NONE;
     if (page->local_free != NULL ||
         sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed) != expected)
@@ -222,7 +222,7 @@ bool _sa_page_can_retire(const sa_page_t *page)
  * spec: page.smt2 retire */
 void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
 {
-    sa_assert(_sa_page_can_retire(page));
+    sa_assert_spec("retire (guard)", _sa_page_can_retire(page));
     SA_TRACE_BEFORE(SA_T_RETIRE, page);
     _sa_stat_active(page->bin, (size_t)page->capacity * page->block_size, false);
     _sa_stat_inc(&_sa_gstats.pages_retired);

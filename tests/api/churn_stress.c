@@ -178,7 +178,7 @@ Test(churn_stress, remote_frees_into_full_pages_of_exited_owners, .timeout = 20)
     churn_rounds(CH_ROUNDS, 1, SAT_BLOCK_MIN + 48);
 }
 
-/* ---- the footprint stays flat under churn (issue 10) ------------------------------ */
+/* ---- the footprint stays flat under churn ----------------------------------------- */
 
 /* Issue 10's pattern, smaller: rounds of FP_THREADS threads; each frees what
  * a thread of the previous round left, allocates FP_BLOCKS blocks (the first

@@ -182,7 +182,7 @@ Test(oom, huge_blocks_until_the_address_space_limit)
     run_limited(SA_LARGE_OBJ_SIZE_MAX + SA_OS_PAGE_SIZE, (size_t)512 << 20);
 }
 
-/* ---- memory other threads left behind (issue 10) --------------------------------- */
+/* ---- memory other threads left behind --------------------------------------------- */
 
 /* Blocks of `size` (huge) until NULL (several NULLs in a row: the last mapping may fit
  * where an unaligned attempt does not), then all freed; how many fit. */

@@ -1,4 +1,4 @@
-/* tests/conformance/conformance.c -- the model and the code agree (issue 4).
+/* tests/conformance/conformance.c -- the model and the code agree.
  *
  * The workloads run on the tracing build (src/trace.c) and every recorded page
  * transition is replayed through spec/page.smt2 with Z3 (replay.c): no step

@@ -1,5 +1,5 @@
 /* tests/interleave/sched.h -- a stateless model checker for the allocator's
- * lock-free steps (issue 9, section 2), in the manner of CHESS and
+ * lock-free steps, in the manner of CHESS and
  * CDSChecker: the real C code of src/, built with -DSA_MODEL_CHECK, yields to
  * this scheduler before every atomic operation of src/atomic_points.h (and
  * before every traced page transition); the scheduler runs one thread at a

@@ -1,4 +1,4 @@
-/* tests/refine/refine.c -- exhaustive small-scope refinement (issue 9, section 1):
+/* tests/refine/refine.c -- exhaustive small-scope refinement:
  * every page state spec/page.smt2's `inv` allows up to a small size, built as a
  * real sa_page_t over real blocks of a real segment, each C function that
  * changes a page called on it with every argument it can take, and Z3 asked

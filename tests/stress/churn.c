@@ -1,5 +1,6 @@
-/* tests/stress/churn.c -- the thread-churn pattern of issue 10, through the
- * standard malloc/free (run it under LD_PRELOAD to pick the allocator).
+/* tests/stress/churn.c -- the thread-churn pattern (docs/design.md, "How
+ * abandoned memory is bounded") through the standard malloc/free (run it
+ * under LD_PRELOAD to pick the allocator).
  *
  * Rounds of T short-lived threads. Thread i of round r first frees the blocks
  * thread (i + 1) % T of round r - 1 left (remote frees into pages of a heap

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""tests/stress/churn_curve.py -- issue 10's thread churn under every allocator,
+"""tests/stress/churn_curve.py -- the thread churn of tests/stress/churn.c under every allocator,
 one after another in the same run: the resident set and the mapped size (MiB)
 every EVERY rounds, as a Markdown table (docs/design.md, "How abandoned
 memory is bounded"), and each one's time and peak.
