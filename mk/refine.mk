@@ -52,6 +52,7 @@ refine: $(REFINE_BIN) $(REFINE_MUTANT_BINS)
 $(foreach m,$(REFINE_MUTANTS),$(call trace-mutant-lib,$(REFINE_DIR)/mutant-$(m),tests/refine/mutants/$(m).patch))
 
 $(REFINE_DIR)/mutant-%/refine: $(REFINE_DIR)/refine.o $(CONF_DIR)/obj/replay.o $(REFINE_DIR)/mutant-%/libshardalloc-trace.a $(PROOFS_LIB)
+	$(call say,LD,$@)
 	$(Q)$(CC) $(OPT) $(LDFLAGS) -o $@ $^ -lz3 -pthread
 
 DEP_FILES += $(REFINE_DIR)/refine.d
