@@ -126,12 +126,13 @@
 #define SA_OOM_RECLAIM          64
 
 /* After the OS refused memory, for this many milliseconds every thread's
- * owner frees retire an emptied page at once and unmap an emptied segment
- * (no retire delay, no cache): memory another live thread just freed is what
- * the failed thread needs next, and only its owner can give it back. 1 s: a
- * program unwinds and frees what it held well within it (four threads freeing
- * 96 MiB of small blocks take about 10 ms, 0.3 s in the debug build); the
- * cost, a page made again per emptied page, ends soon after. */
+ * owner frees retire an emptied page at once (no retire delay), and a heap
+ * keeps one emptied segment cached, unmapping the others: memory another
+ * live thread just freed is what the failed thread needs next, and only its
+ * owner can give it back. 1 s: a program unwinds and frees what it held well
+ * within it (four threads freeing 96 MiB of small and medium blocks take
+ * 2 ms, 2-33 ms in the debug build); the cost, a page made again per emptied
+ * page, ends soon after. */
 #define SA_OOM_PRESSURE_MS      1000
 
 /* The user's deferred-free hook runs once every this many generic calls
