@@ -9,9 +9,11 @@
  * otherwise map the whole C++ runtime (about 1.4 MiB of resident memory) for
  * nothing. The two things operator new needs from the C++ runtime, the
  * installed new_handler and throwing std::bad_alloc, are weak references:
- * any program that calls operator new links libstdc++, so they are bound
- * whenever they can be called. (A C program linking the archive never
- * references these names, so it never pulls this member in.)
+ * a program that links libstdc++ binds them when it starts. A C program that
+ * dlopen()s C++ code loads libstdc++ later (RTLD_LOCAL by default), where
+ * the references cannot see it: a failing new looks the two up there
+ * (cxx_runtime). (A C program linking the archive never references these
+ * names, so it never pulls this member in.)
  *
  * The throwing forms loop as the standard requires: on failure call the
  * installed new_handler and retry; with none installed, throw std::bad_alloc.
@@ -20,15 +22,35 @@
  * a new_handler that itself throws propagates out of a nothrow new instead of
  * being turned into NULL. Every delete is sa_free, so a foreign pointer or a
  * double delete is reported, as free()'s, and ignored. */
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include "internal.h"
 
 typedef void (*new_handler_fn)(void);
+typedef new_handler_fn get_handler_fn(void);
+typedef void throw_fn(void);
 
 /* std::get_new_handler() and std::__throw_bad_alloc() of libstdc++ */
 extern new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak));
 extern void _ZSt17__throw_bad_allocv(void) __attribute__((weak, noreturn));
+
+/* The runtime's two functions: bound at start, or else looked up in the
+ * libstdc++ loaded since (RTLD_NOLOAD: found only if it is loaded; NULL if
+ * it is not). Only a failing new asks. */
+static void cxx_runtime(get_handler_fn **get_handler, throw_fn **throw_bad_alloc)
+{
+    *get_handler = _ZSt15get_new_handlerv;
+    *throw_bad_alloc = _ZSt17__throw_bad_allocv;
+    if (*get_handler != NULL && *throw_bad_alloc != NULL)
+        return;
+    void *runtime = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    if (runtime == NULL)
+        return;
+    *get_handler = (get_handler_fn *)dlsym(runtime, "_ZSt15get_new_handlerv");
+    *throw_bad_alloc = (throw_fn *)dlsym(runtime, "_ZSt17__throw_bad_allocv");
+    dlclose(runtime);   /* drops the reference NOLOAD took: it stays loaded */
+}
 
 static void *new_loop(size_t size, size_t alignment, bool nothrow)
 {
@@ -36,15 +58,18 @@ static void *new_loop(size_t size, size_t alignment, bool nothrow)
         void *p = alignment == 0 ? sa_malloc(size) : sa_aligned_alloc(alignment, size);
         if (__builtin_expect(p != NULL, 1))
             return p;
-        new_handler_fn handler = _ZSt15get_new_handlerv != NULL ? _ZSt15get_new_handlerv() : NULL;
+        get_handler_fn *get_handler;
+        throw_fn *throw_bad_alloc;
+        cxx_runtime(&get_handler, &throw_bad_alloc);
+        new_handler_fn handler = get_handler != NULL ? get_handler() : NULL;
         if (handler != NULL) {
             handler();  /* frees memory, throws, or ends the program */
             continue;
         }
         if (nothrow)
             return NULL;
-        if (_ZSt17__throw_bad_allocv != NULL)
-            _ZSt17__throw_bad_allocv();
+        if (throw_bad_alloc != NULL)
+            throw_bad_alloc();
         static const char msg[] = "shardalloc: operator new(): out of memory, and no C++ runtime "
                                   "to throw std::bad_alloc\n";
         _sa_write_stderr(msg, sizeof msg - 1);
