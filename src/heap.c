@@ -220,14 +220,18 @@ bool _sa_oom_pressure_check(void)
  * and the global cache's segments unmapped), unmap the other heaps' cached
  * segments and the huge cache. Bounded: SA_OOM_RECLAIM segments, this heap,
  * SA_SEGMENT_CACHE_MAX per heap, SA_HUGE_CACHE_ENTRIES. */
-void _sa_out_of_memory_collect(sa_heap_t *heap)
+void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused)
 {
     bool own = heap != NULL && heap != &_sa_heap_empty;
     /* Other live threads hold what they emptied and did not retire yet (only
      * an owner may retire its pages): from now on for SA_OOM_PRESSURE_MS
-     * they give it back as they empty it, this thread too. */
-    atomic_store_explicit(&_sa_oom_pressure_until, _sa_os_now_ms() + SA_OOM_PRESSURE_MS,
-                          memory_order_relaxed);
+     * they give it back as they empty it, this thread too. Not for a request
+     * larger than all shardalloc maps (malloc(1 TiB) probing what the
+     * system grants): giving everything back could not make room for it,
+     * and the pressure slows every thread's frees. */
+    if (refused <= atomic_load_explicit(&_sa_os_stats.mapped, memory_order_relaxed))
+        atomic_store_explicit(&_sa_oom_pressure_until, _sa_os_now_ms() + SA_OOM_PRESSURE_MS,
+                              memory_order_relaxed);
     if (own) {
         _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
         _sa_heap_collect(heap, true, true);     /* the global cache too */
@@ -301,7 +305,7 @@ sa_heap_t *_sa_heap_make(void)
         if (heap == NULL) {
             /* Other threads' caches may hold the space (a thread started
              * when the others had filled it): once more after those. */
-            _sa_out_of_memory_collect(NULL);
+            _sa_out_of_memory_collect(NULL, sizeof(sa_heap_t));
             heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
         }
         if (heap == NULL) {

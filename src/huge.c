@@ -191,10 +191,10 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
         seg = cache_resize(seg, map_size);
     }
     if (seg == NULL) {
-            int saved_errno = errno;
+        int saved_errno = errno;
         seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
         if (seg == NULL) {
-            _sa_out_of_memory_collect(_sa_heap_tls);    /* then once more */
+            _sa_out_of_memory_collect(_sa_heap_tls, map_size);     /* then once more */
             seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
             if (seg == NULL)
                 return NULL;

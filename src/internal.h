@@ -90,9 +90,10 @@ static inline void _sa_heap_deferred_free(sa_heap_t *heap, bool force)
     fn(force, heap->generic_count, atomic_load_explicit(&_sa_deferred_arg, memory_order_relaxed));
     heap->in_hook = false;
 }
-/* The OS refused memory: give back what can be found anywhere (bounded),
- * and raise the memory pressure for SA_OOM_PRESSURE_MS. */
-void _sa_out_of_memory_collect(sa_heap_t *heap);
+/* The OS refused a mapping of `refused` bytes: give back what can be found
+ * anywhere (bounded), and raise the memory pressure for SA_OOM_PRESSURE_MS
+ * if what shardalloc maps could make room for it. */
+void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused);
 extern _Atomic uint64_t _sa_oom_pressure_until;
 bool _sa_oom_pressure_check(void);
 /* Under memory pressure (the OS refused memory less than SA_OOM_PRESSURE_MS

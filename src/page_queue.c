@@ -150,7 +150,7 @@ sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin)
         /* Out of memory: give back every empty page and cached mapping at
          * once (the retire delay is a speed trade, not worth failing for),
          * then try once more. */
-        _sa_out_of_memory_collect(heap);
+        _sa_out_of_memory_collect(heap, SA_SEGMENT_SIZE);
         page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
         if (page == NULL)
             return NULL;

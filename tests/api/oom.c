@@ -3,6 +3,7 @@
  * NULL gives ENOMEM, and after freeing, allocation works again. */
 #include "sa_limit_test.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
 
@@ -33,6 +34,14 @@ static int overcommit_mode(void)
     return mode;
 }
 
+/* src/heap.c: the end (ms) of the memory pressure an out-of-memory raises; 0 none. */
+extern _Atomic uint64_t _sa_oom_pressure_until;
+
+static bool under_pressure(void)
+{
+    return atomic_load(&_sa_oom_pressure_until) != 0;
+}
+
 static void assert_refused(size_t size)
 {
     errno = 0;
@@ -46,6 +55,8 @@ static void assert_refused(size_t size)
     cr_assert_null(sa_aligned_alloc(SA_OS_PAGE_SIZE, size & ~(SA_OS_PAGE_SIZE - 1)),
                    "aligned_alloc(%#zx) succeeded", size);
     cr_assert_eq(errno, ENOMEM);
+    /* more than all shardalloc maps: giving back could not make room */
+    cr_assert(!under_pressure(), "a refused malloc(%#zx) raised the memory pressure", size);
     void *q = sa_malloc(100);
     cr_assert_not_null(q, "malloc(100) failed after a refused malloc(%#zx)", size);
     sat_fill(q, 100, size);
@@ -95,6 +106,29 @@ static void release(void **slots, size_t n)
  * memory serves again -- the same size, other sizes (without any call to
  * sa_collect: a program does not know about it), and after sa_collect.
  * Returns a child exit code (0 ok, else an index into k_oom_why). */
+/* The memory pressure (every thread's frees give back what they empty, for
+ * SA_OOM_PRESSURE_MS) is raised when the refused request could fit in what
+ * shardalloc maps, not for a request larger than all of it. */
+Test(oom, the_memory_pressure_rises_only_when_giving_back_could_make_room)
+{
+    enum { SLOTS = 1 << 16 };
+    static void *blocks[SLOTS];
+    cr_assert_eq(sa_option_set(SA_OPTION_LIMIT, 16 << 20), 0);
+    errno = 0;
+    cr_assert_null(sa_malloc(64 << 20));
+    cr_assert_eq(errno, ENOMEM);
+    cr_assert(!under_pressure(), "malloc(64 MiB) past a 16 MiB limit raised the pressure");
+    size_t n = 0;
+    while (n < SLOTS && (blocks[n] = sa_malloc(1000)) != NULL)
+        n++;
+    cr_assert(n > 0 && n < SLOTS, "%zu blocks of 1000 bytes under a 16 MiB limit", n);
+    cr_assert(under_pressure(), "small blocks until NULL did not raise the pressure");
+    release(blocks, n);
+    cr_assert_eq(sa_option_set(SA_OPTION_LIMIT, 0), 0);
+    cr_assert_not_null(blocks[0] = sa_malloc(1000));
+    sa_free(blocks[0]);
+}
+
 static const char *const k_oom_why[] = {
     [10] = "the limit was never reached, or nothing fit",
     [11] = "malloc returned NULL without errno == ENOMEM",

@@ -129,15 +129,6 @@ Test(oom_threads, four_threads_recover_after_filling_96_mib, .timeout = 60)
 
 /* ---- the memory pressure itself ---------------------------------------------------- */
 
-/* A request no address space can hold: the OS refuses it, which raises the
- * memory pressure for SA_OOM_PRESSURE_MS. */
-static void refuse_one(void)
-{
-    errno = 0;
-    cr_assert_null(sa_malloc((size_t)1 << SA_ADDRESS_BITS));
-    cr_assert_eq(errno, ENOMEM);
-}
-
 static size_t pages_retired(void)
 {
     sa_stats_t st;
@@ -163,7 +154,7 @@ Test(oom_threads, without_pressure_an_emptied_page_waits_for_the_retire_delay)
 
 Test(oom_threads, under_pressure_the_free_that_empties_a_page_retires_it)
 {
-    refuse_one();
+    sat_raise_memory_pressure();
     cr_assert_eq(retired_by_freeing_a_lone_block(), 1);
 }
 
@@ -179,7 +170,7 @@ Test(oom_threads, under_pressure_a_first_class_heap_is_destroyed_whole)
         uint64_t r = sat_rand(&rng);
         cr_assert_not_null(sa_heap_malloc(h, 16 + r % (2 * SA_SMALL_OBJ_SIZE_MAX)));
     }
-    refuse_one();
+    sat_raise_memory_pressure();
     size_t before = pages_retired();
     sa_heap_destroy(h);
     sa_stats_t st;

@@ -30,4 +30,20 @@ static int in_limited_child(size_t headroom, int (*body)(size_t, void **, size_t
     return WEXITSTATUS(status);
 }
 
+/* Raises the memory pressure (SA_OOM_PRESSURE_MS) as a real shortage does:
+ * with SHARDALLOC_LIMIT below what is mapped, a request that what shardalloc
+ * maps could hold is refused. (A request larger than all of it, which
+ * nothing given back could serve, raises none.) */
+static inline void sat_raise_memory_pressure(void)
+{
+    void *keep = sa_malloc(100);    /* a segment mapped, at least */
+    cr_assert_not_null(keep);
+    cr_assert_eq(sa_option_set(SA_OPTION_LIMIT, 1), 0);
+    errno = 0;
+    cr_assert_null(sa_malloc(SA_LARGE_OBJ_SIZE_MAX / 2), "a mapping past SHARDALLOC_LIMIT was granted");
+    cr_assert_eq(errno, ENOMEM);
+    cr_assert_eq(sa_option_set(SA_OPTION_LIMIT, 0), 0);
+    sa_free(keep);
+}
+
 #endif /* SA_LIMIT_TEST_H */

@@ -359,7 +359,10 @@ static void free_under_pressure(void)
         if (p == NULL)
             exit(2);
     }
-    if (sa_malloc((size_t)1 << SA_ADDRESS_BITS) != NULL)  /* refused: the pressure */
+    /* Refused as in a real shortage (SHARDALLOC_LIMIT below what is mapped,
+     * a request what is mapped could hold): the pressure. */
+    if (sa_option_set(SA_OPTION_LIMIT, 1) != 0 || sa_malloc(SA_LARGE_OBJ_SIZE_MAX / 2) != NULL ||
+        sa_option_set(SA_OPTION_LIMIT, 0) != 0)
         exit(3);
     blocks_free(&first);
     sa_free(p);
