@@ -51,6 +51,13 @@ static const pf_mutant_t m_extend[] = {
       .replace = "(and (owned s) (< (capacity s) (reserved s))\n" },
     { 0 }
 };
+static const pf_mutant_t m_full_no_local[] = {
+    { .name = "free_local_into_full", .what = "free_local without its guard `not in_full`: a full page gets a local free",
+      .find = "(and (owned s) (not (in_full s))\n", .replace = "(and (owned s)\n" },
+    { .name = "to_full_ignores_local", .what = "to_full without its guard `local_free empty`",
+      .find = "(not (in_full s)) (= (n s FREE) 0) (= (n s LOCAL) 0)", .replace = "(not (in_full s)) (= (n s FREE) 0)" },
+    { 0 }
+};
 static const pf_mutant_t m_free_local[] = {
     { .name = "free_not_live", .what = "a free without its guard `block is LIVE` (double free)",
       .find = "(and (in_page s b) (= (loc_of s b) LIVE)", .replace = "(and (in_page s b)" },
@@ -700,6 +707,11 @@ const pf_obligation_t pf_obligations[] = {
     PRESERVES("inv_retire", "(retire s t)", "_sa_page_retire", m_retire),
     PRESERVES("inv_abandon", "(abandon s t)", "_sa_page_abandon", m_abandon),
     PRESERVES("inv_reclaim", "(reclaim s t)", "_sa_page_reclaim", m_reclaim),
+    { .name = "full_no_local", .covers = "sa_free fast path (local_free non-empty: not full), free_local_slow",
+      .models = "page", .decls = PAGE_DECLS " (declare-const bsize Int) (declare-const area Int)",
+      .hyp = "(or (page_init t bsize area) (and (full_no_local s) (page_step s t b popped)))",
+      .goal = "(full_no_local t)", .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL,
+      .show = PAGE_SHOW, .mutants = m_full_no_local },
     /* 2: remote free racing with collect, the exchange as linearization point */
     { .name = "race_collect_take", .covers = "_sa_page_collect (atomic exchange)", .models = "page",
       .decls = PAGE_DECLS, .hyp = "(and (inv s) (collect_take s t))", .goal = "(inv_core t)",

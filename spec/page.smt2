@@ -134,6 +134,17 @@
 (define-fun inv ((s Page)) Bool
   (and (inv_core s) (nothing_taken s)))
 
+; A full page, and an abandoned one, hold no local frees: to_full declines
+; while local_free is non-empty, abandon empties it, reclaim adopts only
+; pages abandon emptied, and a local free into a full page takes it back
+; first (unfull, then free_local). sa_free's fast path relies on it: it tests
+; local_free non-empty, which then also says "not full". Kept apart from inv
+; (obligation full_no_local proves it inductive over every transition on its
+; own): inside inv it made Z3 lose its way in race_linearizes_lists.
+(define-fun full_no_local ((s Page)) Bool
+  (and (=> (in_full s) (= (n s LOCAL) 0))
+       (=> (not (owned s)) (= (n s LOCAL) 0))))
+
 ; ---- transitions ---------------------------------------------------------------
 
 ; page_init -- _sa_page_init: a fresh page of `area` bytes gets its block
@@ -215,9 +226,10 @@
                      (in_full s) notify_t (owned s)))))
 
 ; free_local -- _sa_free_local: the owner frees a LIVE block: push it on
-; local_free; used shrinks. (If the page is in the full queue, unfull follows.)
+; local_free; used shrinks. (A page in the full queue is taken back first:
+; unfull, then free_local.)
 (define-fun free_local ((s Page) (t Page) (b Int)) Bool
-  (and (owned s)
+  (and (owned s) (not (in_full s))
        (free_to s t b LOCAL (- (used s) 1) (notify s))))
 
 ; free_remote -- _sa_free_remote: another thread (or anyone, once the page is
@@ -375,3 +387,9 @@
   (and (page_equiv_scalars s t)
        (forall ((b Int)) (page_equiv_block s t b))
        (forall ((l Loc) (i Int)) (page_equiv_slot s t l i))))
+
+; Any transition of a page (page_init aside: it makes a page afresh).
+(define-fun page_step ((s Page) (t Page) (b Int) (popped Bool)) Bool
+  (or (alloc_pop s t b) (extend s t) (free_local s t b) (free_remote s t b)
+      (collect s t) (collect_take s t) (collect_finish s t) (to_full s t)
+      (unfull s t popped) (retire s t) (abandon s t) (reclaim s t)))

@@ -20,8 +20,8 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     sa_assert_spec("free_to (LIVE: not the head of local_free)", block != page->local_free);
     sa_assert_spec("used_live_thread (a LIVE block is used)", page->used > 0);
     sa_assert(page->made == page->capacity * page->block_size);
+    sa_block_t *local = page->local_free;   /* before the stores: the fast path's test of it stands */
     block->canary = canary;
-    sa_block_t *local = page->local_free;
     block->next = local;
     page->local_free = block;
     if (local == NULL)
@@ -32,9 +32,11 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     _sa_stat_free(heap, page->bin);
 }
 
-/* free_local on a full page, onto an empty local_free, or of the page's last
- * live block (or a double free that got past the canary): out of line, so
- * the common case stays a short leaf function. spec: page.smt2 free_local */
+/* free_local onto an empty local_free (a full page's is empty: spec/page.smt2
+ * full_no_local), or of the page's last live block (or a double free that
+ * got past the canary): out of line, so the common case stays a short leaf
+ * function. A full page is taken back first, so that it never holds a local
+ * free (the fast path relies on it). spec: page.smt2 unfull, free_local */
 static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
     if (page->used == 0) {
@@ -42,12 +44,10 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
         return;
     }
     SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    free_local_push(heap, page, block, _sa_block_canary(block));
     if (page->in_full)
         _sa_page_unfull(heap, page, false);
-    /* A full page holds no local frees once an operation is done (the
-     * fast path relies on it): this is the one place one lands on it. */
-    sa_assert(!page->in_full || page->local_free == NULL);
+    free_local_push(heap, page, block, _sa_block_canary(block));
+    sa_assert(!page->in_full);
     if (page->used == 0)
         _sa_page_mark_empty(heap, page);
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
@@ -55,10 +55,11 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
 
 /* The owner frees a block: push local_free, used -= 1; a full page is taken
  * back (unfull), an emptied one marked for retire. Guard: block LIVE, caller
- * owns the page. spec: page.smt2 free_local */
+ * owns the page. local_free non-empty: not a full page (spec/page.smt2
+ * full_no_local), no local_tail to set. spec: page.smt2 free_local */
 sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
 {
-    if (sa_unlikely(page->used <= 1 || page->in_full)) {
+    if (sa_unlikely(page->used <= 1 || page->local_free == NULL)) {
         free_local_slow(heap, page, block);
         return;
     }
@@ -229,12 +230,13 @@ sa_public void sa_free(void *p)
          * thread they would race with the owner's writes (ThreadSanitizer
          * says so; the C memory model calls that undefined). */
         if (sa_likely(atomic_load_explicit(&page->heap, memory_order_relaxed) == heap)) {
-            /* Not the last live block, not a full page. (Testing local_free
-             * != NULL instead of in_full would lean on "in_full => local_free
-             * empty", which free_local_slow asserts after its unfull but
-             * spec/page.smt2's inv does not state: make refine finds states
-             * inv allows where that test skips the unfull.) */
-            if (sa_likely(page->used > 1 && !page->in_full)) {
+            /* Not the last live block, and local_free non-empty: so not a
+             * full page (spec/page.smt2 full_no_local, proven inductive: a
+             * full page holds no local frees), and no local_tail to set.
+             * Or local_free empty (after each collect) on a page that is
+             * not full: the push that sets local_tail, inline too. */
+            if (sa_likely(page->used > 1) &&
+                (sa_likely(page->local_free != NULL) || !page->in_full)) {
                 SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
                 free_local_push(heap, page, (sa_block_t *)p, canary);
                 SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
