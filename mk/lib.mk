@@ -103,12 +103,14 @@ $(SA_LIB_CORE_A): $(SA_CORE_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
+# How a shared libshardalloc is linked (also bench's count-off build).
 # -Bsymbolic-functions: calls inside the library bind to its own functions
 # (no PLT), while the exported malloc & co. still interpose everyone else's.
+SA_SO_LDFLAGS := -shared -pthread -Wl,-Bsymbolic-functions -Wl,-z,now
+
 $(SA_LIB_SO_REAL): $(SA_LIB_OBJS)
 	$(call say,LD,$@)
-	$(Q)$(CC) -shared -pthread -Wl,-soname,$(SA_SONAME) -Wl,-Bsymbolic-functions -Wl,-z,now \
-	    $(LDFLAGS) -o $@ $^
+	$(Q)$(CC) $(SA_SO_LDFLAGS) -Wl,-soname,$(SA_SONAME) $(LDFLAGS) -o $@ $^
 
 $(BUILD)/$(SA_SONAME): $(SA_LIB_SO_REAL)
 	$(Q)ln -sf $(notdir $<) $@
