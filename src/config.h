@@ -95,7 +95,7 @@
  * over for another candidate, and a lone page with only a few frees waiting
  * on local_free is extended before they are reused: reusing one or two blocks
  * per generic call would send nearly every malloc of a temporaries-heavy
- * program through the generic path. 1/256 (1/16 before): with unfulled
+ * program through the generic path. 1/256: with unfulled
  * pages at the back of their queue the candidates met first have had time to
  * gather frees, and at 1/16 a large live set passed over so many of them
  * that the search ran twice as often (liveset 100000 blocks, callgrind: 146

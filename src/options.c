@@ -202,7 +202,7 @@ static bool set_from_text(size_t i, const char *value)
 /* Option i's value in effect, as text, appended to buf[n..cap). */
 static size_t format_value(size_t i, char *buf, size_t n, size_t cap)
 {
-    if (i == SA_OPTION__COUNT) {
+    if (descs[i].kind == V_PATH) {
         pthread_mutex_lock(&stats_file_lock);
         n = _sa_fmt_str(buf, n, cap, stats_file[0] != '\0' ? stats_file : "(stderr)");
         pthread_mutex_unlock(&stats_file_lock);

@@ -66,8 +66,8 @@ void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page)
  * few remote frees that told), and a search that met it first would use it
  * for that block and be back at the next malloc; at the back it gathers the
  * frees that land on it while the pages in front are used (mimalloc does
- * the same). callgrind, liveset 0.1 100000: 354 -> 146 generic calls per
- * 1000 mallocs. */
+ * the same). At the front, a large live set sends about a third of its
+ * mallocs through the generic path. */
 void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
 {
     _sa_page_queue_remove(heap, &heap->full, page);
