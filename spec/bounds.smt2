@@ -26,6 +26,11 @@
 ;                       extended, or moved to_full                   S (1 + 1 + 2P)
 ;                       (or, after S candidates, the first one that
 ;                       had only a few free blocks: no step)
+;                       The generic path looks at the head page itself
+;                       first (alloc.c search_head): if local frees
+;                       alone make it usable, it is collected and used,
+;                       one candidate; else nothing is touched and the
+;                       search starts from the head
 ;   5 fresh page        _sa_page_queue_fresh, _sa_segment_page_alloc: a segment from the
 ;                       OS (1 call) or a cache (walk its P pages for
 ;                       purged ones, and again to queue the unpurged

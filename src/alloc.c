@@ -70,6 +70,27 @@ static void heartbeat(sa_heap_t *heap)
         _sa_heap_deferred_free(heap, false);
 }
 
+/* Phase 4's first candidate, looked at before the search is called: the
+ * head page of the queue, when the blocks freed on local_free alone make
+ * enough (not its last block: used != 0), so the search would collect and
+ * use it too (page_queue.c). Most generic calls are this one: the fast path
+ * used up `free` while the program freed into local_free. NULL: the search
+ * decides (nothing collected, no step taken). One step, as a candidate of
+ * the search. A remote free that lands meanwhile is collected too, and may
+ * leave the page empty; used anyway, it is as good a choice as retiring it. */
+static inline sa_page_t *search_head(sa_heap_t *heap, size_t bin)
+{
+    sa_page_t *page = heap->queues[bin].first;
+    if (page == NULL || page->local_free == NULL || page->used == 0 || !_sa_page_enough_free(page))
+        return NULL;
+    SA_TRACE_LOOP(SA_LOOP_SEARCH);     /* spec: bounds.smt2 SEARCH */
+    SA_TRACE_STEP(SA_LOOP_SEARCH);
+    _sa_page_collect(page);
+    if (page->used != 0)
+        page->retire_at = 0;
+    return page;
+}
+
 /* malloc when the head page of the size class has no free block, or the
  * thread has no heap yet, or the size is huge. The steps are the phases of
  * spec/bounds.smt2, in its order, each bounded there. */
@@ -116,7 +137,9 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
                                      SA_REMOTE_PAGES_MAX - taken, false);
         }
         SA_TRACE_PHASE(SA_PHASE_SEARCH);
-        page = _sa_page_queue_find(heap, bin);          /* spec: bounds.smt2 phase 4 search */
+        page = search_head(heap, bin);                  /* spec: bounds.smt2 phase 4 search */
+        if (page == NULL)
+            page = _sa_page_queue_find(heap, bin);      /* spec: bounds.smt2 phase 4 search */
         if (page == NULL) {
             SA_TRACE_PHASE(SA_PHASE_FRESH);
             page = _sa_page_queue_fresh(heap, bin);     /* spec: bounds.smt2 phase 5 fresh page */

@@ -164,6 +164,13 @@ void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *pag
 void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page);
 sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin);   /* NULL: none, take a fresh one */
+/* The page has enough free blocks to be used by the search: capacity - used
+ * is what free and local_free hold together (the blocks on thread_free are
+ * still counted in used), at least capacity >> SA_REUSE_MIN_SHIFT of them. */
+static inline bool _sa_page_enough_free(const sa_page_t *page)
+{
+    return page->capacity - page->used >= (page->capacity >> SA_REUSE_MIN_SHIFT);
+}
 sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin);  /* NULL only if out of memory */
 
 /* ---- pages (page.c) ----------------------------------------------------------- */

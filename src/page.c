@@ -105,6 +105,16 @@ void _sa_page_collect(sa_page_t *page)
      * taken after it, shows it on the list. A failed CAS means a remote free
      * pushed: lock-free. spec: bounds.smt2 malloc_step (a CAS retry: k) */
     tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
+    if ((tf & ~(uintptr_t)SA_NOTIFY_MASK) == 0) {
+        /* Nothing on thread_free (the generic path's common case): the take
+         * is empty, only local_free joins `free`. */
+        SA_TRACE_TAKEN(page, NULL);
+        SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
+        local_free_splice(page);
+        SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
+        sa_debug_check_page_full(page);
+        return;
+    }
     while (_sa_tf_block(tf) != NULL &&
            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,
                               _sa_tf_word(NULL, tf & SA_NOTIFY_MASK, 0),

@@ -81,7 +81,9 @@ void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
  * wait on local_free; else each is collected, then retired if empty, expired
  * and not the last candidate, used if it has enough free blocks (or is the
  * last candidate), extended if it can be, else moved to the full queue); then
- * the first candidate that had a few free blocks. NULL if none: then step 5. */
+ * the first candidate that had a few free blocks. NULL if none: then step 5.
+ * The generic path tries the head page alone first (alloc.c search_head),
+ * and calls this only when local frees alone do not make it usable. */
 sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
 {
     sa_page_queue_t *q = &heap->queues[bin];
@@ -92,7 +94,7 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
         SA_TRACE_STEP(SA_LOOP_SEARCH);
         sa_page_t *next = page->next;
         if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
-            page->capacity - page->used < (page->capacity >> SA_REUSE_MIN_SHIFT)) {
+            !_sa_page_enough_free(page)) {
             /* The last candidate, with few blocks freed since (capacity -
              * used = |local_free| when free is empty): make fresh ones first,
              * reuse those later. (With more candidates, one with more free
@@ -115,8 +117,7 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
             /* After collect, capacity - used is the length of `free`. A page
              * with only a few is passed over while other candidates remain:
              * using it would bring the next malloc straight back here. */
-            if (page->capacity - page->used >= (page->capacity >> SA_REUSE_MIN_SHIFT) ||
-                next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
+            if (_sa_page_enough_free(page) || next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
                 _sa_page_queue_to_front(heap, q, page);
                 return page;
             }
