@@ -331,6 +331,15 @@ static const pf_mutant_t m_page_of[] = {
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_SMALL_PAGE_SHIFT)" },
     { 0 }
 };
+static const pf_mutant_t m_segmap_high[] = {
+    { .name = "segmap_index_unmasked", .what = "the map indexed by p >> SA_SEGMENT_SHIFT unmasked: past the map",
+      .find = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one))",
+      .replace = "(bvlshr p SA_SEGMENT_SHIFT)" },
+    { .name = "page_from_own_mask", .what = "the page start taken from p's own mask, not the mapped segment",
+      .find = "(bvadd (segmap_segment p) (page_start kind (page_index_of p kind)))",
+      .replace = "(bvadd (segment_of p) (page_start kind (page_index_of p kind)))" },
+    { 0 }
+};
 static const pf_mutant_t m_thread_free_word[] = {
     { .name = "count_overlaps_addresses", .what = "the count starts two bits lower, inside the address bits",
       .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -2 },
@@ -600,25 +609,34 @@ static void gen_aligned_table(pf_buf_t *out)
 }
 
 /* _sa_page_of(seg, p), the page lookup free really does (through the
- * segment's page_shift, which segment.c sets to _sa_page_shift(kind)),
- * against page_index_of, at the first and last byte of every page of every
- * kind. */
+ * segment's unit table, filled as segment.c and huge.c fill it, by
+ * _sa_segment_unit_set), against page_index_of, at the first and last byte
+ * of every unit of every kind; and _sa_segmap_unit, the segment map's
+ * index, against segmap_unit below, at and above 2^SA_ADDRESS_BITS. */
 static void gen_page_of_table(pf_buf_t *out)
 {
     static sa_segment_t seg;
     table_t t = table_begin(out, "c_page_of");
     char term[256];
     for (int k = 0; k < SA_PAGE_KIND_COUNT; k++) {
-        seg.page_kind = (sa_page_kind_t)k;
-        seg.page_shift = _sa_page_shift((sa_page_kind_t)k);
-        for (size_t i = 0; i < _sa_pages_per_segment((sa_page_kind_t)k); i++) {
-            const uintptr_t ps[] = { first_byte((sa_page_kind_t)k, i), last_byte((sa_page_kind_t)k, i) };
+        for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++)
+            _sa_segment_unit_set(&seg, u, (sa_page_kind_t)k);
+        for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++) {
+            const uintptr_t first = SAMPLE_SEGMENT + ((uintptr_t)u << SA_SMALL_PAGE_SHIFT);
+            const uintptr_t ps[] = { first, first + SA_SMALL_PAGE_SIZE - 1 };
             for (size_t x = 0; x < 2; x++) {
                 snprintf(term, sizeof term, "(page_index_of (_ bv%llu 64) (_ bv%d 64))",
                          (unsigned long long)ps[x], k);
                 table_row(&t, term, (size_t)(_sa_page_of(&seg, (const void *)ps[x]) - seg.pages));
             }
         }
+    }
+    const uintptr_t top = (uintptr_t)1 << SA_ADDRESS_BITS;
+    const uintptr_t ptrs[] = { 0, SA_SEGMENT_SIZE - 1, SAMPLE_SEGMENT, top - 1, top, top + SAMPLE_SEGMENT,
+                               top << 1, UINTPTR_MAX };
+    for (size_t x = 0; x < sizeof ptrs / sizeof *ptrs; x++) {
+        snprintf(term, sizeof term, "(segmap_unit (_ bv%llu 64))", (unsigned long long)ptrs[x]);
+        table_row(&t, term, _sa_segmap_unit((const void *)ptrs[x]));
     }
     table_end(&t);
 }
@@ -654,6 +672,9 @@ static const pf_mutant_t m_page_of_agree[] = {
     { .name = "model_page_of_medium_shift", .what = "the model's page_index_of with the medium shift for every kind",
       .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_MEDIUM_PAGE_SHIFT)" },
+    { .name = "model_segmap_unit_unmasked", .what = "the model's segmap_unit without the mask",
+      .find = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one))",
+      .replace = "(bvlshr p SA_SEGMENT_SHIFT)" },
     { 0 }
 };
 
@@ -857,6 +878,22 @@ const pf_obligation_t pf_obligations[] = {
               "     (bvult (bvsub p (segment_of p)) SA_SEGMENT_SIZE)"
               "     (= (bvand (segment_of p) SA_SEGMENT_MASK) (_ bv0 64)))",
       .show = "int:p int:kind int:(page_index_of p kind)", .mutants = m_page_of },
+    /* free's test of a pointer: the map at p's masked unit, then the offset
+     * from the found page's start below made (<= the page's area:
+     * reserved_bound). Whatever p's high bits, the map is indexed inside it,
+     * and the bound passes only a p of the found segment, below
+     * 2^SA_ADDRESS_BITS: no pointer is taken for a block of a segment it is
+     * not in. (_sa_validate's bounds, capacity * block_size and a huge
+     * segment's block, pass no more.) */
+    { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_find, _sa_page_of_block_canary, "
+      "_sa_validate",
+      .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind") BV("made"),
+      .hyp = "(and (page_kind kind) (bvule made (page_area_size kind (page_index_of p kind)))"
+             "     (bvult (bvsub p (found_page_start p kind)) made))",
+      .goal = "(and (bvult (segmap_unit p) segmap_units) (= (segmap_segment p) (segment_of p))"
+              "     (bvult p (bvshl one SA_ADDRESS_BITS)))",
+      .show = "int:p int:kind int:made int:(segmap_unit p) int:(found_page_start p kind)",
+      .mutants = m_segmap_high },
     { .name = "thread_free_word", .covers = "_sa_tf_block, _sa_tf_count, _sa_free_remote (the CAS's new word), "
       "_sa_page_collect (exchange), SA_THREAD_FREE_COUNT_SHIFT",
       .models = "size_class layout", .bv = true, .decls = BV("b") BV("nt") BV("c") BV("b2") BV("nt2"),
@@ -882,7 +919,7 @@ const pf_obligation_t pf_obligations[] = {
            gen_block_index_table, "c_index", m_index_agree),
     AGREES("aligned_request_agrees", "_sa_aligned_request (C == model, every alignment)",
            gen_aligned_table, "c_request", m_request_agree),
-    AGREES("page_of_agrees", "_sa_page_of (C == model, every page of every kind)",
+    AGREES("page_of_agrees", "_sa_page_of through the unit table, _sa_segmap_unit (C == model, every unit of every kind)",
            gen_page_of_table, "c_page_of", m_page_of_agree),
 };
 

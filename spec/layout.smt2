@@ -57,6 +57,24 @@
 (define-fun page_index_of ((p (_ BitVec 64)) (kind (_ BitVec 64))) (_ BitVec 64)
   (bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind)))
 
+; segmap_unit -- _sa_segmap_unit(p): the segment map's index, the unit of
+; p's low SA_ADDRESS_BITS bits (masked: never past the map's
+; 2^(SA_ADDRESS_BITS - SA_SEGMENT_SHIFT) bytes).
+(define-fun segmap_units () (_ BitVec 64) (bvshl one (bvsub SA_ADDRESS_BITS SA_SEGMENT_SHIFT)))
+(define-fun segmap_unit ((p (_ BitVec 64))) (_ BitVec 64)
+  (bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one)))
+
+; segmap_segment -- the segment _sa_segmap_find gives for p (its headers
+; read once the map says the unit is live): segment_of p only for p below
+; 2^SA_ADDRESS_BITS.
+(define-fun segmap_segment ((p (_ BitVec 64))) (_ BitVec 64)
+  (bvshl (segmap_unit p) SA_SEGMENT_SHIFT))
+
+; found_page_start -- the block area start of the page free finds for p:
+; that segment's page index_of p (_sa_page_of, page_of_agrees).
+(define-fun found_page_start ((p (_ BitVec 64)) (kind (_ BitVec 64))) (_ BitVec 64)
+  (bvadd (segmap_segment p) (page_start kind (page_index_of p kind))))
+
 ; magic -- _sa_block_magic(block_size) = ceil(2^SA_BLOCK_INDEX_SHIFT / block_size),
 ; computed once per page at page_init (the only division), kept shifted left
 ; by 64 - SA_BLOCK_INDEX_SHIFT: the fraction bits of offset * magic are then

@@ -43,7 +43,8 @@
 #define SA_SEGMENT_INFO_SIZE    ((uintptr_t)1 << SA_SEGMENT_INFO_SHIFT)
 
 /* Page kinds. A segment holds pages of one kind; pointer -> page index is
- * (ptr - segment) >> page_shift.
+ * (ptr - segment) >> the kind's page shift (free reads it from the
+ * segment's unit table, types.h).
  *  small:  64 KiB pages, locality for the common tiny objects.
  *  medium: 512 KiB pages, so an 64 KiB block still has 8 per page.
  *  large:  one page spanning the whole segment. */

@@ -143,8 +143,8 @@ static void report_freed(const char *call, sa_error_kind_t freed, const void *p)
 void *_sa_validate(const void *p, const char *call, sa_error_kind_t freed, sa_segment_t **seg_out,
                    sa_page_t **page_out)
 {
-    sa_segment_t *seg = _sa_segment_of_ptr(p);
-    if (!_sa_segmap_contains((uintptr_t)seg))
+    sa_segment_t *seg;
+    if (!_sa_segmap_find(p, &seg))
         goto foreign;
     if (seg->kind == SA_SEGMENT_HUGE) {
         if ((const uint8_t *)p != seg->huge_block)

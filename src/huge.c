@@ -24,13 +24,15 @@ static size_t cache_bytes;
 static sa_segment_list_t far_list;
 
 /* The header fields free's fast path reads of any segment: a huge one has a
- * single "page" spanning it, page 0, never initialised (start NULL, capacity
- * 0), so _sa_page_of_block finds page 0 and rejects every pointer (its offset
- * from NULL is past SA_SEGMENT_SIZE) without testing the segment's kind. */
+ * single "page" spanning it (a large page's layout), page 0, never
+ * initialised (start NULL, capacity 0), so _sa_page_of_block finds page 0
+ * and rejects every pointer (its offset from NULL is past SA_SEGMENT_SIZE)
+ * without testing the segment's kind. */
 static void huge_header(sa_segment_t *seg)
 {
     seg->kind = SA_SEGMENT_HUGE;
-    seg->page_shift = SA_SEGMENT_SHIFT;
+    for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++)     /* constant: off the bounded paths */
+        _sa_segment_unit_set(seg, u, SA_PAGE_LARGE);
 }
 
 /* A fresh huge mapping becomes live: its bit set in the segment map (or, if
@@ -132,6 +134,7 @@ static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
         atomic_fetch_sub_explicit(&_sa_os_stats.mapped, old_size, memory_order_relaxed);
         atomic_fetch_sub_explicit(&_sa_os_stats.committed, old_size, memory_order_relaxed);
         seg = (sa_segment_t *)fresh;
+        huge_header(seg);       /* its unit table still points into the old range */
     }
     seg->map_size = map_size;
     return seg;

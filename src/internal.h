@@ -253,11 +253,25 @@ static inline bool _sa_segments_pending(void)
  * (a bit would take a shift for the word, a load and a bit test). */
 #define SA_SEGMAP_UNITS ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
 extern _Atomic uint8_t _sa_segmap[SA_SEGMAP_UNITS];
-static inline bool _sa_segmap_contains(uintptr_t segment)
+
+/* The map's index for p: the unit of p's low SA_ADDRESS_BITS bits. Masked,
+ * not range-checked (one instruction, not a compare and a branch): no
+ * pointer indexes past the map. spec: layout.smt2 segmap_unit */
+static inline uintptr_t _sa_segmap_unit(const void *p)
 {
-    uintptr_t unit = segment >> SA_SEGMENT_SHIFT;
-    if (sa_unlikely(unit >= SA_SEGMAP_UNITS))
-        return false;
+    return ((uintptr_t)p >> SA_SEGMENT_SHIFT) & (SA_SEGMAP_UNITS - 1);
+}
+
+/* Is the segment of p's unit live? If so, *seg is it: the segment whose
+ * headers may be read for p. A p with bits set above SA_ADDRESS_BITS gets a
+ * segment it is not in; every caller then rejects it by an offset bound
+ * against a page of that segment (made, or capacity * block_size) or its
+ * huge block, which only the segment's own addresses pass (obligation
+ * segmap_high_pointer). spec: layout.smt2 segmap_segment */
+static inline bool _sa_segmap_find(const void *p, sa_segment_t **seg)
+{
+    uintptr_t unit = _sa_segmap_unit(p);
+    *seg = (sa_segment_t *)(unit << SA_SEGMENT_SHIFT);
     return atomic_load_explicit(&_sa_segmap[unit], memory_order_acquire) != 0;
 }
 bool _sa_segmap_set(uintptr_t segment, bool live);
@@ -471,9 +485,20 @@ static inline sa_segment_t *_sa_segment_of_ptr(const void *p)
     return (sa_segment_t *)_sa_segment_of((uintptr_t)p);
 }
 
+/* The page of p in its segment: the unit table's entry (one load). */
 static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p)
 {
-    return (sa_page_t *)&seg->pages[((uintptr_t)p & SA_SEGMENT_MASK) >> seg->page_shift];
+    return seg->unit_page[((uintptr_t)p & SA_SEGMENT_MASK) >> SA_SMALL_PAGE_SHIFT];
+}
+
+/* Entry u of seg's unit table for pages of `kind`: the page holding the
+ * unit's bytes, _sa_page_index_of of its first byte (every byte of a unit is
+ * in the same page: a page is one or more whole units). The proof driver
+ * checks _sa_page_of through this table against the model's page_index_of
+ * at both ends of every unit of every kind (obligation page_of_agrees). */
+static inline void _sa_segment_unit_set(sa_segment_t *seg, size_t u, sa_page_kind_t kind)
+{
+    seg->unit_page[u] = &seg->pages[_sa_page_index_of((uintptr_t)u << SA_SMALL_PAGE_SHIFT, kind)];
 }
 
 static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
@@ -489,9 +514,9 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
  * path, which validates fully and reports. */
 static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canary)
 {
-    sa_segment_t *seg = _sa_segment_of_ptr(p);
+    sa_segment_t *seg;
     /* No test of seg->kind: a huge segment's page 0 rejects p (huge.c). */
-    if (sa_unlikely(!_sa_segmap_contains((uintptr_t)seg)))
+    if (sa_unlikely(!_sa_segmap_find(p, &seg)))
         return NULL;
     sa_page_t *page = _sa_page_of(seg, p);
     /* One register for the page, every field at a displacement from it:

@@ -123,6 +123,9 @@ static bool segment_all_purged(const sa_segment_t *seg)
     return true;
 }
 
+_Static_assert(SA_MAX_PAGES_PER_SEGMENT == SA_SMALL_PAGES_PER_SEGMENT,
+              "segment_carve sets one unit_page entry per page slot");
+
 /* Lay out a segment's page table for a page kind. Pages that were purged in a
  * previous layout are counted committed again (an over-estimate the next purge
  * corrects): the accounting never goes below what is really committed. */
@@ -141,13 +144,13 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         }
     }
     seg->page_kind = kind;
-    seg->page_shift = _sa_page_shift(kind);
     seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 CARVE */
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
         sa_page_t *page = &seg->pages[i];
         *page = (sa_page_t){ .index = (uint16_t)i };
+        _sa_segment_unit_set(seg, i, kind);     /* a unit is a small page's span */
     }
 }
 

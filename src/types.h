@@ -169,8 +169,7 @@ typedef enum sa_segment_kind_e {
 
 typedef struct sa_segment_s {
     sa_segment_kind_t kind;
-    sa_page_kind_t page_kind;
-    unsigned page_shift;            /* huge: SA_SEGMENT_SHIFT, pages[0] all zero (huge.c) */
+    sa_page_kind_t page_kind;       /* huge: SA_PAGE_LARGE's layout, pages[0] all zero (huge.c) */
     uint32_t page_count;            /* pages in this segment (by page_kind)        */
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
     struct sa_heap_s *heap;         /* owner of every page in use here, or NULL;
@@ -189,6 +188,14 @@ typedef struct sa_segment_s {
     /* huge, of a first-class heap (seg->heap): on its list (user_heap.c) */
     struct sa_segment_s *heap_next;
     struct sa_segment_s *heap_prev;
+    /* The page holding each SA_SMALL_PAGE_SIZE unit of the segment, by
+     * page_kind's layout (_sa_segment_unit_set): free finds a pointer's page
+     * with one load, where a shift by the kind's page shift and a multiply
+     * by sizeof(sa_page_t) (192, no power of two) took six instructions.
+     * Written when the layout is (segment_carve, huge_header, and again when
+     * a huge mapping moves: the entries are addresses), read by every free:
+     * lines no other field shares. */
+    _Alignas(SA_CACHE_LINE) struct sa_page_s *unit_page[SA_SMALL_PAGES_PER_SEGMENT];
     sa_page_t pages[SA_MAX_PAGES_PER_SEGMENT];
 } sa_segment_t;
 

@@ -133,6 +133,47 @@ Test(free, interior_pointer_of_live_block_is_reported_and_ignored)
     assert_heap_still_works();
 }
 
+/* The segment map is indexed by a pointer's low SA_ADDRESS_BITS bits, so a
+ * pointer that differs from a live block only above them finds the block's
+ * segment and page: the offset bound must refuse it (obligation
+ * segmap_high_pointer). Its memory is never touched (it has none). */
+Test(free, pointer_above_the_address_bits_is_reported_and_ignored)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    static const size_t sizes[] = { 64, 1000, 20000, 300000, 3u << 20, 10u << 20 };
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        size_t n = sizes[i];
+        unsigned char *p = sa_malloc(n);
+        cr_assert_not_null(p);
+        sat_fill(p, n, n);
+        const uintptr_t high[] = { (uintptr_t)1 << SA_ADDRESS_BITS, (uintptr_t)5 << SA_ADDRESS_BITS,
+                                   (uintptr_t)1 << 63 };
+        for (size_t k = 0; k < sizeof high / sizeof high[0]; k++) {
+            void *bad = (void *)((uintptr_t)p | high[k]);
+            sat_capture_begin(&c);
+            sa_free(bad);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", bad);
+            sat_capture_begin(&c);
+            void *q = sa_realloc(bad, n * 2);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "realloc", bad);
+            cr_assert_null(q);
+            sat_capture_begin(&c);
+            size_t u = sa_usable_size(bad);
+            sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "usable_size", bad);
+            cr_assert_eq(u, 0);
+            cr_assert(!sa_owns(bad), "sa_owns(%p) for a pointer above the address bits", bad);
+        }
+        /* The block itself is intact, still live and still freeable. */
+        cr_assert(sat_check(p, n, n), "block of %zu bytes changed after high-pointer frees", n);
+        cr_assert_geq(sa_usable_size(p), n);
+        sat_capture_begin(&c);
+        sa_free(p);
+        sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "free of the real block");
+    }
+    assert_heap_still_works();
+}
+
 Test(free, double_free_in_a_row_is_reported_and_ignored)
 {
     sat_capture_t c;
