@@ -2,7 +2,7 @@
  * on a page's thread_free word (its list, count and notify bits), the owner
  * field a remote free reads to deliver a notification, a heap's remote_pages
  * stack, the pending-forward stack, and the locks guarding the abandoned
- * list and the dead heaps. Each names what it does ("cas thread_free"); the
+ * list, the global segment cache and the dead heaps. Each names what it does ("cas thread_free"); the
  * model checker prints that with the function's name.
  *
  * In a normal build every macro is the plain atomic (or pthread call). In

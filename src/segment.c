@@ -9,15 +9,19 @@
  * heap has no segment with a free page of the kind it needs reclaims a bounded
  * number per call.
  * The abandon lock (a mutex, never held while waiting for anything else but
- * the heaps lock) guards that list, the global cache and the owner of every
- * page that has one no longer or not yet: abandon and reclaim change
- * page->heap under it. (page_init sets the owner of a page no other thread
- * can reach yet, without it.) The malloc and free paths only ever try it
- * (pthread_mutex_trylock): if it is busy they skip the step (reclaim, a
- * cached segment) until a later generic call, or hand the work over through
- * a lock-free stack (forwarding a QUEUED page), so no malloc or free waits
- * behind another thread. Thread exit, sa_collect, the fork handlers and the
- * out-of-memory fallback wait for it. */
+ * the heaps lock) guards that list and the owner of every page that has one
+ * no longer or not yet: abandon and reclaim change page->heap under it.
+ * (page_init sets the owner of a page no other thread can reach yet, without
+ * it.) The global cache has a lock of its own, held only to push, pop or
+ * purge a few segments: a thread exit holds the abandon lock while it adopts
+ * and abandons a dozen segments, and a starting thread that found the cache
+ * busy behind it mapped (and faulted in) a fresh segment instead. The malloc
+ * and free paths only ever try either lock (pthread_mutex_trylock): if it is
+ * busy they skip the step (reclaim, a cached segment) until a later generic
+ * call, or hand the work over through a lock-free stack (forwarding a QUEUED
+ * page), so no malloc or free waits behind another thread. Thread exit,
+ * sa_collect, the fork handlers and the out-of-memory fallback wait. No
+ * thread holds both locks at once. */
 #include <errno.h>
 #include <sched.h>
 #include "internal.h"
@@ -41,10 +45,28 @@ static void abandon_lock_drop(void)
     sa_point_unlock("unlock abandon", &abandon_lock);
 }
 
+static pthread_mutex_t global_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The global cache's lock: waited for by thread exit and forced purges,
+ * only tried on the malloc path. Returns whether it is held. */
+static bool global_cache_lock_take(bool wait)
+{
+    if (wait) {
+        sa_point_lock("lock global cache", &global_cache_lock);
+        return true;
+    }
+    return sa_point_trylock("trylock global cache", &global_cache_lock) == 0;
+}
+
+static void global_cache_lock_drop(void)
+{
+    sa_point_unlock("unlock global cache", &global_cache_lock);
+}
+
 /* Empty segments of exited threads (and overflow of the per-heap caches),
  * at most SA_SEGMENT_CACHE_GLOBAL_MAX, purged after the delay like a heap's
  * cache: a thread started after another one ended reuses its segments
- * without new mappings or page faults. Guarded by the abandon lock. */
+ * without new mappings or page faults. Guarded by global_cache_lock. */
 static sa_segment_list_t global_cache;
 _Atomic size_t _sa_global_cache_count;     /* global_cache.count, for the lock-free test */
 static void forward_dead_locked(void);
@@ -160,7 +182,7 @@ static sa_segment_t *global_cache_take(void)
 {
     if (sa_point_load("load global cache count", &_sa_global_cache_count, memory_order_relaxed) == 0)
         return NULL;
-    if (!abandon_lock_take(false))
+    if (!global_cache_lock_take(false))
         return NULL;
     sa_segment_t *seg = global_cache.first;
     if (seg != NULL) {
@@ -168,7 +190,7 @@ static sa_segment_t *global_cache_take(void)
         sa_point_store("store global cache count", &_sa_global_cache_count, global_cache.count,
                        memory_order_relaxed);
     }
-    abandon_lock_drop();
+    global_cache_lock_drop();
     return seg;
 }
 
@@ -178,7 +200,7 @@ static sa_segment_t *global_cache_take(void)
 static bool global_cache_put(sa_segment_t *seg, bool wait)
 {
     bool kept = false;
-    if (!abandon_lock_take(wait))
+    if (!global_cache_lock_take(wait))
         return false;
     if (global_cache.count + 1 <= SA_SEGMENT_CACHE_GLOBAL_MAX) {    /* (compiles at 0 too) */
         seg->heap = NULL;
@@ -189,7 +211,7 @@ static bool global_cache_put(sa_segment_t *seg, bool wait)
                        memory_order_relaxed);
         kept = true;
     }
-    abandon_lock_drop();
+    global_cache_lock_drop();
     return kept;
 }
 
@@ -485,12 +507,12 @@ static void global_cache_purge(uint64_t now, bool force, size_t done)
 {
     if (sa_point_load("load global cache count", &_sa_global_cache_count, memory_order_relaxed) == 0)
         return;
-    if (!abandon_lock_take(force))
+    if (!global_cache_lock_take(force))
         return;
     cache_purge(&global_cache, now, force, done);
     sa_point_store("store global cache count", &_sa_global_cache_count, global_cache.count,
                    memory_order_relaxed);
-    abandon_lock_drop();
+    global_cache_lock_drop();
 }
 
 /* Purge retired pages and cached segments whose delay has passed (all of them
@@ -539,13 +561,17 @@ void _sa_segment_purge_now(sa_heap_t *heap)
 
 /* ---- abandon and reclaim ------------------------------------------------------------ */
 
+/* Fork: the abandon lock and the global cache's (no thread holds both, so
+ * taking them in this order cannot deadlock). */
 void _sa_abandon_lock(void)
 {
     pthread_mutex_lock(&abandon_lock);
+    pthread_mutex_lock(&global_cache_lock);
 }
 
 void _sa_abandon_unlock(bool child)
 {
+    _sa_fork_unlock(&global_cache_lock, child);
     _sa_fork_unlock(&abandon_lock, child);
 }
 
