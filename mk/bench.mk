@@ -51,7 +51,7 @@ $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 # SA_FAST_PATH_STATS=0 (src/config.h).
 $(BENCH_COUNT_OFF): $(SA_LIB_SRCS) $(wildcard src/*.h include/*.h) | $(BENCH_DIR)
 	$(call say,CC,$@)
-	$(Q)$(CC) $(filter-out -MMD -MP,$(SA_LIB_CFLAGS)) -DSA_FAST_PATH_STATS=0 $(SA_SO_LDFLAGS) \
+	$(Q)$(CC) $(filter-out -MMD -MP,$(SA_LIB_CFLAGS)) $(SA_OVERRIDE_CFLAGS) -DSA_FAST_PATH_STATS=0 $(SA_SO_LDFLAGS) \
 	    $(LDFLAGS) -o $@ $(SA_LIB_SRCS)
 
 bench: lib bench-build $(BUILD)/verify

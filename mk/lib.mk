@@ -33,7 +33,14 @@ SA_LIB_CFLAGS  := $(OPT) -fPIC $(WARN) $(CSTD) -pthread -fvisibility=hidden \
 # The overrides (malloc & co., C++'s operator new/delete) are in the full
 # libraries only; the core archive is the sa_* API alone.
 SA_OVERRIDE_SRCS  := src/override.c src/override_new.c
-SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SA_LIB_SRCS))
+# malloc and free are the fast paths themselves, not a jump to them: in the
+# full libraries alloc.c and free.c are compiled with SA_OVERRIDE, which
+# makes malloc (free, and glibc's names for them) aliases of sa_malloc
+# (sa_free); the core archive's are compiled without.
+SA_ALIAS_SRCS      := src/alloc.c src/free.c
+SA_OVERRIDE_CFLAGS := -DSA_OVERRIDE
+SA_LIB_OBJS       := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out $(SA_ALIAS_SRCS),$(SA_LIB_SRCS))) \
+                     $(patsubst src/%.c,$(BUILD)/obj/override/%.o,$(SA_ALIAS_SRCS))
 SA_CORE_OBJS      := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(filter-out $(SA_OVERRIDE_SRCS),$(SA_LIB_SRCS)))
 SA_CORE_SRCS      := $(filter-out $(SA_OVERRIDE_SRCS),$(SA_LIB_SRCS))
 SA_TRACE_LIB_SRCS := $(SA_CORE_SRCS) $(wildcard src/trace.c)
@@ -83,6 +90,11 @@ $(BUILD)/obj/%.o: src/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(SA_LIB_CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/override/%.o: src/%.c
+	$(call say,CC,$< [override])
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SA_LIB_CFLAGS) $(SA_OVERRIDE_CFLAGS) -c $< -o $@
+
 $(BUILD)/obj/trace/%.o: src/%.c
 	$(call say,CC,$< [trace])
 	$(Q)mkdir -p $(@D)
@@ -130,4 +142,4 @@ $(SA_DEBUG_LIB_A): $(SA_DEBUG_LIB_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
--include $(SA_LIB_OBJS:.o=.d) $(SA_TRACE_LIB_OBJS:.o=.d) $(SA_DEBUG_LIB_OBJS:.o=.d)
+-include $(SA_LIB_OBJS:.o=.d) $(SA_CORE_OBJS:.o=.d) $(SA_TRACE_LIB_OBJS:.o=.d) $(SA_DEBUG_LIB_OBJS:.o=.d)

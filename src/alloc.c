@@ -56,6 +56,14 @@ sa_public void *sa_malloc(size_t size)
     return heap_malloc(_sa_heap_tls, size);
 }
 
+#ifdef SA_OVERRIDE
+/* The full libraries' malloc (mk/lib.mk compiles this file with SA_OVERRIDE
+ * for them): sa_malloc itself, not a jump to it. The other standard names
+ * are src/override.c's. */
+sa_public void *malloc(size_t size) __attribute__((alias("sa_malloc")));
+sa_public void *__libc_malloc(size_t size) __attribute__((alias("sa_malloc")));
+#endif
+
 /* malloc from a first-class heap (src/user_heap.c; the caller checked it is
  * the heap's owner). */
 void *_sa_heap_malloc(sa_heap_t *heap, size_t size)

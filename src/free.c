@@ -254,6 +254,16 @@ sa_public void sa_free(void *p)
     }
 }
 
+#ifdef SA_OVERRIDE
+/* The full libraries' free (mk/lib.mk compiles this file with SA_OVERRIDE
+ * for them): sa_free itself under the standard names, not a jump to it.
+ * The other standard names are src/override.c's. */
+sa_public void free(void *p) __attribute__((alias("sa_free")));
+sa_public void cfree(void *p) __attribute__((alias("sa_free")));
+sa_public void __libc_free(void *p) __attribute__((alias("sa_free")));
+sa_public void __libc_cfree(void *p) __attribute__((alias("sa_free")));
+#endif
+
 size_t _sa_usable_size_of(const void *p, const char *call)
 {
     if (p == NULL)

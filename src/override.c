@@ -3,7 +3,11 @@
  * shardalloc under every malloc of the process, glibc's own included. Also
  * glibc's __libc_* names, malloc_trim, malloc_stats, malloc_info and
  * mallinfo from shardalloc's statistics, and a harmless mallopt. strdup needs nothing: libc's calls
- * malloc. No glibc header declares these here, so no prototype clashes. */
+ * malloc. No glibc header declares these here, so no prototype clashes.
+ * malloc and free (with cfree and glibc's __libc_ names for them) are not
+ * here: they are sa_malloc and sa_free themselves, aliases defined beside
+ * them (alloc.c, free.c, compiled with SA_OVERRIDE for the full libraries),
+ * so the fast paths are not behind a jump. */
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
@@ -14,12 +18,9 @@
  * between versions), so the one warning that asks for one is off, here only. */
 #pragma GCC diagnostic ignored "-Wmissing-prototypes"
 
-sa_public void *malloc(size_t size)                 { return sa_malloc(size); }
 sa_public void *calloc(size_t n, size_t size)       { return sa_calloc(n, size); }
 sa_public void *realloc(void *p, size_t size)       { return sa_realloc(p, size); }
 sa_public void *reallocarray(void *p, size_t n, size_t size) { return sa_reallocarray(p, n, size); }
-sa_public void free(void *p)                        { sa_free(p); }
-sa_public void cfree(void *p)                       { sa_free(p); }
 sa_public void *aligned_alloc(size_t a, size_t size) { return sa_aligned_alloc(a, size); }
 sa_public void *memalign(size_t a, size_t size)     { return sa_memalign(a, size); }
 sa_public int posix_memalign(void **out, size_t a, size_t size) { return sa_posix_memalign(out, a, size); }
@@ -27,11 +28,8 @@ sa_public void *valloc(size_t size)                 { return sa_valloc(size); }
 sa_public void *pvalloc(size_t size)                { return sa_pvalloc(size); }
 sa_public size_t malloc_usable_size(void *p)        { return _sa_usable_size_of(p, "malloc_usable_size"); }
 
-sa_public void *__libc_malloc(size_t size)          { return sa_malloc(size); }
 sa_public void *__libc_calloc(size_t n, size_t size) { return sa_calloc(n, size); }
 sa_public void *__libc_realloc(void *p, size_t size) { return sa_realloc(p, size); }
-sa_public void __libc_free(void *p)                 { sa_free(p); }
-sa_public void __libc_cfree(void *p)                { sa_free(p); }
 sa_public void *__libc_memalign(size_t a, size_t size) { return sa_memalign(a, size); }
 sa_public void *__libc_valloc(size_t size)          { return sa_valloc(size); }
 sa_public void *__libc_pvalloc(size_t size)         { return sa_pvalloc(size); }
