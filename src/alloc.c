@@ -34,6 +34,14 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     return block;
 }
 
+/* The generic path with the arguments the other way round: the fast path
+ * then leaves `size` where its caller put it (the first argument) and moves
+ * no register before the jump here, the rare case. */
+static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
+{
+    return _sa_malloc_generic(heap, size);
+}
+
 /* malloc from `heap`: the size's bin (a small size's by table: one compare
  * and one load), the head page of its queue, pop; else the generic path. */
 static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
@@ -44,11 +52,11 @@ static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
     else if (size <= SA_LARGE_OBJ_SIZE_MAX)
         bin = _sa_bin(size);
     else
-        return _sa_malloc_generic(heap, size);
+        return malloc_generic_for(size, heap);
     sa_page_t *page = heap->page_direct[bin];
     if (sa_likely(page->free != NULL))
         return page_pop(heap, page, bin);
-    return _sa_malloc_generic(heap, size);
+    return malloc_generic_for(size, heap);
 }
 
 sa_public void *sa_malloc(size_t size)
