@@ -275,11 +275,15 @@ def fastpath_lines(fp, allocators):
             rel = " (%.2f)" % (both / ((base["malloc"] + base["free"]) / base["pairs"]))
         L.append("| %s | %.1f | %.1f | %.1f%s | %.1f |" % (
             a, f["malloc"] / n, f["free"] / n, both, rel, f["total"] / n))
-    ours = fp.get(runner.OURS)
     L.append("")
-    if ours and "generic_calls" in ours:
-        L.append("shardalloc's generic path ran %.1f times per 1000 mallocs here." % (
-            1000.0 * ours["generic_calls"] / ours["pairs"]))
+    generic = ["%s's %s ran %.1f times%s" % (
+        a, runner.GENERIC_FUNCTION[a], 1000.0 * fp[a]["generic_calls"] / fp[a]["pairs"],
+        "" if fp[a].get("generic_named", True) else
+        " (a library without symbols: the calls its malloc makes out of its fast path)")
+        for a in allocators if "generic_calls" in fp.get(a, {})]
+    if generic:
+        L.append("The generic path (malloc's call when its fast path finds no free block), per "
+                 "1000 mallocs, counted by callgrind in the same run: %s." % "; ".join(generic))
         L.append("")
     return L
 

@@ -517,6 +517,30 @@ def proof_bounds():
 # malloc/free pairs bench/fastpath makes under callgrind (quick: a fifth).
 FASTPATH_PAIRS = 1000000
 
+# The function each allocator's malloc calls when its fast path finds no free
+# block (the generic path, page refills and all): counted per 1000 mallocs.
+GENERIC_FUNCTION = {OURS: "_sa_malloc_generic", BASELINE: "_mi_malloc_generic"}
+
+
+def generic_calls(name, calls):
+    """How often the generic path of allocator `name` ran, from the callgrind
+    call counts, and whether the function was found by its name: (count,
+    named), or (None, False). A library without symbols (Debian's libmimalloc is
+    stripped) has no such name in the profile: its malloc tail-jumps into the
+    generic path, so callgrind books the generic path's own calls (the
+    deferred-free hook, the delayed frees, the page search, once each per
+    run) as calls of malloc into unnamed functions; the most frequent of
+    those is the count."""
+    fn = GENERIC_FUNCTION.get(name)
+    if fn is None:
+        return None, False
+    named = [n for (caller, callee), n in calls.items() if callee == fn]
+    if named:
+        return sum(named), True
+    unnamed = [n for (caller, callee), n in calls.items()
+               if caller == "malloc" and re.match(r"0x[0-9a-f]+$", callee)]
+    return (max(unnamed), False) if unnamed else (None, False)
+
 
 def callgrind_functions(annotated):
     """callgrind_annotate --inclusive=yes --tree=caller text -> (program
@@ -547,7 +571,7 @@ def callgrind_functions(annotated):
 def fastpath_counts(args, allocators):
     """Instructions per malloc+free pair (build/bench/fastpath under
     callgrind) for every allocator: {name: {pairs, total, malloc, free[,
-    generic_calls]}}, or {} without valgrind. Load-independent: the one
+    generic_calls, generic_named]}}, or {} without valgrind. Load-independent: the one
     place the suite compares the allocators' fast paths directly."""
     if shutil.which("valgrind") is None or shutil.which("callgrind_annotate") is None:
         log("bench: valgrind not found: no instruction counts")
@@ -580,9 +604,10 @@ def fastpath_counts(args, allocators):
                 name, bad or "exit %d or no malloc/free in the profile" % r.returncode))
             continue
         res = {"pairs": pairs, "total": total, "malloc": incl["malloc"], "free": incl["free"]}
-        generic = sum(n for (caller, callee), n in calls.items() if callee == "_sa_malloc_generic")
-        if name == OURS:
+        generic, named = generic_calls(name, calls)
+        if generic is not None:
             res["generic_calls"] = generic
+            res["generic_named"] = named
         out[name] = res
         log("  fastpath   %-10s %6.1f Ir/pair (malloc %.1f, free %.1f)" % (
             name, total / pairs, incl["malloc"] / pairs, incl["free"] / pairs))
