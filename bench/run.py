@@ -590,7 +590,8 @@ def fastpath_counts(args, allocators):
                                     os.path.join(args.build, "fastpath"), str(pairs)],
                                    env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True, timeout=20 * TIMEOUT_S)
-                ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller", cg],
+                ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller",
+                                     "--threshold=100", cg],
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                      text=True, timeout=TIMEOUT_S).stdout if r.returncode == 0 else ""
             except (OSError, subprocess.TimeoutExpired) as e:

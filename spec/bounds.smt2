@@ -43,6 +43,10 @@
 ;                       cache (<= CM) and the global cache (<= CG)
 ;                       walked, <= PB segments purged (P + 1 each)   RS (1 + 1 + 2P) + 2 PB
 ;                                                                    + CM + CG + PB (P + 1)
+;                       Each part only when due, after a test without
+;                       a step: the sweep once an emptied page may have
+;                       expired, the purge every SA_PURGE_CHECK_CALLS
+;                       generic calls and at the call after a retire
 ;
 ; with R = SA_REMOTE_PAGES_MAX, T = SA_RECLAIM_TRIES, P =
 ; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, E =

@@ -142,15 +142,28 @@
 
 /* An emptied page stays in its queue for this many generic calls before it
  * is retired to its segment, so alloc/free ping-pong does not thrash pages.
- * 64: a loop against a small live set empties a page every few dozen
- * generic calls; at 16 it retired and re-made 25x as many pages (712 against
- * 28 per 10^6 mallocs of 16-256 B with 64 live: callgrind). */
-#define SA_RETIRE_DELAY         64
+ * 256: a loop against a small live set empties a page every few dozen
+ * generic calls, and a rarely asked size class (bench/liveset 100: 1 in 64
+ * sizes spread over 48 classes) is asked again only every ~130 of them; at
+ * 64 such classes retired and re-made a page 3141 times per 10^6 mallocs
+ * (a generic call cost 276 instructions on average, callgrind), at 256 140
+ * times (146); peak RSS of the bench workloads within their run-to-run
+ * noise. */
+#define SA_RETIRE_DELAY         256
 
 /* Housekeeping per generic call, after the pop: the queue heads of at most
  * this many size classes are checked for an expired empty page to retire, so
  * an emptied page is returned even if its size class is not asked for again. */
 #define SA_RETIRE_SCAN_MAX      4
+
+/* Housekeeping looks for something to purge (a clock read and a walk of the
+ * purge list and the caches) at most once per this many generic calls, and
+ * at the next call after a retire (src/internal.h _sa_heap_housekeeping).
+ * The purge delays are milliseconds long on a coarse clock, while an
+ * allocation-heavy loop makes a generic call every few microseconds: looking
+ * at each call cost a small-block loop with a live set (bench/liveset 0.1
+ * 100, callgrind) 108 instructions per generic call for nothing. */
+#define SA_PURGE_CHECK_CALLS    64
 
 /* ---- realloc ------------------------------------------------------------------- */
 

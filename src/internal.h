@@ -132,14 +132,21 @@ static inline bool _sa_heap_purge_pending(const sa_heap_t *heap)
            _sa_segment_global_cached();
 }
 /* Phase 7 of the generic path, housekeeping (spec: bounds.smt2): the retire
- * sweep, then the purge tick, each bounded, each tested inline first: most
- * calls have neither to do. */
+ * sweep, then the purge tick, each bounded, each only when due and tested
+ * inline first: most calls have neither to do. The sweep is due once an
+ * emptied page may have expired; the purge tick once every
+ * SA_PURGE_CHECK_CALLS generic calls, and at the call after a retire
+ * (_sa_page_retire), which is what fills the purge list and the heap's
+ * cache (what other threads put in the global cache waits for the period). */
 static inline void _sa_heap_housekeeping(sa_heap_t *heap)
 {
     if (_sa_heap_retire_pending(heap))
         _sa_heap_retire_sweep(heap, SA_RETIRE_SCAN_MAX);
-    if (_sa_heap_purge_pending(heap))
-        _sa_heap_purge_tick(heap, false);
+    if (heap->generic_count >= heap->purge_check_at) {
+        heap->purge_check_at = heap->generic_count + SA_PURGE_CHECK_CALLS;
+        if (_sa_heap_purge_pending(heap))
+            _sa_heap_purge_tick(heap, false);
+    }
 }
 void _sa_heaps_stats(sa_stats_t *totals, sa_class_stats_t *classes);
 /* After fork, a lock held across it: the parent unlocks it; the child, whose

@@ -247,6 +247,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     page->block_size = 0;
     page->bin = 0;
     _sa_segment_page_free(heap, page);
+    heap->purge_check_at = 0;   /* the page (or its segment) waits to be purged */
 }
 
 /* The owner thread exits with blocks of this page still live: local frees

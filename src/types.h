@@ -242,6 +242,8 @@ typedef struct sa_heap_s {
     uint64_t retire_due;            /* generic count when an emptied page may retire (0: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
+    uint64_t purge_check_at;        /* generic count from which housekeeping looks
+                                     * for something to purge (0: at the next call) */
     /* statistics, written by the owner only (plain adds), read racily by
      * sa_stats_get: per size class, blocks this heap's thread got from
      * malloc, freed of its own pages, and freed of other heaps' pages

@@ -272,8 +272,8 @@ static size_t purged_after_freeing_and_waiting(void)
         sa_free(p[i]);
     sa_collect(false);              /* retire the empty pages (delays counted from now) */
     usleep(30 * 1000 + 8 * SA_PURGE_DELAY_MS * 1000);
-    for (int i = 0; i < 64; i++)
-        sa_free(sa_malloc(SA_LARGE_OBJ_SIZE_MAX));   /* generic calls: purge ticks */
+    for (int i = 0; i < 2 * SA_RETIRE_DELAY; i++)
+        sa_free(sa_malloc(SA_LARGE_OBJ_SIZE_MAX));   /* generic calls: retires, purge ticks */
     sa_collect(false);
     sa_stats_get(&after);
     return after.purged - before.purged;
