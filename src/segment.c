@@ -549,7 +549,10 @@ void _sa_segment_global_cache_release(void)
 
 /* A thread exits: purge its retired pages and cached segments now (keeping
  * the segments mapped for the global cache): nobody would purge them later
- * on time, and memory of exited threads is the first a user expects back. */
+ * on time, and memory of exited threads is the first a user expects back.
+ * Left for an adopter to purge when due, they saved the next threads page
+ * faults but raised peak RSS: a reused retired page keeps its whole old
+ * extent resident (docs/design.md, "Returning memory"). */
 void _sa_segment_purge_now(sa_heap_t *heap)
 {
     purge_list_drain(heap, true);
