@@ -27,17 +27,25 @@
 #include "internal.h"
 
 static pthread_mutex_t abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t global_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Take the abandon lock: wait for it (thread exit, sa_collect, the
+/* Take a lock of this file: wait for it (thread exit, sa_collect, the
  * out-of-memory fallback), or only try it (the malloc and free paths).
- * Returns whether it is held. */
-static bool abandon_lock_take(bool wait)
+ * Returns whether it is held. The sites name the lock for the model checker. */
+static bool lock_take(pthread_mutex_t *m, bool wait, const char *lock_site, const char *try_site)
 {
+    (void)lock_site;    /* read by the model-checking build only */
+    (void)try_site;
     if (wait) {
-        sa_point_lock("lock abandon", &abandon_lock);
+        sa_point_lock(lock_site, m);
         return true;
     }
-    return sa_point_trylock("trylock abandon", &abandon_lock) == 0;
+    return sa_point_trylock(try_site, m) == 0;
+}
+
+static bool abandon_lock_take(bool wait)
+{
+    return lock_take(&abandon_lock, wait, "lock abandon", "trylock abandon");
 }
 
 static void abandon_lock_drop(void)
@@ -45,17 +53,9 @@ static void abandon_lock_drop(void)
     sa_point_unlock("unlock abandon", &abandon_lock);
 }
 
-static pthread_mutex_t global_cache_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The global cache's lock: waited for by thread exit and forced purges,
- * only tried on the malloc path. Returns whether it is held. */
 static bool global_cache_lock_take(bool wait)
 {
-    if (wait) {
-        sa_point_lock("lock global cache", &global_cache_lock);
-        return true;
-    }
-    return sa_point_trylock("trylock global cache", &global_cache_lock) == 0;
+    return lock_take(&global_cache_lock, wait, "lock global cache", "trylock global cache");
 }
 
 static void global_cache_lock_drop(void)
