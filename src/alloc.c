@@ -96,8 +96,8 @@ static void heartbeat(sa_heap_t *heap)
  * leave the page empty; used anyway, it is as good a choice as retiring it. */
 static inline sa_page_t *search_head(sa_heap_t *heap, size_t bin)
 {
-    sa_page_t *page = heap->queues[bin].first;
-    if (page == NULL || page->local_free == NULL || page->used == 0 || !_sa_page_enough_free(page))
+    sa_page_t *page = heap->page_direct[bin];   /* the head, or the empty page: no local frees */
+    if (page->local_free == NULL || page->used == 0 || !_sa_page_enough_free(page))
         return NULL;
     SA_TRACE_LOOP(SA_LOOP_SEARCH);     /* spec: bounds.smt2 SEARCH */
     SA_TRACE_STEP(SA_LOOP_SEARCH);
@@ -112,19 +112,21 @@ static inline sa_page_t *search_head(sa_heap_t *heap, size_t bin)
  * spec/bounds.smt2, in its order, each bounded there. */
 sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
 {
-    if (sa_unlikely(size > PTRDIFF_MAX)) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    if (sa_unlikely(heap == &_sa_heap_empty)) {
-        heap = _sa_heap_get_or_init();
-        if (heap == NULL) {
+    if (sa_unlikely(size > SA_LARGE_OBJ_SIZE_MAX || heap == &_sa_heap_empty)) {
+        if (size > PTRDIFF_MAX) {
             errno = ENOMEM;
             return NULL;
         }
+        if (heap == &_sa_heap_empty) {
+            heap = _sa_heap_get_or_init();
+            if (heap == NULL) {
+                errno = ENOMEM;
+                return NULL;
+            }
+        }
+        if (size > SA_LARGE_OBJ_SIZE_MAX)
+            return _sa_huge_alloc(size, SA_MIN_ALIGN, false);
     }
-    if (size > SA_LARGE_OBJ_SIZE_MAX)
-        return _sa_huge_alloc(size, SA_MIN_ALIGN, false);
     size_t bin = _sa_bin(size);
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);

@@ -12,6 +12,7 @@ sa_page_t _sa_page_empty;   /* free == NULL: the fast path falls to the generic 
 
 sa_heap_t _sa_heap_empty = {
     .page_direct = { [0 ... SA_BIN_COUNT - 1] = &_sa_page_empty },
+    .retire_due = UINT64_MAX, .retire_next_due = UINT64_MAX,
 };
 
 __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = &_sa_heap_empty;
@@ -90,7 +91,7 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
         if (bin == SA_BIN_COUNT) {          /* a round is complete */
             heap->retire_cursor = 0;
             heap->retire_due = heap->retire_next_due;
-            heap->retire_next_due = 0;
+            heap->retire_next_due = UINT64_MAX;
             if (!_sa_heap_retire_pending(heap))
                 return;     /* nothing due before retire_due (or nothing pending) */
             continue;
@@ -102,7 +103,7 @@ void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins)
                 page->retire_at = 0;    /* used again: no longer pending */
             else if (heap->generic_count >= page->retire_at && _sa_page_can_retire(page))
                 _sa_page_retire(heap, page);
-            else if (heap->retire_next_due == 0 || page->retire_at < heap->retire_next_due)
+            else if (page->retire_at < heap->retire_next_due)
                 heap->retire_next_due = page->retire_at;
         }
         page = heap->queues[bin].first;     /* the next head, if it retired */
@@ -253,7 +254,7 @@ static void heap_reset(sa_heap_t *heap)
     heap->full.first = heap->full.last = NULL;
     heap->purge.first = heap->purge.last = NULL;
     heap->retire_cursor = 0;
-    heap->retire_due = heap->retire_next_due = 0;
+    heap->retire_due = heap->retire_next_due = UINT64_MAX;     /* none pending */
     heap->retire_bins = 0;
     heap->purge_check_at = 0;
     heap->in_hook = false;

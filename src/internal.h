@@ -115,7 +115,7 @@ static inline void _sa_heap_retire_mark(sa_heap_t *heap, size_t bin)
  * expiry (retire_due), and the sweep runs only once it has come. */
 static inline bool _sa_heap_retire_pending(const sa_heap_t *heap)
 {
-    return heap->retire_due != 0 && heap->generic_count >= heap->retire_due;
+    return heap->generic_count >= heap->retire_due;
 }
 /* The global segment cache is not empty (segment.c; asked on every generic
  * call, so inline: one load). */

@@ -214,7 +214,7 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     if (page->retire_at == heap->generic_count + SA_RETIRE_DELAY && q->first == page)
         return;
     page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
-    if (heap->retire_due == 0 || page->retire_at < heap->retire_due)
+    if (page->retire_at < heap->retire_due)
         heap->retire_due = page->retire_at;
     if (q->first != page)   /* mostly it is the head already: no call */
         _sa_page_queue_to_front(heap, q, page);

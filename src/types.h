@@ -239,8 +239,10 @@ typedef struct sa_heap_s {
      * these bins only (a set bit may be stale; a pending head always has its
      * bit). 128 bits: SA_BIN_COUNT fits (static_assert'ed in heap.c). */
     unsigned __int128 retire_bins;
-    uint64_t retire_due;            /* generic count when an emptied page may retire (0: none) */
-    uint64_t retire_next_due;       /* earliest pending expiry seen in the current round */
+    uint64_t retire_due;            /* generic count when an emptied page may retire
+                                     * (UINT64_MAX: none) */
+    uint64_t retire_next_due;       /* earliest pending expiry seen in the current round
+                                     * (UINT64_MAX: none) */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
     uint64_t purge_check_at;        /* generic count from which housekeeping looks
                                      * for something to purge (0: at the next call) */
