@@ -7,7 +7,8 @@
 ;   FREE    on the list page->free        malloc pops its head
 ;   LOCAL   on page->local_free           freed by the owning thread
 ;   THREAD  on the atomic page->thread_free  freed by another thread
-;   LIVE    on no list                    handed out to the program
+;   LIVE    on no list                    handed out to the program, or kept
+;                                         in one thread's remote cache
 ;   UNMADE  index >= capacity             fits, never threaded onto a list
 ;   TAKEN   (only inside _sa_page_collect) taken from thread_free by the
 ;           atomic exchange, not yet appended to free
@@ -232,10 +233,22 @@
   (and (owned s) (not (in_full s))
        (free_to s t b LOCAL (- (used s) 1) (notify s))))
 
-; free_remote -- _sa_free_remote: another thread (or anyone, once the page is
-; abandoned) frees a LIVE block: one CAS pushes it on thread_free; used is
-; untouched (collect subtracts). If the page WATCHes, the same CAS sets
-; QUEUED (and the page is then pushed on owner->remote_pages).
+; free_remote -- _sa_free_remote (free_remote_push): another thread (or
+; anyone, once the page is abandoned) frees a LIVE block: one CAS pushes it on
+; thread_free; used is untouched (collect subtracts). If the page WATCHes, the
+; same CAS sets QUEUED (and the page is then pushed on owner->remote_pages).
+; A freeing thread with a heap may first keep the block, claimed (canary
+; set), in its remote cache (src/free.c remote_cache_keep): no transition of
+; the page. The block stays LIVE -- no list of the page holds it, used counts
+; it -- until that thread's malloc hands it out again (LIVE still: no
+; transition either) or the thread gives its cache back
+; (_sa_remote_cache_flush, at its exit and sa_collect): then this
+; transition, by whichever thread owns the page by then, if any. A LIVE block
+; is thus held by the program or by exactly one remote cache, never both (the
+; claim's exchange lets one of two racing frees through), and inv is
+; untouched. tests/refine checks that a kept free changes nothing and its
+; flush is this transition; tests/interleave's remote_cache_exit, the flush
+; at thread exit against the owner's collect and to_full.
 (define-fun free_remote ((s Page) (t Page) (b Int)) Bool
   (free_to s t b THREAD (used s)
            (ite (= (notify s) NOTIFY_WATCH) NOTIFY_QUEUED (notify s))))

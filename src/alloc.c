@@ -42,8 +42,22 @@ static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
     return _sa_malloc_generic(heap, size);
 }
 
+/* A block of the remote cache (src/free.c): a block of another heap's page,
+ * LIVE to it all along, handed out again. No page transition; its canary
+ * cleared as page_pop clears it. Guard: rcache[bin] non-empty. */
+static sa_noinline void *remote_cache_pop(sa_heap_t *heap, size_t bin)
+{
+    sa_block_t *block = heap->rcache[bin];
+    heap->rcache[bin] = block->next;
+    heap->rcache_bytes[bin] -= (uint32_t)_sa_bin_size(bin);
+    block->canary = 0;
+    _sa_stat_malloc(heap, bin);
+    return block;
+}
+
 /* malloc from `heap`: the size's bin (a small size's by table: one compare
- * and one load), the head page of its queue, pop; else the generic path. */
+ * and one load), the head page of its queue, pop; else a block this thread
+ * freed of another's page (its remote cache), else the generic path. */
 static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
 {
     size_t bin;
@@ -56,6 +70,8 @@ static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
     sa_page_t *page = heap->page_direct[bin];
     if (sa_likely(page->free != NULL))
         return page_pop(heap, page, bin);
+    if (heap->rcache[bin] != NULL)
+        return remote_cache_pop(heap, bin);
     return malloc_generic_for(size, heap);
 }
 

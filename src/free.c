@@ -68,42 +68,15 @@ sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
 }
 
-/* Another thread (or any thread, for an abandoned page) frees a block: one
- * CAS pushes it on thread_free; if the owner is watching (WATCH), the same CAS
- * sets QUEUED and the page is then pushed on the owner's remote_pages, once.
- * Lock-free: a failed CAS means another push succeeded. Guard: block LIVE,
- * caller does not own the page. spec: page.smt2 free_remote */
-void _sa_free_remote(sa_page_t *page, sa_block_t *block)
+/* The push of free_remote (the transition itself): one CAS pushes the block
+ * on thread_free; if the owner is watching (WATCH), the same CAS sets QUEUED
+ * and the page is then pushed on the owner's remote_pages, once. Lock-free:
+ * a failed CAS means another push succeeded. Once the block is on
+ * thread_free, the owner may collect it and retire the page at any moment:
+ * nothing of the page is read after the push but its owner. */
+static void free_remote_push(sa_page_t *page, sa_block_t *block)
 {
-    SA_TRACE_OP_BEGIN(SA_OP_FREE_REMOTE);
     SA_TRACE_BEFORE(SA_T_FREE_REMOTE, page);
-    /* Read before the push: once the block is on thread_free, the owner may
-     * collect it and retire the page (bin = 0) at any moment. */
-    size_t bin = page->bin;
-    /* Claim the block: its canary says "on a list". Two threads freeing it at
-     * once both passed free's canary test; the exchange lets one through and
-     * reports the other. (Without it, a third block pushed between their two
-     * pushes makes thread_free a cycle that collect's count cannot tell from
-     * a list, and the block is handed out twice: make interleave-long's
-     * double_free_4.) A relaxed exchange: only its atomicity matters. */
-    uintptr_t canary = _sa_block_canary(block);
-    SA_MC_POINT(SA_MC_RMW, &block->canary, "claim block");
-    if (sa_unlikely(__atomic_exchange_n(&block->canary, canary, __ATOMIC_RELAXED) == canary)) {
-        SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
-        SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
-        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free (racing threads)", block);
-        return;
-    }
-    /* Debug builds: the guard of free_remote and what inv says of the block
-     * (with a LIVE block the page is not retired, so its capacity only
-     * grows). That the block is LIVE, not on thread_free already, is the
-     * caller's promise: the canary claim above reports a broken one, and
-     * collect's count check what got past it (a staged racing double free,
-     * tests/api/errors.c), so it is not asserted here. */
-    sa_assert_spec("free_remote (not owned by the caller)",
-                   atomic_load_explicit(&page->heap, memory_order_relaxed) != _sa_heap_tls);
-    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
-    sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     uintptr_t old = sa_point_load("load thread_free", &page->thread_free,
                                   memory_order_relaxed);
     uintptr_t notify;
@@ -118,7 +91,6 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
             break;
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
-    _sa_stat_remote_free(bin);
     if (notify == SA_NOTIFY_WATCH) {
         /* We turned WATCH into QUEUED: we alone must deliver the page. */
         sa_heap_t *owner = sa_point_load("load owner", &page->heap,
@@ -128,7 +100,88 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
         else
             _sa_segment_forward_queued(page);   /* abandoned meanwhile: slow path */
     }
+}
+
+/* Keep a claimed block of another heap's page in this thread's remote cache
+ * instead of pushing it: no page transition (the block stays LIVE to its
+ * page, and `used` counts it), to be handed out again by this thread's
+ * malloc (alloc.c) or given back by _sa_remote_cache_flush. Only for a
+ * thread with a heap, a page with an owner (an abandoned page's blocks go
+ * home, so its segment can empty), not a first-class heap's (`cacheable`),
+ * within SA_REMOTE_CACHE_BYTES, and not under memory pressure (the owner
+ * should get its memory back). */
+static bool remote_cache_keep(sa_page_t *page, sa_block_t *block, size_t bin)
+{
+    sa_heap_t *heap = _sa_heap_tls;
+    size_t size = page->block_size;
+    if (heap == &_sa_heap_empty || !atomic_load_explicit(&page->cacheable, memory_order_relaxed) ||
+        heap->rcache_bytes[bin] + size > SA_REMOTE_CACHE_BYTES ||
+        atomic_load_explicit(&page->heap, memory_order_relaxed) == NULL || _sa_oom_pressure())
+        return false;
+    block->next = heap->rcache[bin];
+    heap->rcache[bin] = block;
+    heap->rcache_bytes[bin] += (uint32_t)size;
+    return true;
+}
+
+/* Another thread (or any thread, for an abandoned page) frees a block: it
+ * claims it, then keeps it in its remote cache or pushes it on thread_free.
+ * Guard: block LIVE, caller does not own the page. spec: page.smt2
+ * free_remote (a kept block: no transition until it is pushed) */
+void _sa_free_remote(sa_page_t *page, sa_block_t *block)
+{
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_REMOTE);
+    /* Read before the push (free_remote_push says why). */
+    size_t bin = page->bin;
+    /* Claim the block: its canary says "on a list" (or in a remote cache).
+     * Two threads freeing it at once both passed free's canary test; the
+     * exchange lets one through and reports the other. (Without it, a third
+     * block pushed between their two pushes makes thread_free a cycle that
+     * collect's count cannot tell from a list, and the block is handed out
+     * twice: make interleave-long's double_free_4; or one thread keeps the
+     * block while the other pushes it.) A relaxed exchange: only its
+     * atomicity matters. */
+    uintptr_t canary = _sa_block_canary(block);
+    SA_MC_POINT(SA_MC_RMW, &block->canary, "claim block");
+    if (sa_unlikely(__atomic_exchange_n(&block->canary, canary, __ATOMIC_RELAXED) == canary)) {
+        SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
+        _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free (racing threads)", block);
+        return;
+    }
+    /* Debug builds: the guard of free_remote and what inv says of the block
+     * (with a LIVE block the page is not retired, so its capacity only
+     * grows). That the block is LIVE, not on thread_free already, is the
+     * caller's promise: the canary claim above reports a broken one, and
+     * collect's count check what got past it (a staged racing double free,
+     * tests/api/errors.c), so it is not asserted here. */
+    sa_assert_spec("free_remote (not owned by the caller)",
+                   atomic_load_explicit(&page->heap, memory_order_relaxed) != _sa_heap_tls);
+    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
+    _sa_stat_remote_free(bin);
+    if (!remote_cache_keep(page, block, bin))
+        free_remote_push(page, block);
     SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
+}
+
+/* Give every block of the heap's remote cache back to its page: the
+ * free_remote push of each (its canary is set already, its free counted).
+ * Also if the page has become ours since (reclaim): any thread may push on
+ * thread_free, and the owner's next collect takes it. At most
+ * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN blocks a class. The thread's exit and
+ * sa_collect call it (_sa_heap_collect). */
+void _sa_remote_cache_flush(sa_heap_t *heap)
+{
+    for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
+        sa_block_t *block = heap->rcache[bin];
+        heap->rcache[bin] = NULL;
+        heap->rcache_bytes[bin] = 0;
+        while (block != NULL) {
+            sa_block_t *next = block->next;
+            free_remote_push(_sa_page_of(_sa_segment_of_ptr(block), block), block);
+            block = next;
+        }
+    }
 }
 
 /* p is a block already free: to `call` a double free or a use after free. */

@@ -329,6 +329,7 @@ void *_sa_heap_malloc(sa_heap_t *heap, size_t size);
 void _sa_user_heap_huge_unlink(sa_segment_t *seg);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);
+void _sa_remote_cache_flush(sa_heap_t *heap);
 /* The block start of a pointer shardalloc handed out, or NULL (and a report
  * naming `call`, unless call is NULL) if it did not; a block already free is
  * reported as `freed` (SA_ERROR_DOUBLE_FREE or SA_ERROR_USE_AFTER_FREE). */

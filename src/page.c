@@ -31,6 +31,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->retire_at = 0;
     page->in_full = 0;
     atomic_store_explicit(&page->has_aligned, 0, memory_order_relaxed);
+    atomic_store_explicit(&page->cacheable, !heap->first_class, memory_order_relaxed);
     page->in_use = 1;
     SA_TRACE_AFTER(SA_T_PAGE_INIT, page);
     _sa_stat_inc(&_sa_gstats.pages_made);
@@ -279,6 +280,7 @@ void _sa_page_abandon(sa_page_t *page)
 void _sa_page_reclaim(sa_heap_t *heap, sa_page_t *page)
 {
     SA_TRACE_BEFORE(SA_T_RECLAIM, page);
+    atomic_store_explicit(&page->cacheable, !heap->first_class, memory_order_relaxed);
     sa_point_store("store owner", &page->heap, heap, memory_order_release);
     if (_sa_page_notify(page) == SA_NOTIFY_QUEUED) {
         page->in_full = 1;

@@ -122,6 +122,12 @@ typedef struct sa_page_s {
      * the store of 1 before that free; page_init's store of 0 precedes every
      * block of the page being handed out). */
     _Atomic uint8_t has_aligned;
+    /* A thread freeing one of its blocks may keep it in its remote cache
+     * (src/free.c): set by page_init and reclaim for a thread's heap, clear
+     * for a first-class heap's page (sa_heap_destroy frees its pages whole,
+     * cached blocks and all). Written by the owner (or the reclaimer),
+     * read by any thread's free: relaxed atomics. */
+    _Atomic uint8_t cacheable;
     uint8_t purged;         /* its memory was purged since it last held blocks */
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
 
@@ -225,6 +231,13 @@ typedef struct sa_heap_s {
      * remote_local, which is drained SA_REMOTE_PAGES_MAX at a time. */
     _Atomic(sa_page_t *) remote_pages;
     sa_page_t *remote_local;
+    /* The remote cache (src/free.c): per size class, blocks of other heaps'
+     * pages this thread freed (canary set, LIVE to their pages), linked by
+     * next, handed out again by its malloc when the head page has no free
+     * block; given back at thread exit and sa_collect. rcache_bytes: their
+     * size per class, at most SA_REMOTE_CACHE_BYTES each. */
+    sa_block_t *rcache[SA_BIN_COUNT];
+    uint32_t rcache_bytes[SA_BIN_COUNT];
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */

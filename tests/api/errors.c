@@ -321,6 +321,37 @@ Test(free, double_free_after_a_remote_free_is_reported_and_ignored)
     sa_free(keep);
 }
 
+static void *free_twice_with_a_heap(void *p)
+{
+    void *own = sa_malloc(16);  /* a heap of its own: the free keeps p (remote cache) */
+    sa_free(p);
+    sa_free(p);
+    sa_free(own);
+    return NULL;
+}
+
+Test(free, double_free_of_a_block_another_thread_kept_is_reported_and_ignored)
+{
+    /* A thread with a heap keeps the blocks of others it frees (its remote
+     * cache), canary set: its second free, and one here after it, are
+     * caught; the block is handed out once at most. */
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    void *keep = sa_malloc(80);
+    void *p = sa_malloc(80);
+    cr_assert(keep && p);
+    pthread_t th;
+    sat_capture_begin(&c);
+    cr_assert_eq(pthread_create(&th, NULL, free_twice_with_a_heap, p), 0);
+    pthread_join(th, NULL);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+    sat_capture_begin(&c);
+    sa_free(p);
+    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
+    assert_heap_still_works();
+    sa_free(keep);
+}
+
 Test(free, racing_double_remote_free_is_caught_at_collect_and_never_handed_out)
 {
     /* Two threads freeing the same block at once can both pass its canary

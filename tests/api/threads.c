@@ -258,6 +258,94 @@ Test(threads, pages_emptied_by_remote_frees_are_reused_by_their_owner)
     sat_unmap(blocks, RF_BLOCKS * sizeof *blocks);
 }
 
+/* ---- the remote cache: a thread keeps blocks of other threads' pages it
+ * freed, hands them out again itself, and gives back the rest at its exit. */
+
+enum { RC_BLOCKS = 32, RC_SIZE = 112 };     /* 3.5 KiB: within SA_REMOTE_CACHE_BYTES */
+
+typedef struct rc_job_s {
+    void **blocks;
+    size_t n;
+    bool reuse;         /* then malloc until every freed block came back */
+    size_t mallocs;     /* mallocs it took */
+} rc_job_t;
+
+static bool rc_is_one_of(void *p, void **blocks, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (blocks[i] == p)
+            return true;
+    return false;
+}
+
+static void *rc_free_then_reuse(void *arg)
+{
+    rc_job_t *job = arg;
+    void *own = sa_malloc(RC_SIZE);     /* a heap of its own */
+    cr_assert_not_null(own);
+    for (size_t i = 0; i < job->n; i++)
+        sa_free(job->blocks[i]);
+    if (job->reuse) {
+        /* Its own page's free blocks first, then the kept ones: all of them
+         * within a page's worth of mallocs. */
+        enum { MAX = 65536 / RC_SIZE + RC_BLOCKS };
+        static void *got[MAX];
+        size_t back = 0, n = 0;
+        while (back < job->n && n < MAX) {
+            got[n] = sa_malloc(RC_SIZE);
+            cr_assert_not_null(got[n]);
+            back += rc_is_one_of(got[n], job->blocks, job->n);
+            n++;
+        }
+        job->mallocs = n;
+        cr_assert_eq(back, job->n, "%zu of %zu blocks freed by this thread came back in %zu mallocs",
+                     back, job->n, n);
+        for (size_t i = 0; i < n; i++)
+            sa_free(got[i]);
+    }
+    sa_free(own);
+    return NULL;
+}
+
+Test(threads, blocks_a_thread_frees_of_another_are_handed_out_by_it_again)
+{
+    static void *blocks[RC_BLOCKS];
+    for (size_t i = 0; i < RC_BLOCKS; i++)
+        cr_assert_not_null(blocks[i] = sa_malloc(RC_SIZE));
+    rc_job_t job = { blocks, RC_BLOCKS, true, 0 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, rc_free_then_reuse, &job), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    cr_log_info("remote cache: the %d blocks came back within %zu mallocs", RC_BLOCKS, job.mallocs);
+}
+
+Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
+{
+    /* The blocks are the only ones of their page: once the freeing thread
+     * has exited, a collect finds the page empty and retires it, so its
+     * class has no active bytes left. Blocks still kept by the dead thread
+     * would keep the page in use. */
+    static void *blocks[RC_BLOCKS];
+    for (size_t i = 0; i < RC_BLOCKS; i++)
+        cr_assert_not_null(blocks[i] = sa_malloc(RC_SIZE));
+    rc_job_t job = { blocks, RC_BLOCKS, false, 0 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, rc_free_then_reuse, &job), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    sa_collect(true);
+    sa_class_stats_t c;
+    bool found = false;
+    for (size_t i = 0; sa_stats_class_get(i, &c); i++)
+        if (c.block_size >= RC_SIZE) {
+            found = true;
+            break;
+        }
+    cr_assert(found);
+    cr_assert_eq(c.allocated, 0, "%zu bytes of the class still counted in use", c.allocated);
+    cr_assert_eq(c.active, 0, "%zu bytes of the class still active: the page kept blocks "
+                 "the exited thread freed", c.active);
+}
+
 /* ---- sa_collect(true), sa_stats_get and huge blocks from one thread while
  * others allocate, free and hand blocks over: no block is lost or corrupted. */
 

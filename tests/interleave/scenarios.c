@@ -353,6 +353,25 @@ static void free0_reclaim_free2(void)
     program_free(block0[2]);        /* local if we own P now, else remote */
 }
 
+/* ---- a thread with a heap keeps what it frees of P, gives it back at exit ---------- */
+
+static bool kept0;                  /* block 0 was kept by the thread that freed it */
+
+static void malloc_free0_exit(void)
+{
+    program_malloc();               /* a heap of its own (a fresh page) */
+    program_free(block0[0]);        /* kept in its remote cache: P unchanged */
+    kept0 = _sa_heap_tls->rcache[page_p->bin] == block0[0];
+    thread_exit();                  /* the cache given back: free_remote of block 0 */
+}
+static const char *check_kept(void)
+{
+    if (!kept0)
+        return "block 0 was not kept in the remote cache of the thread that freed it";
+    kept0 = false;
+    return check_plain();
+}
+
 /* ---- retire or abandon: the last block freed remotely as the owner exits ------------ */
 
 static void setup_one_live(void)
@@ -409,6 +428,10 @@ mc_scenario_t mc_scenarios[] = {
       .what = "P's last block freed remotely while its owner exits: P retired or abandoned, "
               "then reclaimed",
       .setup = setup_one_live, .body = { owner_exit, free0_reclaim }, .check = check_plain },
+    { .name = "remote_cache_exit", .threads = 2, .spec = true,
+      .what = "a thread keeps a block of P it frees and gives it back at its exit, while the "
+              "owner collects P or moves it to full",
+      .setup = setup_full, .body = { owner_malloc, malloc_free0_exit }, .check = check_kept },
     { .name = "double_free", .threads = 3, .spec = false,
       .what = "two threads free the same block while the owner allocates",
       .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },

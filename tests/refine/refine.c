@@ -22,10 +22,14 @@
  * record before and after each call gives the states around it):
  *   sa_malloc            pops the page (the head of its queue: the fast path)
  *   sa_free              every block, by the owner and by a non-owner thread
- *                        (page->heap another heap, or none once abandoned):
- *                        a LIVE block is _sa_free_local (+ _sa_page_unfull on
- *                        a full page) or _sa_free_remote; any other block must
- *                        be reported and leave the page as it was
+ *                        (page->heap another heap, or none once abandoned),
+ *                        with a heap of its own and without: a LIVE block is
+ *                        _sa_free_local (+ _sa_page_unfull on a full page) or
+ *                        _sa_free_remote, which a thread with a heap defers
+ *                        for a block of an owned page (kept in its remote
+ *                        cache: no transition until _sa_remote_cache_flush);
+ *                        any other block must be reported and leave the page
+ *                        as it was
  *   _sa_page_collect, _sa_page_extend, _sa_page_to_full (which refuses
  *   exactly where the spec's guard is false), _sa_page_unfull with popped
  *   false and true, _sa_page_retire (in a child: the page goes back to its
@@ -477,28 +481,48 @@ static void call_pop(put_t *u, const state_t *s)
         failf(s, "sa_malloc", "free refuses the block it handed out (%d reports)", reports - before);
 }
 
-/* sa_free(block b) by the owner (remote = false) or by another thread. */
-static void call_free(put_t *u, const state_t *s, int b, bool remote)
+/* sa_free(block b) by the owner (remote = false) or by another thread: one
+ * without a heap of its own (keep = false), or one with a heap (keep = true),
+ * which keeps a LIVE block of an owned page in its remote cache -- no
+ * transition: the block stays LIVE -- and pushes it (free_remote) when it
+ * gives the cache back (_sa_remote_cache_flush, at its exit or sa_collect). */
+static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
 {
     sa_page_t *page = u->page;
-    const char *call = remote ? "sa_free (non-owner)" : "sa_free (owner)";
+    const char *call = !remote ? "sa_free (owner)"
+                       : keep  ? "sa_free (non-owner with a heap)" : "sa_free (non-owner without a heap)";
     count_call(call);
     place(page, s);
     if (remote && s->owned)
         atomic_store(&page->heap, &other);  /* owned by another thread's heap */
     run_t r;
     int before = reports;
+    sa_heap_t *self = _sa_heap_tls;
+    if (remote && !keep)
+        _sa_heap_tls = &_sa_heap_empty;     /* a thread that never allocated */
     run_begin(page);
     sa_free(block_at(page, b));
     run_end(page, &r);
+    _sa_heap_tls = self;
     rp_replay_args_t a = { .b = b };
     if (b < s->C && s->loc[b] == L_LIVE) {
         if (reports != before)
             failf(s, call, "a free of LIVE block %d was reported", b);
-        expect_t e = remote       ? (expect_t){ { SA_T_FREE_REMOTE }, 1, 1 }
+        bool kept = remote && keep && s->owned;
+        expect_t e = kept         ? (expect_t){ { SA_T_FREE_REMOTE }, 0, 0 }
+                     : remote     ? (expect_t){ { SA_T_FREE_REMOTE }, 1, 1 }
                      : s->in_full ? (expect_t){ { SA_T_UNFULL, SA_T_FREE_LOCAL }, 2, 2 }
                                   : (expect_t){ { SA_T_FREE_LOCAL }, 1, 1 };
         check_run(s, call, &r, &e, &a, true);
+        if (kept) {
+            if (self->rcache[page->bin] != block_at(page, b))
+                failf(s, call, "LIVE block %d of an owned page was not kept", b);
+            run_begin(page);
+            _sa_remote_cache_flush(self);
+            run_end(page, &r);
+            expect_t f = { { SA_T_FREE_REMOTE }, 1, 1 };
+            check_run(s, "_sa_remote_cache_flush", &r, &f, &a, true);
+        }
     } else {
         /* not LIVE: a double free or a pointer not handed out */
         if (reports != before + 1)
@@ -675,8 +699,9 @@ static void check_state(put_t *u, const state_t *s)
     call_pop(u, s);
     for (int b = 0; b < s->R; b++) {
         if (s->owned)
-            call_free(u, s, b, false);
-        call_free(u, s, b, true);
+            call_free(u, s, b, false, false);
+        call_free(u, s, b, true, false);
+        call_free(u, s, b, true, true);
     }
     call_collect(u, s);
     call_to_full(u, s);
