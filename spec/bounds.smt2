@@ -77,7 +77,12 @@
 ; the heap it adopts at most SA_OOM_RECLAIM abandoned segments and unmaps at
 ; most SA_SEGMENT_CACHE_MAX cached segments per heap of the registry and
 ; SA_HUGE_CACHE_ENTRIES huge mappings) and sa_collect (O(heap) by design,
-; never on the malloc path).
+; never on the malloc path). Both start with the heap's collect, which first
+; gives back the thread's remote cache (src/free.c _sa_remote_cache_flush, as
+; does thread exit): one free_remote push (FREE_PUSH's CAS loop) per kept
+; block, at most SA_BIN_COUNT * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN of them.
+; Keeping a block and handing it out again are loop-free: a remote free and
+; a malloc stay within B_FREE_REMOTE and B_MALLOC.
 
 ; (requires page.smt2 before it, for Page, inv_counts and extend_count)
 
