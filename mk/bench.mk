@@ -12,6 +12,10 @@
 #   make bench-build  only build the workloads, the probe library and
 #                     libshardalloc-count-off.so (the fast-path counters
 #                     compiled out: BENCH_ARGS=--count-off adds it as a column)
+#   make bench-order  the python workload once per allocator with liborder.so
+#                     in front (bench/order.c): how often malloc hands out the
+#                     block next to the previous one of the same size, a
+#                     measure of locality that machine load does not move
 #
 # Not part of `make test`. bench/run.py installs the peer allocators and tools
 # with apt when they are missing. BENCH_ARGS passes options to it, e.g.
@@ -22,6 +26,7 @@ BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency 
                    liveset xserver tchurn leakgrow fastpath
 BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
+BENCH_ORDER     := $(BENCH_DIR)/liborder.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
 BENCH_ARGS      ?=
 BENCH_PUBLISH   ?=
@@ -30,11 +35,11 @@ BENCH_REPORT    := $(BENCH_DIR)/report
 BENCH_RUN       := /usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(SA_LIB_SO) \
                    --results $(BENCH_RESULTS) --docs $(BENCH_REPORT)
 
-.PHONY: bench bench-quick bench-build bench-publish
+.PHONY: bench bench-quick bench-build bench-publish bench-order
 
 BENCH_COUNT_OFF := $(BENCH_DIR)/libshardalloc-count-off.so
 
-bench-build: $(BENCH_BINS) $(BENCH_PROBE) $(BENCH_COUNT_OFF)
+bench-build: $(BENCH_BINS) $(BENCH_PROBE) $(BENCH_ORDER) $(BENCH_COUNT_OFF)
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
@@ -47,6 +52,10 @@ $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now $(LDFLAGS) -o $@ $< -ldl
 
+$(BENCH_ORDER): bench/order.c | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
+
 # The same sources and flags as libshardalloc.so, one compiler call, with
 # SA_FAST_PATH_STATS=0 (src/config.h).
 $(BENCH_COUNT_OFF): $(SA_LIB_SRCS) $(wildcard src/*.h include/*.h) | $(BENCH_DIR)
@@ -58,6 +67,19 @@ bench: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,every workload x every allocator -> $(BENCH_REPORT)/benchmarks.md)
 	$(Q)$(BENCH_RUN) $(BENCH_ARGS)
 	$(Q)$(if $(filter 1,$(BENCH_PUBLISH)),$(MAKE) --no-print-directory bench-publish,:)
+
+# Each allocator's line, then shardalloc's; a run whose probe printed nothing fails.
+BENCH_ORDER_LIBS := glibc= mimalloc=/usr/lib/x86_64-linux-gnu/libmimalloc.so.2 \
+                    jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
+                    tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4 \
+                    shardalloc=$(SA_LIB_SO)
+bench-order: lib $(BENCH_ORDER)
+	$(call say,BENCH,allocation order of python3 bench/py_workload.py 1)
+	$(Q)for a in $(BENCH_ORDER_LIBS); do \
+	    line=$$(LD_PRELOAD="$(BENCH_ORDER) $${a#*=}" PYTHONMALLOC=malloc \
+	            /usr/bin/python3 bench/py_workload.py 1 2>&1 >/dev/null | grep '^order:') \
+	        || { echo "bench-order: $${a%%=*}: no order line" >&2; exit 1; }; \
+	    printf '%-11s %s\n' "$${a%%=*}" "$$line"; done
 
 bench-quick: lib bench-build $(BUILD)/verify
 	$(call say,BENCH,quick subset)
