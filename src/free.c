@@ -1,5 +1,6 @@
-/* src/free.c -- free: mask to the segment, check it is live (segment map),
- * page by shift, check the pointer is a block start of a page in use; then
+/* src/free.c -- free: the segment of the pointer's unit, if the segment map
+ * says it is live; the page from its unit table; check the pointer is a
+ * block start of a page in use; then
  * the owner pushes `local_free` (no atomics) and any other thread CAS-pushes
  * `thread_free`. Pointers that fail a check are reported and ignored; a block
  * that still carries its canary is on a list already: a double free. */
