@@ -48,7 +48,9 @@ static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
 static sa_noinline void *remote_cache_pop(sa_heap_t *heap, size_t bin)
 {
     sa_block_t *block = heap->rcache[bin];
-    heap->rcache[bin] = block->next;
+    sa_block_t *next = block->next;
+    heap->rcache[bin] = next;
+    __builtin_prefetch(next, 1, 3);     /* as page_pop: the next malloc of the class writes it */
     heap->rcache_bytes[bin] -= (uint32_t)_sa_bin_size(bin);
     block->canary = 0;
     _sa_stat_malloc(heap, bin);
