@@ -364,6 +364,12 @@ static void malloc_free0_exit(void)
     kept0 = _sa_heap_tls->rcache[page_p->bin] == block0[0];
     thread_exit();                  /* the cache given back: free_remote of block 0 */
 }
+static void malloc_free0_exit_again(void)
+{
+    program_malloc();               /* a heap of its own (a fresh page) */
+    program_free(block0[0]);        /* kept, or reported if the other thread claimed it first */
+    thread_exit();
+}
 static const char *check_kept(void)
 {
     if (!kept0)
@@ -447,6 +453,11 @@ mc_scenario_t mc_scenarios[] = {
       .what = "the owner exits while two threads free, one of them reclaiming P",
       .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2, free1 },
       .check = check_plain },
+    { .name = "double_free_kept", .threads = 3, .spec = false, .long_only = true,
+      .what = "two threads with heaps free the same block (each would keep it) and exit, "
+              "while the owner allocates",
+      .setup = setup_full, .body = { owner_malloc, malloc_free0_exit_again, malloc_free0_exit_again },
+      .check = check_double_free },
     { .name = "double_free_4", .threads = 4, .spec = false, .long_only = true,
       .what = "two threads free one block, a third another, the owner allocates twice",
       .setup = setup_full, .body = { owner_malloc_twice, free0, free0, free1 },
