@@ -94,18 +94,21 @@ static inline void local_free_splice(sa_page_t *page)
  * spec: page.smt2 collect */
 void _sa_page_collect(sa_page_t *page)
 {
-    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-    if (_sa_tf_block(tf) == NULL && page->local_free == NULL)
+    /* Nothing to collect: return without a transition (local_free first:
+     * the owner's own field, and non-empty on the generic path's call). */
+    if (page->local_free == NULL &&
+        _sa_tf_block(sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed)) == NULL)
         return;
     /* spec: page.smt2 collect_take, then collect_finish (remote frees may
      * land on the fresh thread_free in between; the tracing build lets them) */
     SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
-    /* Read again: the take linearizes at this load (if the list is empty)
-     * or at the CAS. Reusing the first read would let a remote free that
-     * landed in between stay behind while the tracing build's snapshot,
-     * taken after it, shows it on the list. A failed CAS means a remote free
-     * pushed: lock-free. spec: bounds.smt2 malloc_step (a CAS retry: k) */
-    tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
+    /* Read here, inside the transition: the take linearizes at this load (if
+     * the list is empty) or at the CAS. Reusing the test's read above would
+     * let a remote free that landed in between stay behind while the tracing
+     * build's snapshot, taken after it, shows it on the list. A failed CAS
+     * means a remote free pushed: lock-free. spec: bounds.smt2 malloc_step
+     * (a CAS retry: k) */
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
     if ((tf & ~(uintptr_t)SA_NOTIFY_MASK) == 0) {
         /* Nothing on thread_free (the generic path's common case): the take
          * is empty, only local_free joins `free`. */
