@@ -1,9 +1,11 @@
 /* src/free.c -- free: the segment of the pointer's unit, if the segment map
  * says it is live; the page from its unit table; check the pointer is a
  * block start of a page in use; then
- * the owner pushes `local_free` (no atomics) and any other thread CAS-pushes
- * `thread_free`. Pointers that fail a check are reported and ignored; a block
- * that still carries its canary is on a list already: a double free. */
+ * the owner pushes `local_free` (no atomics) and any other thread claims the
+ * block and keeps it in its remote cache (to hand out again itself) or
+ * CAS-pushes `thread_free`. Pointers that fail a check are reported and
+ * ignored; a block that still carries its canary is on a list (or in a remote
+ * cache) already: a double free. */
 #include <errno.h>
 #include "internal.h"
 
@@ -109,8 +111,8 @@ static void free_remote_push(sa_page_t *page, sa_block_t *block)
  * malloc (alloc.c) or given back by _sa_remote_cache_flush. Only for a
  * thread with a heap, a page with an owner (an abandoned page's blocks go
  * home, so its segment can empty), not a first-class heap's (`cacheable`),
- * within SA_REMOTE_CACHE_BYTES, and not under memory pressure (the owner
- * should get its memory back). */
+ * within SA_REMOTE_CACHE_BYTES of its size class, and not under memory
+ * pressure (the owner should get its memory back). */
 static bool remote_cache_keep(sa_page_t *page, sa_block_t *block, size_t bin)
 {
     sa_heap_t *heap = _sa_heap_tls;
