@@ -726,9 +726,16 @@ static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg)
  * abandoned segments with all their pages (each page reclaimed, at most
  * SA_MAX_PAGES_PER_SEGMENT per segment, no collect). With !wait (the malloc
  * path) nothing is done if the abandon lock is busy: a later generic call
- * tries again. Returns whether a segment was adopted. */
+ * tries again. Returns whether a segment was adopted.
+ *
+ * A first-class heap adopts nothing: sa_heap_destroy frees every block of
+ * its pages, and an adopted page holds live blocks of an exited thread,
+ * which the program still uses (tests/api/heaps.c
+ * destroy_never_frees_blocks_of_an_exited_thread). */
 bool _sa_segments_reclaim(sa_heap_t *heap, size_t tries, size_t forwards, bool wait)
 {
+    if (heap->first_class)
+        tries = 0;
     if (!_sa_segments_pending())
         return false;
     if (!abandon_lock_take(wait))

@@ -141,6 +141,51 @@ Test(heaps, destroy_after_other_threads_freed_some_blocks)
     sa_free(q);
 }
 
+/* A thread that leaves live blocks behind: at its exit its segment is
+ * abandoned with them. */
+static void *leave_live_blocks(void *arg)
+{
+    blocks_t *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        b->p[i] = sa_malloc(48);
+        if (b->p[i] != NULL)
+            sat_fill(b->p[i], 48, i);
+    }
+    return NULL;
+}
+
+Test(heaps, destroy_never_frees_blocks_of_an_exited_thread)
+{
+    /* A first-class heap's first malloc finds no segment of its own, where a
+     * thread's heap would adopt the abandoned one. Adopted, its pages would
+     * be the heap's, and destroy would free the exited thread's live
+     * blocks with them: each then handed out again while the program still
+     * holds it. */
+    enum { N = 64 };
+    static void *p[N];
+    blocks_t left = { p, N };
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, leave_live_blocks, &left), 0);
+    pthread_join(t, NULL);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_not_null(p[i]);
+    sa_heap_t *heap = sa_heap_new();
+    cr_assert_not_null(heap);
+    for (size_t i = 0; i < N; i++)
+        cr_assert_not_null(sa_heap_malloc(heap, 48));
+    sa_heap_destroy(heap);
+    for (size_t i = 0; i < N; i++) {
+        cr_assert(sa_owns(p[i]), "block %zu of the exited thread freed by another heap's destroy", i);
+        cr_assert(sat_check(p[i], 48, i), "block %zu of the exited thread overwritten", i);
+    }
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    sat_capture_begin(&c);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "the exited thread's blocks freed once");
+}
+
 Test(heaps, delete_keeps_live_blocks_for_the_threads_heap)
 {
     enum { N = 600 };
