@@ -302,23 +302,37 @@ static void *free_it(void *p)
     return NULL;
 }
 
-Test(free, double_free_after_a_remote_free_is_reported_and_ignored)
+/* p freed by `first` on a thread of its own (reported there if
+ * `first_reports`: it frees p twice), then freed again here: reported, and
+ * the heap still works. */
+static void double_free_across_threads(void *(*first)(void *), bool first_reports)
 {
-    /* The first free happens on another thread (the block goes to the page's
-     * thread_free list); the second, here, must be caught all the same. */
     sat_capture_t c;
     char msg[SAT_MSG_CAP];
     void *keep = sa_malloc(80);
     void *p = sa_malloc(80);
     cr_assert(keep && p);
     pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, free_it, p), 0);
+    sat_capture_begin(&c);
+    cr_assert_eq(pthread_create(&th, NULL, first, p), 0);
     pthread_join(th, NULL);
+    const char *on_thread = sat_capture_end(&c, msg, sizeof msg);
+    if (first_reports)
+        sat_assert_reported(on_thread, "free", p);
+    else
+        sat_assert_silent(on_thread, "one free on another thread");
     sat_capture_begin(&c);
     sa_free(p);
     sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
     assert_heap_still_works();
     sa_free(keep);
+}
+
+Test(free, double_free_after_a_remote_free_is_reported_and_ignored)
+{
+    /* The first free happens on another thread (the block goes to the page's
+     * thread_free list); the second, here, must be caught all the same. */
+    double_free_across_threads(free_it, false);
 }
 
 static void *free_twice_with_a_heap(void *p)
@@ -335,21 +349,7 @@ Test(free, double_free_of_a_block_another_thread_kept_is_reported_and_ignored)
     /* A thread with a heap keeps the blocks of others it frees (its remote
      * cache), canary set: its second free, and one here after it, are
      * caught; the block is handed out once at most. */
-    sat_capture_t c;
-    char msg[SAT_MSG_CAP];
-    void *keep = sa_malloc(80);
-    void *p = sa_malloc(80);
-    cr_assert(keep && p);
-    pthread_t th;
-    sat_capture_begin(&c);
-    cr_assert_eq(pthread_create(&th, NULL, free_twice_with_a_heap, p), 0);
-    pthread_join(th, NULL);
-    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
-    sat_capture_begin(&c);
-    sa_free(p);
-    sat_assert_reported(sat_capture_end(&c, msg, sizeof msg), "free", p);
-    assert_heap_still_works();
-    sa_free(keep);
+    double_free_across_threads(free_twice_with_a_heap, true);
 }
 
 Test(free, racing_double_remote_free_is_caught_at_collect_and_never_handed_out)

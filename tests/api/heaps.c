@@ -28,6 +28,17 @@ static void heap_fill(sa_heap_t *heap, void **p, size_t *size, size_t n)
     }
 }
 
+/* Frees p[0..n) with sa_free, each once: nothing may be reported. */
+static void free_each_silently(void **p, size_t n, const char *what)
+{
+    sat_capture_t c;
+    char msg[SAT_MSG_CAP];
+    sat_capture_begin(&c);
+    for (size_t i = 0; i < n; i++)
+        sa_free(p[i]);
+    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), what);
+}
+
 Test(heaps, blocks_of_every_kind_come_from_the_heap_and_free_normally)
 {
     enum { N = 90 };
@@ -46,12 +57,7 @@ Test(heaps, blocks_of_every_kind_come_from_the_heap_and_free_normally)
     void *mine = sa_malloc(100);
     cr_assert_eq(sa_heap_usable_size(heap, mine), 0);
     sa_free(mine);
-    sat_capture_t c;
-    char msg[SAT_MSG_CAP];
-    sat_capture_begin(&c);
-    for (size_t i = 0; i < N; i++)
-        sa_free(p[i]);
-    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "frees of a heap's blocks");
+    free_each_silently(p, N, "frees of a heap's blocks");
     sa_heap_destroy(heap);
 }
 
@@ -178,12 +184,7 @@ Test(heaps, destroy_never_frees_blocks_of_an_exited_thread)
         cr_assert(sa_owns(p[i]), "block %zu of the exited thread freed by another heap's destroy", i);
         cr_assert(sat_check(p[i], 48, i), "block %zu of the exited thread overwritten", i);
     }
-    sat_capture_t c;
-    char msg[SAT_MSG_CAP];
-    sat_capture_begin(&c);
-    for (size_t i = 0; i < N; i++)
-        sa_free(p[i]);
-    sat_assert_silent(sat_capture_end(&c, msg, sizeof msg), "the exited thread's blocks freed once");
+    free_each_silently(p, N, "the exited thread's blocks freed once");
 }
 
 Test(heaps, delete_keeps_live_blocks_for_the_threads_heap)
