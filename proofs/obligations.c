@@ -79,6 +79,15 @@ static const pf_mutant_t m_collect[] = {
       .find = "(gather s t THREAD LOCAL (- (used s) (n s THREAD)))", .replace = "(gather s t THREAD LOCAL (used s))" },
     { 0 }
 };
+static const pf_mutant_t m_order_free[] = {
+    { .name = "order_drops_a_block", .what = "order_free relinks one block fewer than `free` held",
+      .find = "(= (cnt t) (cnt s))", .replace = "(= (cnt t) (store (cnt s) FREE (- (n s FREE) 1)))" },
+    /* both edits: either one alone still pins a bijection */
+    { .name = "order_duplicates_a_block", .what = "order_free lists one FREE block twice and drops another",
+      .find = "(= (at t FREE (pos_of t b)) b)", .replace = "true",
+      .find2 = "(= (pos_of t (at t FREE i)) i)", .replace2 = "true" },
+    { 0 }
+};
 static const pf_mutant_t m_to_full[] = {
     { .name = "to_full_with_remote_frees", .what = "to_full while thread_free is non-empty",
       .find = "(= (n s THREAD) 0) (= (notify s) NOTIFY_NONE)", .replace = "(= (notify s) NOTIFY_NONE)" },
@@ -207,6 +216,11 @@ static const pf_mutant_t m_bound_malloc[] = {
       .find = "(and (= pc SEARCH) (< i SA_PAGE_SEARCH_MAX)", .replace = "(and (= pc SEARCH) (<= i SA_PAGE_SEARCH_MAX)" },
     { .name = "collect_walks_its_lists", .what = "the search's collect walks thread_free and local_free to count them",
       .find = "(go r r2 LOOKED i 0 0 1)", .replace = "(go r r2 LOOKED i 0 0 (+ 1 (n p THREAD) (n p LOCAL)))" },
+    { .name = "order_uncapped", .what = "free_order runs on pages of any size (SA_ORDER_BLOCKS_MAX not checked)",
+      .find = "(<= (capacity p) SA_ORDER_BLOCKS_MAX)", .replace = "true" },
+    { .name = "order_each_candidate", .what = "the search goes on after ordering a page (ordering every candidate)",
+      .find = "(and (= pc ORDER) (= j lim) (go r r2 SWEEP 0 0 0 0))",
+      .replace = "(and (= pc ORDER) (= j lim) (go r r2 SEARCH (+ i 1) 0 0 0))" },
     { .name = "extend_below_min_align", .what = "blocks smaller than SA_MIN_ALIGN (extend threads more than E)",
       .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
     { 0 }
@@ -723,6 +737,7 @@ const pf_obligation_t pf_obligations[] = {
     PRESERVES("inv_free_local", "(free_local s t b)", "_sa_free_local", m_free_local),
     PRESERVES("inv_free_remote", "(free_remote s t b)", "_sa_free_remote", m_free_remote),
     PRESERVES("inv_collect", "(collect s t)", "_sa_page_collect", m_collect),
+    PRESERVES("inv_order_free", "(order_free s t)", "_sa_page_collect (free_order)", m_order_free),
     PRESERVES("inv_to_full", "(to_full s t)", "_sa_page_to_full", m_to_full),
     PRESERVES("inv_unfull", "(unfull s t popped)", "_sa_page_unfull", m_unfull),
     PRESERVES("inv_retire", "(retire s t)", "_sa_page_retire", m_retire),
@@ -783,7 +798,7 @@ const pf_obligation_t pf_obligations[] = {
               " (within r5 B_FREE_LOCAL_PRESSURE))",
       .show = "int:(rem r) int:(rem r3) int:(rem r4) int:(rem r5) int:B_MALLOC int:B_FREE_REMOTE",
       .report = "B_MALLOC B_HEARTBEAT B_REMOTE B_RECLAIM B_SEARCH B_FRESH B_HOUSEKEEPING "
-                "B_FREE_REMOTE B_FREE_LOCAL B_FREE_LOCAL_PRESSURE B_RETIRE B_CANDIDATE",
+                "B_FREE_REMOTE B_FREE_LOCAL B_FREE_LOCAL_PRESSURE B_RETIRE B_CANDIDATE B_ORDER",
       .mutants = m_bound_start },
     { .name = "bound_malloc", .covers = "_sa_malloc_generic, _sa_page_queue_find, _sa_page_queue_fresh, _sa_page_collect, _sa_page_extend, "
       "_sa_heap_take_remote_pages, _sa_segments_reclaim, _sa_segment_page_alloc, _sa_heap_housekeeping, _sa_heap_retire_sweep, "
@@ -809,7 +824,7 @@ const pf_obligation_t pf_obligations[] = {
      * page) starts a cadence: at most capacity pops before the next call */
     { .name = "cadence_after_generic", .covers = "_sa_malloc_generic: _sa_page_collect, _sa_page_extend",
       .models = "page bounds", .decls = CADENCE_DECLS,
-      .hyp = "(and (inv s) (or (collect s t) (extend s t)))", .goal = "(cadence t 0)",
+      .hyp = "(and (inv s) (or (collect s t) (extend s t) (order_free s t)))", .goal = "(cadence t 0)",
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW,
       .mutants = m_cadence_generic },
     { .name = "cadence", .covers = "sa_malloc fast path, _sa_free_local, _sa_free_remote",

@@ -26,6 +26,12 @@
 ;                       extended, or moved to_full                   S (1 + 1 + 2P)
 ;                       (or, after S candidates, the first one that
 ;                       had only a few free blocks: no step)
+;                       One collect per call may also rebuild its
+;                       page's `free` in address order (page.c
+;                       free_order): capacity + |free| steps, only on
+;                       pages of <= O blocks; it orders only a page the
+;                       search then uses (not empty, half free: never
+;                       retired, enough_free), so once per call     + 2 O
 ;                       The generic path looks at the head page itself
 ;                       first (alloc.c search_head): if local frees
 ;                       alone make it usable, it is collected and used,
@@ -49,7 +55,7 @@
 ;                       generic calls and at the call after a retire
 ;
 ; with R = SA_REMOTE_PAGES_MAX, T = SA_RECLAIM_TRIES, P =
-; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, E =
+; SA_MAX_PAGES_PER_SEGMENT, S = SA_PAGE_SEARCH_MAX, O = SA_ORDER_BLOCKS_MAX, E =
 ; SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN, RS =
 ; SA_RETIRE_SCAN_MAX, PB = SA_PURGE_BATCH_MAX, CM = SA_SEGMENT_CACHE_MAX,
 ; CG = SA_SEGMENT_CACHE_GLOBAL_MAX.
@@ -116,7 +122,10 @@
 (define-fun B_HEARTBEAT () Int 1)
 (define-fun B_REMOTE () Int (* 2 SA_REMOTE_PAGES_MAX))
 (define-fun B_RECLAIM () Int (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT)))
-(define-fun B_SEARCH () Int (* SA_PAGE_SEARCH_MAX B_CANDIDATE))
+; free_order's pass (page.c): a step per made block, then one per block
+; relinked, on pages of at most SA_ORDER_BLOCKS_MAX blocks.
+(define-fun B_ORDER () Int (* 2 SA_ORDER_BLOCKS_MAX))
+(define-fun B_SEARCH () Int (+ (* SA_PAGE_SEARCH_MAX B_CANDIDATE) B_ORDER))
 
 ; The bound of one generic malloc (_sa_malloc_generic), plus k.
 (define-fun B_MALLOC () Int
@@ -155,6 +164,7 @@
 (define-fun PURGE () Int 11)     ; j: pages purged (_sa_segment_cache_purge)
 (define-fun PURGE_SEGS () Int 12); i: cached segments walked (cache_purge), j: purged
                                  ;    (segment_purge)
+(define-fun ORDER () Int 14)     ; j: steps of free_order's pass of lim (_sa_page_collect)
 (define-fun DONE () Int 13)
 ; program counters of the free paths
 (define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
@@ -163,7 +173,7 @@
 (define-fun FREE_EMPTIED () Int 23); _sa_page_mark_empty (free_local): lim, what a retire may take
 
 (define-fun rem_search ((i Int)) Int
-  (+ (* (- SA_PAGE_SEARCH_MAX i) B_CANDIDATE) B_FRESH B_HOUSEKEEPING))
+  (+ (* (- SA_PAGE_SEARCH_MAX i) B_CANDIDATE) B_ORDER B_FRESH B_HOUSEKEEPING))
 (define-fun rem_reclaim ((i Int)) Int
   (+ (* (- SA_RECLAIM_TRIES i) (+ 1 SA_MAX_PAGES_PER_SEGMENT)) (rem_search 0)))
 (define-fun rem_remote ((i Int)) Int
@@ -185,6 +195,7 @@
   (ite (= pc ADOPT) (+ (- SA_MAX_PAGES_PER_SEGMENT j) (rem_reclaim (+ i 1)))
   (ite (= pc SEARCH) (rem_search i)
   (ite (= pc LOOKED) (+ B_RETIRE (rem_search (+ i 1)))
+  (ite (= pc ORDER) (+ (- lim j) B_HOUSEKEEPING)
   (ite (= pc FRESH) (+ B_FRESH B_HOUSEKEEPING)
   (ite (= pc CARVE) (+ (- SA_MAX_PAGES_PER_SEGMENT j) SA_MAX_PAGES_PER_SEGMENT B_EXTEND B_HOUSEKEEPING)
   (ite (= pc SCAN) (+ (- SA_MAX_PAGES_PER_SEGMENT j) B_EXTEND B_HOUSEKEEPING)
@@ -195,7 +206,7 @@
   (ite (= pc FREE_PUSH) 2
   (ite (= pc FREE_NOTIFY) 1
   (ite (or (= pc FREE_UNFULL) (= pc FREE_EMPTIED)) lim
-  0))))))))))))))))))
+  0)))))))))))))))))))
 
 ; Where each counter may range at each pc (the loop guards' consequences).
 (define-fun ranges ((r Run)) Bool
@@ -206,6 +217,7 @@
        (=> (= pc ADOPT) (and (<= 0 i) (< i SA_RECLAIM_TRIES) (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
        (=> (= pc SEARCH) (and (<= 0 i) (<= i SA_PAGE_SEARCH_MAX)))
        (=> (= pc LOOKED) (and (<= 0 i) (< i SA_PAGE_SEARCH_MAX)))
+       (=> (= pc ORDER) (and (<= 0 i) (< i SA_PAGE_SEARCH_MAX) (<= 0 j) (<= j lim) (<= lim B_ORDER)))
        (=> (or (= pc CARVE) (= pc SCAN)) (and (<= 0 j) (<= j SA_MAX_PAGES_PER_SEGMENT)))
        (=> (= pc EXTEND) (and (<= 0 j) (<= j lim) (<= lim B_EXTEND)))
        (=> (= pc SWEEP) (and (<= 0 i) (<= i SA_RETIRE_SCAN_MAX)))
@@ -259,6 +271,14 @@
    ;    or extend it (_sa_page_extend), then pop
    (and (= pc LOOKED) (candidate p) (< (capacity p) (reserved p))
         (go r r2 EXTEND 0 0 (extend_count p) 0))
+   ;    or collect it and order its `free` (one step, then capacity +
+   ;    n(FREE) more, on a page of at most SA_ORDER_BLOCKS_MAX blocks), then
+   ;    pop: free_order's guard (used != 0, half free) makes the search use it
+   (and (= pc SEARCH) (candidate p) (< i SA_PAGE_SEARCH_MAX)
+        (<= (capacity p) SA_ORDER_BLOCKS_MAX)
+        (go r r2 ORDER i 0 (+ (capacity p) (n p FREE)) 1))
+   (and (= pc ORDER) (< j lim) (go r r2 ORDER i (+ j 1) lim 1))
+   (and (= pc ORDER) (= j lim) (go r r2 SWEEP 0 0 0 0))
    ;    after S candidates: the first one with only a few free blocks
    (and (= pc SEARCH) (go r r2 SWEEP 0 0 0 0))
    ; 5: a fresh page: a segment from the OS (1 step) or a cache (its pages

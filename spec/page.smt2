@@ -309,6 +309,35 @@
        (gather s t TAKEN LOCAL (- (used s) (n s TAKEN)))
        (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))))
 
+;
+; order_free -- _sa_page_collect's last part (page.c free_order): `free` is
+; relinked in another order (address order in the C), a permutation of
+; itself: the same blocks, all still FREE, at new positions that the new
+; sequence maps back (so no block is dropped or listed twice); every other
+; block keeps its location and position, counters and flags are unchanged.
+; Only the owner relinks its lists. The C finds the FREE blocks by their
+; canaries and relinks only if it found exactly n(FREE) of them: every FREE
+; block carries its canary, so then no other block did (page.c says why
+; that is enough; tests/api order.c plants a LIVE block carrying it).
+(define-fun order_block ((s Page) (t Page) (b Int)) Bool
+  (and (= (loc_of t b) (loc_of s b))
+       (ite (and (in_page s b) (= (loc_of s b) FREE))
+            (and (<= 0 (pos_of t b)) (< (pos_of t b) (n s FREE)) (= (at t FREE (pos_of t b)) b))
+            (= (pos_of t b) (pos_of s b)))))
+(define-fun order_slot ((s Page) (t Page) (i Int)) Bool
+  (=> (and (<= 0 i) (< i (n s FREE)))
+      (and (in_page s (at t FREE i)) (= (loc_of s (at t FREE i)) FREE)
+           (= (pos_of t (at t FREE i)) i))))
+(define-fun order_free ((s Page) (t Page)) Bool
+  (and (owned s) (= (n s TAKEN) 0)
+       (= (reserved t) (reserved s)) (= (block_size t) (block_size s))
+       (= (capacity t) (capacity s)) (= (used t) (used s))
+       (= (cnt t) (cnt s))
+       (= (seq t) (store (seq s) FREE (select (seq t) FREE)))
+       (= (in_full t) (in_full s)) (= (notify t) (notify s)) (= (owned t) (owned s))
+       (forall ((b Int)) (order_block s t b))
+       (forall ((i Int)) (order_slot s t i))))
+
 ; to_full -- _sa_page_to_full: an exhausted page (nothing free, nothing left
 ; to make, no pending remote frees) leaves its size-class queue for the full
 ; queue, and the CAS NONE -> WATCH asks the next remote free to tell the
@@ -404,5 +433,5 @@
 ; Any transition of a page (page_init aside: it makes a page afresh).
 (define-fun page_step ((s Page) (t Page) (b Int) (popped Bool)) Bool
   (or (alloc_pop s t b) (extend s t) (free_local s t b) (free_remote s t b)
-      (collect s t) (collect_take s t) (collect_finish s t) (to_full s t)
+      (collect s t) (collect_take s t) (collect_finish s t) (order_free s t) (to_full s t)
       (unfull s t popped) (retire s t) (abandon s t) (reclaim s t)))

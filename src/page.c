@@ -84,6 +84,74 @@ static inline void local_free_splice(sa_page_t *page)
     }
 }
 
+/* free_order's pass: marks[] the made blocks whose second word holds their
+ * canary; returns how many. It reads LIVE blocks too, which their holders
+ * (the program, a thread's remote cache) may write meanwhile: only the
+ * count and the marks of FREE blocks are used, and those nobody else
+ * writes. ThreadSanitizer is told so (not in other builds: they inline it). */
+#ifdef __SANITIZE_THREAD__
+__attribute__((no_sanitize_thread, noinline))
+#endif
+static size_t canary_marks(const sa_page_t *page, uint64_t *marks)
+{
+    size_t cap = page->capacity, bs = page->block_size, words = (cap + 63) / 64, found = 0;
+    uint8_t *p = page->start;
+    SA_TRACE_LOOP(SA_LOOP_ORDER);      /* spec: bounds.smt2 ORDER */
+    for (size_t w = 0; w < words; w++) {
+        uint64_t x = 0;
+        size_t lim = cap - w * 64 < 64 ? cap - w * 64 : 64;
+        for (size_t k = 0; k < lim; k++, p += bs) {
+            SA_TRACE_STEP(SA_LOOP_ORDER);
+            sa_block_t *b = (sa_block_t *)p;
+            x |= (uint64_t)(__atomic_load_n(&b->canary, __ATOMIC_RELAXED) == _sa_block_canary(b)) << k;
+        }
+        marks[w] = x;
+        found += (size_t)__builtin_popcountll(x);
+    }
+    return found;
+}
+
+/* Rebuild `free` in address order (spec: page.smt2 order_free): malloc then
+ * hands out neighbours one after the other, which the hardware prefetchers
+ * follow. Only on a page of at most SA_ORDER_BLOCKS_MAX blocks (the pass is
+ * capacity + |free| steps: spec: bounds.smt2 ORDER), not empty (used != 0:
+ * so the search never retires a page it ordered, and orders at most the one
+ * page it returns), with half its blocks free (so it is enough_free: used)
+ * and at least SA_ORDER_MIN_BYTES of them (config.h says why).
+ * One pass over the made blocks marks those whose second word holds their
+ * canary. Every FREE block carries it (extend and every free set it, only
+ * the owner's pop clears it), so they are exactly FREE if there are as many
+ * as FREE holds, capacity - used (local_free was just spliced in). A LIVE
+ * block that carries it too (its data by chance, one a remote free is
+ * pushing, one kept in a thread's remote cache) makes one too many: then
+ * the list stays as it is. The loads are relaxed atomics (remote freers
+ * write canaries meanwhile), and the list is relinked from the marks, never
+ * by reading the canaries again: a block a remote free marks after the pass
+ * was LIVE at its read and must not be linked. */
+static void free_order(sa_page_t *page)
+{
+    size_t cap = page->capacity, bs = page->block_size, n = cap - page->used;
+    if (page->free == NULL || page->used == 0 || cap > SA_ORDER_BLOCKS_MAX ||
+        2 * n < cap || n * bs < SA_ORDER_MIN_BYTES)
+        return;
+    uint64_t marks[SA_ORDER_BLOCKS_MAX / 64];
+    size_t words = (cap + 63) / 64, found = canary_marks(page, marks);
+    if (found != n)
+        return;
+    SA_TRACE_BEFORE(SA_T_ORDER_FREE, page);
+    sa_block_t *head = NULL, **tail = &head;
+    for (size_t w = 0; w < words; w++)
+        for (uint64_t x = marks[w]; x != 0; x &= x - 1) {
+            SA_TRACE_STEP(SA_LOOP_ORDER);
+            sa_block_t *b = (sa_block_t *)(page->start + (w * 64 + (size_t)__builtin_ctzll(x)) * bs);
+            *tail = b;
+            tail = &b->next;
+        }
+    *tail = NULL;
+    page->free = head;
+    SA_TRACE_AFTER(SA_T_ORDER_FREE, page);
+}
+
 /* Take the whole thread_free list (notify bits kept) and the local_free list
  * back onto `free`: head first, local_free, then the taken list, then what
  * `free` held. The exchange hands over the taken list's length with it, and
@@ -92,7 +160,7 @@ static inline void local_free_splice(sa_page_t *page)
  * `free` (sa_collect, abandon) costs a walk of the taken list to its tail.
  * Remote frees were checked when they were freed (block start, canary).
  * spec: page.smt2 collect */
-void _sa_page_collect(sa_page_t *page)
+static void collect_lists(sa_page_t *page)
 {
     /* Nothing to collect: return without a transition (local_free first:
      * the owner's own field, and non-empty on the generic path's call). */
@@ -157,6 +225,13 @@ void _sa_page_collect(sa_page_t *page)
     local_free_splice(page);
     SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
+}
+
+/* spec: page.smt2 collect, then order_free */
+void _sa_page_collect(sa_page_t *page)
+{
+    collect_lists(page);
+    free_order(page);
 }
 
 /* Move an exhausted page to the full queue, so the generic path does not look

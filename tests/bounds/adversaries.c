@@ -368,6 +368,63 @@ static void free_under_pressure(void)
     sa_free(p);
 }
 
+/* ---- SEARCH: free_order's pass over a page of SA_ORDER_BLOCKS_MAX blocks ---------- */
+
+/* A page of `size` blocks, full and not the head of its queue, has all its
+ * blocks but one freed by the owner in a shuffled order; then malloc until a
+ * block comes from it: the generic call that collects it, finds it half free
+ * (and more), and orders its `free` (capacity + capacity - 1 steps). 16-byte
+ * blocks (4096 a page) are past SA_ORDER_BLOCKS_MAX: not ordered, unless
+ * the cap is gone (tests/bounds/mutants/order_uncapped.patch). */
+static void order_page(size_t size)
+{
+    size_t per_page = SA_SMALL_PAGE_SIZE / size;
+    blocks_t b = { 0 };
+    for (size_t i = 0; i < 3 * per_page; i++)
+        blocks_add(&b, sa_malloc(size));
+    /* a page all of whose blocks are ours, not the last one's (the head) */
+    uintptr_t page = 0;
+    for (size_t i = 0, run = 0; i < b.n && page == 0; i++) {
+        run = i > 0 && page_of(b.p[i]) == page_of(b.p[i - 1]) ? run + 1 : 1;
+        if (run == per_page && page_of(b.p[i]) != page_of(b.p[b.n - 1]))
+            page = page_of(b.p[i]);
+    }
+    if (page == 0) {
+        fprintf(stderr, "adversary: no full page of %zu-byte blocks\n", size);
+        exit(3);
+    }
+    blocks_t mine = { 0 };
+    for (size_t i = 0; i < b.n; i++)
+        if (page_of(b.p[i]) == page)
+            blocks_add(&mine, b.p[i]);
+    unsigned x = 12345;
+    for (size_t i = mine.n - 1; i > 0; i--) {
+        x = x * 1103515245u + 12345u;
+        size_t j = (x >> 8) % (i + 1);
+        void *t = mine.p[i];
+        mine.p[i] = mine.p[j];
+        mine.p[j] = t;
+    }
+    for (size_t i = 1; i < mine.n; i++)     /* mine.p[0] stays: used != 0 */
+        sa_free(mine.p[i]);
+    for (size_t i = 0;; i++) {
+        void *p = sa_malloc(size);
+        blocks_add(&b, p);
+        if (page_of(p) == page)
+            break;
+        if (i > per_page) {
+            fprintf(stderr, "adversary: the page of %zu-byte blocks was not used again\n", size);
+            exit(3);
+        }
+    }
+}
+
+static void order_pass(void)
+{
+    order_page(SA_MIN_ALIGN);
+    order_page(SA_SMALL_PAGE_SIZE / SA_ORDER_BLOCKS_MAX);
+}
+
 const adversary_t adversaries[] = {
     { "search_retires", "2S empty pages, each alone in a segment, aged: the search retires S", search_retires },
     { "remote_reports", "3R watched pages reported by another thread's frees", remote_reports },
@@ -377,5 +434,7 @@ const adversary_t adversaries[] = {
     { "sweep_classes", "2RS size classes emptied together, aged: the sweep visits RS", sweep_classes },
     { "free_under_pressure", "under memory pressure, the last block of a segment freed with the cache full",
       free_under_pressure },
+    { "order_pass", "a page of SA_ORDER_BLOCKS_MAX blocks all but one freed: the search's collect orders it",
+      order_pass },
 };
 const size_t adversary_count = sizeof adversaries / sizeof *adversaries;

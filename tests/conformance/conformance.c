@@ -32,7 +32,7 @@ static const struct {
     const char *workload;
     const char *transitions;
 } designed[] = {
-    { "single_mix", "page_init alloc_pop extend free_local collect collect_take collect_finish retire" },
+    { "single_mix", "page_init alloc_pop extend free_local collect collect_take collect_finish order_free retire" },
     { "remote_frees", "free_remote collect collect_take collect_finish" },
     { "full_pages", "to_full unfull free_remote" },
     { "abandon", "abandon reclaim free_remote" },
@@ -273,4 +273,9 @@ Test(mutant, extend_overlaps_is_caught)
 Test(mutant, free_remote_never_queues_is_caught)
 {
     expect_caught("free_remote_never_queues", "full_pages");
+}
+
+Test(mutant, order_drops_block_is_caught)
+{
+    expect_caught("order_drops_block", "single_mix");
 }

@@ -1,0 +1,112 @@
+/* tests/api/order.c -- collect rebuilds a page's `free` in address order
+ * (src/page.c free_order, spec: page.smt2 order_free): after most of a page
+ * was freed in a random order, malloc hands its blocks out by address; and
+ * the guard the rebuild rests on: it finds the free blocks by their canary
+ * (second word), so a LIVE block whose data happens to equal its canary
+ * must make it leave the list as it is -- every block still handed out
+ * exactly once, the LIVE one never.
+ */
+#include "sa_test.h"
+
+#define SIZE   (SA_SMALL_PAGE_SIZE / SA_ORDER_BLOCKS_MAX)  /* the largest page it orders */
+#define PER_PAGE (SA_SMALL_PAGE_SIZE / SIZE)
+
+static uintptr_t page_of(const void *p)
+{
+    return (uintptr_t)p >> SA_SMALL_PAGE_SHIFT;
+}
+
+/* Scaffolding outside the allocator under test. */
+static void *scratch(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    cr_assert_neq(p, MAP_FAILED);
+    return p;
+}
+
+/* Fill three pages of SIZE blocks; in `mine` the blocks of one full page that
+ * is not the head of its queue (not the last block's page), shuffled. */
+static size_t full_page(void **mine)
+{
+    void **all = scratch(3 * PER_PAGE * sizeof *all);
+    for (size_t i = 0; i < 3 * PER_PAGE; i++)
+        cr_assert_not_null(all[i] = sa_malloc(SIZE));
+    uintptr_t page = 0;
+    for (size_t i = 0, run = 0; i < 3 * PER_PAGE && page == 0; i++) {
+        run = i > 0 && page_of(all[i]) == page_of(all[i - 1]) ? run + 1 : 1;
+        if (run == PER_PAGE && page_of(all[i]) != page_of(all[3 * PER_PAGE - 1]))
+            page = page_of(all[i]);
+    }
+    cr_assert_neq(page, 0, "no full page of %d-byte blocks", (int)SIZE);
+    size_t n = 0;
+    for (size_t i = 0; i < 3 * PER_PAGE; i++)
+        if (page_of(all[i]) == page)
+            mine[n++] = all[i];
+    cr_assert_eq(n, PER_PAGE);
+    unsigned x = 4242;
+    for (size_t i = n - 1; i > 0; i--) {
+        x = x * 1103515245u + 12345u;
+        size_t j = (x >> 8) % (i + 1);
+        void *t = mine[i];
+        mine[i] = mine[j];
+        mine[j] = t;
+    }
+    return n;
+}
+
+/* Free all of mine but mine[0], then malloc until a block comes from their
+ * page (its collect: the generic call) and on until the page's free blocks
+ * are all handed out; `out` gets the page's blocks in the order handed out. */
+static void free_and_reuse(void **mine, size_t n, void **out)
+{
+    for (size_t i = 1; i < n; i++)
+        sa_free(mine[i]);
+    uintptr_t page = page_of(mine[0]);
+    size_t got = 0, calls = 0;
+    while (got < n - 1) {
+        void *p = sa_malloc(SIZE);
+        cr_assert_not_null(p);
+        cr_assert_lt(++calls, 4 * PER_PAGE, "the page's blocks did not all come back");
+        if (page_of(p) == page)
+            out[got++] = p;
+        else
+            cr_assert(got == 0, "malloc left the page with %zu of its free blocks", n - 1 - got);
+    }
+    /* each block of the page but mine[0], once */
+    for (size_t i = 0; i < got; i++) {
+        cr_assert_neq(out[i], mine[0], "the LIVE block was handed out");
+        for (size_t j = 0; j < i; j++)
+            cr_assert_neq(out[i], out[j], "block %p handed out twice", out[i]);
+    }
+}
+
+static bool ascending(void **p, size_t n)
+{
+    for (size_t i = 1; i < n; i++)
+        if ((uintptr_t)p[i] <= (uintptr_t)p[i - 1])
+            return false;
+    return true;
+}
+
+Test(order, freed_page_is_handed_out_in_address_order)
+{
+    void **mine = scratch(PER_PAGE * sizeof *mine), **out = scratch(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine);
+    free_and_reuse(mine, n, out);
+    cr_assert(ascending(out, n - 1), "the page's free blocks were not handed out by address");
+}
+
+Test(order, live_block_carrying_its_canary_keeps_the_list)
+{
+    void **mine = scratch(PER_PAGE * sizeof *mine), **out = scratch(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine);
+    /* a freed block's second word is its canary, address ^ cookie: read the
+     * cookie off one, and give the LIVE block mine[0] its own canary */
+    sa_free(mine[n - 1]);
+    uintptr_t cookie = ((volatile uintptr_t *)mine[n - 1])[1] ^ (uintptr_t)mine[n - 1];
+    mine[n - 1] = NULL;     /* freed already: free_and_reuse's sa_free(NULL) does nothing */
+    ((uintptr_t *)mine[0])[1] = (uintptr_t)mine[0] ^ cookie;
+    free_and_reuse(mine, n, out);
+    cr_assert_not(ascending(out, n - 1), "the list was rebuilt although a LIVE block carried its canary");
+    cr_assert_eq(((uintptr_t *)mine[0])[1], (uintptr_t)mine[0] ^ cookie, "the LIVE block was written");
+}
