@@ -58,17 +58,29 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
 
 /* The owner frees a block: push local_free, used -= 1; a full page is taken
  * back (unfull), an emptied one marked for retire. Guard: block LIVE, caller
- * owns the page. local_free non-empty: not a full page (spec/page.smt2
- * full_no_local), no local_tail to set. spec: page.smt2 free_local */
-sa_always_inline void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+ * owns the page; `canary` is the block's. Inline: not the last live block,
+ * and local_free non-empty: so not a full page (spec/page.smt2
+ * full_no_local, proven inductive: a full page holds no local frees), and no
+ * local_tail to set. Or local_free empty (after each collect) on a page that
+ * is not full: the push that sets local_tail, inline too. spec: page.smt2
+ * free_local */
+static sa_always_inline void free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
+                                        uintptr_t canary)
 {
-    if (sa_unlikely(page->used <= 1 || page->local_free == NULL)) {
-        free_local_slow(heap, page, block);
+    if (sa_likely(page->used > 1) && (sa_likely(page->local_free != NULL) || !page->in_full)) {
+        SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+        free_local_push(heap, page, block, canary);
+        SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
         return;
     }
-    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-    free_local_push(heap, page, block, _sa_block_canary(block));
-    SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+    free_local_slow(heap, page, block);
+}
+
+/* free_local for the paths that validated the block already (free's slow
+ * path, sa_heap_destroy). */
+void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block)
+{
+    free_local(heap, page, block, _sa_block_canary(block));
 }
 
 /* The push of free_remote (the transition itself): one CAS pushes the block
@@ -288,23 +300,10 @@ sa_public void sa_free(void *p)
         /* The owner's fields only after the owner check: read by another
          * thread they would race with the owner's writes (ThreadSanitizer
          * says so; the C memory model calls that undefined). */
-        if (sa_likely(heap == _sa_heap_tls)) {
-            /* Not the last live block, and local_free non-empty: so not a
-             * full page (spec/page.smt2 full_no_local, proven inductive: a
-             * full page holds no local frees), and no local_tail to set.
-             * Or local_free empty (after each collect) on a page that is
-             * not full: the push that sets local_tail, inline too. */
-            if (sa_likely(page->used > 1) &&
-                (sa_likely(page->local_free != NULL) || !page->in_full)) {
-                SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-                free_local_push(heap, page, (sa_block_t *)p, canary);
-                SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
-                return;
-            }
-            free_local_slow(heap, page, (sa_block_t *)p);
-        } else {
+        if (sa_likely(heap == _sa_heap_tls))
+            free_local(heap, page, (sa_block_t *)p, canary);
+        else
             _sa_free_remote(page, (sa_block_t *)p);
-        }
     } else if (p != NULL) {
         _sa_free_checked(p, "free", SA_ERROR_DOUBLE_FREE);
     }
