@@ -278,11 +278,15 @@ static bool rc_is_one_of(void *p, void **blocks, size_t n)
     return false;
 }
 
+/* A thread with a heap of its own frees the job's blocks (other heaps'),
+ * then, if job->reuse, mallocs until each of them came back. Failures are
+ * recorded (sat_fail): the test asserts them on its own thread. */
 static void *rc_free_then_reuse(void *arg)
 {
     rc_job_t *job = arg;
     void *own = sa_malloc(RC_SIZE);     /* a heap of its own */
-    cr_assert_not_null(own);
+    if (own == NULL)
+        sat_fail("the freeing thread's own malloc failed");
     for (size_t i = 0; i < job->n; i++)
         sa_free(job->blocks[i]);
     if (job->reuse) {
@@ -293,12 +297,16 @@ static void *rc_free_then_reuse(void *arg)
         size_t back = 0, n = 0;
         while (back < job->n && n < MAX) {
             got[n] = sa_malloc(RC_SIZE);
-            cr_assert_not_null(got[n]);
+            if (got[n] == NULL) {
+                sat_fail("malloc %zu of the freeing thread failed", n);
+                break;
+            }
             back += rc_is_one_of(got[n], job->blocks, job->n);
             n++;
         }
         job->mallocs = n;
-        cr_assert_eq(back, job->n, "%zu of %zu blocks freed by this thread came back in %zu mallocs",
+        if (back != job->n)
+            sat_fail("%zu of %zu blocks freed by this thread came back in %zu mallocs",
                      back, job->n, n);
         for (size_t i = 0; i < n; i++)
             sa_free(got[i]);
@@ -307,16 +315,25 @@ static void *rc_free_then_reuse(void *arg)
     return NULL;
 }
 
-Test(threads, blocks_a_thread_frees_of_another_are_handed_out_by_it_again)
+/* RC_BLOCKS blocks of this thread's heap, freed by another thread
+ * (rc_free_then_reuse); returns the mallocs it took to get them back. */
+static size_t rc_run(bool reuse)
 {
     static void *blocks[RC_BLOCKS];
     for (size_t i = 0; i < RC_BLOCKS; i++)
         cr_assert_not_null(blocks[i] = sa_malloc(RC_SIZE));
-    rc_job_t job = { blocks, RC_BLOCKS, true, 0 };
+    rc_job_t job = { blocks, RC_BLOCKS, reuse, 0 };
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, rc_free_then_reuse, &job), 0);
     cr_assert_eq(pthread_join(th, NULL), 0);
-    cr_log_info("remote cache: the %d blocks came back within %zu mallocs", RC_BLOCKS, job.mallocs);
+    sat_assert_no_thread_failures();
+    return job.mallocs;
+}
+
+Test(threads, blocks_a_thread_frees_of_another_are_handed_out_by_it_again)
+{
+    size_t mallocs = rc_run(true);
+    cr_log_info("remote cache: the %d blocks came back within %zu mallocs", RC_BLOCKS, mallocs);
 }
 
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
@@ -325,13 +342,7 @@ Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
      * has exited, a collect finds the page empty and retires it, so its
      * class has no active bytes left. Blocks still kept by the dead thread
      * would keep the page in use. */
-    static void *blocks[RC_BLOCKS];
-    for (size_t i = 0; i < RC_BLOCKS; i++)
-        cr_assert_not_null(blocks[i] = sa_malloc(RC_SIZE));
-    rc_job_t job = { blocks, RC_BLOCKS, false, 0 };
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, rc_free_then_reuse, &job), 0);
-    cr_assert_eq(pthread_join(th, NULL), 0);
+    rc_run(false);
     sa_collect(true);
     sa_class_stats_t c;
     bool found = false;
