@@ -16,19 +16,11 @@ static uintptr_t page_of(const void *p)
     return (uintptr_t)p >> SA_SMALL_PAGE_SHIFT;
 }
 
-/* Scaffolding outside the allocator under test. */
-static void *scratch(size_t bytes)
-{
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    cr_assert_neq(p, MAP_FAILED);
-    return p;
-}
-
 /* Fill three pages of SIZE blocks; in `mine` the blocks of one full page that
  * is not the head of its queue (not the last block's page), shuffled. */
 static size_t full_page(void **mine)
 {
-    void **all = scratch(3 * PER_PAGE * sizeof *all);
+    void **all = sat_map(3 * PER_PAGE * sizeof *all);
     for (size_t i = 0; i < 3 * PER_PAGE; i++)
         cr_assert_not_null(all[i] = sa_malloc(SIZE));
     uintptr_t page = 0;
@@ -43,10 +35,9 @@ static size_t full_page(void **mine)
         if (page_of(all[i]) == page)
             mine[n++] = all[i];
     cr_assert_eq(n, PER_PAGE);
-    unsigned x = 4242;
+    uint64_t rng = 4242;
     for (size_t i = n - 1; i > 0; i--) {
-        x = x * 1103515245u + 12345u;
-        size_t j = (x >> 8) % (i + 1);
+        size_t j = (size_t)(sat_rand(&rng) % (i + 1));
         void *t = mine[i];
         mine[i] = mine[j];
         mine[j] = t;
@@ -90,7 +81,7 @@ static bool ascending(void **p, size_t n)
 
 Test(order, freed_page_is_handed_out_in_address_order)
 {
-    void **mine = scratch(PER_PAGE * sizeof *mine), **out = scratch(PER_PAGE * sizeof *out);
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
     size_t n = full_page(mine);
     free_and_reuse(mine, n, out);
     cr_assert(ascending(out, n - 1), "the page's free blocks were not handed out by address");
@@ -98,7 +89,7 @@ Test(order, freed_page_is_handed_out_in_address_order)
 
 Test(order, live_block_carrying_its_canary_keeps_the_list)
 {
-    void **mine = scratch(PER_PAGE * sizeof *mine), **out = scratch(PER_PAGE * sizeof *out);
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
     size_t n = full_page(mine);
     /* a freed block's second word is its canary, address ^ cookie: read the
      * cookie off one, and give the LIVE block mine[0] its own canary */
