@@ -126,7 +126,8 @@ void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
 }
 
 /* Everything this thread can give back now (sa_collect): take all remote
- * pages, collect every page, move full pages with room back, retire empty
+ * pages, collect every page (not in address order: page.c
+ * _sa_page_collect_unordered), move full pages with room back, retire empty
  * pages (force: ignoring the retire delay), purge (force_purge: ignoring the
  * purge delay, and unmapping cached segments). O(heap): never on the malloc
  * path. */
@@ -137,7 +138,7 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
     sa_page_t *page = heap->full.first;
     while (page != NULL) {
         sa_page_t *next = page->next;
-        _sa_page_collect(page);
+        _sa_page_collect_unordered(page);
         if (page->free != NULL)
             _sa_page_unfull(heap, page, false);
         page = next;
@@ -146,7 +147,7 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
         page = heap->queues[bin].first;
         while (page != NULL) {
             sa_page_t *next = page->next;
-            _sa_page_collect(page);
+            _sa_page_collect_unordered(page);
             if (page->used == 0 && page->retire_at == 0) {
                 page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
                 _sa_heap_retire_mark(heap, bin);
