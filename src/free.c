@@ -29,6 +29,11 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     page->local_free = block;
     if (local == NULL)
         page->local_tail = block;
+    /* The barrier makes GCC read used again here rather than keep the
+     * value free_local compared: a compare with memory there and a
+     * decrement in memory here, two instructions where a load, a compare, a
+     * subtract and a store were four (callgrind on bench/fastpath). */
+    __asm__("" : "+r"(page));
     page->used--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
