@@ -57,15 +57,16 @@ static sa_noinline void *remote_cache_pop(sa_heap_t *heap, size_t bin)
     return block;
 }
 
-/* malloc from `heap`: the size's bin (a small size's by table: one compare
- * and one load), the head page of its queue, pop; else a block this thread
+/* malloc from `heap`: the size's bin (a small size's by the heap's table:
+ * one compare and one load), the head page of its queue, pop; else a block this thread
  * freed of another's page (its remote cache), else the generic path. */
 static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
 {
     size_t bin;
-    if (sa_likely(size <= SA_BIN_TABLE_MAX))
-        bin = _sa_bin_small(size);
-    else if (size <= SA_LARGE_OBJ_SIZE_MAX)
+    if (sa_likely(size <= SA_BIN_TABLE_MAX)) {
+        bin = _sa_bin_small_in(heap->bin_table, size);
+        sa_assert(bin == _sa_bin_small(size));      /* the heap's copy is the table */
+    } else if (size <= SA_LARGE_OBJ_SIZE_MAX)
         bin = _sa_bin(size);
     else
         return malloc_generic_for(size, heap);

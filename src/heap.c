@@ -6,12 +6,14 @@
  * malloc), never unmapped, and taken over by later threads, so a remote free
  * that reports a page to a heap whose thread has exited touches valid memory. */
 #include <errno.h>
+#include <string.h>
 #include "internal.h"
 
 sa_page_t _sa_page_empty;   /* free == NULL: the fast path falls to the generic one */
 
 sa_heap_t _sa_heap_empty = {
     .page_direct = { [0 ... SA_BIN_COUNT - 1] = &_sa_page_empty },
+    .bin_table = SA_BIN_TABLE_INIT,
     .retire_due = UINT64_MAX, .retire_next_due = UINT64_MAX,
 };
 
@@ -249,6 +251,7 @@ void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused)
 
 static void heap_reset(sa_heap_t *heap)
 {
+    memcpy(heap->bin_table, _sa_bin_table, sizeof heap->bin_table);
     for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
         heap->page_direct[bin] = &_sa_page_empty;
         heap->queues[bin].first = heap->queues[bin].last = NULL;

@@ -41,16 +41,23 @@ _Static_assert(SA_BIN_TABLE_MAX == 64 * SA_MIN_ALIGN && SA_LINEAR_CLASS_MAX < SA
                "the table below is spelled out for 64 units above 0, past the linear classes");
 
 /* The bin by the size in SA_MIN_ALIGN units, rounded up: every size of a
- * unit has the same bin (every class boundary is a multiple of SA_MIN_ALIGN). */
-static const uint8_t _sa_bin_table[SA_BIN_TABLE_MAX / SA_MIN_ALIGN + 1] = {
-    SA_BIN_T16(0) SA_BIN_T16(16) SA_BIN_T16(32) SA_BIN_T16(48) SA_BIN_T1(64)
-};
+ * unit has the same bin (every class boundary is a multiple of SA_MIN_ALIGN).
+ * Every heap holds a copy too (src/types.h bin_table), initialised from
+ * SA_BIN_TABLE_INIT like this one. */
+#define SA_BIN_TABLE_SIZE  (SA_BIN_TABLE_MAX / SA_MIN_ALIGN + 1)
+#define SA_BIN_TABLE_INIT  { SA_BIN_T16(0) SA_BIN_T16(16) SA_BIN_T16(32) SA_BIN_T16(48) SA_BIN_T1(64) }
+static const uint8_t _sa_bin_table[SA_BIN_TABLE_SIZE] = SA_BIN_TABLE_INIT;
 
 /* _sa_bin of a size <= SA_BIN_TABLE_MAX (malloc's fast path tests that
- * bound itself, first). */
+ * bound itself, first), looked up in `table`, a copy of _sa_bin_table. */
+static inline size_t _sa_bin_small_in(const uint8_t table[SA_BIN_TABLE_SIZE], size_t size)
+{
+    return table[(size + SA_MIN_ALIGN - 1) >> SA_MIN_ALIGN_SHIFT];
+}
+
 static inline size_t _sa_bin_small(size_t size)
 {
-    return _sa_bin_table[(size + SA_MIN_ALIGN - 1) >> SA_MIN_ALIGN_SHIFT];
+    return _sa_bin_small_in(_sa_bin_table, size);
 }
 
 /* The bin of a size, for 1 <= size <= SA_LARGE_OBJ_SIZE_MAX.

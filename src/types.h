@@ -224,6 +224,12 @@ typedef struct sa_heap_s {
     /* The fast path's table: page_direct[bin] is queues[bin].first, or the
      * static empty page (free == NULL) so malloc needs no NULL test. */
     sa_page_t *page_direct[SA_BIN_COUNT];
+    /* malloc's size -> bin table for small sizes (_sa_bin_table), a copy in
+     * every heap: read at an offset from the heap the fast path holds
+     * already, where the global table's address takes an instruction of its
+     * own to form (position-independent code). Never written after the
+     * heap is made. */
+    uint8_t bin_table[SA_BIN_TABLE_SIZE];
     sa_page_queue_t queues[SA_BIN_COUNT];
     sa_page_queue_t full;           /* pages with in_full set */
     /* Pages remote frees reported no longer full (notify QUEUED): a lock-free
