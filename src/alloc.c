@@ -71,8 +71,13 @@ static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
     else
         return malloc_generic_for(size, heap);
     sa_page_t *page = heap->page_direct[bin];
-    if (sa_likely(page->free != NULL))
+    if (sa_likely(page->free != NULL)) {
+        /* The barrier keeps GCC from forming &page_direct[bin] in a
+         * register of its own (an lea) to share with the count's add:
+         * heap + bin * 8 is an address mode of the add itself. */
+        __asm__("" : "+r"(bin));
         return page_pop(heap, page, bin);
+    }
     if (heap->rcache[bin] != NULL)
         return remote_cache_pop(heap, bin);
     return malloc_generic_for(size, heap);
