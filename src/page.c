@@ -111,29 +111,13 @@ static size_t canary_marks(const sa_page_t *page, uint64_t *marks)
     return found;
 }
 
-/* Rebuild `free` in address order (spec: page.smt2 order_free): malloc then
- * hands out neighbours one after the other, which the hardware prefetchers
- * follow. Only on a page of at most SA_ORDER_BLOCKS_MAX blocks (the pass is
- * capacity + |free| steps: spec: bounds.smt2 ORDER), not empty (used != 0:
- * so the search never retires a page it ordered, and orders at most the one
- * page it returns), with half its blocks free (so it is enough_free: used)
- * and at least SA_ORDER_MIN_BYTES of them (config.h says why).
- * One pass over the made blocks marks those whose second word holds their
- * canary. Every FREE block carries it (extend and every free set it, only
- * the owner's pop clears it), so they are exactly FREE if there are as many
- * as FREE holds, capacity - used (local_free was just spliced in). A LIVE
- * block that carries it too (its data by chance, one a remote free is
- * pushing, one kept in a thread's remote cache) makes one too many: then
- * the list stays as it is. The loads are relaxed atomics (remote freers
- * write canaries meanwhile), and the list is relinked from the marks, never
- * by reading the canaries again: a block a remote free marks after the pass
- * was LIVE at its read and must not be linked. */
-static void free_order(sa_page_t *page)
+/* free_order's pass and relinking (below), n = capacity - used the FREE
+ * count: out of line, so that the collect calling free_order only to find
+ * the page not worth ordering (most of the generic path's calls) needs
+ * neither its stack frame nor its registers. */
+static sa_noinline void free_order_relink(sa_page_t *page, size_t n)
 {
-    size_t cap = page->capacity, bs = page->block_size, n = cap - page->used;
-    if (page->free == NULL || page->used == 0 || cap > SA_ORDER_BLOCKS_MAX ||
-        2 * n < cap || n * bs < SA_ORDER_MIN_BYTES)
-        return;
+    size_t cap = page->capacity, bs = page->block_size;
     uint64_t marks[SA_ORDER_BLOCKS_MAX / 64];
     size_t words = (cap + 63) / 64, found = canary_marks(page, marks);
     if (found != n)
@@ -152,41 +136,38 @@ static void free_order(sa_page_t *page)
     SA_TRACE_AFTER(SA_T_ORDER_FREE, page);
 }
 
-/* Take the whole thread_free list (notify bits kept) and the local_free list
- * back onto `free`: head first, local_free, then the taken list, then what
- * `free` held. The exchange hands over the taken list's length with it, and
- * local_free's last node is kept in local_tail, so when `free` is empty (the
- * generic path collects only such pages) nothing is walked: O(1). A non-empty
- * `free` (sa_collect, abandon) costs a walk of the taken list to its tail.
- * Remote frees were checked when they were freed (block start, canary).
- * spec: page.smt2 collect */
-static void collect_lists(sa_page_t *page)
+/* Rebuild `free` in address order (spec: page.smt2 order_free): malloc then
+ * hands out neighbours one after the other, which the hardware prefetchers
+ * follow. Only on a page of at most SA_ORDER_BLOCKS_MAX blocks (the pass is
+ * capacity + |free| steps: spec: bounds.smt2 ORDER), not empty (used != 0:
+ * so the search never retires a page it ordered, and orders at most the one
+ * page it returns), with half its blocks free (so it is enough_free: used)
+ * and at least SA_ORDER_MIN_BYTES of them (config.h says why).
+ * One pass over the made blocks marks those whose second word holds their
+ * canary. Every FREE block carries it (extend and every free set it, only
+ * the owner's pop clears it), so they are exactly FREE if there are as many
+ * as FREE holds, capacity - used (local_free was just spliced in). A LIVE
+ * block that carries it too (its data by chance, one a remote free is
+ * pushing, one kept in a thread's remote cache) makes one too many: then
+ * the list stays as it is. The loads are relaxed atomics (remote freers
+ * write canaries meanwhile), and the list is relinked from the marks, never
+ * by reading the canaries again: a block a remote free marks after the pass
+ * was LIVE at its read and must not be linked. */
+static sa_always_inline void free_order(sa_page_t *page)
 {
-    /* Nothing to collect: return without a transition (local_free first:
-     * the owner's own field, and non-empty on the generic path's call). */
-    if (page->local_free == NULL &&
-        _sa_tf_block(sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed)) == NULL)
+    size_t cap = page->capacity, bs = page->block_size, n = cap - page->used;
+    if (page->free == NULL || page->used == 0 || cap > SA_ORDER_BLOCKS_MAX ||
+        2 * n < cap || n * bs < SA_ORDER_MIN_BYTES)
         return;
-    /* spec: page.smt2 collect_take, then collect_finish (remote frees may
-     * land on the fresh thread_free in between; the tracing build lets them) */
-    SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
-    /* Read here, inside the transition: the take linearizes at this load (if
-     * the list is empty) or at the CAS. Reusing the test's read above would
-     * let a remote free that landed in between stay behind while the tracing
-     * build's snapshot, taken after it, shows it on the list. A failed CAS
-     * means a remote free pushed: lock-free. spec: bounds.smt2 malloc_step
-     * (a CAS retry: k) */
-    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
-    if ((tf & ~(uintptr_t)SA_NOTIFY_MASK) == 0) {
-        /* Nothing on thread_free (the generic path's common case): the take
-         * is empty, only local_free joins `free`. */
-        SA_TRACE_TAKEN(page, NULL);
-        SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
-        local_free_splice(page);
-        SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
-        sa_debug_check_page_full(page);
-        return;
-    }
+    free_order_relink(page, n);
+}
+
+/* The rest of collect_lists when thread_free held blocks at its read `tf`
+ * (the take's CAS, the join, the finish): out of line, so that the
+ * generic path's common collect (local frees only) is a short function
+ * without this part's registers and stack. */
+static sa_noinline void collect_taken(sa_page_t *page, uintptr_t tf)
+{
     while (_sa_tf_block(tf) != NULL &&
            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,
                               _sa_tf_word(NULL, tf & SA_NOTIFY_MASK, 0),
@@ -225,6 +206,44 @@ static void collect_lists(sa_page_t *page)
     local_free_splice(page);
     SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
     sa_debug_check_page_full(page);
+}
+
+/* Take the whole thread_free list (notify bits kept) and the local_free list
+ * back onto `free`: head first, local_free, then the taken list, then what
+ * `free` held. The exchange hands over the taken list's length with it, and
+ * local_free's last node is kept in local_tail, so when `free` is empty (the
+ * generic path collects only such pages) nothing is walked: O(1). A non-empty
+ * `free` (sa_collect, abandon) costs a walk of the taken list to its tail.
+ * Remote frees were checked when they were freed (block start, canary).
+ * spec: page.smt2 collect */
+static sa_always_inline void collect_lists(sa_page_t *page)
+{
+    /* Nothing to collect: return without a transition (local_free first:
+     * the owner's own field, and non-empty on the generic path's call). */
+    if (page->local_free == NULL &&
+        _sa_tf_block(sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed)) == NULL)
+        return;
+    /* spec: page.smt2 collect_take, then collect_finish (remote frees may
+     * land on the fresh thread_free in between; the tracing build lets them) */
+    SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
+    /* Read here, inside the transition: the take linearizes at this load (if
+     * the list is empty) or at the CAS. Reusing the test's read above would
+     * let a remote free that landed in between stay behind while the tracing
+     * build's snapshot, taken after it, shows it on the list. A failed CAS
+     * means a remote free pushed: lock-free. spec: bounds.smt2 malloc_step
+     * (a CAS retry: k) */
+    uintptr_t tf = sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed);
+    if ((tf & ~(uintptr_t)SA_NOTIFY_MASK) == 0) {
+        /* Nothing on thread_free (the generic path's common case): the take
+         * is empty, only local_free joins `free`. */
+        SA_TRACE_TAKEN(page, NULL);
+        SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
+        local_free_splice(page);
+        SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
+        sa_debug_check_page_full(page);
+        return;
+    }
+    collect_taken(page, tf);
 }
 
 /* spec: page.smt2 collect, then order_free: the generic path's collect of
