@@ -4,7 +4,9 @@
  * the guard the rebuild rests on: it finds the free blocks by their canary
  * (second word), so a LIVE block whose data happens to equal its canary
  * must make it leave the list as it is -- every block still handed out
- * exactly once, the LIVE one never.
+ * exactly once, the LIVE one never. Only the generic path's collect
+ * rebuilds: a page sa_collect collected (as a thread's exit does) keeps its
+ * list (src/page.c _sa_page_collect_unordered).
  */
 #include "sa_test.h"
 
@@ -45,13 +47,18 @@ static size_t full_page(void **mine)
     return n;
 }
 
-/* Free all of mine but mine[0], then malloc until a block comes from their
- * page (its collect: the generic call) and on until the page's free blocks
- * are all handed out; `out` gets the page's blocks in the order handed out. */
-static void free_and_reuse(void **mine, size_t n, void **out)
+/* Free all of mine but mine[0] (in their shuffled order). */
+static void free_all_but_first(void **mine, size_t n)
 {
     for (size_t i = 1; i < n; i++)
         sa_free(mine[i]);
+}
+
+/* Malloc until a block comes from the page of mine (its collect: the
+ * generic call) and on until the page's free blocks, all of mine but
+ * mine[0], are all handed out; `out` gets them in the order handed out. */
+static void reuse(void **mine, size_t n, void **out)
+{
     uintptr_t page = page_of(mine[0]);
     size_t got = 0, calls = 0;
     while (got < n - 1) {
@@ -83,7 +90,8 @@ Test(order, freed_page_is_handed_out_in_address_order)
 {
     void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
     size_t n = full_page(mine);
-    free_and_reuse(mine, n, out);
+    free_all_but_first(mine, n);
+    reuse(mine, n, out);
     cr_assert(ascending(out, n - 1), "the page's free blocks were not handed out by address");
 }
 
@@ -95,9 +103,20 @@ Test(order, live_block_carrying_its_canary_keeps_the_list)
      * cookie off one, and give the LIVE block mine[0] its own canary */
     sa_free(mine[n - 1]);
     uintptr_t cookie = ((volatile uintptr_t *)mine[n - 1])[1] ^ (uintptr_t)mine[n - 1];
-    mine[n - 1] = NULL;     /* freed already: free_and_reuse's sa_free(NULL) does nothing */
+    mine[n - 1] = NULL;     /* freed already: free_all_but_first's sa_free(NULL) does nothing */
     ((uintptr_t *)mine[0])[1] = (uintptr_t)mine[0] ^ cookie;
-    free_and_reuse(mine, n, out);
+    free_all_but_first(mine, n);
+    reuse(mine, n, out);
     cr_assert_not(ascending(out, n - 1), "the list was rebuilt although a LIVE block carried its canary");
     cr_assert_eq(((uintptr_t *)mine[0])[1], (uintptr_t)mine[0] ^ cookie, "the LIVE block was written");
+}
+
+Test(order, sa_collect_leaves_the_list_unordered)
+{
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine);
+    free_all_but_first(mine, n);
+    sa_collect(false);      /* collects the page: `free` then holds its blocks */
+    reuse(mine, n, out);
+    cr_assert_not(ascending(out, n - 1), "sa_collect's collect rebuilt the list in address order");
 }
