@@ -24,11 +24,14 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     sa_assert_spec("used_live_thread (a LIVE block is used)", page->used > 0);
     sa_assert(page->made == page->capacity * page->block_size);
     sa_block_t *local = page->local_free;   /* before the stores: the fast path's test of it stands */
+    sa_assert(page->local_empty == (local == NULL ? SA_LOCAL_EMPTY : 0));
     block->canary = canary;
     block->next = local;
     page->local_free = block;
-    if (local == NULL)
+    if (local == NULL) {
         page->local_tail = block;
+        page->local_empty = 0;
+    }
     /* The barrier makes GCC read used again here rather than keep the
      * value free_local compared: a compare with memory there and a
      * decrement in memory here, two instructions where a load, a compare, a
@@ -66,19 +69,22 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
  * owns the page; `canary` is the block's. Inline: not the last live block,
  * and local_free non-empty: so not a full page (spec/page.smt2
  * full_no_local, proven inductive: a full page holds no local frees), and no
- * local_tail to set. Or local_free empty (after each collect) on a page that
- * is not full: the push that sets local_tail, inline too. spec: page.smt2
+ * local_tail to set; both by one signed compare of used_word (src/types.h).
+ * Or local_free empty (after each collect) on a page that is not full: the
+ * push that sets local_tail, inline too, off the first test. spec: page.smt2
  * free_local */
 static sa_always_inline void free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
                                         uintptr_t canary)
 {
-    if (sa_likely(page->used > 1) && (sa_likely(page->local_free != NULL) || !page->in_full)) {
-        SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
-        free_local_push(heap, page, block, canary);
-        SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+    if (sa_likely(page->used_word > 1)) {
+        sa_assume(page->local_free != NULL);    /* local_empty is clear */
+    } else if (page->used <= 1 || page->in_full) {
+        free_local_slow(heap, page, block);
         return;
     }
-    free_local_slow(heap, page, block);
+    SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+    free_local_push(heap, page, block, canary);
+    SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
 }
 
 /* free_local for the paths that validated the block already (free's slow

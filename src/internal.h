@@ -44,6 +44,13 @@ void _sa_assert_fail(const char *expr, const char *file, int line);
 #define sa_assert_spec(fact, e)  ((void)0)
 #define sa_debug_check_page(page)  ((void)0)
 #endif
+/* sa_assume(e): e holds, by an invariant the code keeps; debug builds assert
+ * it, release builds let the compiler drop the tests it makes redundant. */
+#ifdef SA_DEBUG
+#define sa_assume(e)  sa_assert(e)
+#else
+#define sa_assume(e)  ((e) ? (void)0 : __builtin_unreachable())
+#endif
 #if defined(SA_DEBUG) && SA_DEBUG >= 2
 #define sa_debug_check_page_full(page)  _sa_page_check(page)
 #else

@@ -25,6 +25,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->used = 0;
     page->free = NULL;
     page->local_free = NULL;
+    page->local_empty = SA_LOCAL_EMPTY;
     sa_point_store("store thread_free", &page->thread_free, SA_NOTIFY_NONE, memory_order_relaxed);
     atomic_store_explicit(&page->heap, heap, memory_order_release);
     page->next = page->prev = page->remote_next = NULL;
@@ -81,6 +82,7 @@ static inline void local_free_splice(sa_page_t *page)
         page->local_tail->next = page->free;
         page->free = page->local_free;
         page->local_free = NULL;
+        page->local_empty = SA_LOCAL_EMPTY;
     }
 }
 
@@ -349,6 +351,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
     page->free = NULL;
     page->local_free = NULL;
+    page->local_empty = SA_LOCAL_EMPTY;
     page->capacity = 0;
     __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
     page->retire_at = 0;
@@ -460,6 +463,7 @@ void _sa_page_check(const sa_page_t *page)
     sa_assert_spec("full_notifies", !page->in_full || notify != SA_NOTIFY_NONE);
     sa_assert_spec("watch_full_quiet", notify != SA_NOTIFY_WATCH || (page->in_full && nthread == 0));
     sa_assert_spec("unowned_not_full", owned || !page->in_full);
+    sa_assert(page->local_empty == (page->local_free == NULL ? SA_LOCAL_EMPTY : 0));
     (void)nfree;
     (void)nlocal;
     (void)nthread;

@@ -79,6 +79,9 @@ static inline uintptr_t _sa_tf_push(uintptr_t tf, const sa_block_t *block, uintp
     return (uintptr_t)block | notify | ((tf & SA_TF_COUNT_MASK) + SA_TF_COUNT_ONE);
 }
 
+/* page->local_empty while local_free is NULL: the sign bit of used_word. */
+#define SA_LOCAL_EMPTY  ((uint8_t)0x80)
+
 struct sa_heap_s;
 struct sa_segment_s;
 
@@ -140,9 +143,25 @@ typedef struct sa_page_s {
      * list to another in O(1). */
     sa_block_t *local_free;
     sa_block_t *local_tail;
-    /* LIVE + THREAD: used = |LIVE| + |THREAD| (a remote free does not touch it;
-     * collect subtracts what it takes). used <= capacity. Owner only. */
-    uint32_t used;
+    union {
+        struct {
+            /* LIVE + THREAD: used = |LIVE| + |THREAD| (a remote free does not
+             * touch it; collect subtracts what it takes). used <= capacity.
+             * Owner only. */
+            uint32_t used;
+            uint8_t used_pad[3];
+            /* SA_LOCAL_EMPTY while local_free is NULL, else 0 (set and
+             * cleared wherever local_free empties or gets its first block;
+             * _sa_page_check asserts it). Owner only. */
+            uint8_t local_empty;
+        };
+        /* used and local_empty as one word, the top byte last (x86-64 is
+         * little-endian): free's fast path tests used_word > 1, that is
+         * local_free non-empty (so the page is not full, spec/page.smt2
+         * full_no_local, and local_tail is set) and used >= 2 (not the last
+         * block), with one compare. */
+        int64_t used_word;
+    };
     /* Queue links: a page in use is in exactly one queue of its owner (its
      * size class's, or the full queue iff in_full); a retired page waiting to
      * be purged is on its heap's purge list. */
@@ -167,6 +186,9 @@ typedef struct sa_page_s {
 } sa_page_t;
 
 _Static_assert(sizeof(sa_page_t) == 3 * SA_CACHE_LINE, "sa_page_t: three cache lines");
+_Static_assert(offsetof(sa_page_t, local_empty) == offsetof(sa_page_t, used_word) + 7 &&
+               __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "local_empty is the top byte of used_word: its SA_LOCAL_EMPTY is the sign bit");
 
 typedef enum sa_segment_kind_e {
     SA_SEGMENT_PAGES,       /* carved into pages of one sa_page_kind_t */

@@ -279,3 +279,8 @@ Test(mutant, order_drops_block_is_caught)
 {
     expect_caught("order_drops_block", "single_mix");
 }
+
+Test(mutant, splice_keeps_local_flag_is_caught)
+{
+    expect_caught("splice_keeps_local_flag", "single_mix");
+}

@@ -184,6 +184,7 @@ static void place(sa_page_t *page, const state_t *s)
     page->free = heads[L_FREE];
     page->local_free = heads[L_LOCAL];
     page->local_tail = s->n[L_LOCAL] ? block_at(page, s->list[L_LOCAL][s->n[L_LOCAL] - 1]) : NULL;
+    page->local_empty = s->n[L_LOCAL] ? 0 : SA_LOCAL_EMPTY;
     atomic_store(&page->thread_free, (uintptr_t)heads[L_THREAD] | (uintptr_t)s->notify |
                                      ((uintptr_t)s->n[L_THREAD] << SA_THREAD_FREE_COUNT_SHIFT));
     page->in_full = s->in_full;
