@@ -9,27 +9,35 @@
 
 /* Pop the head of `free`. Guard: free non-empty. The canary is cleared so a
  * block in use never carries it (free relies on that to spot double frees).
+ * The page may be the class's remote cache (types.h: a block of another
+ * heap's page, LIVE to it all along, handed out again: no transition of
+ * its page, so neither traced nor checked against it).
  * spec: page.smt2 alloc_pop */
 static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
+    bool kept = page->remote_cache;     /* read by the trace and debug builds only */
+    (void)kept;
     sa_block_t *block = page->free;
     SA_MC_ALSO_WRITES(&block->canary);
-    SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
+    if (!kept)
+        SA_TRACE_BEFORE(SA_T_ALLOC_POP, page);
     sa_block_t *next = block->next;
     /* Debug builds: the guard of alloc_pop and what inv says of the head of
      * free and its successor. */
-    sa_assert_spec("alloc_pop (owned)", atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
-    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
-    sa_assert_spec("inv_block (a listed block is made)", _sa_page_made(page, block));
+    sa_assert_spec("alloc_pop (owned)",
+                   kept || atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
+    sa_assert_spec("inv_slot (in_page)", kept || _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a listed block is made)", kept || _sa_page_made(page, block));
     sa_assert_spec("inv_slot (pos: free is not cyclic at its head)", next != block);
-    sa_assert_spec("inv_slot (in_page)", next == NULL || _sa_page_in_page(page, next));
+    sa_assert_spec("inv_slot (in_page)", kept || next == NULL || _sa_page_in_page(page, next));
     sa_assert_spec("made_add_up, used_live_thread (used < capacity while free holds a block)",
                    page->used < page->capacity);
     page->free = next;
     __builtin_prefetch(next, 1, 3);
     block->canary = 0;
     page->used++;
-    SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
+    if (!kept)
+        SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
     _sa_stat_malloc(heap, bin);
     return block;
 }
@@ -42,24 +50,23 @@ static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
     return _sa_malloc_generic(heap, size);
 }
 
-/* A block of the remote cache (src/free.c): a block of another heap's page,
- * LIVE to it all along, handed out again. No page transition; its canary
- * cleared as page_pop clears it. Guard: rcache[bin] non-empty. */
-static sa_noinline void *remote_cache_pop(sa_heap_t *heap, size_t bin)
+/* The fast path's page was the remote cache of the class, and it ran dry:
+ * the head page of the queue is the fast path's again (page_queue.c
+ * direct_update), popped at once if it has a free block. No generic call
+ * (no heartbeat, no housekeeping): the cache runs dry often, as each block
+ * it keeps the next malloc of the class takes. */
+static sa_noinline void *remote_cache_dry(sa_heap_t *heap, size_t bin, size_t size)
 {
-    sa_block_t *block = heap->rcache[bin];
-    sa_block_t *next = block->next;
-    heap->rcache[bin] = next;
-    __builtin_prefetch(next, 1, 3);     /* as page_pop: the next malloc of the class writes it */
-    heap->rcache_bytes[bin] -= (uint32_t)_sa_bin_size(bin);
-    block->canary = 0;
-    _sa_stat_malloc(heap, bin);
-    return block;
+    sa_page_t *page = _sa_page_queue_direct(heap, bin);
+    if (page->free != NULL)
+        return page_pop(heap, page, bin);
+    return _sa_malloc_generic(heap, size);
 }
 
 /* malloc from `heap`: the size's bin (a small size's by the heap's table:
- * one compare and one load), the head page of its queue, pop; else a block this thread
- * freed of another's page (its remote cache), else the generic path. */
+ * one compare and one load), the fast path's page of the class (the remote
+ * cache while it holds a block, else the head page of its queue), pop; else
+ * the generic path. */
 static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
 {
     size_t bin;
@@ -76,10 +83,16 @@ static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
          * register of its own (an lea) to share with the count's add:
          * heap + bin * 8 is an address mode of the add itself. */
         __asm__("" : "+r"(bin));
-        return page_pop(heap, page, bin);
+        void *block = page_pop(heap, page, bin);
+        /* The block in rax, the return register, from its load on: with
+         * `page` live on the miss path (remote_cache_dry's test) GCC gave
+         * rax to the page and moved the block there before the ret (19
+         * instructions to it, not 18). */
+        __asm__("" : "+a"(block));
+        return block;
     }
-    if (heap->rcache[bin] != NULL)
-        return remote_cache_pop(heap, bin);
+    if (sa_unlikely(page->remote_cache))
+        return remote_cache_dry(heap, bin, size);
     return malloc_generic_for(size, heap);
 }
 
@@ -120,7 +133,9 @@ static void heartbeat(sa_heap_t *heap)
  * leave the page empty; used anyway, it is as good a choice as retiring it. */
 static inline sa_page_t *search_head(sa_heap_t *heap, size_t bin)
 {
-    sa_page_t *page = heap->page_direct[bin];   /* the head, or the empty page: no local frees */
+    /* the head, or the empty page, or a remote cache a deferred-free hook
+     * emptied (types.h): the latter two have no local frees */
+    sa_page_t *page = heap->page_direct[bin];
     if (page->local_free == NULL || page->used == 0 || !_sa_page_enough_free(page))
         return NULL;
     SA_TRACE_LOOP(SA_LOOP_SEARCH);     /* spec: bounds.smt2 SEARCH */
@@ -157,7 +172,10 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     uint32_t steps_before = _sa_steps;
     heap->generic_count++;
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
-    /* The hook may have allocated: the head page may have a block now. */
+    /* The hook may have allocated: the head page may have a block now (or
+     * freed one of another heap: the remote cache may have one; a cache
+     * the hook emptied is passed over by the search, and made no longer
+     * the fast path's page by the next malloc's remote_cache_dry). */
     sa_page_t *page = heap->page_direct[bin];
     if (page->free == NULL) {
         /* spec: bounds.smt2 phase 2 remote pages. Their budget is shared
@@ -192,7 +210,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
         block = page_pop(heap, page, bin);              /* spec: bounds.smt2 phase 6 pop */
     SA_TRACE_PHASE(SA_PHASE_HOUSEKEEPING);
     _sa_heap_housekeeping(heap);                        /* spec: bounds.smt2 phase 7 housekeeping */
-    if (page != NULL)
+    if (page != NULL && !page->remote_cache)
         sa_debug_check_page(page);
     SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
     if (_sa_steps - steps_before > heap->stat_steps_max)

@@ -134,7 +134,8 @@
  * blocks stay LIVE to their page until handed out or given back (thread
  * exit, sa_collect), so up to this much per class and thread waits there.
  * 8 KiB: bench/xserver's CPU time, 2 threads 1.32x tcmalloc's against 1.45x
- * without, 8 threads 1.51x against 1.90x (4 and 16 KiB within the noise). */
+ * without, 8 threads 1.51x against 1.90x (4 and 16 KiB within the noise;
+ * measured when kept blocks went out only after the head page's). */
 #define SA_REMOTE_CACHE_BYTES   (8 * 1024)
 
 /* Abandoned segments a heap tries to reclaim per generic call. */

@@ -131,22 +131,30 @@ static void free_remote_push(sa_page_t *page, sa_block_t *block)
 /* Keep a claimed block of another heap's page in this thread's remote cache
  * instead of pushing it: no page transition (the block stays LIVE to its
  * page, and `used` counts it), to be handed out again by this thread's
- * malloc (alloc.c) or given back by _sa_remote_cache_flush. Only for a
- * thread with a heap, a page with an owner (an abandoned page's blocks go
- * home, so its segment can empty), not a first-class heap's (`cacheable`),
- * within SA_REMOTE_CACHE_BYTES of its size class, and not under memory
- * pressure (the owner should get its memory back). */
+ * malloc or given back by _sa_remote_cache_flush. The cache of the class
+ * becomes the fast path's page as it gets its first block (types.h says
+ * how): a block this thread just read is in its own CPU cache, so its next
+ * malloc of the class takes it before any block of its own pages (and the
+ * cache makes room for the next remote free). Only for a thread with a
+ * heap, a page with an owner (an abandoned page's blocks go home, so its
+ * segment can empty), not a first-class heap's (`cacheable`), within
+ * SA_REMOTE_CACHE_BYTES of its size class (a full cache has used =
+ * capacity - |free| = 0), and not under memory pressure (the owner should
+ * get its memory back). */
 static bool remote_cache_keep(sa_page_t *page, sa_block_t *block, size_t bin)
 {
     sa_heap_t *heap = _sa_heap_tls;
-    size_t size = page->block_size;
-    if (heap == &_sa_heap_empty || !atomic_load_explicit(&page->cacheable, memory_order_relaxed) ||
-        heap->rcache_bytes[bin] + size > SA_REMOTE_CACHE_BYTES ||
+    sa_page_t *cache = &heap->rcache[bin];
+    if (cache->used == 0 ||     /* also a thread without a heap: the empty heap's have no room */
+        !atomic_load_explicit(&page->cacheable, memory_order_relaxed) ||
         atomic_load_explicit(&page->heap, memory_order_relaxed) == NULL || _sa_oom_pressure())
         return false;
-    block->next = heap->rcache[bin];
-    heap->rcache[bin] = block;
-    heap->rcache_bytes[bin] += (uint32_t)size;
+    if (cache->free == NULL)
+        heap->page_direct[bin] = cache;
+    block->next = cache->free;
+    cache->free = block;
+    cache->used--;
+    sa_assert(cache->used < cache->capacity);
     return true;
 }
 
@@ -190,18 +198,34 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
 }
 
+/* Each class's remote cache starts empty, with room for the blocks of the
+ * class that fit in SA_REMOTE_CACHE_BYTES (none of a larger class). */
+void _sa_remote_cache_init(sa_heap_t *heap)
+{
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++) {
+        sa_page_t *cache = &heap->rcache[bin];
+        cache->free = NULL;
+        cache->capacity = cache->used = (uint32_t)(SA_REMOTE_CACHE_BYTES / _sa_bin_size(bin));
+        cache->remote_cache = 1;
+    }
+}
+
 /* Give every block of the heap's remote cache back to its page: the
  * free_remote push of each (its canary is set already, its free counted).
  * Also if the page has become ours since (reclaim): any thread may push on
  * thread_free, and the owner's next collect takes it. At most
- * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN blocks a class. The thread's exit and
- * sa_collect call it (_sa_heap_collect). */
+ * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN blocks a class. The fast path's page
+ * of the class is its queue's head again. The thread's exit and sa_collect
+ * call it (_sa_heap_collect). */
 void _sa_remote_cache_flush(sa_heap_t *heap)
 {
     for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
-        sa_block_t *block = heap->rcache[bin];
-        heap->rcache[bin] = NULL;
-        heap->rcache_bytes[bin] = 0;
+        sa_page_t *cache = &heap->rcache[bin];
+        sa_block_t *block = cache->free;
+        cache->free = NULL;
+        cache->used = cache->capacity;
+        if (heap->page_direct[bin] == cache)
+            _sa_page_queue_direct(heap, bin);
         while (block != NULL) {
             sa_block_t *next = block->next;
             free_remote_push(_sa_page_of(_sa_segment_of_ptr(block), block), block);

@@ -320,6 +320,7 @@ sa_heap_t *_sa_heap_make(void)
             return NULL;
         }
         heap_reset(heap);
+        _sa_remote_cache_init(heap);
         atomic_store_explicit(&heap->claimed, true, memory_order_relaxed);
         /* The registry only grows: a lock-free push. */
         sa_heap_t *first = sa_point_load("load heaps_all", &heaps_all, memory_order_relaxed);

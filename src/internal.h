@@ -172,6 +172,7 @@ void _sa_heap_unlock_all(bool child);
 /* ---- page queues and the search over them (page_queue.c) ----------------------- */
 
 void _sa_page_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+sa_page_t *_sa_page_queue_direct(sa_heap_t *heap, size_t bin);
 void _sa_page_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
@@ -337,6 +338,7 @@ void *_sa_heap_malloc(sa_heap_t *heap, size_t size);
 void _sa_user_heap_huge_unlink(sa_segment_t *seg);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);
+void _sa_remote_cache_init(sa_heap_t *heap);
 void _sa_remote_cache_flush(sa_heap_t *heap);
 /* The block start of a pointer shardalloc handed out, or NULL (and a report
  * naming `call`, unless call is NULL) if it did not; a block already free is

@@ -6,14 +6,26 @@
 #include <errno.h>
 #include "internal.h"
 
-/* page_direct[bin] is the head of queue `bin`, or the empty page: the fast
+/* page_direct[bin] is the remote cache of the class while it holds a block
+ * (types.h), else the head of queue `bin`, or the empty page: the fast
  * path's one load. The full queue has no direct entry. */
 static void direct_update(sa_heap_t *heap, sa_page_queue_t *q)
 {
     if (q >= heap->queues && q < heap->queues + SA_BIN_COUNT) {
         size_t bin = (size_t)(q - heap->queues);
-        heap->page_direct[bin] = q->first != NULL ? q->first : &_sa_page_empty;
+        if (heap->rcache[bin].free != NULL)
+            heap->page_direct[bin] = &heap->rcache[bin];
+        else
+            heap->page_direct[bin] = q->first != NULL ? q->first : &_sa_page_empty;
     }
+}
+
+/* page_direct[bin] set by the rule above (after the remote cache ran dry
+ * or was given back), and returned. */
+sa_page_t *_sa_page_queue_direct(sa_heap_t *heap, size_t bin)
+{
+    direct_update(heap, &heap->queues[bin]);
+    return heap->page_direct[bin];
 }
 
 void _sa_page_queue_push_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)

@@ -162,6 +162,11 @@ typedef struct sa_page_s {
          * block), with one compare. */
         int64_t used_word;
     };
+    /* 1: no page of a segment but a heap's remote cache of one class
+     * (sa_heap_t rcache), which malloc's miss path tells from a page when
+     * the fast path finds it empty (alloc.c remote_cache_dry); 0 on every
+     * page. */
+    uint8_t remote_cache;
     /* Queue links: a page in use is in exactly one queue of its owner (its
      * size class's, or the full queue iff in_full); a retired page waiting to
      * be purged is on its heap's purge list. */
@@ -260,12 +265,16 @@ typedef struct sa_heap_s {
     _Atomic(sa_page_t *) remote_pages;
     sa_page_t *remote_local;
     /* The remote cache (src/free.c): per size class, blocks of other heaps'
-     * pages this thread freed (canary set, LIVE to their pages), linked by
-     * next, handed out again by its malloc when the head page has no free
-     * block; given back at thread exit and sa_collect. rcache_bytes: their
-     * size per class, at most SA_REMOTE_CACHE_BYTES each. */
-    sa_block_t *rcache[SA_BIN_COUNT];
-    uint32_t rcache_bytes[SA_BIN_COUNT];
+     * pages this thread freed (canary set, LIVE to their pages), given back
+     * at thread exit and sa_collect. Each class's is a page to the fast path
+     * (no page of any segment): `free` lists the kept blocks, `capacity` is
+     * how many fit in SA_REMOTE_CACHE_BYTES, and used = capacity - |free|,
+     * as on a page, so page_pop hands them out unchanged. While it holds a
+     * block, page_direct[bin] points at it (remote_cache_keep, and
+     * page_queue.c's direct_update): the kept blocks go out first, with no
+     * instruction added to the fast path. Only its `free`, `used` and
+     * `capacity` mean anything. */
+    sa_page_t rcache[SA_BIN_COUNT];
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */

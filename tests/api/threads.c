@@ -290,8 +290,8 @@ static void *rc_free_then_reuse(void *arg)
     for (size_t i = 0; i < job->n; i++)
         sa_free(job->blocks[i]);
     if (job->reuse) {
-        /* Its own page's free blocks first, then the kept ones: all of them
-         * within a page's worth of mallocs. */
+        /* The kept ones first (the next test asserts it), and all of them
+         * within a page's worth of mallocs in any case. */
         enum { MAX = 65536 / RC_SIZE + RC_BLOCKS };
         static void *got[MAX];
         size_t back = 0, n = 0;
@@ -334,6 +334,16 @@ Test(threads, blocks_a_thread_frees_of_another_are_handed_out_by_it_again)
 {
     size_t mallocs = rc_run(true);
     cr_log_info("remote cache: the %d blocks came back within %zu mallocs", RC_BLOCKS, mallocs);
+}
+
+Test(threads, blocks_a_thread_kept_are_its_next_mallocs_of_their_class)
+{
+    /* Its own page has hundreds of free blocks of the class: the kept ones
+     * (in its CPU cache) go out first, each of the next RC_BLOCKS mallocs
+     * one of them. */
+    size_t mallocs = rc_run(true);
+    cr_assert_eq(mallocs, RC_BLOCKS, "the %d kept blocks came back within %zu mallocs, not the "
+                 "first %d", RC_BLOCKS, mallocs, RC_BLOCKS);
 }
 
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)

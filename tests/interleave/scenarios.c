@@ -361,7 +361,17 @@ static void malloc_free0_exit(void)
 {
     program_malloc();               /* a heap of its own (a fresh page) */
     program_free(block0[0]);        /* kept in its remote cache: P unchanged */
-    kept0 = _sa_heap_tls->rcache[page_p->bin] == block0[0];
+    kept0 = _sa_heap_tls->rcache[page_p->bin].free == block0[0];
+    thread_exit();                  /* the cache given back: free_remote of block 0 */
+}
+static bool reused_kept0;           /* ... and handed out again by its next malloc */
+
+static void malloc_free0_reuse_exit(void)
+{
+    program_malloc();               /* a heap of its own (a fresh page with free blocks) */
+    program_free(block0[0]);        /* kept: its cache is now the class's fast-path page */
+    reused_kept0 = program_malloc() == block0[0];  /* the kept block first: LIVE all along */
+    program_free(block0[0]);        /* kept again */
     thread_exit();                  /* the cache given back: free_remote of block 0 */
 }
 static void malloc_free0_exit_again(void)
@@ -375,6 +385,14 @@ static const char *check_kept(void)
     if (!kept0)
         return "block 0 was not kept in the remote cache of the thread that freed it";
     kept0 = false;
+    return check_plain();
+}
+
+static const char *check_kept_reused(void)
+{
+    if (!reused_kept0)
+        return "the next malloc of the thread that kept block 0 did not hand it out again";
+    reused_kept0 = false;
     return check_plain();
 }
 
@@ -438,6 +456,12 @@ mc_scenario_t mc_scenarios[] = {
       .what = "a thread keeps a block of P it frees and gives it back at its exit, while the "
               "owner collects P or moves it to full",
       .setup = setup_full, .body = { owner_malloc, malloc_free0_exit }, .check = check_kept },
+    { .name = "remote_cache_reuse", .threads = 2, .spec = true,
+      .what = "a thread keeps a block of P it frees, hands it out again with its next malloc, "
+              "keeps it again and gives it back at its exit, while the owner collects P or "
+              "moves it to full",
+      .setup = setup_full, .body = { owner_malloc, malloc_free0_reuse_exit },
+      .check = check_kept_reused },
     { .name = "double_free", .threads = 3, .spec = false,
       .what = "two threads free the same block while the owner allocates",
       .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },

@@ -516,7 +516,7 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
                                   : (expect_t){ { SA_T_FREE_LOCAL }, 1, 1 };
         check_run(s, call, &r, &e, &a, true);
         if (kept) {
-            if (self->rcache[page->bin] != block_at(page, b))
+            if (self->rcache[page->bin].free != block_at(page, b))
                 failf(s, call, "LIVE block %d of an owned page was not kept", b);
             run_begin(page);
             _sa_remote_cache_flush(self);
