@@ -153,7 +153,8 @@ def machine_lines(meta):
     ]
     versions = ", ".join("%s %s" % (p, runner.pkg_version(p)) for p in
                          ["libc6", "libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
-                          "redis-server", "python3.11", "sqlite3", "perl", "gcc-12"])
+                          "redis-server", "python3.11", "sqlite3", "perl", "gcc-12",
+                          "z3", "ruby3.1"])
     lines.append("- packages: " + versions)
     lines.append("- shardalloc: commit %s" % meta.get("commit", "not recorded"))
     if "load_start" in meta and "load_end" in meta:
@@ -509,9 +510,14 @@ METHOD = """\
   counts per allocator).
 - The C workloads are programs in `bench/` (built into `build/bench/` with -O2)
   that call `malloc`/`free`; the allocator is swapped with `LD_PRELOAD` (glibc:
-  nothing preloaded). redis, python, sqlite, perl and gcc run Debian's own
-  `redis-server`, `python3`, `sqlite3`, `perl` and `gcc` (with its `cc1` and
-  `as`) binaries under `LD_PRELOAD`; gcc's checksum is the object file's.
+  nothing preloaded). redis, python, sqlite, perl, gcc, z3 and ruby run
+  Debian's own `redis-server`, `python3`, `sqlite3`, `perl`, `gcc` (with its
+  `cc1` and `as`), `z3` and `ruby` binaries under `LD_PRELOAD`; gcc's
+  checksum is the object file's. Their inputs are ours: the scripts
+  `bench/py_workload.py`, `pl_workload.pl`, `rb_workload.rb`,
+  `sqlite_workload.sql`, and files generated per run by `bench/cc_workload.py`
+  (C) and `bench/smt_workload.py` (SMT-LIB: z3 pools its terms itself, so it
+  calls `malloc` a few hundred thousand times a second, not millions).
 - Under each table: the geometric mean of the ratios, their median, and the
   geometric mean without the best and the worst workload, so that no
   headline rests on one or two workloads.
@@ -537,7 +543,8 @@ METHOD = """\
   its "glibc" column is really jemalloc (the binary's own allocator).
 - Every run prints a checksum of the data it allocated and read back (redis:
   the values of its checksum keys and the number of tests completed; python,
-  sqlite, perl: their output; gcc: its object file). It must equal the checksum most runs of the four
+  sqlite, perl, ruby: their output; z3: its sat/unsat answers, never a model;
+  gcc: its object file). It must equal the checksum most runs of the four
   established allocators printed, or the run fails: an allocator cannot win
   by doing less or by handing out a block twice.
 - Python runs with `PYTHONMALLOC=malloc`, so all objects come from `malloc`.

@@ -58,7 +58,7 @@ COUNT_OFF = "shardalloc-count-off"
 # Packages the suite needs (tools as well as the peer allocators).
 PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
             "redis-server", "redis-tools", "sqlite3", "gnuplot-nox", "time",
-            "python3", "perl", "gcc", "valgrind"]
+            "python3", "perl", "gcc", "z3", "ruby", "valgrind"]
 
 # The workloads: name, kind, one-line description.
 # kind "c": build/bench/<name> <scale>; the others are real programs.
@@ -82,6 +82,8 @@ WORKLOADS = [
     ("leakgrow", "c", "4 fresh threads per round churn a live set, each leaks 32 blocks when it ends"),
     ("perl", "perl", "perl: split log lines, hashes of arrays, regex substitutions, sorting"),
     ("gcc", "gcc", "gcc -O2 -c on a generated 200-function C file (driver, cc1, as)"),
+    ("z3", "z3", "z3 solver: generated SMT-LIB rounds (dense linear reals, strings, scheduling, arrays)"),
+    ("ruby", "ruby", "ruby: records as hashes of strings and arrays, grouping, sorting, GC churn"),
 ]
 # C workloads that run a binary of another name, or with arguments after
 # the scale: name -> (binary in build/bench, extra arguments).
@@ -394,6 +396,14 @@ def run_one(workload, lib, args, scale, bounds=None):
             subprocess.run(["/usr/bin/python3", os.path.join(HERE, "cc_workload.py"),
                             "%g" % scale, src], check=True)
             proc = Proc(["gcc", "-O2", "-c", src, "-o", obj], env_for(lib, probe_lib, probe_out))
+        elif kind == "z3":
+            smt = os.path.join(tmp, "gen.smt2")
+            subprocess.run(["/usr/bin/python3", os.path.join(HERE, "smt_workload.py"),
+                            "%g" % scale, smt], check=True)
+            proc = Proc(["z3", smt], env_for(lib, probe_lib, probe_out))
+        elif kind == "ruby":
+            cmd = ["/usr/bin/ruby", os.path.join(HERE, "rb_workload.rb"), "%g" % scale]
+            proc = Proc(cmd, env_for(lib, probe_lib, probe_out))
         elif kind == "sqlite":
             with open(os.path.join(HERE, "sqlite_workload.sql")) as f:
                 sql = ".parameter set @rows %d\n" % max(100, int(200000 * scale)) + f.read()
