@@ -135,27 +135,44 @@ static void free_remote_push(sa_page_t *page, sa_block_t *block)
  * becomes the fast path's page as it gets its first block (types.h says
  * how): a block this thread just read is in its own CPU cache, so its next
  * malloc of the class takes it before any block of its own pages (and the
- * cache makes room for the next remote free). Only for a thread with a
- * heap, a page with an owner (an abandoned page's blocks go home, so its
- * segment can empty), not a first-class heap's (`cacheable`), within
- * SA_REMOTE_CACHE_BYTES of its size class (a full cache has used =
- * capacity - |free| = 0), and not under memory pressure (the owner should
- * get its memory back). */
-static bool remote_cache_keep(sa_page_t *page, sa_block_t *block, size_t bin)
+ * cache makes room for the next remote free). Guard: remote_cache_may_keep,
+ * and no memory pressure. */
+static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t bin)
 {
-    sa_heap_t *heap = _sa_heap_tls;
     sa_page_t *cache = &heap->rcache[bin];
-    if (cache->used == 0 ||     /* also a thread without a heap: the empty heap's have no room */
-        !atomic_load_explicit(&page->cacheable, memory_order_relaxed) ||
-        atomic_load_explicit(&page->heap, memory_order_relaxed) == NULL || _sa_oom_pressure())
-        return false;
     if (cache->free == NULL)
         heap->page_direct[bin] = cache;
     block->next = cache->free;
     cache->free = block;
     cache->used--;
     sa_assert(cache->used < cache->capacity);
-    return true;
+}
+
+/* The blocks a thread keeps: only a thread with a heap's, of a page with an
+ * owner (an abandoned page's blocks go home, so its segment can empty), not
+ * of a first-class heap's (`cacheable`), within SA_REMOTE_CACHE_BYTES of its
+ * size class (a full cache has used = capacity - |free| = 0); and not under
+ * memory pressure (the owner should get its memory back), which
+ * _sa_free_remote tests apart: no pressure recorded, its common case, is one
+ * load there. */
+static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_t bin)
+{
+    return heap->rcache[bin].used != 0 &&   /* also a thread without a heap: the empty heap's have no room */
+           atomic_load_explicit(&page->cacheable, memory_order_relaxed) &&
+           atomic_load_explicit(&page->heap, memory_order_relaxed) != NULL;
+}
+
+/* A remote free that may keep its block while a memory-pressure window was
+ * recorded: kept only if it has ended (_sa_oom_pressure_check, which needs
+ * the clock), else pushed. Out of line: the call would cost every remote
+ * free a stack frame. */
+static sa_noinline void free_remote_pressure(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
+                                             size_t bin)
+{
+    if (_sa_oom_pressure_check())
+        free_remote_push(page, block);
+    else
+        remote_cache_keep(heap, block, bin);
 }
 
 /* Another thread (or any thread, for an abandoned page) frees a block: it
@@ -193,8 +210,13 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
     sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     _sa_stat_remote_free(bin);
-    if (!remote_cache_keep(page, block, bin))
+    sa_heap_t *heap = _sa_heap_tls;
+    if (!remote_cache_may_keep(heap, page, bin))
         free_remote_push(page, block);
+    else if (sa_likely(atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed) == 0))
+        remote_cache_keep(heap, block, bin);
+    else
+        free_remote_pressure(heap, page, block, bin);
     SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
 }
 
