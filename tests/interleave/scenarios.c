@@ -15,10 +15,15 @@
  *   - no page is still QUEUED: no notification was dropped, so no full page
  *     with remote frees is forgotten;
  *   - no pointer is held twice: no block was handed out twice;
+ *   - every live thread's remote cache (src/free.c remote_cache_keep)
+ *     lists as many blocks as its count says, each carrying its canary;
  *   - on every page the run touched, the lists walk cleanly (inside the
- *     page, on block starts, acyclic, no block on two lists), no held block
- *     is on a list, and every made block not on a list is held: every block
- *     is in exactly one place (unless the scenario lets a block leak);
+ *     page, on block starts, acyclic, no block on two lists), and every
+ *     made block is in exactly one place: on a list of its page, held by
+ *     the program, or kept in the remote cache of a thread that has not
+ *     exited (a block it freed, LIVE to its page: handed out again by that
+ *     thread's malloc or given back by its exit) -- unless the scenario
+ *     lets a block leak, or be in two places after a double free;
  * and the explorer (main.c) checks each page's final state against the
  * spec's `inv` and the run's transitions against the spec's transitions.
  */
@@ -127,34 +132,100 @@ static bool listed_on(const sa_trace_snap_t *s, const uint32_t *idx, uint32_t b)
     return false;
 }
 
-static bool is_held(const void *p)
+static unsigned count_in(void *const *set, unsigned n, const void *p)
 {
-    for (unsigned i = 0; i < nheld; i++)
-        if (held[i] == p)
-            return true;
-    return false;
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; i++)
+        k += set[i] == p;
+    return k;
 }
 
-/* Every block in exactly one place, but `exempt` (NULL: none), which may
- * be on no list and held by nobody (counted in *leaked_out: a caller's
- * double free dropped by collect), or, if exempt_twice, also held and on a
- * list (freed by the second free after it was handed out again). Fills
- * current->pages. */
+/* ---- what the live threads' remote caches keep ------------------------------------- */
+
+static void *cached[HELD_MAX];      /* blocks kept in remote caches, after a run */
+static unsigned cached_by[HELD_MAX];    /* the thread whose cache keeps each */
+static unsigned ncached;
+
+/* Gathers the blocks kept in the remote cache of every thread that has not
+ * exited (an exited thread's heap is no longer its _sa_heap_tls, and its
+ * cache was given back: the blocks it kept are on their pages' lists by
+ * now, or lost). Each class's cache lists capacity - used blocks (its count,
+ * as a page's), each with its canary set (it was claimed). */
+static const char *gather_cached(void)
+{
+    static char why[256];
+    ncached = 0;
+    for (unsigned t = 0; t < current->threads; t++) {
+        sa_heap_t *heap = mc_thread_heap[t];
+        if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
+            continue;
+        for (size_t bin = 0; bin < SA_BIN_COUNT; bin++) {
+            const sa_page_t *cache = &heap->rcache[bin];
+            uint32_t n = 0;
+            for (sa_block_t *b = cache->free; b != NULL; b = b->next) {
+                if (++n > cache->capacity || ncached == HELD_MAX) {
+                    snprintf(why, sizeof why, "thread %u's remote cache of bin %zu lists more "
+                             "blocks than it has room for (a cycle?)", t, bin);
+                    return why;
+                }
+                if (b->canary != _sa_block_canary(b)) {
+                    snprintf(why, sizeof why, "block %p is kept in thread %u's remote cache "
+                             "without its canary: a second free would not be seen", (void *)b, t);
+                    return why;
+                }
+                cached_by[ncached] = t;
+                cached[ncached++] = b;
+            }
+            if (n != cache->capacity - cache->used) {
+                snprintf(why, sizeof why, "thread %u's remote cache of bin %zu lists %u blocks, "
+                         "its count says %u", t, bin, n, cache->capacity - cache->used);
+                return why;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* The thread whose remote cache keeps p (after gather_cached). */
+static unsigned cached_where(const void *p)
+{
+    for (unsigned i = 0; i < ncached; i++)
+        if (cached[i] == p)
+            return cached_by[i];
+    return 0;
+}
+
+/* Every block in exactly one place (on a list, held, or kept in a live
+ * thread's remote cache), but `exempt` (NULL: none), which may be nowhere
+ * (counted in *leaked_out: a caller's double free dropped by collect), or,
+ * if exempt_twice, in two places: it was handed out again before the second
+ * free took effect, which then freed the new holder's block, so the program
+ * still holds it while it is on a list, kept, or handed out once more.
+ * Fills current->pages. */
 static const char *check_blocks(const void *exempt, bool exempt_twice, unsigned *leaked_out)
 {
     static char why[512];
-    for (unsigned i = 0; i < nheld; i++)
-        for (unsigned j = i + 1; j < nheld; j++)
-            if (held[i] == held[j]) {
-                snprintf(why, sizeof why, "block %p handed out twice", held[i]);
-                return why;
-            }
-    /* the pages: P and every page a held block is on */
+    const char *caches = gather_cached();
+    if (caches)
+        return caches;
+    for (unsigned i = 0; i < nheld; i++) {
+        unsigned n = count_in(held, nheld, held[i]);
+        if (n > 1 && !(exempt_twice && held[i] == exempt && n == 2)) {
+            snprintf(why, sizeof why, "block %p handed out twice", held[i]);
+            return why;
+        }
+    }
+    for (unsigned i = 0; i < ncached; i++)
+        if (count_in(cached, ncached, cached[i]) > 1) {
+            snprintf(why, sizeof why, "block %p kept twice in remote caches", cached[i]);
+            return why;
+        }
+    /* the pages: P and every page a held or kept block is on */
     sa_page_t *pages[MC_PAGES_MAX];
     unsigned np = 0;
     pages[np++] = page_p;
-    for (unsigned i = 0; i < nheld; i++) {
-        sa_page_t *pg = page_of(held[i]);
+    for (unsigned i = 0; i < nheld + ncached; i++) {
+        sa_page_t *pg = page_of(i < nheld ? held[i] : cached[i - nheld]);
         bool known = false;
         for (unsigned k = 0; k < np; k++)
             known |= pages[k] == pg;
@@ -186,20 +257,31 @@ static const char *check_blocks(const void *exempt, bool exempt_twice, unsigned 
         }
         for (uint32_t b = 0; b < s.capacity; b++) {
             void *p = pg->start + (size_t)b * pg->block_size;
-            bool on_list = listed_on(&s, idx, b), program = is_held(p);
-            if (on_list && program && !(exempt_twice && p == exempt)) {
+            bool on_list = listed_on(&s, idx, b);
+            unsigned program = count_in(held, nheld, p), kept = count_in(cached, ncached, p);
+            unsigned places = on_list + program + kept;
+            if (places <= (p == exempt ? 1u + exempt_twice : 1u)) {
+                if (places == 0) {
+                    if (p != exempt) {
+                        snprintf(why, sizeof why, "block %p (index %u of page %p) is on no "
+                                 "list, held by nobody and kept in no remote cache: lost",
+                                 p, b, (void *)pg);
+                        return why;
+                    }
+                    leaked++;
+                }
+                continue;
+            }
+            if (on_list && program)
                 snprintf(why, sizeof why, "block %p is held by the program and on a list of "
                          "its page: it would be handed out twice", p);
-                return why;
-            }
-            if (!on_list && !program) {
-                if (p != exempt) {
-                    snprintf(why, sizeof why, "block %p (index %u of page %p) is on no list "
-                             "and held by nobody: lost", p, b, (void *)pg);
-                    return why;
-                }
-                leaked++;
-            }
+            else if (on_list)
+                snprintf(why, sizeof why, "block %p is kept in thread %u's remote cache and on "
+                         "a list of its page: it would be handed out twice", p, cached_where(p));
+            else
+                snprintf(why, sizeof why, "block %p is held by the program and kept in thread "
+                         "%u's remote cache: it would be handed out twice", p, cached_where(p));
+            return why;
         }
     }
     if (leaked_out)
@@ -350,7 +432,9 @@ static void free0_reclaim_free2(void)
 {
     program_free(block0[0]);        /* remote, maybe QUEUED, maybe forwarded */
     program_malloc();               /* a fresh heap: reclaims the abandoned segment */
-    program_free(block0[2]);        /* local if we own P now, else remote */
+    program_free(block0[2]);        /* local if we own P now; else remote: kept in our
+                                       remote cache if P still has an owner (abandon to
+                                       come), pushed if abandoned */
 }
 
 /* ---- a thread with a heap keeps what it frees of P, gives it back at exit ---------- */
@@ -380,6 +464,19 @@ static void malloc_free0_exit_again(void)
     program_free(block0[0]);        /* kept, or reported if the other thread claimed it first */
     thread_exit();
 }
+/* Kept blocks outlive a collect of the thread that keeps them: sa_collect
+ * gives the cache back (free_remote of block 0) and the thread, alive still,
+ * keeps the next block it frees (block 1, in its cache at the end). */
+static void malloc_free0_collect_free1(void)
+{
+    program_malloc();               /* a heap of its own (a fresh page) */
+    program_free(block0[0]);        /* kept in its remote cache: P unchanged */
+    kept0 = _sa_heap_tls->rcache[page_p->bin].free == block0[0];
+    sa_collect(false);              /* the cache given back: free_remote of block 0 */
+    program_free(block0[1]);        /* kept, and still kept when the run ends */
+    if (_sa_heap_tls->rcache[page_p->bin].free != block0[1])
+        kept0 = false;
+}
 static const char *check_kept(void)
 {
     if (!kept0)
@@ -408,12 +505,17 @@ static void setup_one_live(void)
 /* ---- two frees of the same block (a caller's bug) -------------------------------------- */
 
 /* What the code guarantees when two threads free one block b at once:
- * the second free is reported (by the canary, by the head test of the CAS
- * loop, or by collect's count), or b is leaked; every other block stays in
- * exactly one place, and no pointer is handed out twice. One exception no
- * allocator can tell from a correct program: if b was handed out again
- * between the two frees, the second one frees the new owner's block (then
- * b may be on a list while the program holds it: the program's bug). */
+ * the second free is reported (by the canary, by the claim of
+ * _sa_free_remote, or by collect's count), or b is leaked; every other block
+ * stays in exactly one place, and no pointer is handed out twice. One
+ * exception no allocator can tell from a correct program: if b was handed
+ * out again between the two frees, the second one frees the new owner's
+ * block (the program's bug), so b is in two places: held by the program
+ * and on a list, or kept, or handed out once more (double_free_4: the
+ * owner's second malloc). "Between" in the allocator's order: a free whose
+ * call began before the malloc that handed b out again (its canary read
+ * then saw b LIVE) takes effect at its claim of b, which may come after
+ * that malloc (b LIVE again, its canary cleared) -- as if called after it. */
 static const char *check_double_free(void)
 {
     unsigned leaked = 0;
@@ -424,7 +526,9 @@ static const char *check_double_free(void)
     unsigned reported = reports[SA_ERROR_DOUBLE_FREE] + reports[SA_ERROR_CORRUPTION];
     if (!reported && leaked == 0 && !reused0)
         return "a block freed twice by two threads was neither reported nor leaked";
-    mc_outcome(reused0 ? "handed out again before the second free" :
+    mc_outcome(reused0 ? (count_in(held, nheld, block0[0]) == 2 ?
+                          "handed out again before the second free, and after it" :
+                          "handed out again before the second free") :
                leaked ? "reported by collect, the block leaked" :
                reports[SA_ERROR_CORRUPTION] ? "reported by collect" : "reported by free");
     return NULL;
@@ -448,6 +552,9 @@ mc_scenario_t mc_scenarios[] = {
     { .name = "abandon_reclaim", .threads = 2, .spec = true,
       .what = "the owner exits (abandon) while another thread frees into P and reclaims it",
       .setup = setup_watch, .body = { owner_exit, free0_reclaim }, .check = check_plain },
+    { .name = "abandon_reclaim_free", .threads = 2, .spec = true,
+      .what = "the owner exits while another thread frees, reclaims P, frees into P again",
+      .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2 }, .check = check_plain },
     { .name = "retire_or_abandon", .threads = 2, .spec = true,
       .what = "P's last block freed remotely while its owner exits: P retired or abandoned, "
               "then reclaimed",
@@ -462,6 +569,11 @@ mc_scenario_t mc_scenarios[] = {
               "moves it to full",
       .setup = setup_full, .body = { owner_malloc, malloc_free0_reuse_exit },
       .check = check_kept_reused },
+    { .name = "remote_cache_collect", .threads = 2, .spec = true,
+      .what = "a thread keeps a block of P, gives it back by sa_collect and keeps another, "
+              "still kept when it ends, while the owner collects P or moves it to full",
+      .setup = setup_full, .body = { owner_malloc, malloc_free0_collect_free1 },
+      .check = check_kept },
     { .name = "double_free", .threads = 3, .spec = false,
       .what = "two threads free the same block while the owner allocates",
       .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },
@@ -470,9 +582,6 @@ mc_scenario_t mc_scenarios[] = {
       .what = "two remote frees while the owner moves P to full and takes it back",
       .setup = setup_full, .body = { owner_malloc_twice_free, free0, free1 },
       .check = check_plain },
-    { .name = "abandon_reclaim_free", .threads = 2, .spec = true, .long_only = true,
-      .what = "the owner exits while another thread frees, reclaims P, frees into P again",
-      .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2 }, .check = check_plain },
     { .name = "abandon_reclaim_3", .threads = 3, .spec = true, .long_only = true,
       .what = "the owner exits while two threads free, one of them reclaiming P",
       .setup = setup_watch, .body = { owner_exit, free0_reclaim_free2, free1 },
