@@ -153,8 +153,8 @@ static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t 
  * of a first-class heap's (`cacheable`), within SA_REMOTE_CACHE_BYTES of its
  * size class (a full cache has used = capacity - |free| = 0); and not under
  * memory pressure (the owner should get its memory back), which
- * _sa_free_remote tests apart: no pressure recorded, its common case, is one
- * load there. */
+ * _sa_free_remote tests apart: no pressure recorded
+ * (_sa_oom_pressure_recorded), its common case, is one load there. */
 static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
     return heap->rcache[bin].used != 0 &&   /* also a thread without a heap: the empty heap's have no room */
@@ -213,7 +213,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     sa_heap_t *heap = _sa_heap_tls;
     if (!remote_cache_may_keep(heap, page, bin))
         free_remote_push(page, block);
-    else if (sa_likely(atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed) == 0))
+    else if (sa_likely(!_sa_oom_pressure_recorded()))
         remote_cache_keep(heap, block, bin);
     else
         free_remote_pressure(heap, page, block, bin);

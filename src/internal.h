@@ -103,13 +103,18 @@ static inline void _sa_heap_deferred_free(sa_heap_t *heap, bool force)
 void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused);
 extern _Atomic uint64_t _sa_oom_pressure_until;
 bool _sa_oom_pressure_check(void);
+/* A pressure window was recorded (it may have ended since: only
+ * _sa_oom_pressure_check, which reads the clock, tells): one load. */
+static inline bool _sa_oom_pressure_recorded(void)
+{
+    return sa_unlikely(atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed) != 0);
+}
 /* Under memory pressure (the OS refused memory less than SA_OOM_PRESSURE_MS
  * ago), an owner retires a page it empties at once and unmaps an emptied
  * segment. Tested only where a page empties: one load when there is none. */
 static inline bool _sa_oom_pressure(void)
 {
-    return sa_unlikely(atomic_load_explicit(&_sa_oom_pressure_until, memory_order_relaxed) != 0) &&
-           _sa_oom_pressure_check();
+    return _sa_oom_pressure_recorded() && _sa_oom_pressure_check();
 }
 void _sa_heap_retire_sweep(sa_heap_t *heap, size_t max_bins);
 void _sa_heap_purge_tick(sa_heap_t *heap, bool force);
