@@ -155,7 +155,8 @@ void   sa_register_error(sa_error_fn *fn, void *arg);    /* NULL unregisters */
 typedef struct sa_stats_s {
     size_t mapped;          /* bytes currently mapped from the OS */
     size_t mapped_peak;
-    size_t committed;       /* mapped bytes not purged */
+    size_t committed;       /* bytes the allocator may have touched, not given back: mapped,
+                               neither purged nor never handed out */
     size_t committed_peak;
     size_t allocated;       /* bytes of blocks currently in use (handed out, not freed) */
     size_t active;          /* bytes of blocks made in pages in use, plus huge blocks */

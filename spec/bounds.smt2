@@ -102,7 +102,7 @@
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
 ; a candidate: looked at and collected (1), then maybe retired
 (define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
-; segment_new from a cache (2P: segment_carve's count of the purged pages
+; segment_new from a cache (2P: segment_carve's walk of the committed pages
 ; when it re-carves, and segment_new's walk queueing the unpurged ones for
 ; purging; from the OS: 1 <= 2P), carve, scan, extend.
 (define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))

@@ -308,12 +308,12 @@ sa_heap_t *_sa_heap_make(void)
 {
     sa_heap_t *heap = heap_claim();
     if (heap == NULL) {
-        heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
+        heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE, sizeof(sa_heap_t));
         if (heap == NULL) {
             /* Other threads' caches may hold the space (a thread started
              * when the others had filled it): once more after those. */
             _sa_out_of_memory_collect(NULL, sizeof(sa_heap_t));
-            heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE);
+            heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE, sizeof(sa_heap_t));
         }
         if (heap == NULL) {
             errno = ENOMEM;

@@ -41,7 +41,7 @@ static void huge_header(sa_segment_t *seg)
 static sa_segment_t *huge_register(sa_segment_t *seg, size_t map_size)
 {
     if (!_sa_segmap_set((uintptr_t)seg, true)) {
-        _sa_os_unmap(seg, map_size);
+        _sa_os_unmap(seg, map_size, map_size);
         errno = ENOMEM;
         return NULL;
     }
@@ -53,7 +53,7 @@ static sa_segment_t *huge_register(sa_segment_t *seg, size_t map_size)
 static void huge_unmap(sa_segment_t *seg)
 {
     _sa_segmap_set((uintptr_t)seg, false);
-    _sa_os_unmap(seg, seg->map_size);
+    _sa_os_unmap(seg, seg->map_size, seg->map_size);
 }
 
 /* Offset of the block in its mapping: past the header, aligned as asked, and
@@ -111,10 +111,10 @@ static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
         seg->map_size = map_size;
         return seg;
     }
-    uint8_t *fresh = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+    uint8_t *fresh = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE, map_size);
     if (fresh == NULL || !_sa_segmap_set((uintptr_t)fresh, true)) {
         if (fresh != NULL)
-            _sa_os_unmap(fresh, map_size);
+            _sa_os_unmap(fresh, map_size, map_size);
         huge_unmap(seg);
         return NULL;
     }
@@ -125,7 +125,7 @@ static sa_segment_t *cache_resize(sa_segment_t *seg, size_t map_size)
                 : mremap(seg, old_size, old_size, MREMAP_MAYMOVE | MREMAP_FIXED, fresh);
     errno = saved;
     if (moved == MAP_FAILED) {
-        _sa_os_unmap(seg, old_size);
+        _sa_os_unmap(seg, old_size, old_size);
         seg = (sa_segment_t *)fresh;     /* fresh and zero: start over in it */
         huge_header(seg);
         seg->huge_zero = 1;
@@ -150,7 +150,7 @@ static void *huge_alloc_far(size_t size, size_t alignment)
     /* size 0 counts as 1 byte: the block must not be the end of its mapping
      * (the first byte of whatever the kernel maps next) */
     size_t map_size = _sa_align_up(alignment + (size != 0 ? size : 1), SA_OS_PAGE_SIZE);
-    sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment);
+    sa_segment_t *seg = _sa_os_map_aligned(map_size, alignment, map_size);
     if (seg == NULL)
         return NULL;
     if (huge_register(seg, map_size) == NULL)
@@ -195,10 +195,10 @@ void *_sa_huge_alloc(size_t size, size_t alignment, bool zero)
     }
     if (seg == NULL) {
         int saved_errno = errno;
-        seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+        seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE, map_size);
         if (seg == NULL) {
             _sa_out_of_memory_collect(_sa_heap_tls, map_size);     /* then once more */
-            seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE);
+            seg = _sa_os_map_aligned(map_size, SA_SEGMENT_SIZE, map_size);
             if (seg == NULL)
                 return NULL;
             errno = saved_errno;

@@ -309,8 +309,8 @@ void _sa_huge_unlock(bool child);
 
 /* ---- the OS (os.c) -------------------------------------------------------------- */
 
-void *_sa_os_map_aligned(size_t size, size_t alignment);
-void _sa_os_unmap(void *p, size_t size);
+void *_sa_os_map_aligned(size_t size, size_t alignment, size_t touched);
+void _sa_os_unmap(void *p, size_t size, size_t committed);
 void _sa_os_purge(void *p, size_t size);
 bool _sa_os_remap_in_place(void *p, size_t old_size, size_t new_size);
 uint64_t _sa_os_now_ms(void);

@@ -58,8 +58,10 @@ static bool mapped_add(size_t size)
 
 /* A fresh zeroed mapping of `size` bytes aligned to `alignment` (a power of
  * two >= the OS page): map size + alignment, trim both ends. errno = ENOMEM
- * and NULL when the kernel says no. */
-void *_sa_os_map_aligned(size_t size, size_t alignment)
+ * and NULL when the kernel says no. `touched` bytes of it (the caller writes
+ * them, or hands them out whole) count as committed now; the caller counts
+ * the rest when it hands it out (segment.c). */
+void *_sa_os_map_aligned(size_t size, size_t alignment, size_t touched)
 {
     size = _sa_align_up(size, SA_OS_PAGE_SIZE);
     if (size == 0 || size + alignment < size) {
@@ -94,17 +96,21 @@ void *_sa_os_map_aligned(size_t size, size_t alignment)
         return NULL;
     }
     errno = saved;
-    _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak, size);
+    _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
+                      _sa_align_up(touched, SA_OS_PAGE_SIZE));
     return p;
 }
 
-void _sa_os_unmap(void *p, size_t size)
+/* Unmap [p, p + size), of which `committed` bytes were counted committed
+ * (_sa_os_map_aligned's `touched`, and what the caller counted since). */
+void _sa_os_unmap(void *p, size_t size, size_t committed)
 {
     size = _sa_align_up(size, SA_OS_PAGE_SIZE);
     SA_TRACE_STEP(SA_LOOP_NONE);
     munmap(p, size);
     atomic_fetch_sub_explicit(&_sa_os_stats.mapped, size, memory_order_relaxed);
-    atomic_fetch_sub_explicit(&_sa_os_stats.committed, size, memory_order_relaxed);
+    atomic_fetch_sub_explicit(&_sa_os_stats.committed, _sa_align_up(committed, SA_OS_PAGE_SIZE),
+                              memory_order_relaxed);
 }
 
 /* Tell the kernel the contents of [p, p + size) are no longer needed. The

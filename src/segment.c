@@ -147,22 +147,39 @@ static bool segment_all_purged(const sa_segment_t *seg)
 
 _Static_assert(SA_MAX_PAGES_PER_SEGMENT == SA_SMALL_PAGES_PER_SEGMENT,
               "segment_carve sets one unit_page entry per page slot");
+_Static_assert(SA_SMALL_PAGES_PER_SEGMENT <= 64, "page_units: a segment's units fit one word");
 
-/* Lay out a segment's page table for a page kind. Pages that were purged in a
- * previous layout are counted committed again (an over-estimate the next purge
- * corrects): the accounting never goes below what is really committed. */
+/* The SA_SMALL_PAGE_SIZE units of the segment (bit u: unit u) that page
+ * `index` of a `kind` layout spans. */
+static uint64_t page_units(sa_page_kind_t kind, size_t index)
+{
+    size_t per_page = (size_t)1 << (_sa_page_shift(kind) - SA_SMALL_PAGE_SHIFT);
+    uint64_t ones = per_page >= 64 ? UINT64_MAX : ((uint64_t)1 << per_page) - 1;
+    return ones << (index * per_page);
+}
+
+/* Lay out a segment's page table for a page kind. `committed` counts only
+ * memory the allocator may have touched: a fresh segment's pages never were
+ * (demand-zero, as purged ones), so they start purged, are counted when
+ * handed out and are never purged before that. Re-carved for another kind, a
+ * page of the new layout is committed if it overlaps one of the old layout
+ * that was (counted whole: an over-estimate the next purge corrects, never
+ * below what is really committed), else purged. */
 static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
 {
     if (!fresh && seg->page_kind == kind) {
         return;     /* same layout: pages keep their purged state */
     }
+    uint64_t committed_units = 0;
     if (!fresh) {
         SA_TRACE_LOOP(SA_LOOP_PAGES);  /* spec: bounds.smt2 B_SEGMENT */
         for (size_t i = 0; i < seg->page_count; i++) {
             SA_TRACE_STEP(SA_LOOP_PAGES);
-            if (seg->pages[i].purged)
-                _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
-                                  page_area(seg, i));
+            if (!seg->pages[i].purged) {
+                committed_units |= page_units(seg->page_kind, i);
+                atomic_fetch_sub_explicit(&_sa_os_stats.committed, page_area(seg, i),
+                                          memory_order_relaxed);
+            }
         }
     }
     seg->page_kind = kind;
@@ -170,8 +187,12 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 CARVE */
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
+        bool committed = i < seg->page_count && (committed_units & page_units(kind, i)) != 0;
         sa_page_t *page = &seg->pages[i];
-        *page = (sa_page_t){ .index = (uint16_t)i };
+        *page = (sa_page_t){ .index = (uint16_t)i, .purged = !committed };
+        if (committed)
+            _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
+                              page_area(seg, i));
         _sa_segment_unit_set(seg, i, kind);     /* a unit is a small page's span */
     }
 }
@@ -273,11 +294,12 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
     if (reused) {
         segment_carve(seg, kind, false);
     } else {
-        seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE);
+        /* committed: the header and page table only, written at once */
+        seg = _sa_os_map_aligned(SA_SEGMENT_SIZE, SA_SEGMENT_SIZE, SA_SEGMENT_INFO_SIZE);
         if (seg == NULL)
             return NULL;
         if (!_sa_segmap_set((uintptr_t)seg, true)) {
-            _sa_os_unmap(seg, SA_SEGMENT_SIZE);
+            _sa_os_unmap(seg, SA_SEGMENT_SIZE, SA_SEGMENT_INFO_SIZE);
             errno = ENOMEM;
             return NULL;
         }
@@ -306,19 +328,16 @@ static sa_segment_t *segment_new(sa_heap_t *heap, sa_page_kind_t kind)
 
 static void segment_unmap(sa_segment_t *seg)
 {
-    size_t purged = 0;
+    size_t committed = SA_SEGMENT_INFO_SIZE;
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
-        if (seg->pages[i].purged)
-            purged += page_area(seg, i);
+        if (!seg->pages[i].purged)
+            committed += page_area(seg, i);
     }
-    /* _sa_os_unmap takes the whole segment off `committed`; purged pages were
-     * already taken off when they were purged. */
-    atomic_fetch_add_explicit(&_sa_os_stats.committed, purged, memory_order_relaxed);
     _sa_segmap_set((uintptr_t)seg, false);
     atomic_fetch_sub_explicit(&_sa_os_stats.segments, 1, memory_order_relaxed);
-    _sa_os_unmap(seg, SA_SEGMENT_SIZE);
+    _sa_os_unmap(seg, SA_SEGMENT_SIZE, committed);
 }
 
 /* Out of memory: another heap's cached segments back to the OS (unless its
@@ -373,7 +392,8 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
         return NULL;
     purge_list_remove(heap, page);
     if (page->purged) {
-        _sa_purge_note_reuse(page->purged_at);
+        if (page->purged_at != 0)       /* 0: never touched, not purged */
+            _sa_purge_note_reuse(page->purged_at);
         page->purged = 0;
         _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
                                   page_area(seg, page->index));

@@ -131,7 +131,9 @@ typedef struct sa_page_s {
      * cached blocks and all). Written by the owner (or the reclaimer),
      * read by any thread's free: relaxed atomics. */
     _Atomic uint8_t cacheable;
-    uint8_t purged;         /* its memory was purged since it last held blocks */
+    /* Its memory is not counted committed: purged since it last held blocks,
+     * or never touched (a fresh segment's, segment.c segment_carve). */
+    uint8_t purged;
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
 
     /* ---- line 2: the owner's ---- */
@@ -187,7 +189,7 @@ typedef struct sa_page_s {
     /* A retired page's (not in use: no other thread touches this line then),
      * in ms of _sa_os_now_ms (src/purge_delay.c). */
     uint64_t purge_at;      /* on its heap's purge list: the time it gets purged */
-    uint64_t purged_at;     /* purged: the time it was, so a reuse soon after is seen */
+    uint64_t purged_at;     /* purged: the time it was, so a reuse soon after is seen; 0: never touched */
 } sa_page_t;
 
 _Static_assert(sizeof(sa_page_t) == 3 * SA_CACHE_LINE, "sa_page_t: three cache lines");

@@ -215,6 +215,34 @@ Test(memory_return, memory_of_exited_threads_is_returned_once_its_blocks_are_fre
     cr_assert_lt(rss_empty, rss_full - total / 2, "resident %zu -> %zu", rss_full, rss_empty);
 }
 
+/* A thread that exits with one live block in a fresh segment abandons it
+ * with every other page never touched: whoever adopts the segment has
+ * nothing of those pages to purge (a madvise call each, for nothing). */
+static void *allocate_one_and_exit(void *arg)
+{
+    *(void **)arg = sa_malloc(100);
+    return NULL;
+}
+
+Test(memory_return, untouched_pages_of_an_adopted_segment_are_not_purged)
+{
+    sa_collect(true);           /* this thread's heap exists, no segment cached */
+    void *p = NULL;
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, allocate_one_and_exit, &p), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    cr_assert_not_null(p);
+    sa_stats_t a, b;
+    sa_stats_get(&a);
+    sa_collect(true);           /* adopts the segment, purges what waits */
+    sa_stats_get(&b);
+    cr_assert_eq(b.segments_reclaimed - a.segments_reclaimed, 1, "the segment was not adopted");
+    cr_assert_lt(b.purged - a.purged, SA_SMALL_PAGE_SIZE,
+                 "%zu bytes purged of an adopted segment with one page ever used",
+                 b.purged - a.purged);
+    sa_free(p);
+}
+
 Test(memory_return, repeated_bursts_do_not_grow_the_heap)
 {
     /* The same burst (64 MiB of mixed sizes, all freed) twenty times: the

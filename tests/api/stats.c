@@ -267,6 +267,28 @@ Test(stats, pages_and_segments_made_abandoned_and_reclaimed)
         sa_free(keep[i]);
 }
 
+/* ---- committed: memory the allocator may have touched, not yet returned ---------- */
+
+/* A fresh segment is mapped whole, but only its header and the pages handed
+ * out were ever touched: one small block commits the header and one small
+ * page, not the segment. */
+Test(stats, a_fresh_segment_commits_only_the_pages_handed_out)
+{
+    sa_free(sa_malloc(1));      /* the heap exists */
+    sa_collect(true);           /* and keeps no segment, cached or not */
+    sa_stats_t a, b;
+    sa_stats_get(&a);
+    void *p = sa_malloc(100);
+    cr_assert_not_null(p);
+    sa_stats_get(&b);
+    cr_assert_eq(b.segments_made, a.segments_made + 1, "not served from a fresh segment");
+    cr_assert_geq(b.mapped - a.mapped, SA_SEGMENT_SIZE);
+    cr_assert_leq(b.committed - a.committed, SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE,
+                  "one block in a fresh segment: committed grew by %zu", b.committed - a.committed);
+    cr_assert_geq(b.committed_peak, b.committed);
+    sa_free(p);
+}
+
 /* ---- reports ------------------------------------------------------------------------ */
 
 static char *print_to_memory(size_t *len)
