@@ -1,9 +1,11 @@
 #!/bin/sh
 # bench/profile.sh -- instruction counts (callgrind) of one workload under
-# each allocator (a C workload, or the real program python, perl, ruby or
-# z3): total, and the allocator's own functions. Unlike wall time these do
-# not move with the load of the machine, so they show where
-# shardalloc spends more than its peers. Needs valgrind (apt-get install
+# each allocator (any of bench/run.py's but redis and sqlite: a C one, or
+# the real program python, perl, ruby, z3, or gcc: its driver only, as
+# callgrind does not follow the cc1 it runs): total, and the
+# allocator's own functions. Unlike wall time these do not move with the
+# load of the machine, so they show where shardalloc spends more than its
+# peers. Needs valgrind (apt-get install
 # valgrind) and `make bench-build lib`.
 #
 #   sh bench/profile.sh WORKLOAD [SCALE] [ALLOCATOR...]
@@ -26,23 +28,25 @@ lib_of() {
 }
 out=build/bench/profile
 mkdir -p "$out"
-# The command bench/run.py runs for the workload (the same inputs, scaled);
-# never through env(1): callgrind would count env, not the program it execs.
-case $w in
-    python) cmd="/usr/bin/python3 bench/py_workload.py $scale"
-            export PYTHONMALLOC=malloc ;;
-    perl)   cmd="/usr/bin/perl bench/pl_workload.pl $scale" ;;
-    ruby)   cmd="/usr/bin/ruby bench/rb_workload.rb $scale" ;;
-    z3)     /usr/bin/python3 bench/smt_workload.py "$scale" "$out/z3.smt2"
-            cmd="z3 $out/z3.smt2" ;;
-    *)      cmd="build/bench/$w $scale" ;;
-esac
 [ $# -gt 0 ] || set -- glibc mimalloc jemalloc tcmalloc shardalloc
-for a in "$@"; do
+allocators="$*"
+# The command bench/run.py runs for the workload (the same inputs, scaled;
+# generated ones written to $out), its variables (NAME=value) first: those
+# are exported, so valgrind runs the program itself (through env(1),
+# callgrind would count env, not the program it execs).
+line=$(/usr/bin/python3 bench/run.py --print-command "$w" --scale "$scale" --workdir "$out")
+eval "set -- $line"
+while [ $# -gt 0 ]; do
+    case $1 in
+        [A-Z]*=*) export "$1"; shift ;;
+        *) break ;;
+    esac
+done
+for a in $allocators; do
     lib=$(lib_of "$a")
     f="$out/$w.$a.callgrind"
     LD_PRELOAD=$lib valgrind --tool=callgrind --callgrind-out-file="$f" \
-        $cmd >"$f.stdout" 2>"$f.log"
+        "$@" >"$f.stdout" 2>"$f.log"
     total=$(sed -n 's/.*Collected : //p' "$f.log")
     printf '%-10s %14s instructions  checksum %s\n' "$a" "$total" \
         "$(sed -n 's/^checksum: //p' "$f.stdout" | grep . || cksum <"$f.stdout" | cut -d' ' -f1)"

@@ -29,6 +29,7 @@ import json
 import os
 import random
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -367,6 +368,57 @@ def redis_session(server, port, scale):
             "checksum": "%08x-%d" % (crc, done), "fields": {"tests_done": str(done)}}, None
 
 
+def workload_command(workload, build, scale, workdir, bounds=None):
+    """How a workload runs: (argv, variables it needs, stdin text or None,
+    file it writes whose contents are its checksum or None). Inputs it
+    needs generated (gcc's C file, z3's SMT-LIB) are written to `workdir`.
+    The one description of each command: run_one runs it, --print-command
+    prints it (bench/profile.sh). Not for redis (a server and its client)."""
+    name, kind = workload[0], workload[1]
+    if kind == "c":
+        binary, extra = C_COMMANDS.get(name, (name, []))
+        bound_env = {"SA_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
+        return [os.path.join(build, binary), "%g" % scale] + extra, bound_env, None, None
+    if kind == "python":
+        return (["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale],
+                {"PYTHONMALLOC": "malloc"}, None, None)
+    if kind == "perl":
+        return ["/usr/bin/perl", os.path.join(HERE, "pl_workload.pl"), "%g" % scale], {}, None, None
+    if kind == "ruby":
+        return ["/usr/bin/ruby", os.path.join(HERE, "rb_workload.rb"), "%g" % scale], {}, None, None
+    if kind == "gcc":
+        src, obj = os.path.join(workdir, "gen.c"), os.path.join(workdir, "gen.o")
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "cc_workload.py"),
+                        "%g" % scale, src], check=True)
+        return ["gcc", "-O2", "-c", src, "-o", obj], {}, None, obj
+    if kind == "z3":
+        smt = os.path.join(workdir, "gen.smt2")
+        subprocess.run(["/usr/bin/python3", os.path.join(HERE, "smt_workload.py"),
+                        "%g" % scale, smt], check=True)
+        return ["z3", smt], {}, None, None
+    if kind == "sqlite":
+        with open(os.path.join(HERE, "sqlite_workload.sql")) as f:
+            sql = ".parameter set @rows %d\n" % max(100, int(200000 * scale)) + f.read()
+        return ["sqlite3", ":memory:"], {}, sql, None
+    raise ValueError(kind)
+
+
+def print_command(name, build, scale, workdir):
+    """--print-command: the workload's command as one line of shell words,
+    its variables first (NAME=value). Returns the exit status."""
+    workload = next((w for w in WORKLOADS if w[0] == name), None)
+    if workload is None or workload[1] == "redis":
+        log("run.py: no single command for workload %r" % name)
+        return 2
+    os.makedirs(workdir, exist_ok=True)
+    argv, env, stdin_data, _ = workload_command(workload, build, scale, workdir)
+    if stdin_data is not None:
+        log("run.py: %s reads its input from stdin: no single command" % name)
+        return 2
+    print(" ".join(shlex.quote(w) for w in ["%s=%s" % kv for kv in sorted(env.items())] + argv))
+    return 0
+
+
 def run_one(workload, lib, args, scale, bounds=None):
     """Run one workload under one allocator; `bounds` are the proven step
     bounds (proof_bounds()), handed to the C workloads. Returns (result
@@ -380,36 +432,11 @@ def run_one(workload, lib, args, scale, bounds=None):
             if res is not None:
                 res["served_by"] = probe_lines(probe_out)
             return res, err
-        if kind == "c":
-            binary, extra = C_COMMANDS.get(name, (name, []))
-            cmd = [os.path.join(args.build, binary), "%g" % scale] + extra
-            bound_env = {"SA_BENCH_" + k: str(v) for k, v in (bounds or {}).items()}
-            proc = Proc(cmd, env_for(lib, None, None, bound_env))
-        elif kind == "python":
-            cmd = ["/usr/bin/python3", os.path.join(HERE, "py_workload.py"), "%g" % scale]
-            proc = Proc(cmd, env_for(lib, probe_lib, probe_out, {"PYTHONMALLOC": "malloc"}))
-        elif kind == "perl":
-            cmd = ["/usr/bin/perl", os.path.join(HERE, "pl_workload.pl"), "%g" % scale]
-            proc = Proc(cmd, env_for(lib, probe_lib, probe_out))
-        elif kind == "gcc":
-            src, obj = os.path.join(tmp, "gen.c"), os.path.join(tmp, "gen.o")
-            subprocess.run(["/usr/bin/python3", os.path.join(HERE, "cc_workload.py"),
-                            "%g" % scale, src], check=True)
-            proc = Proc(["gcc", "-O2", "-c", src, "-o", obj], env_for(lib, probe_lib, probe_out))
-        elif kind == "z3":
-            smt = os.path.join(tmp, "gen.smt2")
-            subprocess.run(["/usr/bin/python3", os.path.join(HERE, "smt_workload.py"),
-                            "%g" % scale, smt], check=True)
-            proc = Proc(["z3", smt], env_for(lib, probe_lib, probe_out))
-        elif kind == "ruby":
-            cmd = ["/usr/bin/ruby", os.path.join(HERE, "rb_workload.rb"), "%g" % scale]
-            proc = Proc(cmd, env_for(lib, probe_lib, probe_out))
-        elif kind == "sqlite":
-            with open(os.path.join(HERE, "sqlite_workload.sql")) as f:
-                sql = ".parameter set @rows %d\n" % max(100, int(200000 * scale)) + f.read()
-            proc = Proc(["sqlite3", ":memory:"], env_for(lib, probe_lib, probe_out), stdin_data=sql)
+        cmd, extra, stdin_data, written = workload_command(workload, args.build, scale, tmp, bounds)
+        if kind == "c":     # a C workload prints which allocator served it
+            proc = Proc(cmd, env_for(lib, None, None, extra))
         else:
-            raise ValueError(kind)
+            proc = Proc(cmd, env_for(lib, probe_lib, probe_out, extra), stdin_data=stdin_data)
         proc.wait()
         out = proc.stdout()
         fields = parse_fields(out)
@@ -420,10 +447,10 @@ def run_one(workload, lib, args, scale, bounds=None):
         if kind == "c":
             served = [fields.get("allocator", "")]
             checksum = fields.get("checksum", "")
-        elif kind == "gcc":
-            # The object file gcc wrote: the same code whoever allocated.
+        elif written is not None:
+            # The file it wrote (gcc's object): the same whoever allocated.
             served = probe_lines(probe_out)
-            with open(obj, "rb") as f:
+            with open(written, "rb") as f:
                 checksum = "%08x" % zlib.crc32(f.read())
         else:
             served = probe_lines(probe_out)
@@ -714,9 +741,17 @@ def main():
                     help="skip the instruction counts of the fast path (callgrind)")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S,
                     help="seconds after which a run counts as hung (default %d)" % TIMEOUT_S)
+    ap.add_argument("--print-command", metavar="WORKLOAD",
+                    help="print the workload's command line (variables first) and exit: "
+                         "bench/profile.sh runs it under callgrind")
+    ap.add_argument("--scale", type=float, default=1.0, help="--print-command: the workload's scale")
+    ap.add_argument("--workdir", default=os.path.join(ROOT, "build", "bench", "profile"),
+                    help="--print-command: where generated inputs (gcc, z3) are written")
     args = ap.parse_args()
     args.build = os.path.abspath(args.build)
     TIMEOUT_S = args.timeout
+    if args.print_command:
+        return print_command(args.print_command, args.build, args.scale, os.path.abspath(args.workdir))
 
     import report    # bench/report.py: tables, targets, plots
     if args.report:
