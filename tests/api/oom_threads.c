@@ -4,6 +4,7 @@
  * and then each must get small blocks again -- every thread-cycle, whichever
  * thread's pages the memory was in. */
 #include "sa_limit_test.h"
+#include "sa_thread_test.h"
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -158,31 +159,14 @@ Test(oom_threads, under_pressure_the_free_that_empties_a_page_retires_it)
     cr_assert_eq(retired_by_freeing_a_lone_block(), 1);
 }
 
-/* A thread with a heap of its own frees `block` (this thread's) and mallocs
- * its size once: whether it got the block back (it kept it in its remote
- * cache, whose blocks go out first). */
-typedef struct ot_keep_s { void *block; size_t size; bool got_it_back; } ot_keep_t;
-
-static void *ot_free_then_malloc(void *arg)
-{
-    ot_keep_t *k = arg;
-    void *own = sa_malloc(k->size);     /* a heap of its own, a page of the class */
-    sa_free(k->block);
-    void *p = sa_malloc(k->size);
-    k->got_it_back = p == k->block;
-    sa_free(p);
-    sa_free(own);
-    return NULL;
-}
-
+/* Another thread frees a block of this thread's and mallocs its size once:
+ * whether it got the block back (it kept it in its remote cache, whose
+ * blocks go out first). */
 static bool ot_freed_block_kept_by_another_thread(void)
 {
-    ot_keep_t k = { sa_malloc(112), 112, false };
-    cr_assert_not_null(k.block);
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, ot_free_then_malloc, &k), 0);
-    cr_assert_eq(pthread_join(th, NULL), 0);
-    return k.got_it_back;
+    void *block = sa_malloc(112);
+    cr_assert_not_null(block);
+    return sat_freed_by_another_thread(&block, 1, 112, 1) == 1;
 }
 
 Test(oom_threads, without_pressure_a_thread_keeps_the_block_it_frees_of_another)

@@ -96,4 +96,58 @@ static inline size_t sat_pick_size(uint64_t *rng)
     return 4096 + r % SA_SMALL_OBJ_SIZE_MAX;
 }
 
+/* ---- another thread frees this thread's blocks, then mallocs their size:
+ * the remote cache (src/free.c) hands the blocks it kept out first. */
+
+typedef struct sat_refree_s {
+    void **blocks;
+    size_t n, size;
+    size_t max_mallocs;
+    size_t mallocs;     /* what it took for all to come back, or SIZE_MAX */
+} sat_refree_t;
+
+static void *sat_refree_thread(void *arg)
+{
+    sat_refree_t *job = arg;
+    void *own = sa_malloc(job->size);   /* a heap of its own, a page of the class */
+    if (own == NULL)
+        sat_fail("the freeing thread's own malloc failed");
+    for (size_t i = 0; i < job->n; i++)
+        sa_free(job->blocks[i]);
+    void **got = job->max_mallocs > 0 ? sat_map(job->max_mallocs * sizeof *got) : NULL;
+    size_t back = 0, n = 0;
+    while (back < job->n && n < job->max_mallocs) {
+        got[n] = sa_malloc(job->size);
+        if (got[n] == NULL) {
+            sat_fail("malloc %zu of the freeing thread failed", n);
+            break;
+        }
+        for (size_t i = 0; i < job->n; i++)
+            back += got[n] == job->blocks[i];
+        n++;
+    }
+    job->mallocs = back == job->n ? n : SIZE_MAX;
+    for (size_t i = 0; i < n; i++)
+        sa_free(got[i]);
+    if (got != NULL)
+        sat_unmap(got, job->max_mallocs * sizeof *got);
+    sa_free(own);
+    return NULL;
+}
+
+/* A thread with a heap of its own frees `n` blocks of `size` bytes of this
+ * thread's heap, then mallocs `size` until every one of them came back, at
+ * most `max_mallocs` times (0: it only frees them), and exits. Returns the
+ * mallocs it took, or SIZE_MAX if some did not come back. */
+static inline size_t sat_freed_by_another_thread(void **blocks, size_t n, size_t size,
+                                                 size_t max_mallocs)
+{
+    sat_refree_t job = { blocks, n, size, max_mallocs, 0 };
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, sat_refree_thread, &job), 0);
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    sat_assert_no_thread_failures();
+    return job.mallocs;
+}
+
 #endif /* SA_THREAD_TEST_H */

@@ -263,71 +263,20 @@ Test(threads, pages_emptied_by_remote_frees_are_reused_by_their_owner)
 
 enum { RC_BLOCKS = 32, RC_SIZE = 112 };     /* 3.5 KiB: within SA_REMOTE_CACHE_BYTES */
 
-typedef struct rc_job_s {
-    void **blocks;
-    size_t n;
-    bool reuse;         /* then malloc until every freed block came back */
-    size_t mallocs;     /* mallocs it took */
-} rc_job_t;
-
-static bool rc_is_one_of(void *p, void **blocks, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (blocks[i] == p)
-            return true;
-    return false;
-}
-
-/* A thread with a heap of its own frees the job's blocks (other heaps'),
- * then, if job->reuse, mallocs until each of them came back. Failures are
- * recorded (sat_fail): the test asserts them on its own thread. */
-static void *rc_free_then_reuse(void *arg)
-{
-    rc_job_t *job = arg;
-    void *own = sa_malloc(RC_SIZE);     /* a heap of its own */
-    if (own == NULL)
-        sat_fail("the freeing thread's own malloc failed");
-    for (size_t i = 0; i < job->n; i++)
-        sa_free(job->blocks[i]);
-    if (job->reuse) {
-        /* The kept ones first (the next test asserts it), and all of them
-         * within a page's worth of mallocs in any case. */
-        enum { MAX = 65536 / RC_SIZE + RC_BLOCKS };
-        static void *got[MAX];
-        size_t back = 0, n = 0;
-        while (back < job->n && n < MAX) {
-            got[n] = sa_malloc(RC_SIZE);
-            if (got[n] == NULL) {
-                sat_fail("malloc %zu of the freeing thread failed", n);
-                break;
-            }
-            back += rc_is_one_of(got[n], job->blocks, job->n);
-            n++;
-        }
-        job->mallocs = n;
-        if (back != job->n)
-            sat_fail("%zu of %zu blocks freed by this thread came back in %zu mallocs",
-                     back, job->n, n);
-        for (size_t i = 0; i < n; i++)
-            sa_free(got[i]);
-    }
-    sa_free(own);
-    return NULL;
-}
-
-/* RC_BLOCKS blocks of this thread's heap, freed by another thread
- * (rc_free_then_reuse); returns the mallocs it took to get them back. */
+/* RC_BLOCKS blocks of this thread's heap, freed by another thread, which
+ * then (if reuse) mallocs until each came back, within a page's worth of
+ * mallocs; returns the mallocs it took. */
 static size_t rc_run(bool reuse)
 {
     static void *blocks[RC_BLOCKS];
     for (size_t i = 0; i < RC_BLOCKS; i++)
         cr_assert_not_null(blocks[i] = sa_malloc(RC_SIZE));
-    rc_job_t job = { blocks, RC_BLOCKS, reuse, 0 };
-    pthread_t th;
-    cr_assert_eq(pthread_create(&th, NULL, rc_free_then_reuse, &job), 0);
-    cr_assert_eq(pthread_join(th, NULL), 0);
-    sat_assert_no_thread_failures();
-    return job.mallocs;
+    size_t max = reuse ? 65536 / RC_SIZE + RC_BLOCKS : 0;
+    size_t mallocs = sat_freed_by_another_thread(blocks, RC_BLOCKS, RC_SIZE, max);
+    if (reuse)
+        cr_assert_neq(mallocs, SIZE_MAX, "the %d blocks freed by another thread did not all "
+                      "come back in its %zu mallocs", RC_BLOCKS, max);
+    return mallocs;
 }
 
 Test(threads, blocks_a_thread_frees_of_another_are_handed_out_by_it_again)
