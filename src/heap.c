@@ -11,13 +11,13 @@
 
 sa_page_t _sa_page_empty;   /* free == NULL: the fast path falls to the generic one */
 
-sa_heap_t _sa_heap_empty = {
+const sa_heap_t _sa_heap_empty = {
     .page_direct = { [0 ... SA_BIN_COUNT - 1] = &_sa_page_empty },
     .bin_table = SA_BIN_TABLE_INIT,
     .retire_due = UINT64_MAX, .retire_next_due = UINT64_MAX,
 };
 
-__thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = &_sa_heap_empty;
+__thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = SA_HEAP_EMPTY;
 
 /* Serializes the sweep of dead heaps' remote stacks (and the fork handlers
  * wait for a sweep in progress). A thread start never takes it. */
@@ -368,7 +368,7 @@ void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir)
         _sa_segments_abandon(heap);
     heap_reset(heap);
     if (_sa_heap_tls == heap)
-        _sa_heap_tls = &_sa_heap_empty;
+        _sa_heap_tls = SA_HEAP_EMPTY;
     /* Everything above happens before the next owner's first use. */
     sa_point_store("store claimed", &heap->claimed, false, memory_order_release);
     /* Pages that in-flight remote frees reported to dead heaps (this one or

@@ -62,7 +62,14 @@ void _sa_assert_fail(const char *expr, const char *file, int line);
 /* Initial-exec TLS: one instruction to reach, no allocation on first touch.
  * Points at the static empty heap until the thread's first generic malloc. */
 extern __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec")));
-extern sa_heap_t _sa_heap_empty;
+/* The heap of a thread that has none yet: every class's page is the empty
+ * page (malloc's fast path falls to the generic one, which makes the
+ * thread's heap), its remote caches have no room (a free keeps nothing).
+ * Only ever read: const, so read-only once relocated (a write faults), and
+ * the remote caches' zeros, most of it, are clean file pages no process
+ * copies. _sa_heap_tls holds it as SA_HEAP_EMPTY. */
+extern const sa_heap_t _sa_heap_empty;
+#define SA_HEAP_EMPTY ((sa_heap_t *)&_sa_heap_empty)
 extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */

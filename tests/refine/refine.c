@@ -500,7 +500,7 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
     int before = reports;
     sa_heap_t *self = _sa_heap_tls;
     if (remote && !keep)
-        _sa_heap_tls = &_sa_heap_empty;     /* a thread that never allocated */
+        _sa_heap_tls = SA_HEAP_EMPTY;       /* a thread that never allocated */
     run_begin(page);
     sa_free(block_at(page, b));
     run_end(page, &r);
