@@ -184,6 +184,15 @@ typedef struct sa_stats_s {
 } sa_stats_t;
 void   sa_stats_get(sa_stats_t *out);
 
+/* The calling thread's steps so far, in the unit of the proven bounds
+ * (spec/bounds.smt2, docs/verification.md): loop iterations, OS calls and
+ * deferred-free hook calls its malloc and free calls made (a fast-path call
+ * makes none). A call's steps are the difference around it; *retries (NULL:
+ * not asked) counts those of them that retried a CAS another thread's
+ * successful CAS had made fail: the k of each bound's B + k. Counted in
+ * every build, per thread, from its start. */
+size_t sa_thread_steps(size_t *retries);
+
 /* One size class: index 0 is the smallest; false past the last. */
 typedef struct sa_class_stats_s {
     size_t block_size;

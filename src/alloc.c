@@ -169,7 +169,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     size_t bin = _sa_bin(size);
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
-    uint32_t steps_before = _sa_steps;
+    uint64_t steps_before = _sa_steps;
     heap->generic_count++;
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
     /* The hook may have allocated: the head page may have a block now (or

@@ -115,6 +115,7 @@ static void free_remote_push(sa_page_t *page, sa_block_t *block)
                               _sa_tf_push(old, block, new_notify),
                               memory_order_acq_rel, memory_order_relaxed))
             break;
+        SA_TRACE_RETRY();
     }
     SA_TRACE_AFTER(SA_T_FREE_REMOTE, page);
     if (notify == SA_NOTIFY_WATCH) {

@@ -467,6 +467,7 @@ static inline void _sa_page_notify_clear(sa_page_t *page, unsigned from, const v
                               memory_order_acq_rel, memory_order_relaxed))
             break;
         SA_TRACE_STEP(SA_LOOP_CAS);
+        SA_TRACE_RETRY();
     }
 }
 

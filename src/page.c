@@ -173,8 +173,10 @@ static sa_noinline void collect_taken(sa_page_t *page, uintptr_t tf)
     while (_sa_tf_block(tf) != NULL &&
            !sa_point_cas_weak("cas thread_free", &page->thread_free, &tf,
                               _sa_tf_word(NULL, tf & SA_NOTIFY_MASK, 0),
-                              memory_order_acquire, memory_order_relaxed))
+                              memory_order_acquire, memory_order_relaxed)) {
         SA_TRACE_STEP(SA_LOOP_CAS);
+        SA_TRACE_RETRY();
+    }
     sa_block_t *head = _sa_tf_block(tf);
     uint32_t count = _sa_tf_count(tf);
     SA_TRACE_TAKEN(page, head);

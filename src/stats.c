@@ -17,7 +17,8 @@
 #include "internal.h"
 
 sa_global_stats_t _sa_gstats;
-__thread uint32_t _sa_steps __attribute__((tls_model("initial-exec")));
+__thread uint64_t _sa_steps __attribute__((tls_model("initial-exec")));
+__thread uint64_t _sa_retries __attribute__((tls_model("initial-exec")));
 
 /* ---- counting ---------------------------------------------------------------- */
 
@@ -141,6 +142,14 @@ sa_public bool sa_stats_class_get(size_t index, sa_class_stats_t *out)
     stats_collect(&s, classes);
     *out = classes[index + 1];
     return true;
+}
+
+/* The calling thread's counts of SA_TRACE_STEP and SA_TRACE_RETRY (src/trace.h). */
+sa_public size_t sa_thread_steps(size_t *retries)
+{
+    if (retries != NULL)
+        *retries = (size_t)_sa_retries;
+    return (size_t)_sa_steps;
 }
 
 /* ---- reports ---------------------------------------------------------------------- */

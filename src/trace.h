@@ -3,7 +3,8 @@
  * conformance replay in tests/ (the code is checked against spec/page.smt2).
  *
  * In the normal build every hook is an empty macro (zero cost), but for
- * SA_TRACE_STEP, which only adds one to a thread-local step count.
+ * SA_TRACE_STEP and SA_TRACE_RETRY, which only add one to a thread-local
+ * count (_sa_steps, _sa_retries: sa_thread_steps() reads them).
  *
  * Contract for src/: every function that changes a page's lists or counters
  * wraps the change in SA_TRACE_BEFORE(t, page) ... SA_TRACE_AFTER(t, page),
@@ -11,10 +12,11 @@
  * free path starts with SA_TRACE_LOOP(l) and calls SA_TRACE_STEP(l) once per
  * iteration, l naming the loop's limit (sa_loop_t; OS calls and the user's
  * deferred-free hook count as one step each); the generic malloc path marks
- * its phases with SA_TRACE_PHASE (sa_phase_t); a CAS loop not under the trace
- * lock also calls SA_TRACE_RETRY() after each failed CAS (another thread's CAS
- * succeeded: the `k` of the bounds' B + k). Operations are bracketed by
- * SA_TRACE_OP_BEGIN(op) ... SA_TRACE_OP_END(op). In the tracing build a global
+ * its phases with SA_TRACE_PHASE (sa_phase_t); a CAS loop also calls
+ * SA_TRACE_RETRY() for each step that retries a failed CAS (another thread's
+ * CAS succeeded: the `k` of the bounds' B + k; under the trace lock only the
+ * page stack's push can fail, but the normal build has no such lock).
+ * Operations are bracketed by SA_TRACE_OP_BEGIN(op) ... SA_TRACE_OP_END(op). In the tracing build a global
  * lock is held from BEFORE to AFTER, so a snapshot never sees a half-done move.
  * SA_TRACE_TAKEN(page, list) ends a collect_take step: `list` (what the
  * exchange took) is shown as TAKEN in snapshots until the collect_finish step
@@ -137,8 +139,12 @@ typedef struct sa_trace_rec_s {
 } sa_trace_rec_t;           /* followed by two snapshots, before and after */
 
 /* Every build counts the calling thread's steps (SA_TRACE_STEP) in _sa_steps,
- * for the statistics' largest step count of a generic malloc (src/stats.c). */
-extern __thread uint32_t _sa_steps __attribute__((tls_model("initial-exec")));
+ * for the statistics' largest step count of a generic malloc (src/stats.c),
+ * and how many of them were CAS retries (SA_TRACE_RETRY) in _sa_retries: a
+ * program reads both through sa_thread_steps() (bench/latency.c checks each
+ * call's steps less its retries against the proven bound). */
+extern __thread uint64_t _sa_steps __attribute__((tls_model("initial-exec")));
+extern __thread uint64_t _sa_retries __attribute__((tls_model("initial-exec")));
 
 #ifdef SA_TRACE
 /* Reading the trace (tests only; call while no thread allocates). */
@@ -183,7 +189,7 @@ const void *_sa_trace_mc_page(void);
 #define SA_TRACE_PHASE(phase)     _sa_trace_phase(phase)
 #define SA_TRACE_LOOP(loop)       _sa_trace_loop(loop)
 #define SA_TRACE_STEP(loop)       (_sa_steps++, _sa_trace_step(loop))
-#define SA_TRACE_RETRY()          _sa_trace_retry()
+#define SA_TRACE_RETRY()          (_sa_retries++, _sa_trace_retry())
 #define SA_TRACE_TAKEN(page, list) _sa_trace_taken((page), (list))
 #else
 #define SA_TRACE_BEFORE(t, page)  ((void)0)
@@ -193,7 +199,7 @@ const void *_sa_trace_mc_page(void);
 #define SA_TRACE_PHASE(phase)     ((void)0)
 #define SA_TRACE_LOOP(loop)       ((void)0)
 #define SA_TRACE_STEP(loop)       ((void)_sa_steps++)
-#define SA_TRACE_RETRY()          ((void)0)
+#define SA_TRACE_RETRY()          ((void)_sa_retries++)
 #define SA_TRACE_TAKEN(page, list) ((void)(list))
 #endif
 

@@ -4,7 +4,8 @@
  * counted from the freeing thread, pages and segments made, abandoned and
  * reclaimed, generic calls; and the reports: text with the pid on every line
  * (sa_stats_print), JSON cut to a buffer snprintf-style (sa_stats_json),
- * glibc's malloc_info XML (sa_malloc_info). */
+ * glibc's malloc_info XML (sa_malloc_info); and sa_thread_steps, each call's
+ * steps on the calling thread. */
 #include "sa_test.h"
 #include "size_class.h"
 #include <pthread.h>
@@ -232,6 +233,50 @@ Test(stats, remote_frees_are_counted_by_the_freeing_thread)
 Test(stats, remote_frees_of_a_thread_without_a_heap_are_counted)
 {
     assert_remote_frees_counted(false);
+}
+
+/* ---- steps (sa_thread_steps) ---------------------------------------------------------- */
+
+typedef struct steps_seen_s {
+    void *remote_block;     /* the main thread's, freed by the counting thread */
+    size_t remote_free, remote_retries, first_malloc, fast_malloc, local_free;
+} steps_seen_t;
+
+/* Each call's steps, as the difference of this thread's count around it. */
+static void *count_steps(void *arg)
+{
+    steps_seen_t *s = arg;
+    size_t r0, r1, s0 = sa_thread_steps(&r0);
+    sa_free(s->remote_block);       /* no heap yet: pushed on thread_free, a CAS */
+    s->remote_free = sa_thread_steps(&r1) - s0;
+    s->remote_retries = r1 - r0;
+    s0 = sa_thread_steps(NULL);
+    void *a = sa_malloc(64);        /* a fresh page, extended: loop steps */
+    s->first_malloc = sa_thread_steps(NULL) - s0;
+    s0 = sa_thread_steps(NULL);
+    void *b = sa_malloc(64);        /* the fast path: the page has free blocks */
+    s->fast_malloc = sa_thread_steps(NULL) - s0;
+    s0 = sa_thread_steps(NULL);
+    sa_free(a);                     /* not the page's last block: a push */
+    s->local_free = sa_thread_steps(NULL) - s0;
+    sa_free(b);
+    return NULL;
+}
+
+Test(stats, thread_steps_count_each_calls_loop_steps_on_its_own_thread)
+{
+    steps_seen_t s = { .remote_block = sa_malloc(64) };
+    cr_assert_not_null(s.remote_block);
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, count_steps, &s), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+    cr_assert_geq(s.remote_free, 1, "a remote free's push (one CAS) counted %zu steps",
+                  s.remote_free);
+    cr_assert_eq(s.remote_retries, 0, "%zu CAS retries with no other thread at work",
+                 s.remote_retries);
+    cr_assert_gt(s.first_malloc, 0, "a new thread's first malloc (a fresh page) took no step");
+    cr_assert_eq(s.fast_malloc, 0, "a fast-path malloc counted %zu steps", s.fast_malloc);
+    cr_assert_eq(s.local_free, 0, "a local free counted %zu steps", s.local_free);
 }
 
 /* ---- pages and segments ----------------------------------------------------------- */
