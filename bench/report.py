@@ -22,6 +22,11 @@ LAT_COLS = [("p50", "p50"), ("p99", "p99"), ("p9999", "p99.99"), ("max", "max"),
             ("max_quiet", "max outside OS calls"), ("os_ops", "ops with OS calls"),
             ("preempted_ops", "ops preempted")]
 
+# The proven bound of each latency operation's calls, by its name in
+# spec/bounds.smt2 (build/verify --only bound_starts prints them).
+STEP_BOUNDS = {"malloc_local": "B_MALLOC", "free_local": "B_FREE_LOCAL",
+               "malloc_remote": "B_MALLOC", "free_remote": "B_FREE_REMOTE"}
+
 # A time whose slowest run took this many times its fastest is marked "~".
 NOISY_SPREAD = 1.5
 
@@ -182,7 +187,123 @@ def proof_check(f, meta):
         "%s=%d" % (k, proved[k]) for k, _ in pairs if k in proved)
 
 
-def targets(summary, workloads, allocators):
+def step_counts(rows):
+    """shardalloc's step counts in the latency workload, over every run that
+    finished: {operation: {"max", "retries_max", "ops", "calls": {steps:
+    calls}}}, the max and sums over the runs (the check is on every call, so
+    no median). Or (None, why) when there are none to judge, ("old", why) for
+    the results of a workload from before it counted steps."""
+    runs = [r["fields"] for r in rows if r["workload"] == "latency"
+            and r["allocator"] == runner.OURS and r["status"] == "ok"]
+    if not runs:
+        return None, "the latency workload did not finish for shardalloc"
+    if all("steps_counted" not in f for f in runs):
+        return "old", "results from an older latency workload, without step counts"
+    out = {op: {"max": 0, "retries_max": 0, "ops": 0, "calls": {}} for op in LAT_OPS}
+    for f in runs:
+        if f.get("steps_counted") != "yes":
+            return None, ("a run without step counts (steps_counted: %s): the library did "
+                          "not export sa_thread_steps" % f.get("steps_counted", "missing"))
+        for op in LAT_OPS:
+            try:
+                c = out[op]
+                c["max"] = max(c["max"], int(f[op + "_steps_max"]))
+                c["retries_max"] = max(c["retries_max"], int(f[op + "_steps_retries_max"]))
+                c["ops"] += int(f[op + "_steps_ops"])
+                for pair in f[op + "_steps_calls"].split(","):
+                    steps, _, calls = pair.partition("=")
+                    c["calls"][int(steps)] = c["calls"].get(int(steps), 0) + int(calls)
+            except (KeyError, ValueError):
+                return None, "a run without %s's step counts" % op
+            if c["ops"] == 0 or sum(c["calls"].values()) != c["ops"]:
+                return None, "%s's step counts do not add up to its calls" % op
+    return out, "%d run%s" % (len(runs), "" if len(runs) == 1 else "s")
+
+
+def step_check(rows, meta):
+    """The latency workload's bound check, judged on steps: the most steps one
+    call of each operation took (counted by the library, CAS retries aside)
+    against the proven bound; fails closed without counts or bounds."""
+    head = ("- latency: max steps per call (counted by the library the workload ran "
+            "with, CAS retries aside) <= the proven bound (from `build/verify --only "
+            "bound_starts`): ")
+    counts, why = step_counts(rows)
+    if counts == "old":
+        return head + "**not judged** (%s)" % why
+    if counts is None:
+        return head + "**not met** (%s)" % why
+    proved = (meta or {}).get("proof_bounds") or {}
+    missing = sorted(set(STEP_BOUNDS.values()) - set(proved))
+    if missing:
+        return head + ("**not met** (no proven %s: build/verify was not built when the "
+                       "suite ran)" % ", ".join(missing))
+    judged, over = [], []
+    for op in LAT_OPS:
+        b, m = proved[STEP_BOUNDS[op]], counts[op]["max"]
+        judged.append("%s %d %s %s = %d" % (op, m, "<=" if m <= b else ">", STEP_BOUNDS[op], b))
+        if m > b:
+            over.append(op)
+    retries = max(c["retries_max"] for c in counts.values())
+    return head + "%s (%s; %s, %d calls; CAS retries at most %d in one call)" % (
+        "**met**" if not over else "**not met**", "; ".join(judged), why,
+        sum(c["ops"] for c in counts.values()), retries)
+
+
+def step_table(rows, meta):
+    """Markdown lines: per operation, its calls by step count (in ranges)."""
+    counts, _ = step_counts(rows)
+    if not isinstance(counts, dict):
+        return []
+    proved = (meta or {}).get("proof_bounds") or {}
+    ranges = [(0, 0), (1, 1), (2, 3), (4, 15), (16, 63), (64, 255), (256, 1023),
+              (1024, 4095), (4096, None)]
+    label = ["%d" % lo if lo == hi else "%d+" % lo if hi is None else "%d-%d" % (lo, hi)
+             for lo, hi in ranges]
+    L = ["| operation | calls | " + " | ".join("%s steps" % x for x in label)
+         + " | max | bound | CAS retries (most in a call) |",
+         "|---|---:|" + "---:|" * len(ranges) + "---:|---:|---:|"]
+    for op in LAT_OPS:
+        c = counts[op]
+        cells = [sum(n for s, n in c["calls"].items() if s >= lo and (hi is None or s <= hi))
+                 for lo, hi in ranges]
+        bound = STEP_BOUNDS[op] + (" = %d" % proved[STEP_BOUNDS[op]]
+                                   if STEP_BOUNDS[op] in proved else " (not known)")
+        L.append("| %s | %d | " % (op, c["ops"]) + " | ".join("%d" % x for x in cells)
+                 + " | %d | %s | %d |" % (c["max"], bound, c["retries_max"]))
+    return L
+
+
+def steps_section(rows, meta, summary):
+    """The latency section's part on steps: what the judged bound check
+    measures, why cycles cannot be it, and the calls by step count."""
+    L = ["### Steps per call: the bound check (shardalloc)", "",
+         "The proven bounds are judged in steps, the unit the proofs count (loop "
+         "iterations, OS calls, deferred-free hook calls: `spec/bounds.smt2`), as the "
+         "library the workload ran with counts them for the calling thread "
+         "(`sa_thread_steps()`, read before and after every call, the warm-up's mallocs "
+         "included). A step that retries a CAS another thread's successful CAS made fail is "
+         "the k of a bound's B + k and is counted apart. A step count does not move with "
+         "interrupts, VM exits or other load, so the check is met or not by the allocator "
+         "alone. Cycles cannot be that check on this machine: a call's max* holds the noise "
+         "floor, what interrupts and VM exits add to any timed call (the max* of `nothing`"]
+    f = summary.get(("latency", runner.OURS), {}).get("fields") or {}
+    if "nothing_max_quiet" in f and "bound_cycles_free_local" in f:
+        L[-1] += (", %d cycles here, against the %d cycles a local free's bound comes to)"
+                  % (f["nothing_max_quiet"], f["bound_cycles_free_local"]))
+    else:
+        L[-1] += ")"
+    L[-1] += "; such a check is decided by the virtual machine, not by the allocator."
+    L.append("")
+    L.append("**Check**: " + step_check(rows, meta)[len("- latency: "):])
+    L.append("")
+    table = step_table(rows, meta)
+    if table:
+        L.extend(table)
+        L.append("")
+    return L
+
+
+def targets(summary, workloads, allocators, rows=(), meta=None):
     """The issue's targets, judged; returns markdown lines."""
     ours, base = runner.OURS, runner.BASELINE
     peers = [a for a in allocators if a not in (ours, runner.COUNT_OFF)]
@@ -225,21 +346,9 @@ def targets(summary, workloads, allocators):
         (" (slower: " + ", ".join(slow) + ")") if slow else ""))
     lat = summary.get(("latency", ours), {}).get("fields")
     lat_base = summary.get(("latency", base), {}).get("fields")
+    if "latency" in workloads:
+        lines.append(step_check(rows, meta))
     if lat and lat_base:
-        if "bound_cycles_malloc" in lat:
-            judged = ["%s %d %s %d" % (op, lat[op + "_max_quiet"],
-                                       "<" if lat[op + "_max_quiet"] < lat[bound_key(op)] else ">=",
-                                       lat[bound_key(op)]) for op in LAT_OPS]
-            over = [op for op in LAT_OPS if lat[op + "_max_quiet"] >= lat[bound_key(op)]]
-            floor = lat.get("nothing_max_quiet")
-            lines.append("- latency: max cycles outside OS calls (max*) below the proven step "
-                         "bound times the measured per-step cost: %s (%s)%s" % (
-                             verdict(not over), "; ".join(judged),
-                             "; the machine's own max* timing nothing: %d" % floor
-                             if floor is not None else ""))
-        else:
-            lines.append("- latency: bound **not judged** (results from an older latency "
-                         "workload without per-operation bounds)")
         worse = ["%s %d vs %d" % (op, lat[op + "_p9999"], lat_base[op + "_p9999"])
                  for op in LAT_OPS if lat[op + "_p9999"] > lat_base[op + "_p9999"]]
         lines.append("- latency: p99.99 no worse than mimalloc's: %s%s" % (
@@ -402,7 +511,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
 
     L.append("## Targets (shardalloc against mimalloc %s)" % runner.pkg_version("libmimalloc2.0"))
     L.append("")
-    L.extend(targets(summary, workloads, allocators))
+    L.extend(targets(summary, workloads, allocators, rows, meta))
     L.append("")
     L.extend(count_off_lines(summary, workloads, allocators))
 
@@ -425,8 +534,9 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
         if latency_plot:
             L.append("![latency tails](%s)" % latency_plot)
             L.append("")
-            L.append("The dashed line is shardalloc's proven bound for the operation, in "
-                     "cycles (below). Percentiles include preempted calls and OS calls; max* "
+            L.append("The dashed line is shardalloc's proven bound for the operation in "
+                     "cycles at the estimated per-step cost (below): for scale, not a check "
+                     "(the check is on steps, below the table). Percentiles include preempted calls and OS calls; max* "
                      "leaves them out. The operation `nothing` in the table times two "
                      "back-to-back timer reads as often as a phase times its calls: its max* "
                      "is the machine's noise floor (interrupts, VM exits), which every max* "
@@ -450,20 +560,21 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
             a, f = bound_line
             if "bound_steps_malloc" in f:
                 L.append("Proven step bounds (`spec/bounds.smt2`: B_MALLOC, B_FREE_LOCAL, "
-                         "B_FREE_REMOTE), computed by the workload from `src/config.h`, "
+                         "B_FREE_REMOTE), as the runner handed them to the workload, "
                          + proof_check(f, meta) + ": a generic malloc "
                          "**%d steps**, a local free %d, a remote free %d (CAS retries caused "
-                         "by other threads' successful CAS come on top). Per-step cost, "
-                         "estimated under %s as the median local malloc (a fast-path call, no "
-                         "loop step) less the timer's own cost (%d cycles): **%d cycles**. An "
-                         "operation of B steps may take (B + 1) of those: malloc **%d cycles**, "
-                         "local free %d, remote free %d. All figures in the table include the "
-                         "timer's cost." % (
+                         "by other threads' successful CAS come on top). For scale only: the "
+                         "per-step cost, estimated under %s as the median local malloc (a "
+                         "fast-path call, no loop step) less the timer's own cost (%d cycles), "
+                         "is %d cycles, so an operation of B steps would take about (B + 1) of "
+                         "those: malloc %d cycles, local free %d, remote free %d. All figures "
+                         "in the table include the timer's cost." % (
                              f["bound_steps_malloc"], f["bound_steps_free_local"],
                              f["bound_steps_free_remote"], a, f.get("timer_overhead_cycles", -1),
                              f["step_cycles"], f["bound_cycles_malloc"],
                              f["bound_cycles_free_local"], f["bound_cycles_free_remote"]))
                 L.append("")
+        L.extend(steps_section(rows, meta, summary))
 
     if "growth" in workloads:
         L.append("## Memory returned to the OS (growth workload, RSS in MiB, median)")
@@ -556,6 +667,11 @@ METHOD = """\
   or during which the thread was switched out (seen through the rseq area:
   the kernel rewrites `cpu_id_start` when it schedules the thread back in).
   Page faults and interrupts without a reschedule stay in.
+- Latency, steps (shardalloc only): the workload reads the library's own
+  count of the calling thread's steps and CAS retries (`sa_thread_steps()`,
+  found with `dlsym`; other allocators have none) before and after every
+  call, outside the timed part. The check takes the largest count over
+  every call of every run (not a median): one call above its bound fails it.
 - The machine is a 2-core virtual machine, and other work may run beside the
   suite (the load averages under Machine show how busy it was): single runs
   can move by tens of percent, which is why the figures are medians of
