@@ -18,7 +18,8 @@
  * The throwing forms loop as the standard requires: on failure call the
  * installed new_handler and retry; with none installed, throw std::bad_alloc.
  * The nothrow forms run the same loop and return NULL where the throwing
- * form would throw. One difference from a C++ definition: C cannot catch, so
+ * form would throw. The loop is new_failed's, out of line: a new that gets
+ * its block costs sa_malloc (or sa_aligned_alloc) and one test. One difference from a C++ definition: C cannot catch, so
  * a new_handler that itself throws propagates out of a nothrow new instead of
  * being turned into NULL. Every delete is sa_free, so a foreign pointer or a
  * double delete is reported, as free()'s, and ignored. */
@@ -52,29 +53,54 @@ static void cxx_runtime(get_handler_fn **get_handler, throw_fn **throw_bad_alloc
     dlclose(runtime);   /* drops the reference NOLOAD took: it stays loaded */
 }
 
-static void *new_loop(size_t size, size_t alignment, bool nothrow)
+/* What the standard asks of a new whose first try failed, out of line and
+ * cold: call the installed new_handler and try again, as long as there is
+ * one and the allocation fails; with none installed, NULL for a nothrow form,
+ * else throw std::bad_alloc. Apart from try_new's so that the common case
+ * saves no registers and builds no frame for it. alignment 0: sa_malloc. */
+static sa_noinline __attribute__((cold)) void *new_failed(size_t size, size_t alignment,
+                                                          bool nothrow)
 {
     for (;;) {
-        void *p = alignment == 0 ? sa_malloc(size) : sa_aligned_alloc(alignment, size);
-        if (__builtin_expect(p != NULL, 1))
-            return p;
         get_handler_fn *get_handler;
         throw_fn *throw_bad_alloc;
         cxx_runtime(&get_handler, &throw_bad_alloc);
         new_handler_fn handler = get_handler != NULL ? get_handler() : NULL;
-        if (handler != NULL) {
-            handler();  /* frees memory, throws, or ends the program */
-            continue;
+        if (handler == NULL) {
+            if (nothrow)
+                return NULL;
+            if (throw_bad_alloc != NULL)
+                throw_bad_alloc();
+            static const char msg[] = "shardalloc: operator new(): out of memory, and no C++ "
+                                      "runtime to throw std::bad_alloc\n";
+            _sa_write_stderr(msg, sizeof msg - 1);
+            abort();
         }
-        if (nothrow)
-            return NULL;
-        if (throw_bad_alloc != NULL)
-            throw_bad_alloc();
-        static const char msg[] = "shardalloc: operator new(): out of memory, and no C++ runtime "
-                                  "to throw std::bad_alloc\n";
-        _sa_write_stderr(msg, sizeof msg - 1);
-        abort();
+        handler();  /* frees memory, throws, or ends the program */
+        void *p = alignment == 0 ? sa_malloc(size) : sa_aligned_alloc(alignment, size);
+        if (p != NULL)
+            return p;
     }
+}
+
+/* Every operator new: one call of the allocation, one test, and a jump to
+ * new_failed in the rare case. objdump -d: _Znwm is push, mov, call, test,
+ * je, pop, ret (the size kept in a callee-saved register for new_failed's
+ * retry); the aligned forms keep two. */
+static sa_always_inline void *try_new(size_t size, bool nothrow)
+{
+    void *p = sa_malloc(size);
+    if (sa_likely(p != NULL))
+        return p;
+    return new_failed(size, 0, nothrow);
+}
+
+static sa_always_inline void *try_new_aligned(size_t size, size_t alignment, bool nothrow)
+{
+    void *p = sa_aligned_alloc(alignment, size);
+    if (sa_likely(p != NULL))
+        return p;
+    return new_failed(size, alignment, nothrow);
 }
 
 /* No header declares these names (they are C++'s), and a delete ignores its
@@ -91,19 +117,19 @@ static void *new_loop(size_t size, size_t alignment, bool nothrow)
 typedef size_t align_val_t;
 typedef struct nothrow_s nothrow_t;
 
-NEW(_Znwm, size_t n)                                  { return new_loop(n, 0, false); }
-NEW(_Znam, size_t n)                                  { return new_loop(n, 0, false); }
-NEW(_ZnwmRKSt9nothrow_t, size_t n, const nothrow_t *t) { return new_loop(n, 0, true); }
-NEW(_ZnamRKSt9nothrow_t, size_t n, const nothrow_t *t) { return new_loop(n, 0, true); }
-NEW(_ZnwmSt11align_val_t, size_t n, align_val_t al)   { return new_loop(n, al, false); }
-NEW(_ZnamSt11align_val_t, size_t n, align_val_t al)   { return new_loop(n, al, false); }
+NEW(_Znwm, size_t n)                                  { return try_new(n, false); }
+NEW(_Znam, size_t n)                                  { return try_new(n, false); }
+NEW(_ZnwmRKSt9nothrow_t, size_t n, const nothrow_t *t) { return try_new(n, true); }
+NEW(_ZnamRKSt9nothrow_t, size_t n, const nothrow_t *t) { return try_new(n, true); }
+NEW(_ZnwmSt11align_val_t, size_t n, align_val_t al)   { return try_new_aligned(n, al, false); }
+NEW(_ZnamSt11align_val_t, size_t n, align_val_t al)   { return try_new_aligned(n, al, false); }
 NEW(_ZnwmSt11align_val_tRKSt9nothrow_t, size_t n, align_val_t al, const nothrow_t *t)
 {
-    return new_loop(n, al, true);
+    return try_new_aligned(n, al, true);
 }
 NEW(_ZnamSt11align_val_tRKSt9nothrow_t, size_t n, align_val_t al, const nothrow_t *t)
 {
-    return new_loop(n, al, true);
+    return try_new_aligned(n, al, true);
 }
 
 DELETE(_ZdlPv)

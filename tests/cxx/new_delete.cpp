@@ -1,10 +1,12 @@
 /* tests/cxx/new_delete.cpp -- every replaceable operator new and delete of
- * C++17 lands on shardalloc (src/override_new.c), and the throwing forms
- * call the new_handler loop before throwing std::bad_alloc.
+ * C++17 lands on shardalloc (src/override_new.c), every form calls the
+ * new_handler loop when it fails, returns what the retry after the handler
+ * got, and the throwing forms throw std::bad_alloc when there is no handler
+ * (the nothrow forms return NULL).
  *
  * Built twice (mk/cxx.mk): linked with libshardalloc.a (SA_LINKED), and
- * plain, run under LD_PRELOAD=libshardalloc.so, where sa_owns is found with
- * dlsym. Either way every pointer must be one shardalloc handed out: a
+ * plain, run under LD_PRELOAD=libshardalloc.so, where sa_owns and
+ * sa_option_set are found with dlsym. Either way every pointer must be one shardalloc handed out: a
  * program on the C++ runtime's own operator new fails. Prints one line on
  * success; any failed check exits 1 naming it. */
 #include <cstdint>
@@ -26,17 +28,16 @@ static int checks;
     } while (0)
 
 typedef bool owns_fn(const void *);
+typedef int option_set_fn(sa_option_t, long long);
 
-static owns_fn *find_owns()
-{
 #ifdef SA_LINKED
-    return sa_owns;
+#define SA_API(name) (name)
 #else
-    return reinterpret_cast<owns_fn *>(dlsym(RTLD_DEFAULT, "sa_owns"));
+#define SA_API(name) reinterpret_cast<decltype(&name)>(dlsym(RTLD_DEFAULT, #name))
 #endif
-}
 
 static owns_fn *owns;
+static option_set_fn *option_set;
 
 static bool aligned_to(const void *p, std::size_t alignment)
 {
@@ -151,6 +152,56 @@ static void failure_throws_after_the_new_handler_loop()
     CHECK(threw);
 }
 
+/* A program's new_handler frees memory; this one lifts the limit that made
+ * the allocation fail. */
+static void lift_the_limit()
+{
+    handler_calls++;
+    option_set(SA_OPTION_LIMIT, 0);
+}
+
+/* Past the bytes already mapped, the next fresh mapping fails: a block this
+ * big (a huge one, mapped for itself) fails until lift_the_limit runs. Each
+ * call's block is bigger than the last, so none is served by the mapping a
+ * freed one left cached (src/huge.c). */
+static std::size_t over_the_limit()
+{
+    static std::size_t size = std::size_t{16} << 20;
+    size += std::size_t{1} << 20;
+    handler_calls = 0;
+    std::set_new_handler(lift_the_limit);
+    CHECK(option_set(SA_OPTION_LIMIT, 1) == 0);
+    return size;
+}
+
+static void the_retry_after_the_new_handler_is_returned()
+{
+    /* more than a huge block's own alignment (its segment's header before
+     * it): the retry of an aligned form must align too */
+    const std::size_t wide_align = std::size_t{1} << 20;
+    const std::align_val_t al{wide_align};
+    void *got[8];
+    got[0] = ::operator new(over_the_limit());
+    CHECK(owns(got[0]) && handler_calls == 1);
+    got[1] = ::operator new[](over_the_limit());
+    CHECK(owns(got[1]) && handler_calls == 1);
+    got[2] = ::operator new(over_the_limit(), std::nothrow);
+    CHECK(owns(got[2]) && handler_calls == 1);
+    got[3] = ::operator new[](over_the_limit(), std::nothrow);
+    CHECK(owns(got[3]) && handler_calls == 1);
+    got[4] = ::operator new(over_the_limit(), al);
+    CHECK(owns(got[4]) && aligned_to(got[4], wide_align) && handler_calls == 1);
+    got[5] = ::operator new[](over_the_limit(), al);
+    CHECK(owns(got[5]) && aligned_to(got[5], wide_align) && handler_calls == 1);
+    got[6] = ::operator new(over_the_limit(), al, std::nothrow);
+    CHECK(owns(got[6]) && aligned_to(got[6], wide_align) && handler_calls == 1);
+    got[7] = ::operator new[](over_the_limit(), al, std::nothrow);
+    CHECK(owns(got[7]) && aligned_to(got[7], wide_align) && handler_calls == 1);
+    std::set_new_handler(nullptr);
+    for (void *p : got)
+        ::operator delete(p);
+}
+
 static void nothrow_failure_returns_null()
 {
     CHECK(::operator new(too_big, std::nothrow) == nullptr);
@@ -163,17 +214,23 @@ static void nothrow_failure_returns_null()
     std::set_new_handler(give_up_on_third_call);
     CHECK(::operator new(too_big, std::nothrow) == nullptr);
     CHECK(handler_calls == 3);
+    handler_calls = 0;
+    std::set_new_handler(give_up_on_third_call);
+    CHECK(::operator new[](too_big, std::align_val_t{64}, std::nothrow) == nullptr);
+    CHECK(handler_calls == 3);
 }
 
 int main()
 {
-    owns = find_owns();
-    if (owns == nullptr) {
-        std::fprintf(stderr, "new_delete: sa_owns not found: not running on shardalloc\n");
+    owns = SA_API(sa_owns);
+    option_set = SA_API(sa_option_set);
+    if (owns == nullptr || option_set == nullptr) {
+        std::fprintf(stderr, "new_delete: sa_owns or sa_option_set not found: not running on shardalloc\n");
         return 1;
     }
     every_form_is_served_by_shardalloc();
     failure_throws_after_the_new_handler_loop();
+    the_retry_after_the_new_handler_is_returned();
     nothrow_failure_returns_null();
     std::printf("%d checks: every operator new/delete form on shardalloc\n", checks);
     return 0;
