@@ -9,15 +9,23 @@
  * effect, the second that the allocator did the work (every allocator must
  * print the same checksum for the same workload and scale).
  * Extra results are printed as "name: value" lines the runner keeps.
+ * C++ workloads (bench/newdelete.cpp) include it too: the declarations are
+ * extern "C" and the helpers valid C++, but for the shared-table ones.
  */
 #ifndef SA_BENCH_H
 #define SA_BENCH_H
 
+#ifndef __cplusplus
 #include <stdatomic.h>
+#endif
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* argv[1], a factor on the amount of work (default 1.0; `make bench-quick`
  * passes less). Set by bench_start(). */
@@ -61,7 +69,7 @@ static inline size_t bench_range(bench_rng_t *r, size_t lo, size_t hi)
  * and return the value a later bench_read() of the intact block gives. */
 static inline uint64_t bench_fill(void *p, size_t size, uint64_t tag)
 {
-    unsigned char *b = p;
+    unsigned char *b = (unsigned char *)p;
     for (size_t i = 8; i < size; i += 64)
         b[i] = (unsigned char)(tag + i);
     b[size - 1] = (unsigned char)(tag + size);
@@ -73,7 +81,7 @@ static inline uint64_t bench_fill(void *p, size_t size, uint64_t tag)
  * allocator handing one block out twice) gives a different value. */
 static inline uint64_t bench_read(const void *p, size_t size)
 {
-    const unsigned char *b = p;
+    const unsigned char *b = (const unsigned char *)p;
     uint64_t tag, bad = 0;
     memcpy(&tag, b, sizeof tag);
     for (size_t i = 8; i < size; i += 64)
@@ -82,6 +90,7 @@ static inline uint64_t bench_read(const void *p, size_t size)
     return tag * 31 + size + (bad << 40);
 }
 
+#ifndef __cplusplus
 /* The threaded workloads hand blocks around with no size beside them: the
  * size travels in the low 16 bits of the block's tag (bench_fill's). Read
  * such a block back and free it. */
@@ -105,5 +114,11 @@ static inline uint64_t bench_release_table(_Atomic(void *) *table, size_t n)
     }
     return sum;
 }
+
+#endif /* !__cplusplus */
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SA_BENCH_H */

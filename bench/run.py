@@ -62,7 +62,8 @@ PACKAGES = ["libmimalloc2.0", "libjemalloc2", "libtcmalloc-minimal4",
             "python3", "perl", "gcc", "z3", "ruby", "valgrind"]
 
 # The workloads: name, kind, one-line description.
-# kind "c": build/bench/<name> <scale>; the others are real programs.
+# kind "c": build/bench/<name> <scale> (bench/<name>.c, or .cpp for the C++
+# ones); the others are real programs.
 WORKLOADS = [
     ("bignum", "c", "single thread, bignum-like lifetime mix of small objects"),
     ("prodcons", "c", "one thread allocates, another frees (cross-thread free)"),
@@ -81,6 +82,7 @@ WORKLOADS = [
     ("xserver-8", "c", "the same with 8 threads on the 2 cores (preempted mid-free)"),
     ("tchurn", "c", "4 fresh threads per round hand blocks through a shared table; later threads free them"),
     ("leakgrow", "c", "4 fresh threads per round churn a live set, each leaks 32 blocks when it ends"),
+    ("newdelete", "c", "C++: new[] of 9 B-1 KiB replacing a live set, std::map nodes and strings, vector growth"),
     ("perl", "perl", "perl: split log lines, hashes of arrays, regex substitutions, sorting"),
     ("gcc", "gcc", "gcc -O2 -c on a generated 200-function C file (driver, cc1, as)"),
     ("z3", "z3", "z3 solver: generated SMT-LIB rounds (dense linear reals, strings, scheduling, arrays)"),

@@ -24,10 +24,14 @@
 BENCH_DIR       := $(BUILD)/bench
 BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency \
                    liveset xserver tchurn leakgrow fastpath
-BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS))
+# C++ workloads, bench/<name>.cpp: operator new and delete (bench.h's C part
+# from common.o, compiled as C).
+BENCH_CXX_WORKLOADS := newdelete
+BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS) $(BENCH_CXX_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_ORDER     := $(BENCH_DIR)/liborder.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
+BENCH_CXXFLAGS  := -O2 -g -std=c++17 -Wall -Wextra -Wshadow $(filter -Werror,$(WARN)) -pthread $(INCS)
 BENCH_ARGS      ?=
 BENCH_PUBLISH   ?=
 BENCH_RESULTS   := $(BENCH_DIR)/results
@@ -47,6 +51,15 @@ $(BENCH_DIR):
 $(BENCH_DIR)/%: bench/%.c bench/common.c bench/bench.h src/config.h | $(BENCH_DIR)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) $(LDFLAGS) -o $@ $< bench/common.c -ldl
+
+$(BENCH_DIR)/common.o: bench/common.c bench/bench.h | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -c -o $@ $<
+
+$(addprefix $(BENCH_DIR)/,$(BENCH_CXX_WORKLOADS)): $(BENCH_DIR)/%: bench/%.cpp bench/bench.h \
+                                                   $(BENCH_DIR)/common.o
+	$(call say,CXX,$@)
+	$(Q)$(CXX) $(BENCH_CXXFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_DIR)/common.o -ldl
 
 $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
