@@ -24,8 +24,12 @@
 ;                       count, page->local_tail is local_free's
 ;                       tail), then retired (<= 1 + 2P), used,
 ;                       extended, or moved to_full                   S (1 + 1 + 2P)
-;                       (or, after S candidates, the first one that
-;                       had only a few free blocks: no step)
+;                       (or passed over to the back of the queue,
+;                       uncollected if its few free blocks all wait
+;                       on local_free: the search ends early at a
+;                       page it passed over; then the first one that
+;                       had only a few free blocks is used, collected
+;                       if it was not: no step, its candidate's)
 ;                       One collect per call may also rebuild its
 ;                       page's `free` in address order (page.c
 ;                       free_order): capacity + |free| steps, only on

@@ -188,6 +188,7 @@ sa_page_t *_sa_page_queue_direct(sa_heap_t *heap, size_t bin);
 void _sa_page_queue_push_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_remove(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
+void _sa_page_queue_to_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page);
 void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page);
 sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin);   /* NULL: none, take a fresh one */

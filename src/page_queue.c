@@ -64,6 +64,17 @@ void _sa_page_queue_to_front(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *pag
     }
 }
 
+/* Make `page` the last of its queue, where it waits longest before a search
+ * meets it again (the search's pass over a page with only a few free
+ * blocks). */
+void _sa_page_queue_to_back(sa_heap_t *heap, sa_page_queue_t *q, sa_page_t *page)
+{
+    if (q->last != page) {
+        _sa_page_queue_remove(heap, q, page);
+        _sa_page_queue_push_back(heap, q, page);
+    }
+}
+
 /* The page leaves its size class's queue for the back of the full queue
  * (to_full's queue half). */
 void _sa_page_queue_to_full(sa_heap_t *heap, sa_page_t *page)
@@ -94,6 +105,14 @@ void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
  * and not the last candidate, used if it has enough free blocks (or is the
  * last candidate), extended if it can be, else moved to the full queue); then
  * the first candidate that had a few free blocks. NULL if none: then step 5.
+ * A candidate passed over for having only a few free blocks goes to the back
+ * of the queue, as an unfulled page does (_sa_page_queue_from_full): there
+ * it gathers the frees that land on it while the pages in front are used.
+ * Left where it was, it was looked at again by every search that followed
+ * and taken with a trickle at last (docs/design.md, "The page search"). One
+ * whose few free blocks are all on local_free goes there uncollected, so
+ * they join the ones it gathers in one collect when its turn comes (its
+ * `free` ran dry twice per turn when the trickle was collected first).
  * The generic path tries the head page alone first (alloc.c search_head),
  * and calls this only when local frees alone do not make it usable. */
 sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
@@ -102,9 +121,12 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
     sa_page_t *page = q->first;
     sa_page_t *sparse = NULL;   /* first candidate with only a few free blocks */
     SA_TRACE_LOOP(SA_LOOP_SEARCH);     /* spec: bounds.smt2 SEARCH */
-    for (size_t n = 0; page != NULL && n < SA_PAGE_SEARCH_MAX; n++) {
+    /* Ends early at a page passed over in this search (at the back now:
+     * the queue was gone round). */
+    for (size_t n = 0; page != NULL && page != sparse && n < SA_PAGE_SEARCH_MAX; n++) {
         SA_TRACE_STEP(SA_LOOP_SEARCH);
         sa_page_t *next = page->next;
+        bool last = next == NULL || next == sparse || n + 1 == SA_PAGE_SEARCH_MAX;
         if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
             !_sa_page_enough_free(page)) {
             /* The last candidate, with few blocks freed since (capacity -
@@ -115,6 +137,17 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
             _sa_page_extend(page);
             _sa_page_queue_to_front(heap, q, page);
             return page;
+        }
+        if (!last && page->free == NULL && page->local_free != NULL && !_sa_page_enough_free(page) &&
+            _sa_tf_block(sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed)) == NULL) {
+            /* Only a few free blocks, all on local_free (capacity - used
+             * counts them; none on thread_free, which used still counts):
+             * passed over uncollected, to the back. */
+            if (sparse == NULL)
+                sparse = page;
+            _sa_page_queue_to_back(heap, q, page);
+            page = next;
+            continue;
         }
         /* Only a page with `free` empty is collected: its collect walks
          * nothing (a page that has free blocks is used as it is). */
@@ -129,12 +162,13 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
             /* After collect, capacity - used is the length of `free`. A page
              * with only a few is passed over while other candidates remain:
              * using it would bring the next malloc straight back here. */
-            if (_sa_page_enough_free(page) || next == NULL || n + 1 == SA_PAGE_SEARCH_MAX) {
+            if (_sa_page_enough_free(page) || last) {
                 _sa_page_queue_to_front(heap, q, page);
                 return page;
             }
             if (sparse == NULL)
                 sparse = page;
+            _sa_page_queue_to_back(heap, q, page);
         } else if (page->capacity < page->reserved) {
             SA_TRACE_PHASE(SA_PHASE_FRESH);     /* paid from B_FRESH: no fresh page */
             _sa_page_extend(page);
@@ -147,8 +181,13 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
         }
         page = next;
     }
-    if (sparse != NULL)
+    if (sparse != NULL) {
+        /* Passed over uncollected: collected now (the collect of its
+         * candidate step; local_free holds a block, so `free` will). */
+        if (sparse->free == NULL)
+            _sa_page_collect(sparse);
         _sa_page_queue_to_front(heap, q, sparse);
+    }
     return sparse;
 }
 

@@ -152,6 +152,45 @@ static void search_retires(void)
     blocks_free(&keep);
 }
 
+/* 2 S full pages of SMALL blocks (in the full queue), then one block freed on
+ * each: each goes back to the class's queue, behind the head page, with one
+ * local free, fewer than enough (SA_REUSE_MIN_SHIFT). The head page used up,
+ * the next malloc searches: it moves the head to the full queue and passes
+ * over each page after it (to the back, uncollected) until the last one it
+ * may look at, the SA_PAGE_SEARCH_MAX-th, which it uses. */
+static void search_passes_over(void)
+{
+    enum { PAGES = 2 * SA_PAGE_SEARCH_MAX };
+    blocks_t small = { 0 };
+    void *one_of[PAGES + 1];
+    size_t pages = 0;
+    uintptr_t page = 0;
+    while (pages < PAGES + 1) {     /* PAGES full pages, and a head page */
+        void *p = sa_malloc(SMALL);
+        blocks_add(&small, p);
+        if (page_of(p) != page) {
+            page = page_of(p);
+            one_of[pages++] = p;
+        }
+    }
+    for (size_t i = 0; i < PAGES; i++)
+        sa_free(one_of[i]);
+    uintptr_t head = page;
+    void *p;
+    do {
+        p = sa_malloc(SMALL);   /* the last one: the search */
+        blocks_add(&small, p);
+    } while (page_of(p) == head);
+    for (size_t i = 0; i + 1 < small.n; i++)      /* the last may be one of them again */
+        for (size_t k = 0; k < PAGES; k++)
+            if (small.p[i] == one_of[k])
+                small.p[i] = NULL;  /* freed above */
+    for (size_t i = 0; i < small.n; i++)
+        if (small.p[i] != NULL)
+            sa_free(small.p[i]);
+    free(small.p);
+}
+
 /* ---- REMOTE: more reported pages than one call takes back ------------------------- */
 
 typedef struct handoff_s {
@@ -427,6 +466,8 @@ static void order_pass(void)
 
 const adversary_t adversaries[] = {
     { "search_retires", "2S empty pages, each alone in a segment, aged: the search retires S", search_retires },
+    { "search_passes_over", "2S pages with one local free each behind a used-up head: the search passes "
+      "over S - 1", search_passes_over },
     { "remote_reports", "3R watched pages reported by another thread's frees", remote_reports },
     { "reclaim_full", "2T abandoned segments with every page in use, adopted by a new thread", reclaim_full },
     { "fresh_recarve", "a new thread's first page from a cached segment of another kind", fresh_recarve },
