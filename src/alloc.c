@@ -1,7 +1,9 @@
 /* src/alloc.c -- the malloc API: the fast path (pop the head page's `free`,
  * no atomics, no locks), the generic path as the sequence of the phases of
  * spec/bounds.smt2 (its search and fresh page in page_queue.c), and calloc,
- * realloc and the aligned allocations built on them. */
+ * realloc and the aligned allocations built on them; and, in the full
+ * libraries, operator new's malloc (_sa_new: the fast path with no NULL
+ * test after it). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>
@@ -63,18 +65,28 @@ static sa_noinline void *remote_cache_dry(sa_heap_t *heap, size_t bin, size_t si
     return _sa_malloc_generic(heap, size);
 }
 
+#ifdef SA_OVERRIDE
+static sa_noinline void *new_miss(size_t size);
+#endif
+
 /* malloc from `heap`: the size's bin (a small size's by the heap's table:
  * one compare and one load), the fast path's page of the class (the remote
  * cache while it holds a block, else the head page of its queue), pop; else
- * the generic path. */
-static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
+ * the generic path. for_new (a constant): operator new's, whose every miss
+ * is new_miss. */
+static sa_always_inline void *heap_malloc_for(sa_heap_t *heap, size_t size, bool for_new)
 {
+    (void)for_new;      /* always false in the libraries without the overrides */
     size_t bin;
     if (sa_likely(size <= SA_BIN_TABLE_MAX)) {
         bin = _sa_bin_small_in(heap->bin_table, size);
         sa_assert(bin == _sa_bin_small(size));      /* the heap's copy is the table */
     } else if (size <= SA_LARGE_OBJ_SIZE_MAX)
         bin = _sa_bin(size);
+#ifdef SA_OVERRIDE
+    else if (for_new)
+        return new_miss(size);
+#endif
     else
         return malloc_generic_for(size, heap);
     sa_page_t *page = heap->page_direct[bin];
@@ -91,9 +103,18 @@ static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
         __asm__("" : "+a"(block));
         return block;
     }
+#ifdef SA_OVERRIDE
+    if (for_new)
+        return new_miss(size);
+#endif
     if (sa_unlikely(page->remote_cache))
         return remote_cache_dry(heap, bin, size);
     return malloc_generic_for(size, heap);
+}
+
+static sa_always_inline void *heap_malloc(sa_heap_t *heap, size_t size)
+{
+    return heap_malloc_for(heap, size, false);
 }
 
 sa_public void *sa_malloc(size_t size)
@@ -107,6 +128,33 @@ sa_public void *sa_malloc(size_t size)
  * are src/override.c's. */
 sa_public void *malloc(size_t size) __attribute__((alias("sa_malloc")));
 sa_public void *__libc_malloc(size_t size) __attribute__((alias("sa_malloc")));
+
+/* Weak: a program linking libshardalloc.a calls _sa_new only through
+ * override_new.c's operator new, which defines this; a C program, which
+ * never calls it, must not pull that member (and dlopen) in by this name. */
+extern void *_sa_new_failed(size_t size, size_t alignment, bool nothrow) __attribute__((weak));
+
+/* operator new's miss (a large size, an empty page, a dry remote cache):
+ * malloc whole, which tests the fast path again (a few instructions, no
+ * step of the generic path's: spec/bounds.smt2 is malloc's) and takes the
+ * same miss path; if that failed, the standard's new_handler loop
+ * (src/override_new.c). */
+static sa_noinline void *new_miss(size_t size)
+{
+    void *p = sa_malloc(size);
+    if (sa_likely(p != NULL))
+        return p;
+    return _sa_new_failed(size, 0, false);
+}
+
+/* The throwing operator new and new[] of the full libraries
+ * (src/override_new.c jumps here): malloc's fast path itself, not a call of
+ * malloc and a test of its result. A block popped is never NULL, so only a
+ * miss (new_miss) can fail. */
+void *_sa_new(size_t size)
+{
+    return heap_malloc_for(_sa_heap_tls, size, true);
+}
 #endif
 
 /* malloc from a first-class heap (src/user_heap.c; the caller checked it is

@@ -348,6 +348,11 @@ uint64_t _sa_purge_delay_ms(void);
 void *_sa_malloc_generic(sa_heap_t *heap, size_t size);
 void *_sa_malloc_aligned(sa_heap_t *heap, size_t alignment, size_t size, bool zero);
 void *_sa_heap_malloc(sa_heap_t *heap, size_t size);
+/* operator new (the full libraries only): malloc that never returns NULL
+ * (alloc.c), and the standard's loop after a failed try, which returns
+ * NULL only for nothrow (override_new.c; alignment 0: sa_malloc's). */
+void *_sa_new(size_t size);
+void *_sa_new_failed(size_t size, size_t alignment, bool nothrow);
 void _sa_user_heap_huge_unlink(sa_segment_t *seg);
 void _sa_free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block);
 void _sa_free_remote(sa_page_t *page, sa_block_t *block);

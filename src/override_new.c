@@ -18,8 +18,10 @@
  * The throwing forms loop as the standard requires: on failure call the
  * installed new_handler and retry; with none installed, throw std::bad_alloc.
  * The nothrow forms run the same loop and return NULL where the throwing
- * form would throw. The loop is new_failed's, out of line: a new that gets
- * its block costs sa_malloc (or sa_aligned_alloc) and one test. One difference from a C++ definition: C cannot catch, so
+ * form would throw. The loop is _sa_new_failed's, out of line: a new that
+ * gets its block costs sa_malloc (or sa_aligned_alloc) and one test, and
+ * the throwing new and new[] are _sa_new, malloc's fast path itself
+ * (alloc.c), with no test at all. One difference from a C++ definition: C cannot catch, so
  * a new_handler that itself throws propagates out of a nothrow new instead of
  * being turned into NULL. Every delete is sa_free, so a foreign pointer or a
  * double delete is reported, as free()'s, and ignored. */
@@ -58,8 +60,7 @@ static void cxx_runtime(get_handler_fn **get_handler, throw_fn **throw_bad_alloc
  * one and the allocation fails; with none installed, NULL for a nothrow form,
  * else throw std::bad_alloc. Apart from try_new's so that the common case
  * saves no registers and builds no frame for it. alignment 0: sa_malloc. */
-static sa_noinline __attribute__((cold)) void *new_failed(size_t size, size_t alignment,
-                                                          bool nothrow)
+sa_noinline __attribute__((cold)) void *_sa_new_failed(size_t size, size_t alignment, bool nothrow)
 {
     for (;;) {
         get_handler_fn *get_handler;
@@ -83,16 +84,16 @@ static sa_noinline __attribute__((cold)) void *new_failed(size_t size, size_t al
     }
 }
 
-/* Every operator new: one call of the allocation, one test, and a jump to
- * new_failed in the rare case. objdump -d: _Znwm is push, mov, call, test,
- * je, pop, ret (the size kept in a callee-saved register for new_failed's
- * retry); the aligned forms keep two. */
+/* The other forms: one call of the allocation, one test, and a jump to
+ * _sa_new_failed in the rare case. objdump -d: _ZnwmRKSt9nothrow_t is push,
+ * mov, call, test, je, pop, ret (the size kept in a callee-saved register
+ * for the retry); the aligned forms keep two. */
 static sa_always_inline void *try_new(size_t size, bool nothrow)
 {
     void *p = sa_malloc(size);
     if (sa_likely(p != NULL))
         return p;
-    return new_failed(size, 0, nothrow);
+    return _sa_new_failed(size, 0, nothrow);
 }
 
 static sa_always_inline void *try_new_aligned(size_t size, size_t alignment, bool nothrow)
@@ -100,7 +101,7 @@ static sa_always_inline void *try_new_aligned(size_t size, size_t alignment, boo
     void *p = sa_aligned_alloc(alignment, size);
     if (sa_likely(p != NULL))
         return p;
-    return new_failed(size, alignment, nothrow);
+    return _sa_new_failed(size, alignment, nothrow);
 }
 
 /* No header declares these names (they are C++'s), and a delete ignores its
@@ -117,8 +118,8 @@ static sa_always_inline void *try_new_aligned(size_t size, size_t alignment, boo
 typedef size_t align_val_t;
 typedef struct nothrow_s nothrow_t;
 
-NEW(_Znwm, size_t n)                                  { return try_new(n, false); }
-NEW(_Znam, size_t n)                                  { return try_new(n, false); }
+NEW(_Znwm, size_t n)                                  { return _sa_new(n); }
+NEW(_Znam, size_t n)                                  { return _sa_new(n); }
 NEW(_ZnwmRKSt9nothrow_t, size_t n, const nothrow_t *t) { return try_new(n, true); }
 NEW(_ZnamRKSt9nothrow_t, size_t n, const nothrow_t *t) { return try_new(n, true); }
 NEW(_ZnwmSt11align_val_t, size_t n, align_val_t al)   { return try_new_aligned(n, al, false); }
