@@ -84,7 +84,10 @@
 ;
 ; Not counted: the out-of-memory path of _sa_page_queue_fresh (_sa_out_of_memory_collect
 ; gives back every empty page: O(heap), only when the OS refuses memory; besides
-; the heap it adopts at most SA_OOM_RECLAIM abandoned segments and unmaps at
+; the heap it gives up the stocked heaps of exited threads, at most
+; SA_HEAP_STOCK_MAX, each O(heap) as a thread exit (src/heap.c
+; heaps_release_stocked; no malloc or free path gives one up otherwise),
+; adopts at most SA_OOM_RECLAIM abandoned segments and unmaps at
 ; most SA_SEGMENT_CACHE_MAX cached segments per heap of the registry and
 ; SA_HUGE_CACHE_ENTRIES huge mappings) and sa_collect (O(heap) by design,
 ; never on the malloc path). Both start with the heap's collect, which first

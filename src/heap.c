@@ -25,6 +25,8 @@ static pthread_mutex_t heaps_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Every heap ever made: stats, and the heaps of exited threads (claimed
  * false) that a starting thread takes over. */
 static _Atomic(sa_heap_t *) heaps_all;
+/* Heaps stocked now (stocked_at set): at most SA_HEAP_STOCK_MAX. */
+static _Atomic size_t heaps_stocked;
 
 /* ---- remote pages ---------------------------------------------------------------- */
 
@@ -176,6 +178,8 @@ sa_public void sa_register_deferred_free(sa_deferred_free_fn *fn, void *arg)
     atomic_store_explicit(&_sa_deferred_fn, fn, memory_order_release);
 }
 
+static void heaps_release_stocked(bool all);
+
 sa_public void sa_collect(bool force)
 {
     sa_heap_t *heap = _sa_heap_tls;
@@ -185,10 +189,19 @@ sa_public void sa_collect(bool force)
      * heaps has none of its own yet). */
     if (force)
         heap = _sa_heap_get_or_init();
-    if (heap != NULL && heap != &_sa_heap_empty) {
+    bool own = heap != NULL && heap != &_sa_heap_empty;
+    if (own) {
         /* The program's deferred frees first (force: all of them, if the
-         * hook honours it), so what they free is returned below too. */
+         * hook honours it), so what they free is returned below too; and
+         * the blocks this thread keeps of other heaps' pages given back, so
+         * a stocked heap given up below finds those pages empty. */
         _sa_heap_deferred_free(heap, force);
+        _sa_remote_cache_flush(heap);
+    }
+    /* Heaps of exited threads that no thread took over within the purge
+     * delay (force: every stocked heap) are given up as at a thread exit. */
+    heaps_release_stocked(force);
+    if (own) {
         while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SIZE_MAX, true))
             ;   /* bounded by the abandoned segments present */
         if (force)
@@ -219,11 +232,13 @@ bool _sa_oom_pressure_check(void)
 }
 
 /* The OS refused memory (heap: the caller's, or NULL when its heap could
- * not be made): before ENOMEM, find what is free anywhere. Adopt
- * at most SA_OOM_RECLAIM abandoned segments (those whose blocks were freed
- * are returned by the collect), collect this heap ignoring every delay (its
- * and the global cache's segments unmapped), unmap the other heaps' cached
- * segments and the huge cache. Bounded: SA_OOM_RECLAIM segments, this heap,
+ * not be made): before ENOMEM, find what is free anywhere. Give up every
+ * stocked heap (what its exited thread left empty is purged, its cache
+ * given back), adopt at most SA_OOM_RECLAIM abandoned segments (those whose
+ * blocks were freed are returned by the collect), collect this heap
+ * ignoring every delay (its and the global cache's segments unmapped),
+ * unmap the other heaps' cached segments and the huge cache. Bounded:
+ * SA_HEAP_STOCK_MAX heaps, SA_OOM_RECLAIM segments, this heap,
  * SA_SEGMENT_CACHE_MAX per heap, SA_HUGE_CACHE_ENTRIES. */
 void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused)
 {
@@ -237,6 +252,7 @@ void _sa_out_of_memory_collect(sa_heap_t *heap, size_t refused)
     if (refused <= atomic_load_explicit(&_sa_os_stats.mapped, memory_order_relaxed))
         atomic_store_explicit(&_sa_oom_pressure_until, _sa_os_now_ms() + SA_OOM_PRESSURE_MS,
                               memory_order_relaxed);
+    heaps_release_stocked(true);
     if (own) {
         _sa_segments_reclaim(heap, SA_OOM_RECLAIM, SA_OOM_RECLAIM, true);
         _sa_heap_collect(heap, true, true);     /* the global cache too */
@@ -265,20 +281,58 @@ static void heap_reset(sa_heap_t *heap)
     heap->in_hook = false;
 }
 
+/* Claim `h` by one CAS false -> true on `claimed`: whoever wins owns it
+ * (acquire: it sees all its last owner wrote before letting it go). */
+static bool heap_try_claim(sa_heap_t *h)
+{
+    bool expected = false;
+    return !sa_point_load("load claimed", &h->claimed, memory_order_relaxed) &&
+           sa_point_cas_strong("cas claimed", &h->claimed, &expected, true,
+                               memory_order_acquire, memory_order_relaxed);
+}
+
+/* Let a claimed heap go again, untouched (it was not the kind wanted). */
+static void heap_unclaim(sa_heap_t *h)
+{
+    sa_point_store("store claimed", &h->claimed, false, memory_order_release);
+}
+
+/* A claimed stocked heap is stocked no more: its claimer owns it whole. */
+static void heap_unstock(sa_heap_t *h)
+{
+    sa_point_store("store stocked_at", &h->stocked_at, 0, memory_order_relaxed);
+    sa_point_fetch_sub("sub stocked count", &heaps_stocked, 1, memory_order_relaxed);
+}
+
 /* A heap of an exited thread, taken over by one CAS on `claimed` (lock-free:
  * a thread start never waits for an exiting thread), or NULL if every heap
- * is owned. A fresh heap is made only then, so the registry stays as long as
- * the most threads that ever held heaps at once (plus the few that lost a
- * race for the same heap), and so does this walk. */
-static sa_heap_t *heap_claim(void)
+ * is owned. A thread start (!first_class) takes a stocked heap first, its
+ * pages and all; a first-class heap never takes one (sa_heap_destroy would
+ * free the exited thread's live blocks: docs/design.md "First-class
+ * heaps"), only heaps given up empty. A fresh heap is made only when none
+ * is found, so the registry stays as long as the most threads that ever
+ * held heaps at once plus the stocked heaps (SA_HEAP_STOCK_MAX, which a
+ * first-class heap passes over) and the few that lost a race for the same
+ * heap, and so does this walk (twice for a thread). */
+static sa_heap_t *heap_claim(bool first_class)
 {
-    for (sa_heap_t *h = sa_point_load("load heaps_all", &heaps_all, memory_order_acquire);
-         h != NULL; h = h->next_all) {
-        bool expected = false;
-        if (!sa_point_load("load claimed", &h->claimed, memory_order_relaxed) &&
-            sa_point_cas_strong("cas claimed", &h->claimed, &expected, true,
-                                memory_order_acquire, memory_order_relaxed))
+    for (int pass = first_class ? 1 : 0; pass < 2; pass++) {
+        for (sa_heap_t *h = sa_point_load("load heaps_all", &heaps_all, memory_order_acquire);
+             h != NULL; h = h->next_all) {
+            bool stocked = sa_point_load("load stocked_at", &h->stocked_at,
+                                         memory_order_relaxed) != 0;
+            if ((pass == 0) != stocked || !heap_try_claim(h))
+                continue;
+            /* Ours now: what it is was settled before its claimed went false. */
+            if (sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed) != 0) {
+                if (first_class) {
+                    heap_unclaim(h);    /* stocked meanwhile: not for us */
+                    continue;
+                }
+                heap_unstock(h);
+            }
             return h;
+        }
     }
     return NULL;
 }
@@ -293,7 +347,7 @@ sa_heap_t *_sa_heap_get_or_init(void)
     heap = _sa_heap_tls;
     if (heap != &_sa_heap_empty)
         return heap;
-    heap = _sa_heap_make();
+    heap = _sa_heap_make(false);
     if (heap == NULL)
         return NULL;
     _sa_heap_tls = heap;
@@ -301,12 +355,13 @@ sa_heap_t *_sa_heap_get_or_init(void)
     return heap;
 }
 
-/* A heap for the calling thread to own: one of an exited thread or a first-
- * class heap given up, claimed; else a fresh one, registered. NULL with
- * errno = ENOMEM if the OS has no memory for it. */
-sa_heap_t *_sa_heap_make(void)
+/* A heap for the calling thread to own (first_class: for sa_heap_new): one
+ * of an exited thread or a first-class heap given up, claimed (a stocked one,
+ * whole, for a thread); else a fresh one, registered. NULL with errno =
+ * ENOMEM if the OS has no memory for it. */
+sa_heap_t *_sa_heap_make(bool first_class)
 {
-    sa_heap_t *heap = heap_claim();
+    sa_heap_t *heap = heap_claim(first_class);
     if (heap == NULL) {
         heap = _sa_os_map_aligned(sizeof(sa_heap_t), SA_OS_PAGE_SIZE, sizeof(sa_heap_t));
         if (heap == NULL) {
@@ -329,13 +384,98 @@ sa_heap_t *_sa_heap_make(void)
         while (!sa_point_cas_weak("cas heaps_all", &heaps_all, &first, heap,
                                   memory_order_release, memory_order_relaxed));
     }
-    heap->first_class = false;
+    heap->first_class = first_class;
     heap->alive = true;
     return heap;
 }
 
-/* The owning thread exits (pthread key destructor): give back what is empty,
- * abandon the rest, and leave the heap for the next thread to claim.
+/* A heap's thread is done with it (exit, or a stocked heap given up): adopt
+ * the oldest abandoned segments, more than this heap may add (the collect
+ * that follows, of the release or the stocking, returns those whose blocks
+ * were all freed meanwhile, and the list cannot outgrow its visits).
+ * spec: bounds.smt2 exit_visit */
+static void heap_exit_reclaim(sa_heap_t *heap)
+{
+    _sa_segments_reclaim(heap, SA_EXIT_RECLAIM + _sa_heap_segment_count(heap), 0, true);
+}
+
+/* Give up a heap whose thread is done with it (the stock is full, or it is
+ * a stocked heap given up): the exit's adoption of abandoned segments, then
+ * what is empty retired and purged now (the empty segments stay mapped, in
+ * the global cache, for the next thread), the rest abandoned. */
+void _sa_heap_give_up(sa_heap_t *heap)
+{
+    heap_exit_reclaim(heap);
+    _sa_heap_release(heap, NULL);
+}
+
+/* Stock the heap of an exiting thread, if fewer than SA_HEAP_STOCK_MAX are
+ * and memory is not short: collect it as a give-up does (remote pages taken
+ * back, the remote cache given back, empty pages retired and purged now,
+ * its cached segments purged) but abandon nothing: its pages with live
+ * blocks stay its own, in its queues, with their free blocks, for the next
+ * thread to start, which takes the heap whole (heap_claim) and mallocs from
+ * them at once, where an empty heap makes and faults fresh pages. Until
+ * then it is a live heap whose thread sleeps: a remote free into one of its
+ * pages pushes on the page's thread_free and reports the page on this
+ * heap's remote_pages as for any owner (spec: page.smt2 unchanged; the
+ * argument in docs/verification.md "Stocked heaps"). What it holds stays
+ * resident until then: at most SA_HEAP_STOCK_MAX heaps of it, given back by
+ * heaps_release_stocked. */
+static bool heap_stock(sa_heap_t *heap)
+{
+    if (_sa_oom_pressure())
+        return false;
+    size_t n = sa_point_load("load stocked count", &heaps_stocked, memory_order_relaxed);
+    do {
+        if (n >= SA_HEAP_STOCK_MAX)
+            return false;
+    } while (!sa_point_cas_weak("cas stocked count", &heaps_stocked, &n, n + 1,
+                                memory_order_relaxed, memory_order_relaxed));
+    heap_exit_reclaim(heap);    /* as every exit: spec: bounds.smt2 exit_visit */
+    _sa_heap_collect(heap, true, false);
+    _sa_segment_purge_now(heap);
+    sa_point_store("store stocked_at", &heap->stocked_at, _sa_os_now_ms() + 1,
+                   memory_order_relaxed);
+    if (_sa_heap_tls == heap)
+        _sa_heap_tls = SA_HEAP_EMPTY;
+    /* Everything above happens before the heir's first use. */
+    heap_unclaim(heap);
+    return true;
+}
+
+/* Give up stocked heaps (all, or those stocked longer than the purge
+ * delay), each claimed first by the CAS a thread start uses: O(heap) each,
+ * so only at a thread exit, sa_collect and out of memory, never on the
+ * malloc or free path. While no thread starts or exits and nobody calls
+ * sa_collect, up to SA_HEAP_STOCK_MAX exited heaps' memory stays resident. */
+static void heaps_release_stocked(bool all)
+{
+    if (sa_point_load("load stocked count", &heaps_stocked, memory_order_relaxed) == 0)
+        return;
+    uint64_t now = _sa_os_now_ms();
+    uint64_t delay = _sa_purge_delay_ms();
+    for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
+         h = h->next_all) {
+        uint64_t at = sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed);
+        if (at == 0 || (!all && (delay == UINT64_MAX || now - (at - 1) < delay)))
+            continue;
+        if (!heap_try_claim(h))
+            continue;
+        if (sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed) == 0) {
+            heap_unclaim(h);    /* taken and given up empty meanwhile */
+            continue;
+        }
+        heap_unstock(h);
+        _sa_heap_give_up(h);
+    }
+}
+
+/* The owning thread exits (pthread key destructor): first the stocked heaps
+ * that no thread took within the purge delay are given up (an exit is the
+ * slow path that makes them); then this heap is stocked for the next
+ * thread, or given up: what is empty given back, the rest abandoned, the
+ * heap left empty for the next thread to claim.
  * Pages still reported on our stack are ours: they are taken back first, so
  * afterwards only an in-flight remote free can push onto this dead heap's
  * stack; whoever recycles the heap forwards such pages to their new owner. */
@@ -343,14 +483,9 @@ void _sa_heap_done(sa_heap_t *heap)
 {
     if (heap == NULL || heap == &_sa_heap_empty || !heap->alive)
         return;
-    /* Adopt the oldest abandoned segments, more than this heap is about to
-     * add: the collect below returns those whose blocks were all freed
-     * meanwhile, and the list cannot outgrow its visits.
-     * spec: bounds.smt2 exit_visit */
-    _sa_segments_reclaim(heap, SA_EXIT_RECLAIM + _sa_heap_segment_count(heap), 0, true);
-    /* Retire what is empty and purge it now; the empty segments stay mapped
-     * (in the global cache) for the next thread. */
-    _sa_heap_release(heap, NULL);
+    heaps_release_stocked(false);
+    if (!heap_stock(heap))
+        _sa_heap_give_up(heap);
 }
 
 /* The owner gives the heap up (thread exit, sa_heap_destroy, sa_heap_delete):
@@ -388,6 +523,8 @@ sa_page_t *_sa_heaps_take_dead_remote(void)
          h != NULL; h = h->next_all) {
         if (sa_point_load("load claimed", &h->claimed, memory_order_acquire))
             continue;   /* owned: its thread takes its stack (and forwards strays) */
+        if (sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed) != 0)
+            continue;   /* stocked: a live heap whose thread sleeps; its heir takes it */
         sa_page_t *list = _sa_page_stack_take(&h->remote_pages);
         while (list != NULL) {
             sa_page_t *next = list->remote_next;

@@ -73,8 +73,9 @@ extern const sa_heap_t _sa_heap_empty;
 extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
-sa_heap_t *_sa_heap_make(void);
+sa_heap_t *_sa_heap_make(bool first_class);
 void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir);
+void _sa_heap_give_up(sa_heap_t *heap);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);
 /* Pages reported by remote frees wait to be taken (the generic path tests
  * this inline: most calls find nothing and need no call). */

@@ -319,6 +319,12 @@ typedef struct sa_heap_s {
     /* A thread owns the heap or is taking it over: a thread start claims a
      * heap of an exited thread with one CAS false -> true (never waits). */
     _Atomic bool claimed;
+    /* Stocked (src/heap.c heap_stock): its thread exited and left it whole,
+     * pages, queues and caches as they were, for the next thread to start:
+     * a live heap whose thread sleeps. The clock (_sa_os_now_ms) when it
+     * was stocked, plus one; 0: not stocked. Written only by whoever holds
+     * `claimed`; read racily by the registry's walkers. */
+    _Atomic uint64_t stocked_at;
 } sa_heap_t;
 
 #endif /* SA_TYPES_H */

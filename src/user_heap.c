@@ -39,10 +39,9 @@ static bool owned_by_caller(const sa_heap_t *heap, const char *call)
 sa_public sa_heap_t *sa_heap_new(void)
 {
     _sa_process_init();
-    sa_heap_t *heap = _sa_heap_make();
+    sa_heap_t *heap = _sa_heap_make(true);     /* never a stocked heap */
     if (heap == NULL)
         return NULL;
-    heap->first_class = true;
     heap->owner = pthread_self();
     heap->huge_first = NULL;
     pthread_mutex_init(&heap->huge_lock, NULL);

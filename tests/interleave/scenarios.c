@@ -15,6 +15,8 @@
  *   - no page is still QUEUED: no notification was dropped, so no full page
  *     with remote frees is forgotten;
  *   - no pointer is held twice: no block was handed out twice;
+ *   - no held block is on a page no longer in use (retired: freed under
+ *     the program);
  *   - every live thread's remote cache (src/free.c remote_cache_keep)
  *     lists as many blocks as its count says, each carrying its canary;
  *   - on every page the run touched, the lists walk cleanly (inside the
@@ -114,9 +116,22 @@ static void fill_page(void)
     sa_register_error(count_report, NULL);
 }
 
-/* The thread exits (the allocator's exit hook, run in the scenario). */
+/* The thread exits as when SA_HEAP_STOCK_MAX heaps are stocked already (the
+ * exit hook's give-up path, run in the scenario): its heap collected, what
+ * is empty retired, the rest abandoned. */
 static void thread_exit(void)
 {
+    _sa_heap_give_up(_sa_heap_tls);
+    _sa_thread_register(NULL);
+}
+
+/* The thread exits through the exit hook itself (src/heap.c _sa_heap_done):
+ * with room in the stock, its heap is stocked whole for the next thread. */
+static sa_heap_t *stocked_heap;     /* the heap it left, or NULL */
+
+static void thread_exit_stocking(void)
+{
+    stocked_heap = _sa_heap_tls;
     _sa_heap_done(_sa_heap_tls);
     _sa_thread_register(NULL);
 }
@@ -215,6 +230,12 @@ static const char *check_blocks(const void *exempt, bool exempt_twice, unsigned 
             return why;
         }
     }
+    for (unsigned i = 0; i < nheld; i++)
+        if (held[i] != exempt && !page_of(held[i])->in_use) {
+            snprintf(why, sizeof why, "block %p is held by the program on a page no longer in "
+                     "use: it was freed under the program", held[i]);
+            return why;
+        }
     for (unsigned i = 0; i < ncached; i++)
         if (count_in(cached, ncached, cached[i]) > 1) {
             snprintf(why, sizeof why, "block %p kept twice in remote caches", cached[i]);
@@ -302,6 +323,10 @@ static void drain(void)
             if (heap != NULL && heap != &_sa_heap_empty && heap->alive)
                 _sa_heap_take_remote_pages(heap, SIZE_MAX);
         }
+        /* A heap still stocked is a live heap whose thread sleeps: its
+         * stack is its heir's to take, as here. */
+        if (stocked_heap != NULL && atomic_load(&stocked_heap->stocked_at) != 0)
+            _sa_heap_take_remote_pages(stocked_heap, SIZE_MAX);
         if (round == 2)
             break;
         _sa_segments_forward_dead();
@@ -502,6 +527,51 @@ static void setup_one_live(void)
         program_free(block0[i]);    /* local: only block 0 stays handed out */
 }
 
+/* ---- a stocked heap: its thread exits, the next one takes it whole ------------------ */
+
+static void owner_stock_exit(void)
+{
+    thread_exit_stocking();         /* collect, stock (nothing abandoned) */
+}
+static void start_malloc_free1(void)
+{
+    program_malloc();               /* a thread start: the stocked heap if it is stocked by now */
+    program_free(block0[1]);        /* local if it took the stocked heap, else remote */
+}
+/* A first-class heap made, used and destroyed while the owner exits: its
+ * destroy frees every block of its pages, so it must not be the stocked
+ * heap (P's blocks, held by the program, would be freed with it). */
+static void heap_new_destroy(void)
+{
+    sa_heap_t *heap = sa_heap_new();
+    if (heap != NULL) {
+        sa_heap_malloc(heap, SIZE);
+        sa_heap_destroy(heap);
+    }
+}
+static const char *check_stocked(void)
+{
+    const char *stacks = check_stacks();
+    if (stacks)
+        return stacks;
+    drain();
+    const char *why = check_blocks(NULL, false, NULL);
+    if (why)
+        return why;
+    bool stocked = stocked_heap != NULL && atomic_load(&stocked_heap->stocked_at) != 0;
+    bool taken = false;
+    for (unsigned t = 1; t < current->threads; t++)
+        taken |= mc_thread_heap[t] == stocked_heap;
+    if (stocked && taken)
+        return "a thread owns the heap the owner stocked, still marked stocked";
+    if (atomic_load_explicit(&page_p->heap, memory_order_relaxed) == NULL)
+        return "P was abandoned: the owner's exit stocks its heap";
+    mc_outcome(taken ? "the stocked heap taken by the starting thread" :
+               stocked ? "the heap still stocked" :
+               "the heap given up");
+    return NULL;
+}
+
 /* ---- two frees of the same block (a caller's bug) -------------------------------------- */
 
 /* What the code guarantees when two threads free one block b at once:
@@ -574,6 +644,16 @@ mc_scenario_t mc_scenarios[] = {
               "still kept when it ends, while the owner collects P or moves it to full",
       .setup = setup_full, .body = { owner_malloc, malloc_free0_collect_free1 },
       .check = check_kept },
+    { .name = "stock_claim", .threads = 3, .spec = true,
+      .what = "the owner exits and stocks its heap while another thread frees into P and a "
+              "starting thread takes the stocked heap, mallocs and frees into P",
+      .setup = setup_watch, .body = { owner_stock_exit, free0, start_malloc_free1 },
+      .check = check_stocked },
+    { .name = "stock_first_class", .threads = 2, .spec = true,
+      .what = "the owner exits and stocks its heap while another thread makes, uses and "
+              "destroys a first-class heap (which must not take the stocked one)",
+      .setup = setup_watch, .body = { owner_stock_exit, heap_new_destroy },
+      .check = check_stocked },
     { .name = "double_free", .threads = 3, .spec = false,
       .what = "two threads free the same block while the owner allocates",
       .setup = setup_full, .body = { owner_malloc, free0, free0 }, .check = check_double_free },

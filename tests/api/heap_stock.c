@@ -1,0 +1,164 @@
+/* tests/api/heap_stock.c -- an exited thread's heap sleeps, stocked, and the
+ * next thread to start takes it whole (src/heap.c heap_stock, docs/design.md
+ * "Stocked heaps"): the new thread mallocs from the old thread's pages (no
+ * segment abandoned, no page made or reclaimed); a first-class heap never
+ * takes a stocked heap; a stocked heap nobody took within the purge delay is
+ * given back by sa_collect. */
+#include "sa_test.h"
+#include <pthread.h>
+#include <time.h>
+
+enum { SIZE = 48, LIVE = 64 };
+
+typedef struct blocks_s {
+    void **p;
+    size_t n;
+} blocks_t;
+
+/* A thread that leaves n live blocks behind and exits. */
+static void *leave_live_blocks(void *arg)
+{
+    blocks_t *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        b->p[i] = sa_malloc(SIZE);
+        if (b->p[i] != NULL)
+            sat_fill(b->p[i], SIZE, i);
+    }
+    return NULL;
+}
+
+static void run_thread(void *(*fn)(void *), void *arg)
+{
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, fn, arg), 0);
+    cr_assert_eq(pthread_join(t, NULL), 0);
+}
+
+static void *malloc_one(void *arg)
+{
+    *(void **)arg = sa_malloc(SIZE);
+    return NULL;
+}
+
+static uintptr_t segment_of(const void *p)
+{
+    return (uintptr_t)p & ~(SA_SEGMENT_SIZE - 1);
+}
+
+static void free_checked(void **p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        cr_assert(sat_check(p[i], SIZE, i), "block %zu of the exited thread overwritten", i);
+        sa_free(p[i]);
+    }
+}
+
+/* A thread started after another exited mallocs from the exited thread's
+ * page: nothing abandoned, reclaimed or made anew. */
+static void assert_next_thread_takes_the_stock(void **left)
+{
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    void *q = NULL;
+    run_thread(malloc_one, &q);
+    sa_stats_get(&after);
+    cr_assert_not_null(q);
+    cr_assert_eq(segment_of(q), segment_of(left[0]),
+                 "the new thread's block %p is not in the exited thread's segment %p",
+                 q, (void *)segment_of(left[0]));
+    cr_assert_eq(after.pages_made, before.pages_made, "a page made: %zu -> %zu",
+                 after.pages_made, before.pages_made);
+    cr_assert_eq(after.pages_reclaimed, before.pages_reclaimed);
+    cr_assert_eq(after.segments_made, before.segments_made);
+    sa_free(q);
+}
+
+Test(heap_stock, a_new_thread_takes_over_the_exited_threads_pages)
+{
+    static void *p[LIVE];
+    blocks_t left = { p, LIVE };
+    run_thread(leave_live_blocks, &left);
+    sa_stats_t st;
+    sa_stats_get(&st);
+    cr_assert_eq(st.segments_abandoned, 0, "the exited thread's segment was abandoned, not stocked");
+    assert_next_thread_takes_the_stock(p);
+    free_checked(p, LIVE);
+}
+
+Test(heap_stock, a_first_class_heap_never_takes_a_stocked_heap)
+{
+    static void *p[LIVE];
+    blocks_t left = { p, LIVE };
+    run_thread(leave_live_blocks, &left);
+    /* The stocked heap holds live blocks: sa_heap_destroy would free them. */
+    sa_heap_t *heap = sa_heap_new();
+    cr_assert_not_null(heap);
+    for (size_t i = 0; i < LIVE; i++)
+        cr_assert_not_null(sa_heap_malloc(heap, SIZE));
+    sa_heap_destroy(heap);
+    for (size_t i = 0; i < LIVE; i++)
+        cr_assert(sa_owns(p[i]), "block %zu of the exited thread freed by a heap's destroy", i);
+    /* ... and the stock is still whole for the next thread. */
+    assert_next_thread_takes_the_stock(p);
+    free_checked(p, LIVE);
+}
+
+static void sleep_ms(size_t ms)
+{
+    struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+Test(heap_stock, a_stale_stocked_heap_is_given_back_by_collect)
+{
+    /* The exited thread leaves a block on each of many pages; this thread
+     * frees them all (remote frees: the pages are the stocked heap's). The
+     * emptied pages stay committed while the heap sleeps, and a collect
+     * after the purge delay gives the heap up, purging them. */
+    enum { N = 16384 };
+    static void *p[N];
+    blocks_t left = { p, N };
+    run_thread(leave_live_blocks, &left);
+    free_checked(p, N);
+    sa_stats_t held, back;
+    sa_stats_get(&held);
+    cr_assert_neq(held.purge_delay_ms, SIZE_MAX);
+    sleep_ms(held.purge_delay_ms + 20);
+    sa_collect(false);
+    sa_stats_get(&back);
+    cr_log_info("committed %zu -> %zu, purged %zu -> %zu", held.committed, back.committed,
+                held.purged, back.purged);
+    /* N blocks of SIZE bytes: at least that much purged and no longer committed. */
+    cr_assert_geq(back.purged - held.purged, (size_t)N * SIZE / 2,
+                  "purged %zu -> %zu", held.purged, back.purged);
+    cr_assert_lt(back.committed, held.committed - (size_t)N * SIZE / 2,
+                 "committed %zu -> %zu", held.committed, back.committed);
+}
+
+Test(heap_stock, a_fresh_stock_outlives_collect_and_force_gives_it_back)
+{
+    enum { N = 16384 };
+    static void *p[N];
+    blocks_t left = { p, N };
+    run_thread(leave_live_blocks, &left);
+    free_checked(p, N);
+    sa_stats_t held, kept, back, after;
+    sa_stats_get(&held);
+    sa_collect(false);      /* within the purge delay: the stock stays */
+    sa_stats_get(&kept);
+    cr_assert_eq(kept.segments_abandoned, 0, "the stocked heap was given up");
+    cr_assert_geq(kept.committed, held.committed - (size_t)N * SIZE / 2,
+                  "committed %zu -> %zu", held.committed, kept.committed);
+    sa_collect(true);       /* force: every stock, however fresh */
+    sa_stats_get(&back);
+    cr_assert_lt(back.committed, kept.committed - (size_t)N * SIZE / 2,
+                 "committed %zu -> %zu", kept.committed, back.committed);
+    /* Given up, the heap is claimed empty by the next thread. */
+    void *q = NULL;
+    run_thread(malloc_one, &q);
+    sa_stats_get(&after);
+    cr_assert_not_null(q);
+    cr_assert_gt(after.pages_made, back.pages_made, "the next thread found a stocked page");
+    sa_free(q);
+}
