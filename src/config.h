@@ -147,12 +147,14 @@
  * within a bounded number of exits (spec: bounds.smt2 exit_visit). */
 #define SA_EXIT_RECLAIM         4
 
-/* Heaps of exited threads kept whole (stocked: pages, queues and caches as
- * they were) for the next threads to start (src/heap.c heap_stock): a new
- * thread takes one over and mallocs from its pages at once, where an empty
- * heap makes fresh pages and faults them in. At most this many sleep; a
- * stocked heap unclaimed longer than the purge delay is given back at the
- * next thread exit or sa_collect. 4: MEASURED_LATER */
+/* Heaps of exited threads kept whole (stocked: their pages with live blocks
+ * and free room) for the next threads to start (src/heap.c heap_stock): a
+ * new thread takes one over and mallocs from its pages at once, where an
+ * empty heap makes fresh pages and faults them in. At most this many sleep;
+ * one unclaimed longer than the purge delay is given up at the next thread
+ * exit or sa_collect. 4: 2 left tchurn's four threads a round 30k faults
+ * (4: 11k) and doubled leakgrow's peak RSS; 8 measured the same as 4 with
+ * twice the memory a quiet process may hold (docs/design.md "Stocked heaps"). */
 #define SA_HEAP_STOCK_MAX       4
 
 /* A malloc the OS refused memory for adopts (and collects) at most this many
