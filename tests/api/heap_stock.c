@@ -8,24 +8,7 @@
 #include <pthread.h>
 #include <time.h>
 
-enum { SIZE = 48, LIVE = 64 };
-
-typedef struct blocks_s {
-    void **p;
-    size_t n;
-} blocks_t;
-
-/* A thread that leaves n live blocks behind and exits. */
-static void *leave_live_blocks(void *arg)
-{
-    blocks_t *b = arg;
-    for (size_t i = 0; i < b->n; i++) {
-        b->p[i] = sa_malloc(SIZE);
-        if (b->p[i] != NULL)
-            sat_fill(b->p[i], SIZE, i);
-    }
-    return NULL;
-}
+enum { SIZE = SAT_LEFT_SIZE, LIVE = 64 };
 
 static void run_thread(void *(*fn)(void *), void *arg)
 {
@@ -76,8 +59,8 @@ static void assert_next_thread_takes_the_stock(void **left)
 Test(heap_stock, a_new_thread_takes_over_the_exited_threads_pages)
 {
     static void *p[LIVE];
-    blocks_t left = { p, LIVE };
-    run_thread(leave_live_blocks, &left);
+    sat_blocks_t left = { p, LIVE };
+    run_thread(sat_leave_live_blocks, &left);
     sa_stats_t st;
     sa_stats_get(&st);
     cr_assert_eq(st.segments_abandoned, 0, "the exited thread's segment was abandoned, not stocked");
@@ -88,8 +71,8 @@ Test(heap_stock, a_new_thread_takes_over_the_exited_threads_pages)
 Test(heap_stock, a_first_class_heap_never_takes_a_stocked_heap)
 {
     static void *p[LIVE];
-    blocks_t left = { p, LIVE };
-    run_thread(leave_live_blocks, &left);
+    sat_blocks_t left = { p, LIVE };
+    run_thread(sat_leave_live_blocks, &left);
     /* The stocked heap holds live blocks: sa_heap_destroy would free them. */
     sa_heap_t *heap = sa_heap_new();
     cr_assert_not_null(heap);
@@ -110,19 +93,28 @@ static void sleep_ms(size_t ms)
         ;
 }
 
+enum { N = 16384 };
+
+/* An exited thread's N blocks, on many pages, freed by this thread (remote
+ * frees: the pages are the stocked heap's, emptied while it sleeps); the
+ * statistics then. */
+static void stock_emptied_pages(sa_stats_t *held)
+{
+    static void *p[N];
+    sat_blocks_t left = { p, N };
+    run_thread(sat_leave_live_blocks, &left);
+    free_checked(p, N);
+    sa_stats_get(held);
+}
+
 Test(heap_stock, a_stale_stocked_heap_is_given_back_by_collect)
 {
     /* The exited thread leaves a block on each of many pages; this thread
      * frees them all (remote frees: the pages are the stocked heap's). The
      * emptied pages stay committed while the heap sleeps, and a collect
      * after the purge delay gives the heap up, purging them. */
-    enum { N = 16384 };
-    static void *p[N];
-    blocks_t left = { p, N };
-    run_thread(leave_live_blocks, &left);
-    free_checked(p, N);
     sa_stats_t held, back;
-    sa_stats_get(&held);
+    stock_emptied_pages(&held);
     cr_assert_neq(held.purge_delay_ms, SIZE_MAX);
     sleep_ms(held.purge_delay_ms + 20);
     sa_collect(false);
@@ -138,13 +130,8 @@ Test(heap_stock, a_stale_stocked_heap_is_given_back_by_collect)
 
 Test(heap_stock, a_fresh_stock_outlives_collect_and_force_gives_it_back)
 {
-    enum { N = 16384 };
-    static void *p[N];
-    blocks_t left = { p, N };
-    run_thread(leave_live_blocks, &left);
-    free_checked(p, N);
     sa_stats_t held, kept, back, after;
-    sa_stats_get(&held);
+    stock_emptied_pages(&held);
     sa_collect(false);      /* within the purge delay: the stock stays */
     sa_stats_get(&kept);
     cr_assert_eq(kept.segments_abandoned, 0, "the stocked heap was given up");

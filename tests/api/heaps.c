@@ -112,14 +112,9 @@ Test(heaps, destroy_frees_every_block_at_once)
         cr_assert(!sa_owns(p[i]), "block %zu (%zu bytes) still live after destroy", i, size[i]);
 }
 
-typedef struct blocks_s {
-    void **p;
-    size_t n;
-} blocks_t;
-
 static void *free_every_other(void *arg)
 {
-    blocks_t *b = arg;
+    sat_blocks_t *b = arg;
     for (size_t i = 0; i < b->n; i += 2)
         sa_free(b->p[i]);
     return NULL;
@@ -134,7 +129,7 @@ Test(heaps, destroy_after_other_threads_freed_some_blocks)
     heap_fill(heap, p, size, N);
     /* another thread frees every other block (remote frees into the heap) */
     pthread_t t;
-    blocks_t half = { p, N };
+    sat_blocks_t half = { p, N };
     cr_assert_eq(pthread_create(&t, NULL, free_every_other, &half), 0);
     pthread_join(t, NULL);
     sat_capture_t c;
@@ -147,19 +142,6 @@ Test(heaps, destroy_after_other_threads_freed_some_blocks)
     sa_free(q);
 }
 
-/* A thread that leaves live blocks behind: at its exit its segment is
- * abandoned with them. */
-static void *leave_live_blocks(void *arg)
-{
-    blocks_t *b = arg;
-    for (size_t i = 0; i < b->n; i++) {
-        b->p[i] = sa_malloc(48);
-        if (b->p[i] != NULL)
-            sat_fill(b->p[i], 48, i);
-    }
-    return NULL;
-}
-
 Test(heaps, destroy_never_frees_blocks_of_an_exited_thread)
 {
     /* A first-class heap's first malloc finds no segment of its own, where a
@@ -169,9 +151,9 @@ Test(heaps, destroy_never_frees_blocks_of_an_exited_thread)
      * holds it. */
     enum { N = 64 };
     static void *p[N];
-    blocks_t left = { p, N };
+    sat_blocks_t left = { p, N };
     pthread_t t;
-    cr_assert_eq(pthread_create(&t, NULL, leave_live_blocks, &left), 0);
+    cr_assert_eq(pthread_create(&t, NULL, sat_leave_live_blocks, &left), 0);
     pthread_join(t, NULL);
     for (size_t i = 0; i < N; i++)
         cr_assert_not_null(p[i]);

@@ -205,6 +205,28 @@ static inline void sat_assert_silent(const char *msg, const char *what)
     cr_assert(msg[0] == '\0', "%s: expected no message, stderr was: \"%s\"", what, msg);
 }
 
+/* ---- blocks a thread leaves behind: n pointers, filled by a thread body ---- */
+
+typedef struct sat_blocks_s {
+    void **p;
+    size_t n;
+} sat_blocks_t;
+
+enum { SAT_LEFT_SIZE = 48 };
+
+/* A thread body that leaves live blocks at its exit: n blocks of
+ * SAT_LEFT_SIZE bytes, block i filled with pattern i (sat_check). */
+static inline void *sat_leave_live_blocks(void *arg)
+{
+    sat_blocks_t *b = arg;
+    for (size_t i = 0; i < b->n; i++) {
+        b->p[i] = sa_malloc(SAT_LEFT_SIZE);
+        if (b->p[i] != NULL)
+            sat_fill(b->p[i], SAT_LEFT_SIZE, i);
+    }
+    return NULL;
+}
+
 /* A cheap deterministic generator (xorshift64*), per thread or per test. */
 static inline uint64_t sat_rand(uint64_t *state)
 {

@@ -387,13 +387,19 @@ static const char *check_stacks(void)
     return NULL;
 }
 
-static const char *check_plain(void)
+/* The stacks, then what is in flight delivered, then every block. */
+static const char *check_delivered(void)
 {
     const char *stacks = check_stacks();
     if (stacks)
         return stacks;
     drain();
-    const char *why = check_blocks(NULL, false, NULL);
+    return check_blocks(NULL, false, NULL);
+}
+
+static const char *check_plain(void)
+{
+    const char *why = check_delivered();
     if (why == NULL)
         outcome_of_p();
     return why;
@@ -551,11 +557,7 @@ static void heap_new_destroy(void)
 }
 static const char *check_stocked(void)
 {
-    const char *stacks = check_stacks();
-    if (stacks)
-        return stacks;
-    drain();
-    const char *why = check_blocks(NULL, false, NULL);
+    const char *why = check_delivered();
     if (why)
         return why;
     bool stocked = stocked_heap != NULL && atomic_load(&stocked_heap->stocked_at) != 0;
