@@ -20,6 +20,7 @@
 #include "shardalloc.h"
 #include "config.h"
 #include "adversaries.h"
+#include "internal.h"     /* _sa_heap_give_up: RECLAIM's exits */
 
 #define SMALL   64                              /* the size class under attack */
 #define FILLER  (SA_SMALL_OBJ_SIZE_MAX / 2)     /* fills segments, a few per page */
@@ -254,6 +255,11 @@ static void *leave_full_segment(void *arg)
     uintptr_t seg = segment_of(p);
     while (p != NULL && segment_of(p) == seg)
         p = sa_malloc(SMALL);
+    /* The exit as when SA_HEAP_STOCK_MAX heaps are stocked already (the
+     * exit hook's give-up path): abandoned, not stocked for the next thread,
+     * which would then own the segments instead of adopting them. */
+    _sa_heap_give_up(_sa_heap_tls);
+    _sa_thread_register(NULL);
     return NULL;
 }
 

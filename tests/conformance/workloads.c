@@ -32,6 +32,7 @@
 #include "shardalloc.h"
 #include "config.h"
 #include "workloads.h"
+#include "internal.h"     /* _sa_heap_give_up: the abandon workload's exit */
 
 /* ---- helpers --------------------------------------------------------------------- */
 
@@ -335,7 +336,12 @@ static void *leaver(void *arg)
     }
     for (size_t i = 0; i < l->n; i += 3)
         slot_free(&l->out[i]);
-    return NULL;    /* the heap is abandoned with the rest alive */
+    /* The thread's exit as when SA_HEAP_STOCK_MAX heaps are stocked already
+     * (the exit hook's give-up path, this workload's subject): the heap is
+     * abandoned with the rest alive, not stocked for the next thread. */
+    _sa_heap_give_up(_sa_heap_tls);
+    _sa_thread_register(NULL);
+    return NULL;
 }
 
 static void abandon(unsigned scale)
