@@ -32,10 +32,13 @@
 ;                       if it was not: no step, its candidate's)
 ;                       One collect per call may also rebuild its
 ;                       page's `free` in address order (page.c
-;                       free_order): capacity + |free| steps, only on
-;                       pages of <= O blocks; it orders only a page the
-;                       search then uses (not empty, half free: never
-;                       retired, enough_free), so once per call     + 2 O
+;                       free_order): a walk of `free` (|free| steps),
+;                       then, unless it found the list in runs
+;                       already, the pass (capacity + |free|), only
+;                       on pages of <= O blocks; it orders only a
+;                       page the search then uses (not empty, half
+;                       free: never retired, enough_free), so once
+;                       per call                                   + 3 O
 ;                       The generic path looks at the head page itself
 ;                       first (alloc.c search_head): if local frees
 ;                       alone make it usable, it is collected and used,
@@ -129,9 +132,11 @@
 (define-fun B_HEARTBEAT () Int 1)
 (define-fun B_REMOTE () Int (* 2 SA_REMOTE_PAGES_MAX))
 (define-fun B_RECLAIM () Int (* SA_RECLAIM_TRIES (+ 1 SA_MAX_PAGES_PER_SEGMENT)))
-; free_order's pass (page.c): a step per made block, then one per block
-; relinked, on pages of at most SA_ORDER_BLOCKS_MAX blocks.
-(define-fun B_ORDER () Int (* 2 SA_ORDER_BLOCKS_MAX))
+; free_order (page.c), on pages of at most SA_ORDER_BLOCKS_MAX blocks:
+; free_order_walk, a step per block of `free`; then, if the list was not in
+; runs already, the pass: a step per made block, then one per block
+; relinked.
+(define-fun B_ORDER () Int (* 3 SA_ORDER_BLOCKS_MAX))
 (define-fun B_SEARCH () Int (+ (* SA_PAGE_SEARCH_MAX B_CANDIDATE) B_ORDER))
 
 ; The bound of one generic malloc (_sa_malloc_generic), plus k.
@@ -171,7 +176,7 @@
 (define-fun PURGE () Int 11)     ; j: pages purged (_sa_segment_cache_purge)
 (define-fun PURGE_SEGS () Int 12); i: cached segments walked (cache_purge), j: purged
                                  ;    (segment_purge)
-(define-fun ORDER () Int 14)     ; j: steps of free_order's pass of lim (_sa_page_collect)
+(define-fun ORDER () Int 14)     ; j: steps of free_order's walk and pass of lim (_sa_page_collect)
 (define-fun DONE () Int 13)
 ; program counters of the free paths
 (define-fun FREE_PUSH () Int 20)   ; _sa_free_remote's CAS loop
@@ -278,12 +283,13 @@
    ;    or extend it (_sa_page_extend), then pop
    (and (= pc LOOKED) (candidate p) (< (capacity p) (reserved p))
         (go r r2 EXTEND 0 0 (extend_count p) 0))
-   ;    or collect it and order its `free` (one step, then capacity +
-   ;    n(FREE) more, on a page of at most SA_ORDER_BLOCKS_MAX blocks), then
-   ;    pop: free_order's guard (used != 0, half free) makes the search use it
+   ;    or collect it and order its `free` (one step, then the walk's
+   ;    n(FREE) and the pass's capacity + n(FREE) more, on a page of at most
+   ;    SA_ORDER_BLOCKS_MAX blocks), then pop: free_order's guard (used !=
+   ;    0, half free) makes the search use it
    (and (= pc SEARCH) (candidate p) (< i SA_PAGE_SEARCH_MAX)
         (<= (capacity p) SA_ORDER_BLOCKS_MAX)
-        (go r r2 ORDER i 0 (+ (capacity p) (n p FREE)) 1))
+        (go r r2 ORDER i 0 (+ (capacity p) (* 2 (n p FREE))) 1))
    (and (= pc ORDER) (< j lim) (go r r2 ORDER i (+ j 1) lim 1))
    (and (= pc ORDER) (= j lim) (go r r2 SWEEP 0 0 0 0))
    ;    after S candidates: the first one with only a few free blocks

@@ -315,10 +315,13 @@
 ; itself: the same blocks, all still FREE, at new positions that the new
 ; sequence maps back (so no block is dropped or listed twice); every other
 ; block keeps its location and position, counters and flags are unchanged.
-; Only the owner relinks its lists. The C finds the FREE blocks by their
-; canaries and relinks only if it found exactly n(FREE) of them: every FREE
-; block carries its canary, so then no other block did (page.c says why
-; that is enough; tests/api order.c plants a LIVE block carrying it).
+; Only the owner relinks its lists. The C first walks `free` itself
+; (free_order_walk: its runs going down reversed in place, a relinking of
+; the list's own blocks); if that left it out of order, it finds the FREE
+; blocks by their canaries and relinks only if it found exactly n(FREE) of
+; them: every FREE block carries its canary, so then no other block did
+; (page.c says why that is enough; tests/api order.c plants a LIVE block
+; carrying it). Each of the two is one order_free.
 (define-fun order_block ((s Page) (t Page) (b Int)) Bool
   (and (= (loc_of t b) (loc_of s b))
        (ite (and (in_page s b) (= (loc_of s b) FREE))

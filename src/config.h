@@ -123,6 +123,16 @@
 #define SA_ORDER_BLOCKS_MAX     1024
 #define SA_ORDER_MIN_BYTES      (16 * 1024)
 
+/* Before that pass, collect walks `free` (page.c free_order_walk), turning
+ * its runs that go down by address into runs going up: if the runs then go
+ * down from one to the next at most this many times, the list is kept so,
+ * and the pass is not run. A program freeing its blocks in the order it got
+ * them (or in reverse) leaves such a list; 1: glibc's bench-malloc-simple
+ * then needs the pass 2 times in 27,994 (callgrind), and a list of random
+ * order still stops the walk within a few blocks (bench/liveset 100000:
+ * about 170 instructions a walk). */
+#define SA_ORDER_BREAKS_MAX     1
+
 /* Pages reported (by remote frees) as no longer full, taken back into their
  * size-class queue per generic call; the rest wait for the next call. */
 #define SA_REMOTE_PAGES_MAX     8

@@ -98,7 +98,7 @@ static size_t canary_marks(const sa_page_t *page, uint64_t *marks)
 {
     size_t cap = page->capacity, bs = page->block_size, words = (cap + 63) / 64, found = 0;
     uint8_t *p = page->start;
-    SA_TRACE_LOOP(SA_LOOP_ORDER);      /* spec: bounds.smt2 ORDER */
+    /* spec: bounds.smt2 ORDER: the steps go on from free_order_walk's */
     for (size_t w = 0; w < words; w++) {
         uint64_t x = 0;
         size_t lim = cap - w * 64 < 64 ? cap - w * 64 : 64;
@@ -114,9 +114,7 @@ static size_t canary_marks(const sa_page_t *page, uint64_t *marks)
 }
 
 /* free_order's pass and relinking (below), n = capacity - used the FREE
- * count: out of line, so that the collect calling free_order only to find
- * the page not worth ordering (most of the generic path's calls) needs
- * neither its stack frame nor its registers. */
+ * count. */
 static sa_noinline void free_order_relink(sa_page_t *page, size_t n)
 {
     size_t cap = page->capacity, bs = page->block_size;
@@ -138,14 +136,94 @@ static sa_noinline void free_order_relink(sa_page_t *page, size_t n)
     SA_TRACE_AFTER(SA_T_ORDER_FREE, page);
 }
 
+/* free_order's first look: one walk of `free` (at most n = capacity - used
+ * blocks, each one step) that cuts it into runs, each in address order or
+ * in reverse, and reverses the latter in place: `free` is then a chain of
+ * runs in address order, in the runs' order. If the chain goes down
+ * between runs at most SA_ORDER_BREAKS_MAX times, that is the order kept,
+ * and the pass is not run. A program that frees its blocks in the order
+ * malloc handed them out (or in reverse) leaves such a list on local_free,
+ * and collect just made it `free`; a list of random order breaks within a
+ * few blocks, and the walk stops there. The runs walked are relinked, the
+ * rest follows unwalked, so `free` holds every block it held, once, at
+ * every return (spec: page.smt2 order_free, a permutation of FREE). False:
+ * too many breaks, or a list longer than n (not FREE alone): the pass
+ * decides. Only the owner touches `free`, and its blocks are the ones
+ * malloc pops next. */
+static bool free_order_walk(sa_page_t *page, size_t n)
+{
+    sa_block_t **link = &page->free, *b = page->free;
+    uintptr_t high = 0;     /* the last block of the runs relinked */
+    size_t left = n, breaks = 0;
+    bool ordered = true;
+    SA_TRACE_LOOP(SA_LOOP_ORDER);      /* spec: bounds.smt2 ORDER */
+    SA_TRACE_BEFORE(SA_T_ORDER_FREE, page);
+    while (b != NULL && left != 0) {
+        SA_TRACE_STEP(SA_LOOP_ORDER);
+        left--;
+        sa_block_t *first = b, *next = b->next, *low, *last;
+        if (next == NULL || next > b) {
+            /* in address order: its links stay */
+            while (next != NULL && next > b && left != 0) {
+                SA_TRACE_STEP(SA_LOOP_ORDER);
+                left--;
+                b = next;
+                next = b->next;
+            }
+            low = first;
+            last = b;
+        } else {
+            /* in reverse: each block goes in front of the ones before */
+            first->next = NULL;
+            low = first;
+            while (next != NULL && next < low && left != 0) {
+                SA_TRACE_STEP(SA_LOOP_ORDER);
+                left--;
+                sa_block_t *after = next->next;
+                next->next = low;
+                low = next;
+                next = after;
+            }
+            last = first;
+            first->next = next;
+        }
+        *link = low;
+        link = &last->next;     /* the rest of the list, unwalked */
+        if ((uintptr_t)low < high && ++breaks > SA_ORDER_BREAKS_MAX) {
+            ordered = false;
+            break;
+        }
+        high = (uintptr_t)last;
+        b = next;
+    }
+    if (b != NULL)
+        ordered = false;
+    SA_TRACE_AFTER(SA_T_ORDER_FREE, page);
+    return ordered;
+}
+
+/* free_order's work, n = capacity - used the FREE count: the walk, then
+ * the pass unless the walk found the list in runs. Out of line, so that
+ * the collect calling free_order only to find the page not worth ordering
+ * (most of the generic path's calls) needs neither its stack frame nor its
+ * registers. */
+static sa_noinline void free_order_rebuild(sa_page_t *page, size_t n)
+{
+    if (!free_order_walk(page, n))
+        free_order_relink(page, n);
+}
+
 /* Rebuild `free` in address order (spec: page.smt2 order_free): malloc then
  * hands out neighbours one after the other, which the hardware prefetchers
- * follow. Only on a page of at most SA_ORDER_BLOCKS_MAX blocks (the pass is
- * capacity + |free| steps: spec: bounds.smt2 ORDER), not empty (used != 0:
- * so the search never retires a page it ordered, and orders at most the one
- * page it returns), with half its blocks free (so it is enough_free: used)
- * and at least SA_ORDER_MIN_BYTES of them (config.h says why).
- * One pass over the made blocks marks those whose second word holds their
+ * follow. Only on a page of at most SA_ORDER_BLOCKS_MAX blocks (the walk and
+ * the pass are at most capacity + 2 |free| steps: spec: bounds.smt2 ORDER),
+ * not empty (used != 0: so the search never retires a page it ordered, and
+ * orders at most the one page it returns), with half its blocks free (so it
+ * is enough_free: used) and at least SA_ORDER_MIN_BYTES of them (config.h
+ * says why).
+ * First free_order_walk: a list in runs (config.h SA_ORDER_BREAKS_MAX)
+ * costs that walk and no pass.
+ * Else one pass over the made blocks marks those whose second word holds their
  * canary. Every FREE block carries it (extend and every free set it, only
  * the owner's pop clears it), so they are exactly FREE if there are as many
  * as FREE holds, capacity - used (local_free was just spliced in). A LIVE
@@ -161,7 +239,7 @@ static sa_always_inline void free_order(sa_page_t *page)
     if (page->free == NULL || page->used == 0 || cap > SA_ORDER_BLOCKS_MAX ||
         2 * n < cap || n * bs < SA_ORDER_MIN_BYTES)
         return;
-    free_order_relink(page, n);
+    free_order_rebuild(page, n);
 }
 
 /* The rest of collect_lists when thread_free held blocks at its read `tf`

@@ -97,8 +97,9 @@ typedef enum sa_loop_e {
     SA_LOOP_JOIN,           /* SA_MAX_BLOCKS_PER_PAGE: a taken thread_free list
                                walked to its tail (sa_collect and abandon only:
                                the malloc path never joins)                     */
-    SA_LOOP_ORDER,          /* 2 SA_ORDER_BLOCKS_MAX: free_order's pass, made blocks
-                               then free ones (collect, on the search's page)   */
+    SA_LOOP_ORDER,          /* 3 SA_ORDER_BLOCKS_MAX: free_order's walk of free,
+                               then its pass, made blocks then free ones
+                               (collect, on the search's page)                  */
     SA_LOOP_CAS,            /* no limit: a CAS retried only when another thread's
                                CAS succeeded (SA_TRACE_RETRY, the k of B + k)   */
     SA_LOOP_NONE,           /* not a loop: one step on its own (an OS call, the

@@ -4,7 +4,11 @@
  * the guard the rebuild rests on: it finds the free blocks by their canary
  * (second word), so a LIVE block whose data happens to equal its canary
  * must make it leave the list as it is -- every block still handed out
- * exactly once, the LIVE one never. Only the generic path's collect
+ * exactly once, the LIVE one never. A list in address order, or in reverse,
+ * in runs (freed in the order malloc handed the blocks out, or in reverse)
+ * is put in order by the walk before that pass (free_order_walk), which
+ * reads no canary: those tests plant a LIVE block carrying its canary, so
+ * the pass could not have done it. Only the generic path's collect
  * rebuilds: a page sa_collect collected (as a thread's exit does) keeps its
  * list (src/page.c _sa_page_collect_unordered).
  */
@@ -18,9 +22,16 @@ static uintptr_t page_of(const void *p)
     return (uintptr_t)p >> SA_SMALL_PAGE_SHIFT;
 }
 
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Fill three pages of SIZE blocks; in `mine` the blocks of one full page that
- * is not the head of its queue (not the last block's page), shuffled. */
-static size_t full_page(void **mine)
+ * is not the head of its queue (not the last block's page), shuffled, or
+ * `sorted` by address. */
+static size_t full_page(void **mine, bool sorted)
 {
     void **all = sat_map(3 * PER_PAGE * sizeof *all);
     for (size_t i = 0; i < 3 * PER_PAGE; i++)
@@ -44,6 +55,8 @@ static size_t full_page(void **mine)
         mine[i] = mine[j];
         mine[j] = t;
     }
+    if (sorted)
+        qsort(mine, n, sizeof *mine, by_address);
     return n;
 }
 
@@ -78,6 +91,16 @@ static void reuse(void **mine, size_t n, void **out)
     }
 }
 
+/* Free `p` (a block of the page of `live`) and give the LIVE block `live`
+ * its canary, read off the freed block: free_order's pass then finds one
+ * block too many carrying it and leaves the list as it is. */
+static void free_and_plant_canary(void *p, void *live)
+{
+    sa_free(p);
+    uintptr_t cookie = ((volatile uintptr_t *)p)[1] ^ (uintptr_t)p;
+    ((uintptr_t *)live)[1] = (uintptr_t)live ^ cookie;
+}
+
 static bool ascending(void **p, size_t n)
 {
     for (size_t i = 1; i < n; i++)
@@ -89,7 +112,7 @@ static bool ascending(void **p, size_t n)
 Test(order, freed_page_is_handed_out_in_address_order)
 {
     void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
-    size_t n = full_page(mine);
+    size_t n = full_page(mine, false);
     free_all_but_first(mine, n);
     reuse(mine, n, out);
     cr_assert(ascending(out, n - 1), "the page's free blocks were not handed out by address");
@@ -98,7 +121,7 @@ Test(order, freed_page_is_handed_out_in_address_order)
 Test(order, live_block_carrying_its_canary_keeps_the_list)
 {
     void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
-    size_t n = full_page(mine);
+    size_t n = full_page(mine, false);
     /* a freed block's second word is its canary, address ^ cookie: read the
      * cookie off one, and give the LIVE block mine[0] its own canary */
     sa_free(mine[n - 1]);
@@ -114,9 +137,73 @@ Test(order, live_block_carrying_its_canary_keeps_the_list)
 Test(order, sa_collect_leaves_the_list_unordered)
 {
     void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
-    size_t n = full_page(mine);
+    size_t n = full_page(mine, false);
     free_all_but_first(mine, n);
     sa_collect(false);      /* collects the page: `free` then holds its blocks */
     reuse(mine, n, out);
     cr_assert_not(ascending(out, n - 1), "sa_collect's collect rebuilt the list in address order");
+}
+
+Test(order, page_freed_in_allocation_order_is_reversed_without_the_pass)
+{
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine, true);
+    /* freed lowest first, as malloc handed them out: local_free runs down */
+    free_and_plant_canary(mine[1], mine[0]);
+    for (size_t i = 2; i < n; i++)
+        sa_free(mine[i]);
+    reuse(mine, n, out);
+    cr_assert(ascending(out, n - 1), "a page freed in address order was not handed out by address");
+}
+
+Test(order, page_freed_in_wrapped_order_is_put_in_order_run_by_run)
+{
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine, true), k = n / 3;
+    /* freed from k up, then from 1 up to k - 1 (an allocation order that
+     * wrapped round the page): local_free is two runs going down */
+    free_and_plant_canary(mine[k], mine[0]);
+    for (size_t i = k + 1; i < n; i++)
+        sa_free(mine[i]);
+    for (size_t i = 1; i < k; i++)
+        sa_free(mine[i]);
+    reuse(mine, n, out);
+    cr_assert(ascending(out, n - 1), "two runs in reverse order were not handed out by address");
+}
+
+/* Free all of the page but mine[0] so that local_free is RUNS runs going
+ * down, block i in run i % RUNS: put in order, each run is a run going up,
+ * and each starts below the one before (a break); with `canary`, the first
+ * block freed plants the LIVE block's canary. */
+#define RUNS (SA_ORDER_BREAKS_MAX + 2)
+static void free_interleaved_runs(void **mine, size_t n, bool canary)
+{
+    for (size_t r = RUNS; r-- > 0;)
+        for (size_t i = r; i < n; i += RUNS)
+            if (i == 0)
+                continue;
+            else if (canary && r == RUNS - 1 && i == r)
+                free_and_plant_canary(mine[i], mine[0]);
+            else
+                sa_free(mine[i]);
+}
+
+Test(order, runs_breaking_too_often_are_left_to_the_pass)
+{
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine, true);
+    free_interleaved_runs(mine, n, false);
+    reuse(mine, n, out);
+    cr_assert(ascending(out, n - 1), "runs breaking SA_ORDER_BREAKS_MAX + 1 times were not relinked by address");
+}
+
+Test(order, walk_that_gives_up_keeps_every_block_once)
+{
+    void **mine = sat_map(PER_PAGE * sizeof *mine), **out = sat_map(PER_PAGE * sizeof *out);
+    size_t n = full_page(mine, true);
+    /* the walk reverses runs until one too many breaks, the pass then
+     * finds the LIVE block's canary: the list stays as the walk left it */
+    free_interleaved_runs(mine, n, true);
+    reuse(mine, n, out);    /* each block but mine[0] once */
+    cr_assert_not(ascending(out, n - 1), "the list was rebuilt although a LIVE block carried its canary");
 }

@@ -416,11 +416,20 @@ static void free_under_pressure(void)
 /* ---- SEARCH: free_order's pass over a page of SA_ORDER_BLOCKS_MAX blocks ---------- */
 
 /* A page of `size` blocks, full and not the head of its queue, has all its
- * blocks but one freed by the owner in a shuffled order; then malloc until a
- * block comes from it: the generic call that collects it, finds it half free
- * (and more), and orders its `free` (capacity + capacity - 1 steps). 16-byte
- * blocks (4096 a page) are past SA_ORDER_BLOCKS_MAX: not ordered, unless
- * the cap is gone (tests/bounds/mutants/order_uncapped.patch). */
+ * blocks but the lowest freed by the owner, in an order that leaves
+ * local_free (the last freed first) in address order but for its last
+ * three blocks, which make two breaks; then malloc until a block comes
+ * from it: the generic call that collects it, finds it half free (and
+ * more), and orders its `free`: free_order_walk walks all capacity - 1
+ * blocks to find the second break, then the pass (capacity + capacity - 1
+ * steps). 16-byte blocks (4096 a page) are past SA_ORDER_BLOCKS_MAX: not
+ * ordered, unless the cap is gone (tests/bounds/mutants/order_uncapped.patch). */
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void order_page(size_t size)
 {
     size_t per_page = SA_SMALL_PAGE_SIZE / size;
@@ -442,15 +451,12 @@ static void order_page(size_t size)
     for (size_t i = 0; i < b.n; i++)
         if (page_of(b.p[i]) == page)
             blocks_add(&mine, b.p[i]);
-    unsigned x = 12345;
-    for (size_t i = mine.n - 1; i > 0; i--) {
-        x = x * 1103515245u + 12345u;
-        size_t j = (x >> 8) % (i + 1);
-        void *t = mine.p[i];
-        mine.p[i] = mine.p[j];
-        mine.p[j] = t;
-    }
-    for (size_t i = 1; i < mine.n; i++)     /* mine.p[0] stays: used != 0 */
+    qsort(mine.p, mine.n, sizeof *mine.p, by_address);
+    /* local_free then runs 4, 5, .. n - 1, 2, 3, 1: mine.p[0] stays (used != 0) */
+    sa_free(mine.p[1]);
+    sa_free(mine.p[3]);
+    sa_free(mine.p[2]);
+    for (size_t i = mine.n - 1; i >= 4; i--)
         sa_free(mine.p[i]);
     for (size_t i = 0;; i++) {
         void *p = sa_malloc(size);

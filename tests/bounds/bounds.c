@@ -68,7 +68,7 @@ static const struct { const char *name; const char *limit; unsigned reach; } loo
     [SA_LOOP_PURGE] = { "pages purged", "SA_PURGE_BATCH_MAX", REACH_PERCENT },
     [SA_LOOP_CACHE] = { "cached segments walked", "(+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX)", 40 },
     [SA_LOOP_JOIN] = { "taken blocks joined (never on the malloc path)", NULL },
-    [SA_LOOP_ORDER] = { "free_order's pass", "B_ORDER", REACH_PERCENT },
+    [SA_LOOP_ORDER] = { "free_order's walk and pass", "B_ORDER", REACH_PERCENT },
     [SA_LOOP_CAS] = { "CAS retries", NULL },
     [SA_LOOP_NONE] = { "single steps", NULL },
 };
