@@ -903,7 +903,7 @@ const pf_obligation_t pf_obligations[] = {
      * 2^SA_ADDRESS_BITS: no pointer is taken for a block of a segment it is
      * not in. (_sa_validate's bounds, capacity * block_size and a huge
      * segment's block, pass no more.) */
-    { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_find, _sa_page_of_block_canary, "
+    { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_find, _sa_page_of_block_start, "
       "_sa_validate",
       .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind") BV("made"),
       .hyp = "(and (page_kind kind) (bvule made (page_area_size kind (page_index_of p kind)))"

@@ -342,15 +342,17 @@ void _sa_free_checked(void *p, const char *call, sa_error_kind_t freed)
 }
 
 /* The common case inline, a short leaf: a block start of a page in use
- * (segment map, block-start multiply, canary: _sa_page_of_block), freed by
- * its owner into a page that stays neither empty nor full. The canary is
- * computed once, for the double-free test and for the push. Everything else
- * (remote, last block, full page, NULL, huge, foreign) out of line. */
+ * (segment map, made bound, block-start multiply: _sa_page_of_block_start)
+ * that is not free (its canary), freed by its owner into a page that stays
+ * neither empty nor full. The canary is computed once, for the double-free
+ * test and for the push, after the page is found (computed before, it held
+ * a register across the lookup and cost a move). Everything else (remote,
+ * last block, full page, NULL, huge, foreign) out of line. */
 sa_public void sa_free(void *p)
 {
+    sa_page_t *page = _sa_page_of_block_start(p);
     uintptr_t canary = _sa_block_canary(p);
-    sa_page_t *page = _sa_page_of_block_canary(p, canary);
-    if (sa_likely(page != NULL)) {
+    if (sa_likely(page != NULL && ((sa_block_t *)p)->canary != canary)) {
         /* The page's heap, used as the caller's once they are equal: the
          * thread's heap is then only compared with (one instruction fewer
          * than loading it). */

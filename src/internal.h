@@ -302,7 +302,14 @@ static inline bool _sa_segmap_find(const void *p, sa_segment_t **seg)
 {
     uintptr_t unit = _sa_segmap_unit(p);
     *seg = (sa_segment_t *)(unit << SA_SEGMENT_SHIFT);
-    return atomic_load_explicit(&_sa_segmap[unit], memory_order_acquire) != 0;
+    /* The byte read by the compare itself (GCC loads an atomic byte and
+     * tests it: two instructions where this is one). A plain x86-64 load
+     * has acquire order, and the caller's reads of the segment's headers
+     * depend on the branch this feeds, so no compiler moves them above
+     * it. */
+    bool live;
+    __asm__("cmpb $0, %[entry]" : "=@ccne"(live) : [entry] "m"(_sa_segmap[unit]));
+    return live;
 }
 bool _sa_segmap_set(uintptr_t segment, bool live);
 
@@ -544,13 +551,27 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
     return _sa_page_kind_for(_sa_bin_size(bin));
 }
 
-/* The page of p if p is a block start, made, not free, in a page in use:
- * the common case of free, realloc and usable_size, checked without a
- * division (a multiply bounds the offset by the made blocks, another tests
- * the block start, exact below that bound: layout.h) and without trusting
- * any header of a foreign mapping (the segment map first). NULL otherwise: the caller then takes the slow
- * path, which validates fully and reports. */
-static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canary)
+/* off < *bound, with *bound read by the compare itself: an aligned word
+ * load is a relaxed atomic load on x86-64, and GCC never folds an atomic
+ * load into a compare (a load, a compare and a branch where this is a
+ * compare with memory and a branch: free's made bound, one instruction
+ * fewer on every free). */
+static inline bool _sa_below_relaxed(uintptr_t off, const uintptr_t *bound)
+{
+    bool below;
+    __asm__("cmp %[bound], %[off]" : "=@ccb"(below) : [off] "r"(off), [bound] "m"(*bound));
+    return below;
+}
+
+/* The page of p if p is a block start, made, in a page in use: the common
+ * case of free, realloc and usable_size, checked without a division (the
+ * offset compared with the made bytes, a multiply tests the block start,
+ * exact below that bound: layout.h) and without trusting any header of a
+ * foreign mapping (the segment map first). Whether the block is free (its
+ * canary) is the caller's test: _sa_page_of_block, or sa_free's own, which
+ * keeps the canary for its push. NULL otherwise: the caller then takes the
+ * slow path, which validates fully and reports. */
+static inline sa_page_t *_sa_page_of_block_start(const void *p)
 {
     sa_segment_t *seg;
     /* No test of seg->kind: a huge segment's page 0 rejects p (huge.c). */
@@ -565,19 +586,18 @@ static inline sa_page_t *_sa_page_of_block_canary(const void *p, uintptr_t canar
      * page area, where the multiply-and-shift start test is exact:
      * layout.h); p below start wraps and fails it. */
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-    const sa_block_t *block = (const sa_block_t *)p;
-    if (sa_likely(off < __atomic_load_n(&page->made, __ATOMIC_RELAXED) &&
-                  _sa_block_is_start(off, page->magic) &&
-                  block->canary != canary))
+    if (sa_likely(_sa_below_relaxed(off, &page->made) && _sa_block_is_start(off, page->magic)))
         return page;
     return NULL;
 }
 
-/* The same, computing p's canary itself. (sa_free passes the canary it
- * computed before the atomic loads here, so the cookie is loaded once.) */
+/* The same, and p not free (a block on a list carries its canary). */
 static inline sa_page_t *_sa_page_of_block(const void *p)
 {
-    return _sa_page_of_block_canary(p, _sa_block_canary(p));
+    sa_page_t *page = _sa_page_of_block_start(p);
+    if (sa_likely(page != NULL && ((const sa_block_t *)p)->canary != _sa_block_canary(p)))
+        return page;
+    return NULL;
 }
 
 /* Statistics on the fast paths: one add to memory each, per size class, by

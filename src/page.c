@@ -68,7 +68,7 @@ void _sa_page_extend(sa_page_t *page)
     page->free = tail;
     /* relaxed atomic: another thread's free reads it to validate a pointer */
     __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
-    __atomic_store_n(&page->made, page->capacity * (uint32_t)block_size, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->made, (uintptr_t)page->capacity * block_size, __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
     _sa_stat_active(page->bin, n * block_size, true);
     sa_debug_check_page_full(page);

@@ -103,6 +103,11 @@ typedef struct sa_page_s {
     /* ceil(2^SA_BLOCK_INDEX_SHIFT / block_size): block index and block-start
      * test without division (layout.h). */
     uint64_t magic;
+    /* capacity * block_size, kept beside it (set with it, relaxed): the
+     * bytes of made blocks from start, which free compares an offset with.
+     * A word, not 32 bits: the compare then takes it from memory (one
+     * instruction; a 32-bit field is loaded and widened first). */
+    uintptr_t made;
     /* Blocks made so far: blocks [0, capacity) are on a list or LIVE, blocks
      * [capacity, reserved) are UNMADE. capacity <= reserved. */
     uint32_t capacity;
@@ -110,9 +115,6 @@ typedef struct sa_page_s {
     uint32_t reserved;
     /* Bytes per block (a size-class size, or 0 while the page is unused). */
     uint32_t block_size;
-    /* capacity * block_size, kept beside it (set with it, relaxed): the
-     * bytes of made blocks from start, which free compares an offset with. */
-    uint32_t made;
     uint16_t bin;           /* size class of its blocks (0 while unused) */
     uint16_t index;         /* in its segment's page table */
     uint8_t in_use;         /* page_init'ed and not retired */

@@ -164,7 +164,7 @@ static void place(sa_page_t *page, const state_t *s)
     page->capacity = (uint32_t)s->C;
     /* free's block test reads capacity's bytes from `made` (kept with it:
      * the debug build asserts made = capacity * block_size at a local free) */
-    page->made = page->capacity * page->block_size;
+    page->made = (uintptr_t)page->capacity * page->block_size;
     page->used = 0;
     for (int b = 0; b < s->C; b++) {
         sa_block_t *x = block_at(page, b);
