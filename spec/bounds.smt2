@@ -98,7 +98,9 @@
 ; does thread exit): one free_remote push (FREE_PUSH's CAS loop) per kept
 ; block, at most SA_BIN_COUNT * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN of them.
 ; Keeping a block and handing it out again are loop-free: a remote free and
-; a malloc stay within B_FREE_REMOTE and B_MALLOC.
+; a malloc stay within B_FREE_REMOTE and B_MALLOC. So is the malloc that
+; finds the cache dry and first puts the head page's local_free in front of
+; its free (src/page.c _sa_page_collect_local: local_tail links it, no walk).
 
 ; (requires page.smt2 before it, for Page, inv_counts and extend_count)
 

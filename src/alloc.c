@@ -54,12 +54,15 @@ static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
 
 /* The fast path's page was the remote cache of the class, and it ran dry:
  * the head page of the queue is the fast path's again (page_queue.c
- * direct_update), popped at once if it has a free block. No generic call
- * (no heartbeat, no housekeeping): the cache runs dry often, as each block
- * it keeps the next malloc of the class takes. */
+ * direct_update), its local frees first put in front of its `free`
+ * (_sa_page_collect_local: the owner's latest frees, still in its CPU
+ * cache, go out before the older blocks), popped at once if it has a free
+ * block. No generic call (no heartbeat, no housekeeping): the cache runs
+ * dry often, as each block it keeps the next malloc of the class takes. */
 static sa_noinline void *remote_cache_dry(sa_heap_t *heap, size_t bin, size_t size)
 {
     sa_page_t *page = _sa_page_queue_direct(heap, bin);
+    _sa_page_collect_local(page);
     if (page->free != NULL)
         return page_pop(heap, page, bin);
     return _sa_malloc_generic(heap, size);

@@ -209,6 +209,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin);
 void _sa_page_extend(sa_page_t *page);
 void _sa_page_collect(sa_page_t *page);
 void _sa_page_collect_unordered(sa_page_t *page);
+void _sa_page_collect_local(sa_page_t *page);
 bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped);
 bool _sa_page_can_retire(const sa_page_t *page);

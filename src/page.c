@@ -347,6 +347,24 @@ void _sa_page_collect_unordered(sa_page_t *page)
     collect_lists(page);
 }
 
+/* spec: page.smt2 collect_finish with nothing taken: local_free goes in
+ * front of `free`, which may hold blocks (local_tail links them: no walk);
+ * thread_free is not read, so no remote free can be left half taken. The
+ * remote cache's dry path (alloc.c remote_cache_dry) calls it on the head
+ * page it makes the fast path's again: the owner's latest frees of that
+ * page, which it read just before freeing them, are then handed out before
+ * the blocks `free` kept since its last collect, which are older and
+ * mostly out of the CPU's caches (docs/design.md, the remote cache). */
+void _sa_page_collect_local(sa_page_t *page)
+{
+    if (page->local_free == NULL)
+        return;
+    SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
+    local_free_splice(page);
+    SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
+    sa_debug_check_page_full(page);
+}
+
 /* Move an exhausted page to the full queue, so the generic path does not look
  * at it again until a free makes room. Guard: free empty, capacity = reserved,
  * thread_free empty with notify NONE -- checked by the one CAS NONE -> WATCH;

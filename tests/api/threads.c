@@ -295,6 +295,47 @@ Test(threads, blocks_a_thread_kept_are_its_next_mallocs_of_their_class)
                  "first %d", RC_BLOCKS, mallocs, RC_BLOCKS);
 }
 
+/* A thread whose kept blocks ran out mallocs its own latest frees of the
+ * class next (remote_cache_dry puts the head page's local_free in front of
+ * its `free`), not the blocks `free` held before them. */
+enum { RD_OWN = 8 };
+
+static void *rd_thread(void *arg)
+{
+    void *other = arg;      /* a block of the main thread's heap */
+    void *own[RD_OWN];
+    for (size_t i = 0; i < RD_OWN; i++)
+        if ((own[i] = sa_malloc(RC_SIZE)) == NULL)
+            return "malloc failed";
+    sa_free(own[3]);
+    sa_free(own[5]);        /* local_free: own[5], own[3]; `free` holds more */
+    sa_free(other);         /* kept: the fast path's page is now the cache */
+    void *kept = sa_malloc(RC_SIZE);
+    void *first = sa_malloc(RC_SIZE), *second = sa_malloc(RC_SIZE);
+    const char *why = kept != other      ? "the kept block did not come back first"
+                      : first != own[5]  ? "the latest local free did not come next"
+                      : second != own[3] ? "the local free before it did not come after"
+                                         : NULL;
+    sa_free(kept);
+    sa_free(first);
+    sa_free(second);
+    for (size_t i = 0; i < RD_OWN; i++)
+        if (i != 3 && i != 5)
+            sa_free(own[i]);
+    return (void *)why;
+}
+
+Test(threads, after_its_kept_blocks_a_thread_mallocs_its_latest_frees_of_the_class)
+{
+    void *other = sa_malloc(RC_SIZE);
+    cr_assert_not_null(other);
+    pthread_t th;
+    void *why;
+    cr_assert_eq(pthread_create(&th, NULL, rd_thread, other), 0);
+    cr_assert_eq(pthread_join(th, &why), 0);
+    cr_assert_null(why, "%s", (const char *)why);
+}
+
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
 {
     /* The blocks are the only ones of their page: once the freeing thread

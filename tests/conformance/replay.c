@@ -1033,6 +1033,12 @@ static bool step(rp_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
             pf_buf_add(&r->err, "    no block changed its location\n");
         return false;
     }
+    if (t == SA_T_COLLECT_FINISH) {
+        /* the take is finished: a later finish with nothing taken
+         * (_sa_page_collect_local) is no half of it */
+        free(pg->take);
+        pg->take = NULL;
+    }
     if (t == SA_T_COLLECT_TAKE) {
         free(pg->take);
         pg->take = malloc(before->bytes);

@@ -534,16 +534,27 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
     other.remote_pages = NULL;
 }
 
-static void call_collect(put_t *u, const state_t *s)
+/* A collect (`fn`, named `name`) on the page placed in state s, traced
+ * into r; false, nothing run, if the state has no owner (only the owner
+ * collects). */
+static bool run_collect(put_t *u, const state_t *s, const char *name, void (*fn)(sa_page_t *),
+                        run_t *r)
 {
     if (!s->owned)
-        return;     /* only the owner collects */
-    count_call("_sa_page_collect");
+        return false;
+    count_call(name);
     place(u->page, s);
-    run_t r;
     run_begin(u->page);
-    _sa_page_collect(u->page);
-    run_end(u->page, &r);
+    fn(u->page);
+    run_end(u->page, r);
+    return true;
+}
+
+static void call_collect(put_t *u, const state_t *s)
+{
+    run_t r;
+    if (!run_collect(u, s, "_sa_page_collect", _sa_page_collect, &r))
+        return;
     rp_replay_args_t a = { .b = -1 };
     if (r.n == 2 && s->n[L_LOCAL] == 0 && s->n[L_THREAD] == 0) {
         /* nothing to take: no step; the spec's collect changes nothing here */
@@ -555,6 +566,22 @@ static void call_collect(put_t *u, const state_t *s)
     }
     expect_t e = { { SA_T_COLLECT_TAKE, SA_T_COLLECT_FINISH }, 2, 2 };
     check_run(s, "_sa_page_collect", &r, &e, &a, true);
+}
+
+/* The remote cache's dry path: local_free onto `free`, thread_free
+ * untouched (collect_finish with nothing taken); nothing at all when
+ * local_free is empty. */
+static void call_collect_local(put_t *u, const state_t *s)
+{
+    run_t r;
+    if (!run_collect(u, s, "_sa_page_collect_local", _sa_page_collect_local, &r))
+        return;
+    rp_replay_args_t a = { .b = -1 };
+    expect_t e = { { SA_T_COLLECT_FINISH }, s->n[L_LOCAL] != 0, s->n[L_LOCAL] != 0 };
+    if (check_run(s, "_sa_page_collect_local", &r, &e, &a, true) < 0)
+        return;
+    if (s->n[L_LOCAL] != 0 && u->page->local_free != NULL)
+        failf(s, "_sa_page_collect_local", "local_free is not empty after it");
 }
 
 static void call_extend(put_t *u, const state_t *s)
@@ -705,6 +732,7 @@ static void check_state(put_t *u, const state_t *s)
         call_free(u, s, b, true, true);
     }
     call_collect(u, s);
+    call_collect_local(u, s);
     call_to_full(u, s);
     call_unfull(u, s, false);
     call_unfull(u, s, true);
