@@ -81,8 +81,9 @@
 #define SA_CLASS_STEPS_SHIFT    3
 
 /* Sizes up to 1 KiB, most of what programs ask for, find their bin in a
- * table of 1 KiB / 16 + 1 = 65 bytes indexed by the size in 16-byte units:
- * one load on the fast path instead of a count-leading-zeros and shifts. */
+ * table of 1 KiB + 1 bytes indexed by the size itself: one load on the fast
+ * path instead of a count-leading-zeros and shifts (and no rounding to
+ * 16-byte units first, as a table of 65 bytes needed: size_class.h). */
 #define SA_BIN_TABLE_MAX        ((uintptr_t)1 << 10)
 
 /* ---- the generic path's bounds (each is a term in the proven step bound) ----- */

@@ -34,25 +34,30 @@
     ((size) <= SA_LINEAR_CLASS_MAX ? ((size) + SA_MIN_ALIGN - 1 + ((size) == 0)) >> SA_MIN_ALIGN_SHIFT \
      : SA_LINEAR_BINS + 1 + ((SA_LOG2_CONST((size) - 1) - SA_LINEAR_CLASS_MAX_SHIFT) << SA_CLASS_STEPS_SHIFT) \
        + ((((size) - 1) >> (SA_LOG2_CONST((size) - 1) - SA_CLASS_STEPS_SHIFT)) & (SA_CLASS_STEPS - 1)))
-#define SA_BIN_T1(i)  SA_BIN_CONST((i) * SA_MIN_ALIGN),
-#define SA_BIN_T4(i)  SA_BIN_T1(i) SA_BIN_T1((i) + 1) SA_BIN_T1((i) + 2) SA_BIN_T1((i) + 3)
-#define SA_BIN_T16(i) SA_BIN_T4(i) SA_BIN_T4((i) + 4) SA_BIN_T4((i) + 8) SA_BIN_T4((i) + 12)
-_Static_assert(SA_BIN_TABLE_MAX == 64 * SA_MIN_ALIGN && SA_LINEAR_CLASS_MAX < SA_BIN_TABLE_MAX,
-               "the table below is spelled out for 64 units above 0, past the linear classes");
+#define SA_BIN_T1(size)   SA_BIN_CONST(size),
+#define SA_BIN_T4(size)   SA_BIN_T1(size) SA_BIN_T1((size) + 1) SA_BIN_T1((size) + 2) SA_BIN_T1((size) + 3)
+#define SA_BIN_T16(size)  SA_BIN_T4(size) SA_BIN_T4((size) + 4) SA_BIN_T4((size) + 8) SA_BIN_T4((size) + 12)
+#define SA_BIN_T64(size)  SA_BIN_T16(size) SA_BIN_T16((size) + 16) SA_BIN_T16((size) + 32) SA_BIN_T16((size) + 48)
+#define SA_BIN_T256(size) SA_BIN_T64(size) SA_BIN_T64((size) + 64) SA_BIN_T64((size) + 128) SA_BIN_T64((size) + 192)
+_Static_assert(SA_BIN_TABLE_MAX == 1024 && SA_LINEAR_CLASS_MAX < SA_BIN_TABLE_MAX,
+               "the table below is spelled out for the sizes 0 to 1024, past the linear classes");
 
-/* The bin by the size in SA_MIN_ALIGN units, rounded up: every size of a
- * unit has the same bin (every class boundary is a multiple of SA_MIN_ALIGN).
- * Every heap holds a copy too (src/types.h bin_table), initialised from
- * SA_BIN_TABLE_INIT like this one. */
-#define SA_BIN_TABLE_SIZE  (SA_BIN_TABLE_MAX / SA_MIN_ALIGN + 1)
-#define SA_BIN_TABLE_INIT  { SA_BIN_T16(0) SA_BIN_T16(16) SA_BIN_T16(32) SA_BIN_T16(48) SA_BIN_T1(64) }
+/* The bin of every size from 0 to SA_BIN_TABLE_MAX, indexed by the size
+ * itself: malloc's fast path then looks it up with no instruction to round
+ * the size to SA_MIN_ALIGN units first (a table of the units, 65 bytes,
+ * took an add and a shift: two of malloc's 18). 1025 bytes, as many as
+ * mimalloc's table of pages by word size takes. Every heap holds a copy too
+ * (src/types.h bin_table), initialised from SA_BIN_TABLE_INIT like this
+ * one. */
+#define SA_BIN_TABLE_SIZE  (SA_BIN_TABLE_MAX + 1)
+#define SA_BIN_TABLE_INIT  { SA_BIN_T256(0) SA_BIN_T256(256) SA_BIN_T256(512) SA_BIN_T256(768) SA_BIN_T1(1024) }
 static const uint8_t _sa_bin_table[SA_BIN_TABLE_SIZE] = SA_BIN_TABLE_INIT;
 
 /* _sa_bin of a size <= SA_BIN_TABLE_MAX (malloc's fast path tests that
  * bound itself, first), looked up in `table`, a copy of _sa_bin_table. */
 static inline size_t _sa_bin_small_in(const uint8_t table[SA_BIN_TABLE_SIZE], size_t size)
 {
-    return table[(size + SA_MIN_ALIGN - 1) >> SA_MIN_ALIGN_SHIFT];
+    return table[size];
 }
 
 static inline size_t _sa_bin_small(size_t size)
