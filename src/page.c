@@ -158,14 +158,16 @@ static bool free_order_walk(sa_page_t *page, size_t n)
     bool ordered = true;
     SA_TRACE_LOOP(SA_LOOP_ORDER);      /* spec: bounds.smt2 ORDER */
     SA_TRACE_BEFORE(SA_T_ORDER_FREE, page);
+    /* Each step takes one from `left`: the steps are counted once, at the
+     * end (n - left), not in the loops, where GCC kept the count in a
+     * register of its own (two instructions a block). */
     while (b != NULL && left != 0) {
-        SA_TRACE_STEP(SA_LOOP_ORDER);
         left--;
         sa_block_t *first = b, *next = b->next, *low, *last;
         if (next == NULL || next > b) {
-            /* in address order: its links stay */
-            while (next != NULL && next > b && left != 0) {
-                SA_TRACE_STEP(SA_LOOP_ORDER);
+            /* in address order: its links stay (NULL is below every block:
+             * next > b ends the run there too) */
+            while (next > b && left != 0) {
                 left--;
                 b = next;
                 next = b->next;
@@ -177,7 +179,6 @@ static bool free_order_walk(sa_page_t *page, size_t n)
             first->next = NULL;
             low = first;
             while (next != NULL && next < low && left != 0) {
-                SA_TRACE_STEP(SA_LOOP_ORDER);
                 left--;
                 sa_block_t *after = next->next;
                 next->next = low;
@@ -196,6 +197,7 @@ static bool free_order_walk(sa_page_t *page, size_t n)
         high = (uintptr_t)last;
         b = next;
     }
+    SA_TRACE_STEPS(SA_LOOP_ORDER, n - left);
     if (b != NULL)
         ordered = false;
     SA_TRACE_AFTER(SA_T_ORDER_FREE, page);

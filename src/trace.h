@@ -190,6 +190,8 @@ const void *_sa_trace_mc_page(void);
 #define SA_TRACE_PHASE(phase)     _sa_trace_phase(phase)
 #define SA_TRACE_LOOP(loop)       _sa_trace_loop(loop)
 #define SA_TRACE_STEP(loop)       (_sa_steps++, _sa_trace_step(loop))
+/* k steps of a loop at once, counted after it (each still traced) */
+#define SA_TRACE_STEPS(loop, k)   do { for (uint64_t sa_k_ = (k); sa_k_ > 0; sa_k_--) SA_TRACE_STEP(loop); } while (0)
 #define SA_TRACE_RETRY()          (_sa_retries++, _sa_trace_retry())
 #define SA_TRACE_TAKEN(page, list) _sa_trace_taken((page), (list))
 #else
@@ -200,6 +202,7 @@ const void *_sa_trace_mc_page(void);
 #define SA_TRACE_PHASE(phase)     ((void)0)
 #define SA_TRACE_LOOP(loop)       ((void)0)
 #define SA_TRACE_STEP(loop)       ((void)_sa_steps++)
+#define SA_TRACE_STEPS(loop, k)   ((void)(_sa_steps += (k)))
 #define SA_TRACE_RETRY()          ((void)_sa_retries++)
 #define SA_TRACE_TAKEN(page, list) ((void)(list))
 #endif
