@@ -80,6 +80,7 @@ WORKLOADS = [
     ("live-large", "c", "the same loop against a live set of 100,000 blocks (cache misses, many pages)"),
     ("xserver-2", "c", "2 threads share a table: each request's block displaces and frees another thread's"),
     ("xserver-8", "c", "the same with 8 threads on the 2 cores (preempted mid-free)"),
+    ("relay", "c", "2 chains of workers: each starts its successor, hands it its table of blocks, exits"),
     ("tchurn", "c", "4 fresh threads per round hand blocks through a shared table; later threads free them"),
     ("leakgrow", "c", "4 fresh threads per round churn a live set, each leaks 32 blocks when it ends"),
     ("newdelete", "c", "C++: new[] of 9 B-1 KiB replacing a live set, std::map nodes and strings, vector growth"),

@@ -23,7 +23,7 @@
 
 BENCH_DIR       := $(BUILD)/bench
 BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency \
-                   liveset xserver tchurn leakgrow fastpath
+                   liveset xserver tchurn leakgrow fastpath relay
 # C++ workloads, bench/<name>.cpp: operator new and delete (bench.h's C part
 # from common.o, compiled as C).
 BENCH_CXX_WORKLOADS := newdelete
