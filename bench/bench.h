@@ -33,6 +33,10 @@ extern double bench_scale;
 
 void bench_start(int argc, char **argv);
 
+/* argv[2], a count of threads (or chains of them) from 1 to max, fallback
+ * if absent; out of range: a message naming `what`, and exit(2). */
+size_t bench_arg_count(int argc, char **argv, size_t fallback, size_t max, const char *what);
+
 /* n scaled by bench_scale, at least 1. */
 size_t bench_scaled(size_t n);
 

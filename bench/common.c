@@ -31,6 +31,16 @@ void bench_start(int argc, char **argv)
     bench_t0 = bench_now();
 }
 
+size_t bench_arg_count(int argc, char **argv, size_t fallback, size_t max, const char *what)
+{
+    size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : fallback;
+    if (n == 0 || n > max) {
+        fprintf(stderr, "%s: 1..%zu %s\n", argv[0], max, what);
+        exit(2);
+    }
+    return n;
+}
+
 size_t bench_scaled(size_t n)
 {
     double v = (double)n * bench_scale;

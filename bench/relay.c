@@ -115,11 +115,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     bench_start(argc, argv);
-    size_t chains = argc > 2 ? strtoul(argv[2], NULL, 10) : 2;
-    if (chains == 0 || chains > MAX_CHAINS) {
-        fprintf(stderr, "relay: 1..%d chains\n", MAX_CHAINS);
-        return 2;
-    }
+    size_t chains = bench_arg_count(argc, argv, 2, MAX_CHAINS, "chains");
     size_t generations = bench_scaled(GENERATIONS);
     static chain_t chain[MAX_CHAINS];
     bench_rng_t rng = { 0x7e1a };

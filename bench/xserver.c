@@ -63,11 +63,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     bench_start(argc, argv);
-    size_t threads = argc > 2 ? strtoul(argv[2], NULL, 10) : 2;
-    if (threads == 0 || threads > MAX_THREADS) {
-        fprintf(stderr, "xserver: 1..%d threads\n", MAX_THREADS);
-        return 2;
-    }
+    size_t threads = bench_arg_count(argc, argv, 2, MAX_THREADS, "threads");
     /* The same number of requests in all, however many threads share them. */
     size_t total = bench_scaled(8000000);
     worker_t w[MAX_THREADS];
