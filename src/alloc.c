@@ -37,7 +37,9 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->free = next;
     __builtin_prefetch(next, 1, 3);
     block->canary = 0;
-    page->used++;
+    /* used += 1 on the whole used_word (used < capacity: no carry leaves
+     * it), for free's 8-byte load of it after (free_local_push says why) */
+    page->used_word++;
     if (!kept)
         SA_TRACE_AFTER(SA_T_ALLOC_POP, page);
     _sa_stat_malloc(heap, bin);

@@ -37,7 +37,13 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
      * decrement in memory here, two instructions where a load, a compare, a
      * subtract and a store were four (callgrind on bench/fastpath). */
     __asm__("" : "+r"(page));
-    page->used--;
+    /* used -= 1 as a decrement of the whole used_word (used >= 1: no
+     * borrow leaves it). The next free's test loads those 8 bytes; after a
+     * 4-byte store to used that load cannot take its value from the store
+     * buffer and waits for the store to reach the cache, on every free of a
+     * run of frees (bench/p1-style loops of n mallocs then n frees: 10.7 ->
+     * 8.4 ns a pair, mimalloc 8.4). */
+    page->used_word--;
     SA_TRACE_AFTER(SA_T_FREE_LOCAL, page);
     sa_debug_check_page_full(page);
     _sa_stat_free(heap, page->bin);
