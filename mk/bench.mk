@@ -16,8 +16,11 @@
 #                     in front (bench/order.c): how often malloc hands out the
 #                     block next to the previous one of the same size, a
 #                     measure of locality that machine load does not move
+#   make test-bench-report  the report's figures and target verdicts, computed
+#                     from made-up rows with known answers (tests/bench/report_test.py);
+#                     run by `make test`, where it runs no benchmark
 #
-# Not part of `make test`. bench/run.py installs the peer allocators and tools
+# The benchmarks are not part of `make test`. bench/run.py installs the peer allocators and tools
 # with apt when they are missing. BENCH_ARGS passes options to it, e.g.
 # BENCH_ARGS='--only large,latency --runs 5'.
 
@@ -39,7 +42,11 @@ BENCH_REPORT    := $(BENCH_DIR)/report
 BENCH_RUN       := /usr/bin/python3 bench/run.py --build $(BENCH_DIR) --lib $(SA_LIB_SO) \
                    --results $(BENCH_RESULTS) --docs $(BENCH_REPORT)
 
-.PHONY: bench bench-quick bench-build bench-publish bench-order
+.PHONY: bench bench-quick bench-build bench-publish bench-order test-bench-report
+
+TEST_TARGETS += test-bench-report
+test-bench-report:
+	$(call run-logged,bench/report,python3 tests/bench/report_test.py,$(BENCH_DIR)/report-test.log)
 
 BENCH_COUNT_OFF := $(BENCH_DIR)/libshardalloc-count-off.so
 
