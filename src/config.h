@@ -162,11 +162,22 @@
  * and free room) for the next threads to start (src/heap.c heap_stock): a
  * new thread takes one over and mallocs from its pages at once, where an
  * empty heap makes fresh pages and faults them in. At most this many sleep;
- * one unclaimed longer than the purge delay is given up at the next thread
- * exit or sa_collect. 4: 2 left tchurn's four threads a round 30k faults
+ * one unclaimed longer than SA_HEAP_STOCK_STALE_MS is given up at the next
+ * thread exit or sa_collect. 4: 2 left tchurn's four threads a round 30k faults
  * (4: 11k) and doubled leakgrow's peak RSS; 8 measured the same as 4 with
  * twice the memory a quiet process may hold (docs/design.md "Stocked heaps"). */
 #define SA_HEAP_STOCK_MAX       4
+
+/* ... and one unclaimed this many milliseconds is stale (given up at the
+ * next thread exit or sa_collect). A stocked heap waits for the program's
+ * next thread start, which on a loaded machine comes tens of milliseconds
+ * after an exit (the exiting round's other threads preempted, the thread
+ * that starts the next one waiting for a CPU): at the purge delay (10-80
+ * ms), four busy loops beside leakgrow gave up 20-50 stocks a run and
+ * leakgrow's peak RSS went from 20 to 25-28 MiB. 1 s: a quiet spell that
+ * long is no thread churn; the memory bound is the count above anyway
+ * (docs/design.md "Stocked heaps"). */
+#define SA_HEAP_STOCK_STALE_MS  1000
 
 /* A malloc the OS refused memory for adopts (and collects) at most this many
  * abandoned segments before it tries again (src/heap.c): 64 segments are

@@ -198,8 +198,9 @@ sa_public void sa_collect(bool force)
         _sa_heap_deferred_free(heap, force);
         _sa_remote_cache_flush(heap);
     }
-    /* Heaps of exited threads that no thread took over within the purge
-     * delay (force: every stocked heap) are given up as at a thread exit. */
+    /* Heaps of exited threads that no thread took over within
+     * SA_HEAP_STOCK_STALE_MS (force: every stocked heap) are given up as at
+     * a thread exit. */
     heaps_release_stocked(force);
     if (own) {
         while (force && _sa_segments_reclaim(heap, SA_RECLAIM_TRIES, SIZE_MAX, true))
@@ -444,21 +445,24 @@ static bool heap_stock(sa_heap_t *heap)
     return true;
 }
 
-/* Give up stocked heaps (all, or those stocked longer than the purge
- * delay), each claimed first by the CAS a thread start uses: O(heap) each,
- * so only at a thread exit, sa_collect and out of memory, never on the
- * malloc or free path. While no thread starts or exits and nobody calls
- * sa_collect, up to SA_HEAP_STOCK_MAX exited heaps' memory stays resident. */
+/* Give up stocked heaps (all, or the stale ones: stocked longer than
+ * SA_HEAP_STOCK_STALE_MS; none on a timer if the purge delay is -1, never),
+ * each claimed first by the CAS a thread start uses: O(heap) each, so only
+ * at a thread exit, sa_collect and out of memory, never on the malloc or
+ * free path. While no thread starts or exits and nobody calls sa_collect,
+ * up to SA_HEAP_STOCK_MAX exited heaps' memory stays resident. (Not the
+ * purge delay: a stock waits for the next thread start, which a loaded
+ * machine delays by far more than 10 ms; config.h.) */
 static void heaps_release_stocked(bool all)
 {
     if (sa_point_load("load stocked count", &heaps_stocked, memory_order_relaxed) == 0)
         return;
     uint64_t now = _sa_os_now_ms();
-    uint64_t delay = _sa_purge_delay_ms();
+    bool on_timer = _sa_purge_delay_ms() != UINT64_MAX;
     for (sa_heap_t *h = atomic_load_explicit(&heaps_all, memory_order_acquire); h != NULL;
          h = h->next_all) {
         uint64_t at = sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed);
-        if (at == 0 || (!all && (delay == UINT64_MAX || now - (at - 1) < delay)))
+        if (at == 0 || (!all && (!on_timer || now - (at - 1) < SA_HEAP_STOCK_STALE_MS)))
             continue;
         if (!heap_try_claim(h))
             continue;
@@ -471,8 +475,8 @@ static void heaps_release_stocked(bool all)
     }
 }
 
-/* The owning thread exits (pthread key destructor): first the stocked heaps
- * that no thread took within the purge delay are given up (an exit is the
+/* The owning thread exits (pthread key destructor): first the stale stocked
+ * heaps (no thread took them within SA_HEAP_STOCK_STALE_MS) are given up (an exit is the
  * slow path that makes them); then this heap is stocked for the next
  * thread, or given up: what is empty given back, the rest abandoned, the
  * heap left empty for the next thread to claim.
