@@ -3,6 +3,8 @@
  * elsewhere, thread churn. Every block carries a pattern checked before free. */
 #include "sa_thread_test.h"
 #include <sched.h>
+#include <stdatomic.h>
+#include <time.h>
 
 enum { NT = 4 };
 
@@ -334,6 +336,172 @@ Test(threads, after_its_kept_blocks_a_thread_mallocs_its_latest_frees_of_the_cla
     cr_assert_eq(pthread_create(&th, NULL, rd_thread, other), 0);
     cr_assert_eq(pthread_join(th, &why), 0);
     cr_assert_null(why, "%s", (const char *)why);
+}
+
+/* A thread takes over a table of this thread's blocks (a server handing its
+ * work to a successor: bench/relay, Larson) and, round after round, frees
+ * every block of it and mallocs new ones, while this thread waits (idle: no
+ * malloc) or, in lockstep, makes one generic malloc call a round (alive). A
+ * kept block is the freeing thread's next malloc of its class, still of
+ * this thread's page, and its own later free of it remote again: kept
+ * every time, the table holds this thread's blocks for good. An idle
+ * owner's blocks go home once the freeing thread has seen it idle for
+ * SA_REMOTE_IDLE_MS (src/free.c remote_owner_idle); a live owner's stay
+ * kept (bench/xserver's blocks, passing between live threads). */
+typedef struct rc_table_s {
+    void *table[RC_BLOCKS];
+    void *theirs[RC_BLOCKS];    /* the owner's blocks, as it handed them over */
+    bool owner_alive;           /* the owner runs in lockstep, a generic call a round */
+    pthread_barrier_t lockstep;
+    atomic_bool stop;           /* the last round is done (set before its barrier) */
+    size_t rounds;
+    size_t left_min, left;      /* theirs in the table: fewest after a round, after the last */
+} rc_table_t;
+
+static uint64_t rc_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Rounds for 4 * SA_REMOTE_IDLE_MS with a live owner; with an idle one,
+ * until none of its blocks is left (at most 20 * SA_REMOTE_IDLE_MS). */
+static void *rc_table_thread(void *arg)
+{
+    rc_table_t *r = arg;
+    void *own = sa_malloc(RC_SIZE);     /* a heap of its own, a page of the class */
+    if (own == NULL)
+        sat_fail("the second thread's own malloc failed");
+    uint64_t start = rc_now_ms();
+    uint64_t span = (r->owner_alive ? 4 : 20) * (uint64_t)SA_REMOTE_IDLE_MS;
+    r->left_min = RC_BLOCKS;
+    while (!atomic_load(&r->stop)) {
+        for (size_t i = 0; i < RC_BLOCKS; i++)
+            sa_free(r->table[i]);
+        r->left = 0;
+        for (size_t i = 0; i < RC_BLOCKS; i++) {
+            if ((r->table[i] = sa_malloc(RC_SIZE)) == NULL)
+                sat_fail("malloc %zu of round %zu failed", i, r->rounds);
+            for (size_t k = 0; k < RC_BLOCKS; k++)
+                r->left += r->table[i] == r->theirs[k];
+        }
+        r->rounds++;
+        if (r->left < r->left_min)
+            r->left_min = r->left;
+        if (rc_now_ms() - start >= span || (!r->owner_alive && r->left == 0))
+            atomic_store(&r->stop, true);
+        if (r->owner_alive)
+            pthread_barrier_wait(&r->lockstep);
+    }
+    for (size_t i = 0; i < RC_BLOCKS; i++)
+        sa_free(r->table[i]);
+    sa_free(own);
+    return NULL;
+}
+
+static rc_table_t *rc_table_run(bool owner_alive)
+{
+    static rc_table_t r;
+    r.owner_alive = owner_alive;
+    cr_assert_eq(pthread_barrier_init(&r.lockstep, NULL, 2), 0);
+    for (size_t i = 0; i < RC_BLOCKS; i++)
+        cr_assert_not_null(r.table[i] = r.theirs[i] = sa_malloc(RC_SIZE));
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, rc_table_thread, &r), 0);
+    while (owner_alive) {
+        /* A block of a page of its own (a large class: one block a page):
+         * every malloc of it is a generic call. */
+        void *big = sa_malloc(SA_LARGE_OBJ_SIZE_MAX);
+        cr_assert_not_null(big);
+        sa_free(big);
+        pthread_barrier_wait(&r.lockstep);
+        if (atomic_load(&r.stop))
+            break;
+    }
+    cr_assert_eq(pthread_join(th, NULL), 0);
+    sat_assert_no_thread_failures();
+    pthread_barrier_destroy(&r.lockstep);
+    return &r;
+}
+
+Test(threads, blocks_of_an_idle_thread_taken_over_by_another_go_home)
+{
+    rc_table_t *r = rc_table_run(false);
+    cr_log_info("remote cache: the idle thread's blocks went home within %zu rounds", r->rounds);
+    cr_assert_eq(r->left, 0, "after %zu rounds (%d ms) the table still held %zu of the %d blocks "
+                 "of the idle thread: they went round the remote cache and back", r->rounds,
+                 20 * SA_REMOTE_IDLE_MS, r->left, RC_BLOCKS);
+}
+
+Test(threads, blocks_of_a_live_thread_taken_over_by_another_stay_kept)
+{
+    rc_table_t *r = rc_table_run(true);
+    cr_assert_eq(r->left_min, RC_BLOCKS, "in %zu rounds (%d ms) the table held as few as %zu of "
+                 "the %d blocks of the thread that kept allocating: some were sent home",
+                 r->rounds, 4 * SA_REMOTE_IDLE_MS, r->left_min, RC_BLOCKS);
+}
+
+/* The relay of bench/relay and Larson: a thread fills a table, starts its
+ * successor (which gets a heap of its own while its predecessor lives) and
+ * exits, its heap stocked for the next thread to start; the successor frees
+ * and mallocs over the table round after round. Threads start (the
+ * successor just did), so a stocked heap's blocks go home, where the next
+ * thread takes them with the heap (src/free.c remote_owner_idle); kept,
+ * they stayed remote in the successor's table for good. */
+typedef struct rc_relay_s {
+    pthread_t first;
+    rc_table_t t;
+    atomic_bool second_has_heap;
+    atomic_bool done;           /* the second thread has freed everything */
+} rc_relay_t;
+
+static void *rc_relay_second(void *arg)
+{
+    rc_relay_t *r = arg;
+    void *own = sa_malloc(RC_SIZE);     /* a heap of its own, while the first thread lives */
+    if (own == NULL)
+        sat_fail("the second thread's own malloc failed");
+    atomic_store(&r->second_has_heap, true);
+    if (pthread_join(r->first, NULL) != 0)  /* its heap stocked by now */
+        sat_fail("join of the first thread failed");
+    rc_table_thread(&r->t);
+    sa_free(own);
+    atomic_store(&r->done, true);
+    return NULL;
+}
+
+static void *rc_relay_first(void *arg)
+{
+    rc_relay_t *r = arg;
+    r->first = pthread_self();
+    for (size_t i = 0; i < RC_BLOCKS; i++)
+        if ((r->t.table[i] = r->t.theirs[i] = sa_malloc(RC_SIZE)) == NULL)
+            sat_fail("the first thread's malloc %zu failed", i);
+    pthread_t second;
+    if (pthread_create(&second, NULL, rc_relay_second, r) != 0)
+        sat_fail("pthread_create failed");
+    pthread_detach(second);
+    while (!atomic_load(&r->second_has_heap))  /* else it would take this thread's heap */
+        sched_yield();
+    return NULL;
+}
+
+Test(threads, blocks_of_an_exited_thread_its_successor_took_over_go_home)
+{
+    static rc_relay_t r;
+    pthread_t first;
+    cr_assert_eq(pthread_create(&first, NULL, rc_relay_first, &r), 0);
+    /* The second thread (detached) joins the first; wait until it is done. */
+    uint64_t start = rc_now_ms();
+    while (!atomic_load(&r.done) && rc_now_ms() - start < 60 * (uint64_t)SA_REMOTE_IDLE_MS)
+        sched_yield();
+    cr_assert(atomic_load(&r.done), "the second thread did not finish");
+    sat_assert_no_thread_failures();
+    cr_log_info("remote cache: the exited thread's blocks went home within %zu rounds", r.t.rounds);
+    cr_assert_eq(r.t.left, 0, "after %zu rounds the table still held %zu of the %d blocks of the "
+                 "exited thread: they went round the remote cache and back", r.t.rounds,
+                 r.t.left, RC_BLOCKS);
 }
 
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
