@@ -98,9 +98,7 @@
 ; does thread exit): one free_remote push (FREE_PUSH's CAS loop) per kept
 ; block, at most SA_BIN_COUNT * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN of them.
 ; Keeping a block and handing it out again are loop-free: a remote free and
-; a malloc stay within B_FREE_REMOTE and B_MALLOC. So is the choice to keep
-; (src/free.c remote_owner_idle: one slot of a fixed table of owners, and at
-; most one reading of the clock and the owner's count). So is the malloc that
+; a malloc stay within B_FREE_REMOTE and B_MALLOC. So is the malloc that
 ; finds the cache dry and first puts the head page's local_free in front of
 ; its free (src/page.c _sa_page_collect_local: local_tail links it, no walk).
 

@@ -239,10 +239,7 @@
 ; same CAS sets QUEUED (and the page is then pushed on owner->remote_pages).
 ; A freeing thread with a heap may first keep the block, claimed (canary
 ; set), in its remote cache (src/free.c remote_cache_keep): no transition of
-; the page. (Whether it keeps it is a choice of the code only, never of
-; this model: not a block of an idle owner's page, src/free.c
-; remote_owner_idle, which reads the owner's generic_count and stocked_at
-; racily; either choice is this transition or none.) The block stays LIVE -- no list of the page holds it, used counts
+; the page. The block stays LIVE -- no list of the page holds it, used counts
 ; it -- until that thread's malloc hands it out again (LIVE still: no
 ; transition either) or the thread gives its cache back
 ; (_sa_remote_cache_flush, at its exit and sa_collect): then this

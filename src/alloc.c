@@ -223,8 +223,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
     uint64_t steps_before = _sa_steps;
-    /* Relaxed: other threads read it (free.c remote_owner_idle). */
-    __atomic_store_n(&heap->generic_count, heap->generic_count + 1, __ATOMIC_RELAXED);
+    heap->generic_count++;
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
     /* The hook may have allocated: the head page may have a block now (or
      * freed one of another heap: the remote cache may have one; a cache

@@ -149,30 +149,6 @@
  * measured when kept blocks went out only after the head page's). */
 #define SA_REMOTE_CACHE_BYTES   (8 * 1024)
 
-/* A thread keeps no block of an *idle* owner's page in its remote cache
- * (src/free.c remote_owner_idle): a heap that made no generic malloc call
- * for this long as the freeing thread saw it, or a stocked one (its thread
- * exited) while threads start (one did within this long); the block goes
- * home. Kept, it is the thread's own next malloc of the class, and its own
- * later free of it remote again: the blocks of a table a thread took over
- * from one that waits or has exited stayed remote for good (bench/relay,
- * Larson). Long against a time slice: an owner that is only preempted is
- * not idle. */
-#define SA_REMOTE_IDLE_MS       100
-
-/* remote_owner_idle's wait for an owner the freeing thread has seen make a
- * generic call before (a live thread that pauses: bench/xserver with 8
- * threads on 2 cores, preempted at load 8, had a peak RSS of 31.7 MiB
- * against 24.2 in one run of five with SA_REMOTE_IDLE_MS for every owner). */
-#define SA_REMOTE_IDLE_PAUSE_MS 1000
-
-/* How often (remote frees it could keep) a thread reads an owner's
- * generic_count and the clock again for remote_owner_idle. */
-#define SA_REMOTE_IDLE_CHECK_FREES  1024
-
-/* Owners a thread remembers for remote_owner_idle (a power of two). */
-#define SA_REMOTE_OWNER_SLOTS   32
-
 /* Abandoned segments a heap tries to reclaim per generic call. */
 #define SA_RECLAIM_TRIES        4
 

@@ -155,59 +155,6 @@ static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t 
     sa_assert(cache->used < cache->capacity);
 }
 
-/* The owner of a block this thread may keep is idle: it made no generic
- * malloc call (its generic_count did not move) for SA_REMOTE_IDLE_MS as this
- * thread saw it (a thread that only waits: the main thread of bench/relay
- * and Larson, which filled the tables), or its thread exited (its heap is
- * stocked) while threads start (a heap was taken within SA_REMOTE_IDLE_MS),
- * so one of them will take the heap and the blocks sent home with it
- * (bench/relay and Larson: each worker's successor frees its blocks, and
- * the next worker takes its heap). Wall time, not this thread's own frees:
- * an owner that is only preempted (bench/xserver with 8 threads on 2 cores)
- * sleeps for a few time slices while another thread frees thousands of its
- * blocks. And no thread start, no home: the blocks of bench/xserver's first
- * thread to finish, freed by the last, would wait in its stocked heap while
- * the last maps its own (peak RSS 13.2 -> 14.4 MiB). The count, stocked_at
- * and the clock are read once per owner per SA_REMOTE_IDLE_CHECK_FREES
- * remote frees this thread could keep (the owner's line and the clock: read
- * on every free, they would cost every free); in between, the last verdict
- * stands. A slot taken by another owner starts over: not idle, nothing
- * read. */
-static sa_noinline void remote_owner_look(sa_remote_owner_t *seen, const sa_heap_t *owner,
-                                           uint64_t now)
-{
-    if (seen->heap != owner) {
-        *seen = (sa_remote_owner_t){ .heap = owner, .generic_count = UINT64_MAX, .at = now };
-        return;
-    }
-    seen->at = now;
-    uint64_t ms = _sa_os_now_ms();
-    uint64_t count = __atomic_load_n(&owner->generic_count, __ATOMIC_RELAXED);
-    if (count != seen->generic_count) {
-        seen->moved = seen->generic_count != UINT64_MAX;    /* not at the first reading */
-        seen->generic_count = count;
-        seen->still_ms = ms;
-    }
-    if (atomic_load_explicit(&owner->stocked_at, memory_order_relaxed) != 0)
-        seen->idle = ms - _sa_heap_thread_start_ms() < SA_REMOTE_IDLE_MS;
-    else
-        seen->idle = ms - seen->still_ms >= (seen->moved ? SA_REMOTE_IDLE_PAUSE_MS
-                                                          : SA_REMOTE_IDLE_MS);
-}
-
-/* remote_owner_idle's common case inline (the owner's slot, its verdict
- * standing), the look out of line: a call there would cost every remote
- * free a stack frame. */
-static inline bool remote_owner_idle(sa_heap_t *heap, const sa_heap_t *owner)
-{
-    uint64_t now = ++heap->remote_clock;
-    sa_remote_owner_t *seen = &heap->remote_owners[((uintptr_t)owner >> 14) &
-                                                   (SA_REMOTE_OWNER_SLOTS - 1)];
-    if (sa_unlikely(seen->heap != owner || now - seen->at >= SA_REMOTE_IDLE_CHECK_FREES))
-        remote_owner_look(seen, owner, now);
-    return seen->idle;
-}
-
 /* The blocks a thread keeps: only a thread with a heap's, of a page with an
  * owner (an abandoned page's blocks go home, so its segment can empty), not
  * of a first-class heap's (`cacheable`), within SA_REMOTE_CACHE_BYTES of its
@@ -217,11 +164,9 @@ static inline bool remote_owner_idle(sa_heap_t *heap, const sa_heap_t *owner)
  * (_sa_oom_pressure_recorded), its common case, is one load there. */
 static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
-    if (heap->rcache[bin].used == 0 ||     /* also a thread without a heap: the empty heap's have no room */
-        !atomic_load_explicit(&page->cacheable, memory_order_relaxed))
-        return false;
-    sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
-    return owner != NULL && !remote_owner_idle(heap, owner);
+    return heap->rcache[bin].used != 0 &&   /* also a thread without a heap: the empty heap's have no room */
+           atomic_load_explicit(&page->cacheable, memory_order_relaxed) &&
+           atomic_load_explicit(&page->heap, memory_order_relaxed) != NULL;
 }
 
 /* A remote free that may keep its block while a memory-pressure window was

@@ -338,15 +338,6 @@ static sa_heap_t *heap_claim(bool first_class)
     return NULL;
 }
 
-/* The clock when a thread last got its heap (src/free.c remote_owner_idle:
- * while threads start, a stocked heap will be taken). Relaxed: a hint. */
-static _Atomic uint64_t heap_thread_start_ms;
-
-uint64_t _sa_heap_thread_start_ms(void)
-{
-    return atomic_load_explicit(&heap_thread_start_ms, memory_order_relaxed);
-}
-
 /* The calling thread's heap, made (or recycled) on first use. */
 sa_heap_t *_sa_heap_get_or_init(void)
 {
@@ -362,7 +353,6 @@ sa_heap_t *_sa_heap_get_or_init(void)
         return NULL;
     _sa_heap_tls = heap;
     _sa_thread_register(heap);
-    atomic_store_explicit(&heap_thread_start_ms, _sa_os_now_ms(), memory_order_relaxed);
     return heap;
 }
 

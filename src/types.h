@@ -251,17 +251,6 @@ typedef struct sa_segment_list_s {
     size_t count;
 } sa_segment_list_t;
 
-/* What a thread saw of one owner of the blocks it frees remotely (src/free.c
- * remote_owner_idle), and its verdict. */
-typedef struct sa_remote_owner_s {
-    const struct sa_heap_s *heap;
-    uint64_t generic_count;     /* UINT64_MAX: not read yet */
-    uint64_t still_ms;          /* the clock when generic_count was last seen to move */
-    uint64_t at;                /* the thread's remote_clock at the last reading */
-    bool moved;                 /* seen to move since the first reading */
-    bool idle;
-} sa_remote_owner_t;
-
 typedef struct sa_heap_s {
     /* The fast path's table: page_direct[bin] is queues[bin].first, or the
      * static empty page (free == NULL) so malloc needs no NULL test. */
@@ -290,11 +279,6 @@ typedef struct sa_heap_s {
      * instruction added to the fast path. Only its `free`, `used` and
      * `capacity` mean anything. */
     sa_page_t rcache[SA_BIN_COUNT];
-    /* The remote frees this heap's thread could keep, counted (a clock for
-     * remote_owners), and what it saw of the owners of their pages, a slot
-     * per owner by a hash of its address (src/free.c remote_owner_idle). */
-    uint64_t remote_clock;
-    sa_remote_owner_t remote_owners[SA_REMOTE_OWNER_SLOTS];
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */
