@@ -97,6 +97,11 @@ SUMMARIES = [("geometric mean of ratios", geomean),
              ("geometric mean without best and worst", trimmed_geomean)]
 
 
+def verdict(ok):
+    """A target's judgement, as every line of the report writes it."""
+    return "**met**" if ok else "**not met**"
+
+
 def ratio(summary, w, a, metric, base=runner.BASELINE):
     x, b = summary.get((w, a)), summary.get((w, base))
     if not x or not b or "seconds" not in x or "seconds" not in b or not b[metric]:
@@ -245,7 +250,7 @@ def step_check(rows, meta):
             over.append(op)
     retries = max(c["retries_max"] for c in counts.values())
     return head + "%s (%s; %s, %d calls; CAS retries at most %d in one call)" % (
-        "**met**" if not over else "**not met**", "; ".join(judged), why,
+        verdict(not over), "; ".join(judged), why,
         sum(c["ops"] for c in counts.values()), retries)
 
 
@@ -305,7 +310,7 @@ def steps_section(rows, meta, summary):
 
 def targets(summary, workloads, allocators, rows=(), meta=None):
     """The issue's targets, judged; returns markdown lines."""
-    ours, base = runner.OURS, runner.BASELINE
+    ours = runner.OURS
     peers = [a for a in allocators if a not in (ours, runner.COUNT_OFF)]
     lines = []
     if ours not in allocators:
@@ -316,9 +321,6 @@ def targets(summary, workloads, allocators, rows=(), meta=None):
     rg = geomean([ratio(summary, w, ours, "rss") for w in done])
     note = "" if not missing else " (over %d workloads; %s missing: failed or not run)" % (
         len(done), ", ".join(missing))
-
-    def verdict(ok):
-        return "**met**" if ok else "**not met**"
 
     if tg is not None:
         lines.append("- time geometric mean <= %.2f x mimalloc: %.2f, %s%s" % (
@@ -362,30 +364,27 @@ def latency_targets(summary, peers):
     def fields(a):
         return summary.get(("latency", a), {}).get("fields") or {}
 
-    def verdict(ok):
-        return "**met**" if ok else "**not met**"
-
     ours, rival = fields(runner.OURS), fields(LAT_RIVAL)
     need = ["%s_%s" % (op, p) for op in LAT_MALLOC_OPS for p in ("p50", "p99", "p9999")]
     if any(k not in ours for k in need):
         return ["- latency percentiles: **not met** (the latency workload did not finish "
                 "for shardalloc)"]
     lines = []
-    for pct, name in (("p50", "p50"), ("p99", "p99")):
+    for pct in ("p50", "p99"):
         keys = ["%s_%s" % (op, pct) for op in LAT_MALLOC_OPS]
         if any(k not in rival for k in keys):
             lines.append("- latency: malloc %s at or under %s's: **not met** (no %s figures)"
-                         % (name, LAT_RIVAL, LAT_RIVAL))
+                         % (pct, LAT_RIVAL, LAT_RIVAL))
             continue
         judged = ["%s %d vs %d" % (k[:-len(pct) - 1], ours[k], rival[k]) for k in keys]
         lines.append("- latency: malloc %s at or under %s's: %s (%s)" % (
-            name, LAT_RIVAL, verdict(all(ours[k] <= rival[k] for k in keys)),
+            pct, LAT_RIVAL, verdict(all(ours[k] <= rival[k] for k in keys)),
             "; ".join(judged)))
-    others = [a for a in peers if a in {a2 for (w, a2) in summary if w == "latency"}]
+    others = {a: fields(a) for a in peers if ("latency", a) in summary}
     worse, judged = [], []
     for op in LAT_MALLOC_OPS:
         k = op + "_p9999"
-        best = [(fields(a)[k], a) for a in others if k in fields(a)]
+        best = [(f[k], a) for a, f in others.items() if k in f]
         if len(best) < len(others) or not best:
             worse.append("%s: a peer's figure is missing" % op)
             continue

@@ -4,7 +4,6 @@ and verdicts bench/report.py writes into docs/benchmarks.md, computed from
 made-up rows whose answers are known, so a headline or a target cannot pass
 because the code that states it is wrong. Run by `make test` (test-bench-report).
 """
-import math
 import os
 import sys
 
@@ -12,8 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import report  # noqa: E402
 import run as runner  # noqa: E402
 
-PEERS = ["glibc", "mimalloc", "jemalloc", "tcmalloc"]
-ALLOCATORS = PEERS + [runner.OURS]
+ALLOCATORS = [name for name, _, _ in runner.PEERS] + [runner.OURS]
 failures = []
 
 
