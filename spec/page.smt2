@@ -243,7 +243,11 @@
 ; it -- until that thread's malloc hands it out again (LIVE still: no
 ; transition either) or the thread gives its cache back
 ; (_sa_remote_cache_flush, at its exit and sa_collect): then this
-; transition, by whichever thread owns the page by then, if any. A LIVE block
+; transition, by whichever thread owns the page by then, if any. A block that
+; thread handed out from its cache is not kept again when it frees it (the
+; claim reads the hand-out mark page_pop left: free.c remote_cache_may_keep):
+; this transition at once. Keep or push is the implementation's choice; the
+; model allows both, so the choice needs no obligation of its own. A LIVE block
 ; is thus held by the program or by exactly one remote cache, never both (the
 ; claim's exchange lets one of two racing frees through), and inv is
 ; untouched. tests/refine checks that a kept free changes nothing and its

@@ -9,11 +9,16 @@
 #include <string.h>
 #include "internal.h"
 
-/* Pop the head of `free`. Guard: free non-empty. The canary is cleared so a
- * block in use never carries it (free relies on that to spot double frees).
- * The page may be the class's remote cache (types.h: a block of another
- * heap's page, LIVE to it all along, handed out again: no transition of
- * its page, so neither traced nor checked against it).
+/* Pop the head of `free`. Guard: free non-empty. The canary is overwritten
+ * so a block in use never carries it (free relies on that to spot double
+ * frees), with the block's *hand-out mark*: the address of the page it was
+ * popped from, never a canary (a page is 8-aligned, a canary odd: init.c
+ * make_cookie). The page may be the class's remote cache (types.h: a block
+ * of another heap's page, LIVE to it all along, handed out again: no
+ * transition of its page, so neither traced nor checked against it); the
+ * mark then tells this thread's later free of the block that it came from
+ * its own cache (free.c remote_cache_may_keep). Storing the page costs what
+ * storing 0 did: it is in a register.
  * spec: page.smt2 alloc_pop */
 static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
@@ -36,7 +41,7 @@ static inline void *page_pop(sa_heap_t *heap, sa_page_t *page, size_t bin)
                    page->used < page->capacity);
     page->free = next;
     __builtin_prefetch(next, 1, 3);
-    block->canary = 0;
+    block->canary = (uintptr_t)page;
     /* used += 1 on the whole used_word (used < capacity: no carry leaves
      * it), for free's 8-byte load of it after (free_local_push says why) */
     page->used_word++;

@@ -158,13 +158,24 @@ static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t 
 /* The blocks a thread keeps: only a thread with a heap's, of a page with an
  * owner (an abandoned page's blocks go home, so its segment can empty), not
  * of a first-class heap's (`cacheable`), within SA_REMOTE_CACHE_BYTES of its
- * size class (a full cache has used = capacity - |free| = 0); and not under
- * memory pressure (the owner should get its memory back), which
- * _sa_free_remote tests apart: no pressure recorded
- * (_sa_oom_pressure_recorded), its common case, is one load there. */
-static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_t bin)
+ * size class (a full cache has used = capacity - |free| = 0); not a block
+ * this thread's malloc handed out from this very cache (`mark`, the block's
+ * second word as the claim found it, is the cache's address: alloc.c
+ * page_pop), which goes home: kept again it would be handed out to this
+ * thread again, and its next free would be remote again, a foreign block
+ * circulating between one thread's cache and its own use for good (a table
+ * handed from thread to thread, as Larson's and bench/relay's, stays remote
+ * that way: docs/design.md); and not under memory pressure (the owner
+ * should get its memory back), which _sa_free_remote tests apart: no
+ * pressure recorded (_sa_oom_pressure_recorded), its common case, is one
+ * load there. The mark is a hint: a program that wrote the block's second
+ * word erased it, and the block is kept as any other. */
+static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_t bin,
+                                         uintptr_t mark)
 {
-    return heap->rcache[bin].used != 0 &&   /* also a thread without a heap: the empty heap's have no room */
+    sa_page_t *cache = &heap->rcache[bin];
+    return cache->used != 0 &&      /* also a thread without a heap: the empty heap's have no room */
+           mark != (uintptr_t)cache &&
            atomic_load_explicit(&page->cacheable, memory_order_relaxed) &&
            atomic_load_explicit(&page->heap, memory_order_relaxed) != NULL;
 }
@@ -201,7 +212,8 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
      * atomicity matters. */
     uintptr_t canary = _sa_block_canary(block);
     SA_MC_POINT(SA_MC_RMW, &block->canary, "claim block");
-    if (sa_unlikely(__atomic_exchange_n(&block->canary, canary, __ATOMIC_RELAXED) == canary)) {
+    uintptr_t mark = __atomic_exchange_n(&block->canary, canary, __ATOMIC_RELAXED);
+    if (sa_unlikely(mark == canary)) {
         SA_TRACE_OP_END(SA_OP_FREE_REMOTE);
         _sa_error_ptr(SA_ERROR_DOUBLE_FREE, "free", "double free (racing threads)", block);
         return;
@@ -218,7 +230,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     _sa_stat_remote_free(bin);
     sa_heap_t *heap = _sa_heap_tls;
-    if (!remote_cache_may_keep(heap, page, bin))
+    if (!remote_cache_may_keep(heap, page, bin, mark))
         free_remote_push(page, block);
     else if (sa_likely(!_sa_oom_pressure_recorded()))
         remote_cache_keep(heap, block, bin);

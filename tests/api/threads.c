@@ -336,6 +336,61 @@ Test(threads, after_its_kept_blocks_a_thread_mallocs_its_latest_frees_of_the_cla
     cr_assert_null(why, "%s", (const char *)why);
 }
 
+/* A block a thread kept and handed out to itself goes home when it frees it
+ * again (its hand-out mark, the second word page_pop leaves, names that
+ * thread's cache: free.c remote_cache_may_keep): kept again, it would be
+ * the thread's next malloc again, a foreign block remote at every free
+ * (Larson's shape). A block whose second word the program wrote is no
+ * longer known as one and is kept again, as any other. */
+/* Another thread's `block`, freed by this thread (kept) and malloc'd back
+ * (`scribble`: the program then writes all of it), freed again: sets
+ * *kept_again to whether this thread's next malloc of the class gets it
+ * back. Returns what went wrong before that, or NULL. */
+static const char *rh_keep_and_reuse(void *block, bool scribble, bool *kept_again)
+{
+    sa_free(block);
+    void *kept = sa_malloc(RC_SIZE);
+    if (kept != block)
+        return "the kept block did not come back first";
+    if (scribble)
+        memset(kept, 0x5a, RC_SIZE);    /* the program's data over the mark */
+    sa_free(kept);
+    void *next = sa_malloc(RC_SIZE);
+    *kept_again = next == block;
+    sa_free(next);
+    return NULL;
+}
+
+static void *rh_thread(void *arg)
+{
+    void **other = arg;     /* two blocks of the main thread's heap */
+    void *own = sa_malloc(RC_SIZE);     /* a heap of its own, to keep blocks in */
+    if (own == NULL)
+        return "malloc failed";
+    bool again[2] = { false, false };
+    const char *why = rh_keep_and_reuse(other[0], false, &again[0]);
+    if (why == NULL)
+        why = rh_keep_and_reuse(other[1], true, &again[1]);
+    if (why == NULL)
+        why = again[0]   ? "a block handed out from the cache was kept again"
+              : !again[1] ? "a kept block the program wrote was not kept again"
+                          : NULL;
+    sa_free(own);
+    return (void *)why;
+}
+
+Test(threads, a_block_a_thread_handed_itself_from_its_cache_goes_home_when_freed)
+{
+    void *other[2] = { sa_malloc(RC_SIZE), sa_malloc(RC_SIZE) };
+    cr_assert_not_null(other[0]);
+    cr_assert_not_null(other[1]);
+    pthread_t th;
+    void *why;
+    cr_assert_eq(pthread_create(&th, NULL, rh_thread, other), 0);
+    cr_assert_eq(pthread_join(th, &why), 0);
+    cr_assert_null(why, "%s", (const char *)why);
+}
+
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
 {
     /* The blocks are the only ones of their page: once the freeing thread
