@@ -338,6 +338,30 @@ static sa_heap_t *heap_claim(bool first_class)
     return NULL;
 }
 
+/* A thread with no heap yet frees a block of `owner`'s page (free.c
+ * free_takes_stock): if `owner` is stocked, the thread takes it whole, as
+ * its first malloc would take some stocked heap (heap_claim), and returns
+ * it, now its own. A thread that starts by freeing what an exited thread
+ * left it (a table a new worker takes over each round) then frees those
+ * blocks locally; with any other heap, every one of those frees would be
+ * remote, into a heap waiting for some other thread. The claim and unstock
+ * of heap_claim; NULL if `owner` is not stocked, or no longer by the time
+ * it is claimed (given up meanwhile: its pages are not its own any more). */
+sa_heap_t *_sa_heap_take_stock(sa_heap_t *owner)
+{
+    if (sa_point_load("load stocked_at", &owner->stocked_at, memory_order_relaxed) == 0 ||
+        !heap_try_claim(owner))
+        return NULL;
+    if (sa_point_load("load stocked_at", &owner->stocked_at, memory_order_relaxed) == 0) {
+        heap_unclaim(owner);
+        return NULL;
+    }
+    heap_unstock(owner);
+    _sa_heap_tls = owner;
+    _sa_thread_register(owner);
+    return owner;
+}
+
 /* The calling thread's heap, made (or recycled) on first use. */
 sa_heap_t *_sa_heap_get_or_init(void)
 {

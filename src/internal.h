@@ -74,6 +74,7 @@ extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
 sa_heap_t *_sa_heap_make(bool first_class);
+sa_heap_t *_sa_heap_take_stock(sa_heap_t *owner);     /* a heapless thread's free: heap.c */
 void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir);
 void _sa_heap_give_up(sa_heap_t *heap);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);

@@ -1,12 +1,14 @@
 /* tests/api/heap_stock.c -- an exited thread's heap sleeps, stocked, and the
  * next thread to start takes it whole (src/heap.c heap_stock, docs/design.md
  * "Stocked heaps"): the new thread mallocs from the old thread's pages (no
- * segment abandoned, no page made or reclaimed); a first-class heap never
+ * segment abandoned, no page made or reclaimed), and a thread whose first
+ * call frees a block of one takes that one; a first-class heap never
  * takes a stocked heap; a stocked heap outlives the purge delay (a loaded
  * machine starts the next thread later than that) and one nobody took
  * within SA_HEAP_STOCK_STALE_MS is given back by sa_collect. */
 #include "sa_test.h"
 #include <pthread.h>
+#include <stdatomic.h>
 #include <time.h>
 
 enum { SIZE = SAT_LEFT_SIZE, LIVE = 64 };
@@ -87,6 +89,69 @@ Test(heap_stock, a_first_class_heap_never_takes_a_stocked_heap)
     free_checked(p, LIVE);
 }
 
+/* Two threads that leave live blocks, each with a heap of its own: both
+ * have their blocks before either exits (so neither takes the other's
+ * stock). */
+typedef struct leave_at_once_s {
+    sat_blocks_t left[2];
+    pthread_barrier_t all_left;
+    atomic_int next;
+} leave_at_once_t;
+
+static void *leave_at_once(void *arg)
+{
+    leave_at_once_t *both = arg;
+    sat_leave_live_blocks(&both->left[atomic_fetch_add(&both->next, 1)]);
+    pthread_barrier_wait(&both->all_left);
+    return NULL;
+}
+
+/* A thread whose first call frees a block another thread left: the one
+ * block it frees, then a malloc of its size. */
+static void *free_first(void *arg)
+{
+    void **p = arg;
+    sa_free(p[0]);
+    p[0] = sa_malloc(SIZE);
+    return NULL;
+}
+
+Test(heap_stock, a_thread_that_starts_by_freeing_an_exited_threads_block_takes_its_heap)
+{
+    /* Two exited threads' heaps stocked. A thread whose first call frees a
+     * block of one of them takes that heap (free.c free_takes_stock): its
+     * free is the owner's, not remote, and its malloc comes from that heap's
+     * segment, whichever of the two heap_claim would find first. */
+    static void *older[LIVE], *newer[LIVE];
+    static leave_at_once_t both;
+    both.left[0] = (sat_blocks_t){ older, LIVE };
+    both.left[1] = (sat_blocks_t){ newer, LIVE };
+    cr_assert_eq(pthread_barrier_init(&both.all_left, NULL, 2), 0);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_create(&t[i], NULL, leave_at_once, &both), 0);
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(pthread_join(t[i], NULL), 0);
+    pthread_barrier_destroy(&both.all_left);
+    cr_assert_neq(segment_of(older[0]), segment_of(newer[0]), "the two threads shared a heap");
+    void *freed = older[0];
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    run_thread(free_first, older);
+    sa_stats_get(&after);
+    cr_assert_not_null(older[0]);
+    cr_assert_eq(after.remote_frees, before.remote_frees, "the first free was remote");
+    cr_assert_eq(segment_of(older[0]), segment_of(freed),
+                 "its malloc's block %p is not in the freed block's segment %p",
+                 older[0], (void *)segment_of(freed));
+    sa_free(older[0]);
+    for (size_t i = 1; i < LIVE; i++) {
+        cr_assert(sat_check(older[i], SIZE, i), "block %zu of the taken heap overwritten", i);
+        sa_free(older[i]);
+    }
+    free_checked(newer, LIVE);
+}
+
 static void sleep_ms(size_t ms)
 {
     struct timespec ts = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000000L };
@@ -98,11 +163,13 @@ enum { N = 16384 };
 
 /* An exited thread's N blocks, on many pages, freed by this thread (remote
  * frees: the pages are the stocked heap's, emptied while it sleeps); the
- * statistics then. */
+ * statistics then. This thread has a heap of its own first: a thread
+ * without one would take the stocked heap at its first free. */
 static void stock_emptied_pages(sa_stats_t *held)
 {
     static void *p[N];
     sat_blocks_t left = { p, N };
+    sa_free(sa_malloc(SIZE));
     run_thread(sat_leave_live_blocks, &left);
     free_checked(p, N);
     sa_stats_get(held);
