@@ -193,33 +193,14 @@ static sa_noinline void free_remote_pressure(sa_heap_t *heap, sa_page_t *page, s
         remote_cache_keep(heap, block, bin);
 }
 
-/* A thread with no heap yet frees a block of another heap's page: if that
- * heap is stocked (an exited thread's), the thread takes it
- * (_sa_heap_take_stock) and, the page still that heap's, frees the block
- * as its owner. Out of line: once per thread at most it succeeds, and a
- * thread without a heap is rare. */
-static sa_noinline bool free_takes_stock(sa_page_t *page, sa_block_t *block)
-{
-    sa_heap_t *owner = atomic_load_explicit(&page->heap, memory_order_relaxed);
-    if (owner == NULL || _sa_heap_take_stock(owner) == NULL)
-        return false;
-    /* Claimed with acquire: a page that is still `owner`'s stays so, ours. */
-    if (atomic_load_explicit(&page->heap, memory_order_relaxed) != owner)
-        return false;   /* passed on before the claim: a remote free, with the heap we took */
-    _sa_free_local(owner, page, block);
-    return true;
-}
-
 /* Another thread (or any thread, for an abandoned page) frees a block: it
  * claims it, then keeps it in its remote cache or pushes it on thread_free;
- * a thread with no heap first tries to take the page's owner
- * (free_takes_stock).
+ * a thread without a heap notes the page's owner for its first malloc
+ * (_sa_heap_hint).
  * Guard: block LIVE, caller does not own the page. spec: page.smt2
  * free_remote (a kept block: no transition until it is pushed) */
 void _sa_free_remote(sa_page_t *page, sa_block_t *block)
 {
-    if (sa_unlikely(_sa_heap_tls == SA_HEAP_EMPTY) && free_takes_stock(page, block))
-        return;
     SA_TRACE_OP_BEGIN(SA_OP_FREE_REMOTE);
     /* Read before the push (free_remote_push says why). */
     size_t bin = page->bin;
@@ -251,6 +232,8 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     _sa_stat_remote_free(bin);
     sa_heap_t *heap = _sa_heap_tls;
+    if (sa_unlikely(heap == SA_HEAP_EMPTY))     /* no heap yet: which to take first */
+        _sa_heap_hint = atomic_load_explicit(&page->heap, memory_order_relaxed);
     if (!remote_cache_may_keep(heap, page, bin, mark))
         free_remote_push(page, block);
     else if (sa_likely(!_sa_oom_pressure_recorded()))

@@ -18,6 +18,7 @@ const sa_heap_t _sa_heap_empty = {
 };
 
 __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec"))) = SA_HEAP_EMPTY;
+__thread sa_heap_t *_sa_heap_hint __attribute__((tls_model("initial-exec")));
 
 /* Serializes the sweep of dead heaps' remote stacks (and the fork handlers
  * wait for a sweep in progress). A thread start never takes it. */
@@ -305,6 +306,16 @@ static void heap_unstock(sa_heap_t *h)
     sa_point_fetch_sub("sub stocked count", &heaps_stocked, 1, memory_order_relaxed);
 }
 
+/* A heap a thread start claimed: stocked, it is stocked no more (its
+ * claimer owns it whole); else one given up, empty. Ours now: what it is
+ * was settled before its claimed went false. */
+static sa_heap_t *heap_claimed_for_thread(sa_heap_t *h)
+{
+    if (sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed) != 0)
+        heap_unstock(h);
+    return h;
+}
+
 /* A heap of an exited thread, taken over by one CAS on `claimed` (lock-free:
  * a thread start never waits for an exiting thread), or NULL if every heap
  * is owned. A thread start (!first_class) takes a stocked heap first, its
@@ -314,9 +325,22 @@ static void heap_unstock(sa_heap_t *h)
  * is found, so the registry stays as long as the most threads that ever
  * held heaps at once plus the stocked heaps (SA_HEAP_STOCK_MAX, which a
  * first-class heap passes over) and the few that lost a race for the same
- * heap, and so does this walk (twice for a thread). */
+ * heap, and so does this walk (twice for a thread). A thread start tries
+ * first the stocked heap it last freed into while it had no heap
+ * (_sa_heap_hint, set by free.c _sa_free_remote): a worker that starts by
+ * freeing the table an exited worker left takes that worker's heap, and
+ * its later frees of the table are local (with any other stock, each would
+ * be remote). */
 static sa_heap_t *heap_claim(bool first_class)
 {
+    if (!first_class) {
+        sa_heap_t *hint = _sa_heap_hint;
+        _sa_heap_hint = NULL;
+        if (hint != NULL &&
+            sa_point_load("load stocked_at", &hint->stocked_at, memory_order_relaxed) != 0 &&
+            heap_try_claim(hint))
+            return heap_claimed_for_thread(hint);
+    }
     for (int pass = first_class ? 1 : 0; pass < 2; pass++) {
         for (sa_heap_t *h = sa_point_load("load heaps_all", &heaps_all, memory_order_acquire);
              h != NULL; h = h->next_all) {
@@ -324,42 +348,16 @@ static sa_heap_t *heap_claim(bool first_class)
                                          memory_order_relaxed) != 0;
             if ((pass == 0) != stocked || !heap_try_claim(h))
                 continue;
-            /* Ours now: what it is was settled before its claimed went false. */
+            if (!first_class)
+                return heap_claimed_for_thread(h);
             if (sa_point_load("load stocked_at", &h->stocked_at, memory_order_relaxed) != 0) {
-                if (first_class) {
-                    heap_unclaim(h);    /* stocked meanwhile: not for us */
-                    continue;
-                }
-                heap_unstock(h);
+                heap_unclaim(h);    /* stocked meanwhile: not for us */
+                continue;
             }
             return h;
         }
     }
     return NULL;
-}
-
-/* A thread with no heap yet frees a block of `owner`'s page (free.c
- * free_takes_stock): if `owner` is stocked, the thread takes it whole, as
- * its first malloc would take some stocked heap (heap_claim), and returns
- * it, now its own. A thread that starts by freeing what an exited thread
- * left it (a table a new worker takes over each round) then frees those
- * blocks locally; with any other heap, every one of those frees would be
- * remote, into a heap waiting for some other thread. The claim and unstock
- * of heap_claim; NULL if `owner` is not stocked, or no longer by the time
- * it is claimed (given up meanwhile: its pages are not its own any more). */
-sa_heap_t *_sa_heap_take_stock(sa_heap_t *owner)
-{
-    if (sa_point_load("load stocked_at", &owner->stocked_at, memory_order_relaxed) == 0 ||
-        !heap_try_claim(owner))
-        return NULL;
-    if (sa_point_load("load stocked_at", &owner->stocked_at, memory_order_relaxed) == 0) {
-        heap_unclaim(owner);
-        return NULL;
-    }
-    heap_unstock(owner);
-    _sa_heap_tls = owner;
-    _sa_thread_register(owner);
-    return owner;
 }
 
 /* The calling thread's heap, made (or recycled) on first use. */

@@ -62,6 +62,9 @@ void _sa_assert_fail(const char *expr, const char *file, int line);
 /* Initial-exec TLS: one instruction to reach, no allocation on first touch.
  * Points at the static empty heap until the thread's first generic malloc. */
 extern __thread sa_heap_t *_sa_heap_tls __attribute__((tls_model("initial-exec")));
+/* The owner of the page a thread without a heap last freed into: its first
+ * malloc takes that heap if it is stocked (heap.c heap_claim). */
+extern __thread sa_heap_t *_sa_heap_hint __attribute__((tls_model("initial-exec")));
 /* The heap of a thread that has none yet: every class's page is the empty
  * page (malloc's fast path falls to the generic one, which makes the
  * thread's heap), its remote caches have no room (a free keeps nothing).
@@ -74,7 +77,6 @@ extern sa_page_t _sa_page_empty;
 
 sa_heap_t *_sa_heap_get_or_init(void);          /* NULL only if out of memory */
 sa_heap_t *_sa_heap_make(bool first_class);
-sa_heap_t *_sa_heap_take_stock(sa_heap_t *owner);     /* a heapless thread's free: heap.c */
 void _sa_heap_release(sa_heap_t *heap, sa_heap_t *heir);
 void _sa_heap_give_up(sa_heap_t *heap);
 size_t _sa_heap_take_remote_pages(sa_heap_t *heap, size_t max);

@@ -2,7 +2,7 @@
  * next thread to start takes it whole (src/heap.c heap_stock, docs/design.md
  * "Stocked heaps"): the new thread mallocs from the old thread's pages (no
  * segment abandoned, no page made or reclaimed), and a thread whose first
- * call frees a block of one takes that one; a first-class heap never
+ * call frees a block of one takes that one at its malloc; a first-class heap never
  * takes a stocked heap; a stocked heap outlives the purge delay (a loaded
  * machine starts the next thread later than that) and one nobody took
  * within SA_HEAP_STOCK_STALE_MS is given back by sa_collect. */
@@ -106,26 +106,48 @@ static void *leave_at_once(void *arg)
     return NULL;
 }
 
-/* A thread whose first call frees a block another thread left: the one
- * block it frees, then a malloc of its size. */
-static void *free_first(void *arg)
+/* A thread that frees one block `p[0]` another thread left, then mallocs
+ * (p[0] becomes that block) and frees p[1]: the remote frees its two frees
+ * made, in `remote`. */
+typedef struct free_first_s {
+    void **p;
+    size_t remote[2];
+} free_first_t;
+
+static size_t remote_frees_now(void)
 {
-    void **p = arg;
-    sa_free(p[0]);
-    p[0] = sa_malloc(SIZE);
+    sa_stats_t st;
+    sa_stats_get(&st);
+    return st.remote_frees;
+}
+
+static void *free_then_malloc(void *arg)
+{
+    free_first_t *f = arg;
+    size_t before = remote_frees_now();
+    sa_free(f->p[0]);
+    size_t between = remote_frees_now();
+    f->p[0] = sa_malloc(SIZE);
+    size_t after_malloc = remote_frees_now();
+    sa_free(f->p[1]);
+    f->remote[0] = between - before;
+    f->remote[1] = remote_frees_now() - after_malloc;
     return NULL;
 }
 
-Test(heap_stock, a_thread_that_starts_by_freeing_an_exited_threads_block_takes_its_heap)
+Test(heap_stock, a_thread_that_starts_by_freeing_takes_the_heap_it_freed_into)
 {
-    /* Two exited threads' heaps stocked. A thread whose first call frees a
-     * block of one of them takes that heap (free.c free_takes_stock): its
-     * free is the owner's, not remote, and its malloc comes from that heap's
-     * segment, whichever of the two heap_claim would find first. */
-    static void *older[LIVE], *newer[LIVE];
+    /* Two exited threads' heaps stocked; a probe thread's malloc shows which
+     * one a thread start takes when nothing tells it otherwise (`first`),
+     * and its exit stocks that one again. A thread whose first call frees a
+     * block of the other heap (a remote free: it has no heap) takes that
+     * heap at its malloc (heap.c heap_claim, _sa_heap_hint): its malloc
+     * comes from that heap's segment and its next free of the heap's blocks
+     * is local. */
+    static void *one[LIVE], *two[LIVE];
     static leave_at_once_t both;
-    both.left[0] = (sat_blocks_t){ older, LIVE };
-    both.left[1] = (sat_blocks_t){ newer, LIVE };
+    both.left[0] = (sat_blocks_t){ one, LIVE };
+    both.left[1] = (sat_blocks_t){ two, LIVE };
     cr_assert_eq(pthread_barrier_init(&both.all_left, NULL, 2), 0);
     pthread_t t[2];
     for (int i = 0; i < 2; i++)
@@ -133,23 +155,31 @@ Test(heap_stock, a_thread_that_starts_by_freeing_an_exited_threads_block_takes_i
     for (int i = 0; i < 2; i++)
         cr_assert_eq(pthread_join(t[i], NULL), 0);
     pthread_barrier_destroy(&both.all_left);
-    cr_assert_neq(segment_of(older[0]), segment_of(newer[0]), "the two threads shared a heap");
-    void *freed = older[0];
-    sa_stats_t before, after;
-    sa_stats_get(&before);
-    run_thread(free_first, older);
-    sa_stats_get(&after);
-    cr_assert_not_null(older[0]);
-    cr_assert_eq(after.remote_frees, before.remote_frees, "the first free was remote");
-    cr_assert_eq(segment_of(older[0]), segment_of(freed),
-                 "its malloc's block %p is not in the freed block's segment %p",
-                 older[0], (void *)segment_of(freed));
-    sa_free(older[0]);
-    for (size_t i = 1; i < LIVE; i++) {
-        cr_assert(sat_check(older[i], SIZE, i), "block %zu of the taken heap overwritten", i);
-        sa_free(older[i]);
+    cr_assert_neq(segment_of(one[0]), segment_of(two[0]), "the two threads shared a heap");
+    void *probe = NULL;
+    run_thread(malloc_one, &probe);
+    cr_assert_not_null(probe);
+    sa_free(probe);
+    void **other = segment_of(probe) == segment_of(one[0]) ? two : one;
+    cr_assert(segment_of(probe) == segment_of(one[0]) || segment_of(probe) == segment_of(two[0]),
+              "the probe thread took neither stock");
+    void *freed = other[0];
+    free_first_t f = { other, { 0, 0 } };
+    run_thread(free_then_malloc, &f);
+    cr_assert_not_null(other[0]);
+    cr_assert_eq(f.remote[0], 1, "the first free, without a heap, made %zu remote frees",
+                 f.remote[0]);
+    cr_assert_eq(segment_of(other[0]), segment_of(freed),
+                 "its malloc's block %p is not in the segment %p of the heap it freed into "
+                 "(the probe's %p)", other[0], (void *)segment_of(freed),
+                 (void *)segment_of(probe));
+    cr_assert_eq(f.remote[1], 0, "its free after the malloc was remote");
+    sa_free(other[0]);
+    for (size_t i = 2; i < LIVE; i++) {
+        cr_assert(sat_check(other[i], SIZE, i), "block %zu of the taken heap overwritten", i);
+        sa_free(other[i]);
     }
-    free_checked(newer, LIVE);
+    free_checked(other == one ? two : one, LIVE);
 }
 
 static void sleep_ms(size_t ms)
@@ -163,13 +193,11 @@ enum { N = 16384 };
 
 /* An exited thread's N blocks, on many pages, freed by this thread (remote
  * frees: the pages are the stocked heap's, emptied while it sleeps); the
- * statistics then. This thread has a heap of its own first: a thread
- * without one would take the stocked heap at its first free. */
+ * statistics then. */
 static void stock_emptied_pages(sa_stats_t *held)
 {
     static void *p[N];
     sat_blocks_t left = { p, N };
-    sa_free(sa_malloc(SIZE));
     run_thread(sat_leave_live_blocks, &left);
     free_checked(p, N);
     sa_stats_get(held);

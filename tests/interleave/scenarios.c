@@ -544,10 +544,10 @@ static void start_malloc_free1(void)
     program_malloc();               /* a thread start: the stocked heap if it is stocked by now */
     program_free(block0[1]);        /* local if it took the stocked heap, else remote */
 }
-/* A thread whose first call is a free of P's block: it takes the stocked
- * heap if it is stocked by now (free.c free_takes_stock), and the free is
- * then the owner's; else remote. Then it mallocs (from the heap it took, or
- * any stocked one, as a thread start). */
+/* A thread whose first call is a free of P's block (remote: it has no
+ * heap), then a malloc: that thread start takes the heap it freed into if
+ * it is stocked by then (heap.c heap_claim, _sa_heap_hint), else another
+ * heap, as any thread start. */
 static void start_free2_malloc(void)
 {
     program_free(block0[2]);
@@ -660,9 +660,10 @@ mc_scenario_t mc_scenarios[] = {
               "starting thread takes the stocked heap, mallocs and frees into P",
       .setup = setup_watch, .body = { owner_stock_exit, free0, start_malloc_free1 },
       .check = check_stocked },
-    { .name = "stock_taken_by_free", .threads = 3, .spec = true,
-      .what = "the owner exits and stocks its heap while a starting thread whose first call "
-              "frees into P takes it, racing a thread start that mallocs and frees into P",
+    { .name = "stock_hinted_by_free", .threads = 3, .spec = true,
+      .what = "the owner exits and stocks its heap while a starting thread frees into P and "
+              "then mallocs (taking the heap it freed into first), racing a thread start that "
+              "mallocs and frees into P",
       .setup = setup_watch, .body = { owner_stock_exit, start_free2_malloc, start_malloc_free1 },
       .check = check_stocked },
     { .name = "stock_first_class", .threads = 2, .spec = true,
