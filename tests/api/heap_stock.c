@@ -138,8 +138,8 @@ static void *free_then_malloc(void *arg)
 Test(heap_stock, a_thread_that_starts_by_freeing_takes_the_heap_it_freed_into)
 {
     /* Two exited threads' heaps stocked; a probe thread's malloc shows which
-     * one a thread start takes when nothing tells it otherwise (`first`),
-     * and its exit stocks that one again. A thread whose first call frees a
+     * one a thread start takes when nothing tells it otherwise, and its exit
+     * stocks that one again. A thread whose first call frees a
      * block of the other heap (a remote free: it has no heap) takes that
      * heap at its malloc (heap.c heap_claim, _sa_heap_hint): its malloc
      * comes from that heap's segment and its next free of the heap's blocks

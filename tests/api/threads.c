@@ -336,12 +336,6 @@ Test(threads, after_its_kept_blocks_a_thread_mallocs_its_latest_frees_of_the_cla
     cr_assert_null(why, "%s", (const char *)why);
 }
 
-/* A block a thread kept and handed out to itself goes home when it frees it
- * again (its hand-out mark, the second word page_pop leaves, names that
- * thread's cache: free.c remote_cache_may_keep): kept again, it would be
- * the thread's next malloc again, a foreign block remote at every free
- * (Larson's shape). A block whose second word the program wrote is no
- * longer known as one and is kept again, as any other. */
 /* Another thread's `block`, freed by this thread (kept) and malloc'd back
  * (`scribble`: the program then writes all of it), freed again: sets
  * *kept_again to whether this thread's next malloc of the class gets it
@@ -379,6 +373,12 @@ static void *rh_thread(void *arg)
     return (void *)why;
 }
 
+/* A block a thread kept and handed out to itself goes home when it frees it
+ * again (its hand-out mark, the second word page_pop leaves, names that
+ * thread's cache: free.c remote_cache_may_keep): kept again, it would be
+ * the thread's next malloc again, a foreign block remote at every free
+ * (Larson's shape). A block whose second word the program wrote is no
+ * longer known as one and is kept again, as any other. */
 Test(threads, a_block_a_thread_handed_itself_from_its_cache_goes_home_when_freed)
 {
     void *other[2] = { sa_malloc(RC_SIZE), sa_malloc(RC_SIZE) };
