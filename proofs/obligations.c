@@ -320,10 +320,23 @@ static const pf_mutant_t m_size_agree[] = {
     { 0 }
 };
 static const pf_mutant_t m_block_index[] = {
-    { .name = "magic_floor", .what = "a wrong magic: floor(2^48 / size) instead of the ceiling",
-      .find = "(bvsub block_size (_ bv1 64))) block_size)", .replace = "(_ bv0 64)) block_size)" },
+    { .name = "magic_floor", .what = "a wrong magic: floor(2^48 / size), without the + 1",
+      .find = "(bvadd (bvudiv (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) block_size) (_ bv1 64))",
+      .replace = "(bvudiv (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) block_size)" },
     { .name = "index_shift_28", .what = "SA_BLOCK_INDEX_SHIFT 20 bits too small (magic too coarse)",
       .konst = "SA_BLOCK_INDEX_SHIFT", .delta = -20 },
+    { 0 }
+};
+static const pf_mutant_t m_made_start[] = {
+    { .name = "magic_ceiling", .what = "magic the ceiling of 2^48 / size: times a power of two it wraps to 0",
+      .find = "(bvadd (bvudiv (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) block_size) (_ bv1 64))",
+      .replace = "(bvudiv (bvadd (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (bvsub block_size (_ bv1 64))) block_size)" },
+    { .name = "key_one_block_more", .what = "a made key one block past capacity (an unmade block passes)",
+      .find = "(bvmul blocks (bvmul m bs))", .replace = "(bvmul (bvadd blocks (_ bv1 64)) (bvmul m bs))" },
+    { .name = "made_test_inclusive", .what = "the made-start test with <= the key",
+      .find = "(bvult (bvmul offset m) key)", .replace = "(bvule (bvmul offset m) key)" },
+    { .name = "index_shift_32", .what = "SA_BLOCK_INDEX_SHIFT 16 bits smaller (a coarser magic)",
+      .konst = "SA_BLOCK_INDEX_SHIFT", .delta = -16 },
     { 0 }
 };
 static const pf_mutant_t m_reserved[] = {
@@ -349,12 +362,10 @@ static const pf_mutant_t m_page_of[] = {
     { 0 }
 };
 static const pf_mutant_t m_segmap_high[] = {
-    { .name = "segmap_index_unmasked", .what = "the map indexed by p >> SA_SEGMENT_SHIFT unmasked: past the map",
-      .find = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one))",
-      .replace = "(bvlshr p SA_SEGMENT_SHIFT)" },
-    { .name = "page_from_own_mask", .what = "the page start taken from p's own mask, not the mapped segment",
-      .find = "(bvadd (segmap_segment p) (page_start kind (page_index_of p kind)))",
-      .replace = "(bvadd (segment_of p) (page_start kind (page_index_of p kind)))" },
+    { .name = "range_one_unit_more", .what = "the map's range compare passing the unit just past the map",
+      .find = "(bvult (segmap_unit p) segmap_units)", .replace = "(bvule (segmap_unit p) segmap_units)" },
+    { .name = "unit_half_size", .what = "the map's unit a bit shorter than a segment",
+      .find = "(bvlshr p SA_SEGMENT_SHIFT))", .replace = "(bvlshr p (bvsub SA_SEGMENT_SHIFT one)))" },
     { 0 }
 };
 static const pf_mutant_t m_thread_free_word[] = {
@@ -579,11 +590,13 @@ static void gen_thread_free_table(pf_buf_t *out)
     table_end(&t);
 }
 
-/* _sa_block_index and _sa_block_is_start (the multiply free does on every
- * call) against the model's block_index and block_is_start, for every bin,
- * at the offsets around the first, second and last block start and the
- * page's last byte, with the magic the C computes (layout_agrees ties it to
- * the model's). */
+/* _sa_block_index, _sa_block_is_start, _sa_block_made_key and
+ * _sa_block_is_made_start (the multiply and compare free does on every call)
+ * against the model's block_index, block_is_start, made_key and
+ * block_made_start, for every bin, at the offsets around the first, second
+ * and last block start and the page's last byte (and as far before the
+ * start, for the made-start test), with the magic the C computes
+ * (layout_agrees ties it to the model's). */
 static void gen_block_index_table(pf_buf_t *out)
 {
     table_t t = table_begin(out, "c_index");
@@ -602,6 +615,22 @@ static void gen_block_index_table(pf_buf_t *out)
             snprintf(term, sizeof term, "(block_is_start (_ bv%zu 64) (_ bv%llu 64))", offs[k],
                      (unsigned long long)magic);
             table_row_bool(&t, term, _sa_block_is_start(offs[k], magic));
+        }
+        /* the made key of no block, one, and the page's worth; the made-start
+         * test at those offsets and as far before the start */
+        const size_t made[] = { 0, 1, page / bs };
+        for (size_t c = 0; c < sizeof made / sizeof *made; c++) {
+            uint64_t key = _sa_block_made_key(made[c], bs, magic);
+            snprintf(term, sizeof term, "(made_key (_ bv%zu 64) (_ bv%zu 64) (_ bv%llu 64))", made[c], bs,
+                     (unsigned long long)magic);
+            table_row(&t, term, key);
+            for (size_t k = 0; k < sizeof offs / sizeof *offs; k++)
+                for (int sign = 0; sign < 2; sign++) {
+                    uintptr_t off = sign ? -(uintptr_t)offs[k] : offs[k];
+                    snprintf(term, sizeof term, "(block_made_start (_ bv%llu 64) (_ bv%llu 64) (_ bv%llu 64))",
+                             (unsigned long long)off, (unsigned long long)magic, (unsigned long long)key);
+                    table_row_bool(&t, term, _sa_block_is_made_start(off, magic, key));
+                }
         }
     }
     table_end(&t);
@@ -678,6 +707,8 @@ static const pf_mutant_t m_index_agree[] = {
                  " (bvsub (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (_ bv1 64))) SA_BLOCK_INDEX_SHIFT))" },
     { .name = "model_start_test_inclusive", .what = "a model block_is_start with <= magic",
       .find = "(bvult (bvmul offset m) m)", .replace = "(bvule (bvmul offset m) m)" },
+    { .name = "model_made_key_unwrapped", .what = "a model made key of capacity * block_size (the bytes made)",
+      .find = "(bvmul blocks (bvmul m bs))", .replace = "(bvmul blocks bs)" },
     { 0 }
 };
 static const pf_mutant_t m_request_agree[] = {
@@ -689,9 +720,9 @@ static const pf_mutant_t m_page_of_agree[] = {
     { .name = "model_page_of_medium_shift", .what = "the model's page_index_of with the medium shift for every kind",
       .find = "(bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind))",
       .replace = "(bvlshr (bvand p SA_SEGMENT_MASK) SA_MEDIUM_PAGE_SHIFT)" },
-    { .name = "model_segmap_unit_unmasked", .what = "the model's segmap_unit without the mask",
-      .find = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one))",
-      .replace = "(bvlshr p SA_SEGMENT_SHIFT)" },
+    { .name = "model_segmap_unit_masked", .what = "the model's segmap_unit masked to the map",
+      .find = "(bvlshr p SA_SEGMENT_SHIFT))",
+      .replace = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one)))" },
     { 0 }
 };
 
@@ -701,7 +732,7 @@ static const pf_mutant_t m_layout_agree[] = {
     { .name = "info_size_wrong", .what = "SA_SEGMENT_INFO_SIZE doubled in the model",
       .konst = "SA_SEGMENT_INFO_SIZE", .delta = SA_SEGMENT_INFO_SIZE },
     { .name = "magic_off_by_one", .what = "a model magic one too big",
-      .find = "(bvsub block_size (_ bv1 64))) block_size)", .replace = "block_size) block_size)" },
+      .find = "SA_BLOCK_INDEX_SHIFT) block_size) (_ bv1 64))", .replace = "SA_BLOCK_INDEX_SHIFT) block_size) (_ bv2 64))" },
     { 0 }
 };
 
@@ -857,6 +888,15 @@ const pf_obligation_t pf_obligations[] = {
               " int:(block_is_start (offset_of q r (bin_size BIN)) (magic (bin_size BIN)))"
               " int:(index_right q r (bin_size BIN)) int:(start_right q r (bin_size BIN))",
       .mutants = m_block_index },
+    { .name = "made_start", .covers = "_sa_block_made_key, _sa_block_is_made_start, _sa_page_of_block_start",
+      .models = "size_class layout", .bv = true, .per_bin = 1, .decls = BV("q") BV("r") BV("c"),
+      .hyp = "(let ((bs (bin_size BIN))) (let ((n (bvudiv (bvshl one (page_shift (page_kind_for bs))) bs)))"
+             "  (and (bvult r bs) (bvule q n) (bvule c n))))",
+      .goal = "(made_start_exact q r c (bin_size BIN))",
+      .show = "int:(offset_of q r (bin_size BIN)) int:q int:r int:c int:(magic (bin_size BIN))"
+              " int:(made_key c (bin_size BIN) (magic (bin_size BIN)))"
+              " int:(made_start_forward q r c (bin_size BIN)) int:(made_start_backward q r c (bin_size BIN))",
+      .mutants = m_made_start },
     { .name = "reserved_bound", .covers = "_sa_page_init (reserved), SA_MAX_BLOCKS_PER_PAGE",
       .models = "size_class layout", .bv = true, .decls = BV("bin") BV("idx"),
       .hyp = "(and (page_bin bin) (bvult idx (pages_per_segment (page_kind_for (bin_size bin)))))",
@@ -896,21 +936,23 @@ const pf_obligation_t pf_obligations[] = {
               "     (bvult (bvsub p (segment_of p)) SA_SEGMENT_SIZE)"
               "     (= (bvand (segment_of p) SA_SEGMENT_MASK) (_ bv0 64)))",
       .show = "int:p int:kind int:(page_index_of p kind)", .mutants = m_page_of },
-    /* free's test of a pointer: the map at p's masked unit, then the offset
-     * from the found page's start below made (<= the page's area:
-     * reserved_bound). Whatever p's high bits, the map is indexed inside it,
-     * and the bound passes only a p of the found segment, below
-     * 2^SA_ADDRESS_BITS: no pointer is taken for a block of a segment it is
-     * not in. (_sa_validate's bounds, capacity * block_size and a huge
-     * segment's block, pass no more.) */
+    /* free's test of a pointer: the map's range compare, the map at p's
+     * unit, then the made-start test of the found page. Whatever p's high
+     * bits, the map is read only inside it, and what passes the compare is
+     * a p of the found segment, below 2^SA_ADDRESS_BITS, whose offset from
+     * the found page's start lies where made_start proves the test exact
+     * (within the page's size after it, within a segment before it): no
+     * pointer is taken for a block of a segment it is not in. (_sa_validate's
+     * bounds, capacity * block_size and a huge segment's block, pass no
+     * more.) */
     { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_find, _sa_page_of_block_start, "
       "_sa_validate",
-      .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind") BV("made"),
-      .hyp = "(and (page_kind kind) (bvule made (page_area_size kind (page_index_of p kind)))"
-             "     (bvult (bvsub p (found_page_start p kind)) made))",
-      .goal = "(and (bvult (segmap_unit p) segmap_units) (= (segmap_segment p) (segment_of p))"
-              "     (bvult p (bvshl one SA_ADDRESS_BITS)))",
-      .show = "int:p int:kind int:made int:(segmap_unit p) int:(found_page_start p kind)",
+      .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind"),
+      .hyp = "(and (page_kind kind) (segmap_in_range p))",
+      .goal = "(and (= (segmap_segment p) (segment_of p)) (bvult p (bvshl one SA_ADDRESS_BITS))"
+              "     (let ((off (bvsub p (found_page_start p kind))))"
+              "       (or (bvult off (bvshl one (page_shift kind))) (bvuge off (bvneg SA_SEGMENT_INFO_SIZE)))))",
+      .show = "int:p int:kind int:(segmap_unit p) int:(found_page_start p kind)",
       .mutants = m_segmap_high },
     { .name = "thread_free_word", .covers = "_sa_tf_block, _sa_tf_count, _sa_free_remote (the CAS's new word), "
       "_sa_page_collect (exchange), SA_THREAD_FREE_COUNT_SHIFT",

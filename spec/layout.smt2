@@ -12,11 +12,12 @@
 ;   block    offset / block_size inside the page area, computed without a
 ;            division as (offset * magic) >> SA_BLOCK_INDEX_SHIFT
 ;
-; The obligations (layout_*, block_index, reserved_bound, aligned_alloc) prove
-; for every input: pages are disjoint, inside their segment and clear of its
-; metadata; pointer -> page finds the page holding the pointer; the block
-; index and block-start test are exact for every block size of the size-class
-; table and every offset of its page; an aligned allocation lands inside its
+; The obligations (layout_*, block_index, made_start, segmap_high_pointer,
+; reserved_bound, aligned_alloc) prove for every input: pages are disjoint,
+; inside their segment and clear of its metadata; pointer -> page finds the
+; page holding the pointer; the block index, the block-start test and free's
+; made-start test are exact for every block size of the size-class table and
+; every offset of its segment; an aligned allocation lands inside its
 ; block. (requires size_class.smt2 before it, for bin_size)
 
 ; sa_page_kind_t: SA_PAGE_SMALL, SA_PAGE_MEDIUM, SA_PAGE_LARGE (values from
@@ -58,15 +59,17 @@
   (bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind)))
 
 ; segmap_unit -- _sa_segmap_unit(p): the segment map's index, the unit of
-; p's low SA_ADDRESS_BITS bits (masked: never past the map's
-; 2^(SA_ADDRESS_BITS - SA_SEGMENT_SHIFT) bytes).
+; p; segmap_in_range -- _sa_segmap_find's compare of it with the map's
+; 2^(SA_ADDRESS_BITS - SA_SEGMENT_SHIFT) bytes: a p with bits above
+; SA_ADDRESS_BITS (no segment's) is refused before the map is read.
 (define-fun segmap_units () (_ BitVec 64) (bvshl one (bvsub SA_ADDRESS_BITS SA_SEGMENT_SHIFT)))
 (define-fun segmap_unit ((p (_ BitVec 64))) (_ BitVec 64)
-  (bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one)))
+  (bvlshr p SA_SEGMENT_SHIFT))
+(define-fun segmap_in_range ((p (_ BitVec 64))) Bool
+  (bvult (segmap_unit p) segmap_units))
 
 ; segmap_segment -- the segment _sa_segmap_find gives for p (its headers
-; read once the map says the unit is live): segment_of p only for p below
-; 2^SA_ADDRESS_BITS.
+; read once the map says the unit is live).
 (define-fun segmap_segment ((p (_ BitVec 64))) (_ BitVec 64)
   (bvshl (segmap_unit p) SA_SEGMENT_SHIFT))
 
@@ -75,12 +78,14 @@
 (define-fun found_page_start ((p (_ BitVec 64)) (kind (_ BitVec 64))) (_ BitVec 64)
   (bvadd (segmap_segment p) (page_start kind (page_index_of p kind))))
 
-; magic -- _sa_block_magic(block_size) = ceil(2^SA_BLOCK_INDEX_SHIFT / block_size),
+; magic -- _sa_block_magic(block_size) = floor(2^SA_BLOCK_INDEX_SHIFT /
+; block_size) + 1 (the ceiling, one more for a power of two, so that magic
+; * block_size exceeds 2^SA_BLOCK_INDEX_SHIFT for every size: made_key),
 ; computed once per page at page_init (the only division), kept shifted left
 ; by 64 - SA_BLOCK_INDEX_SHIFT: the fraction bits of offset * magic are then
 ; the whole low word.
 (define-fun magic ((block_size (_ BitVec 64))) (_ BitVec 64)
-  (bvshl (bvudiv (bvadd (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) (bvsub block_size (_ bv1 64))) block_size)
+  (bvshl (bvadd (bvudiv (bvshl (_ bv1 64) SA_BLOCK_INDEX_SHIFT) block_size) (_ bv1 64))
          (bvsub (_ bv64 64) SA_BLOCK_INDEX_SHIFT)))
 
 ; block_index -- _sa_block_index(offset, magic): offset / block_size without
@@ -94,6 +99,19 @@
 ; exactly at block starts.
 (define-fun block_is_start ((offset (_ BitVec 64)) (m (_ BitVec 64))) Bool
   (bvult (bvmul offset m) m))
+
+; made_key -- _sa_block_made_key(blocks, block_size, magic): the page's key
+; for `blocks` blocks made (page->made_key), and block_made_start --
+; _sa_block_is_made_start(offset, magic, key): free's one compare, offset
+; is the start of one of those blocks. With m = magic, m * block_size wraps
+; to e > 0 (the + 1 of magic), block q's start times m wraps to q * e, and
+; the key is blocks * e: below it exactly for q < blocks; any other offset of
+; the page times m keeps a fraction of at least m, far above any key
+; (obligation made_start).
+(define-fun made_key ((blocks (_ BitVec 64)) (bs (_ BitVec 64)) (m (_ BitVec 64))) (_ BitVec 64)
+  (bvmul blocks (bvmul m bs)))
+(define-fun block_made_start ((offset (_ BitVec 64)) (m (_ BitVec 64)) (key (_ BitVec 64))) Bool
+  (bvult (bvmul offset m) key))
 
 ; align_up -- _sa_align_up(p, alignment), alignment a power of two.
 (define-fun align_up ((p (_ BitVec 64)) (alignment (_ BitVec 64))) (_ BitVec 64)
@@ -179,3 +197,18 @@
   (= (block_is_start (offset_of q r bs) (magic bs)) (= r (_ bv0 64))))
 (define-fun index_exact ((q (_ BitVec 64)) (r (_ BitVec 64)) (bs (_ BitVec 64))) Bool
   (and (index_right q r bs) (start_right q r bs)))
+
+; free's made-start test with c blocks made (c at most a page's worth): at
+; the offset q * bs + r of the page it passes exactly for r = 0 and q < c;
+; at the same distance before the page start (page 0's header, and on to
+; a segment's size: every pointer of the page's segment, segmap_high_pointer)
+; it never passes.
+(define-fun made_start_forward ((q (_ BitVec 64)) (r (_ BitVec 64)) (c (_ BitVec 64)) (bs (_ BitVec 64))) Bool
+  (=> (page_offset q r bs)
+      (= (block_made_start (offset_of q r bs) (magic bs) (made_key c bs (magic bs)))
+         (and (= r (_ bv0 64)) (bvult q c)))))
+(define-fun made_start_backward ((q (_ BitVec 64)) (r (_ BitVec 64)) (c (_ BitVec 64)) (bs (_ BitVec 64))) Bool
+  (=> (and (not (= (offset_of q r bs) (_ bv0 64))) (bvule (offset_of q r bs) SA_SEGMENT_INFO_SIZE))
+      (not (block_made_start (bvneg (offset_of q r bs)) (magic bs) (made_key c bs (magic bs))))))
+(define-fun made_start_exact ((q (_ BitVec 64)) (r (_ BitVec 64)) (c (_ BitVec 64)) (bs (_ BitVec 64))) Bool
+  (and (made_start_forward q r c bs) (made_start_backward q r c bs)))

@@ -15,14 +15,14 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
 {
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
     /* Debug builds: the guard of free_local and what inv says of the block.
-     * (made = capacity * block_size is no fact of the spec: the bound free's
-     * validation reads, kept beside capacity, which the owner sees as set.) */
+     * (made_key is no fact of the spec: the key free's validation reads,
+     * kept beside capacity, which the owner sees as set.) */
     sa_assert_spec("free_local (owned)", atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
     sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
     sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
     sa_assert_spec("free_to (LIVE: not the head of local_free)", block != page->local_free);
     sa_assert_spec("used_live_thread (a LIVE block is used)", page->used > 0);
-    sa_assert(page->made == page->capacity * page->block_size);
+    sa_assert(page->made_key == _sa_block_made_key(page->capacity, page->block_size, page->magic));
     sa_block_t *local = page->local_free;   /* before the stores: the fast path's test of it stands */
     sa_assert(page->local_empty == (local == NULL ? SA_LOCAL_EMPTY : 0));
     block->canary = canary;

@@ -288,24 +288,24 @@ static inline bool _sa_segments_pending(void)
 #define SA_SEGMAP_UNITS ((uintptr_t)1 << (SA_ADDRESS_BITS - SA_SEGMENT_SHIFT))
 extern _Atomic uint8_t _sa_segmap[SA_SEGMAP_UNITS];
 
-/* The map's index for p: the unit of p's low SA_ADDRESS_BITS bits. Masked,
- * not range-checked (one instruction, not a compare and a branch): no
- * pointer indexes past the map. spec: layout.smt2 segmap_unit */
+/* The map's index for p: p's unit. spec: layout.smt2 segmap_unit */
 static inline uintptr_t _sa_segmap_unit(const void *p)
 {
-    return ((uintptr_t)p >> SA_SEGMENT_SHIFT) & (SA_SEGMAP_UNITS - 1);
+    return (uintptr_t)p >> SA_SEGMENT_SHIFT;
 }
 
-/* Is the segment of p's unit live? If so, *seg is it: the segment whose
- * headers may be read for p. A p with bits set above SA_ADDRESS_BITS gets a
- * segment it is not in; every caller then rejects it by an offset bound
- * against a page of that segment (made, or capacity * block_size) or its
- * huge block, which only the segment's own addresses pass (obligation
- * segmap_high_pointer). spec: layout.smt2 segmap_segment */
+/* Is the segment of p's unit live? If so, *seg is it, the segment p is in:
+ * its headers may be read for p. A p with bits set above SA_ADDRESS_BITS
+ * (no segment's) is refused by a compare before the map is read: the
+ * made-start test of free (_sa_page_of_block_start) is exact only for
+ * pointers of the page's own segment (obligations segmap_high_pointer,
+ * made_start). spec: layout.smt2 segmap_in_range, segmap_segment */
 static inline bool _sa_segmap_find(const void *p, sa_segment_t **seg)
 {
     uintptr_t unit = _sa_segmap_unit(p);
     *seg = (sa_segment_t *)(unit << SA_SEGMENT_SHIFT);
+    if (sa_unlikely(unit >= SA_SEGMAP_UNITS))
+        return false;
     /* The byte read by the compare itself (GCC loads an atomic byte and
      * tests it: two instructions where this is one). A plain x86-64 load
      * has acquire order, and the caller's reads of the segment's headers
@@ -555,22 +555,24 @@ static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
     return _sa_page_kind_for(_sa_bin_size(bin));
 }
 
-/* off < *bound, with *bound read by the compare itself: an aligned word
- * load is a relaxed atomic load on x86-64, and GCC never folds an atomic
- * load into a compare (a load, a compare and a branch where this is a
- * compare with memory and a branch: free's made bound, one instruction
- * fewer on every free). */
-static inline bool _sa_below_relaxed(uintptr_t off, const uintptr_t *bound)
+/* offset * magic < *key (_sa_block_is_made_start), with magic and *key
+ * read by the multiply and the compare themselves: an aligned word load is
+ * a relaxed atomic load on x86-64, and GCC never folds an atomic load into
+ * an operation (a load each where this takes both from memory: two
+ * instructions fewer on every free). */
+static inline bool _sa_made_start_relaxed(uintptr_t off, const uint64_t *magic, const uint64_t *key)
 {
     bool below;
-    __asm__("cmp %[bound], %[off]" : "=@ccb"(below) : [off] "r"(off), [bound] "m"(*bound));
+    __asm__("imul %[magic], %[off]\n\tcmp %[key], %[off]"
+            : [off] "+r"(off), "=@ccb"(below)
+            : [magic] "m"(*magic), [key] "m"(*key));
     return below;
 }
 
 /* The page of p if p is a block start, made, in a page in use: the common
  * case of free, realloc and usable_size, checked without a division (the
- * offset compared with the made bytes, a multiply tests the block start,
- * exact below that bound: layout.h) and without trusting any header of a
+ * offset times magic compared with the made key: one multiply, one compare,
+ * layout.h _sa_block_is_made_start) and without trusting any header of a
  * foreign mapping (the segment map first). Whether the block is free (its
  * canary) is the caller's test: _sa_page_of_block, or sa_free's own, which
  * keeps the canary for its push. NULL otherwise: the caller then takes the
@@ -586,11 +588,11 @@ static inline sa_page_t *_sa_page_of_block_start(const void *p)
      * without this GCC re-derives field addresses from the segment and the
      * index (several instructions per field on free's fast path). */
     __asm__("" : "+r"(page));
-    /* Made: offset below page->made = capacity * block_size (so below the
-     * page area, where the multiply-and-shift start test is exact:
-     * layout.h); p below start wraps and fails it. */
+    /* p is in page's segment (the map's compare): its offset from start
+     * is within a segment either way, where the test is exact; p below
+     * start wraps and fails it (obligation made_start). */
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
-    if (sa_likely(_sa_below_relaxed(off, &page->made) && _sa_block_is_start(off, page->magic)))
+    if (sa_likely(_sa_made_start_relaxed(off, &page->magic, &page->made_key)))
         return page;
     return NULL;
 }

@@ -4,8 +4,9 @@
  * functions; spec/layout.smt2 models them and proofs/ proves, for every input:
  * pages of a segment are disjoint, inside the segment and clear of its
  * metadata; pointer -> page finds the page holding the pointer; the block index
- * by multiply-and-shift equals offset / block_size, and the block-start test
- * equals offset % block_size == 0; aligned allocation lands inside its block.
+ * by multiply-and-shift equals offset / block_size, the block-start test
+ * equals offset % block_size == 0, and free's made-start test equals both
+ * that and index < blocks made; aligned allocation lands inside its block.
  *
  *   segment  [seg, seg + SA_SEGMENT_SIZE), SA_SEGMENT_SIZE-aligned
  *   [seg, seg + SA_SEGMENT_INFO_SIZE)      segment header + page table
@@ -72,15 +73,16 @@ static inline size_t _sa_page_index_of(uintptr_t p, sa_page_kind_t kind)
     return (size_t)((p & SA_SEGMENT_MASK) >> _sa_page_shift(kind));
 }
 
-/* The multiplier for division-free block indexing: ceil(2^SHIFT / block_size),
- * kept shifted to the top of the word (<< (64 - SHIFT)) so that the fraction
- * bits of offset * magic are the whole low word: free's block-start test is
- * then one multiply and one compare, no mask. Computed once per page at
- * page_init (the only division). spec: layout.smt2 magic */
+/* The multiplier for division-free block indexing: floor(2^SHIFT / block_size)
+ * + 1 (the ceiling, but for a power of two one more: so magic * block_size
+ * exceeds 2^SHIFT for every size, _sa_block_made_key needs that), kept
+ * shifted to the top of the word (<< (64 - SHIFT)) so that the fraction bits
+ * of offset * magic are the whole low word: free's block test is then one
+ * multiply and one compare, no mask. Computed once per page at page_init
+ * (the only division). spec: layout.smt2 magic */
 static inline uint64_t _sa_block_magic(size_t block_size)
 {
-    return ((((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) + block_size - 1) / block_size)
-           << (64 - SA_BLOCK_INDEX_SHIFT);
+    return ((((uint64_t)1 << SA_BLOCK_INDEX_SHIFT) / block_size) + 1) << (64 - SA_BLOCK_INDEX_SHIFT);
 }
 
 /* offset / block_size for an offset inside the page area (slow paths only).
@@ -96,6 +98,27 @@ static inline size_t _sa_block_index(uintptr_t offset, uint64_t magic)
 static inline bool _sa_block_is_start(uintptr_t offset, uint64_t magic)
 {
     return (uint64_t)offset * magic < magic;
+}
+
+/* The made key of a page with `blocks` blocks made: blocks * (magic *
+ * block_size), the products wrapping. magic * block_size wraps to what
+ * magic exceeds 2^64 / block_size by, times block_size (0 < it, by the + 1
+ * of _sa_block_magic): so block q's start times magic wraps to q times it,
+ * below the key exactly for q < blocks. spec: layout.smt2 made_key */
+static inline uint64_t _sa_block_made_key(size_t blocks, size_t block_size, uint64_t magic)
+{
+    return (uint64_t)blocks * (magic * (uint64_t)block_size);
+}
+
+/* offset is the start of one of the first `blocks` blocks, for made_key =
+ * _sa_block_made_key(blocks, ..): the block-start test and the made bound
+ * in one compare. Exact for every offset from SA_SEGMENT_SIZE below the page
+ * area to its end (the offset of any pointer into the page's segment: a
+ * non-start times magic wraps to at least magic, far above any key).
+ * spec: layout.smt2 block_made_start */
+static inline bool _sa_block_is_made_start(uintptr_t offset, uint64_t magic, uint64_t made_key)
+{
+    return (uint64_t)offset * magic < made_key;
 }
 
 /* Round p up to a power-of-two alignment. spec: layout.smt2 align_up */

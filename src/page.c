@@ -21,7 +21,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     page->magic = _sa_block_magic(block_size);
     page->reserved = (uint32_t)(_sa_page_area_size(seg->page_kind, page->index) / block_size);
     page->capacity = 0;
-    __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->made_key, 0, __ATOMIC_RELAXED);
     page->used = 0;
     page->free = NULL;
     page->local_free = NULL;
@@ -68,7 +68,8 @@ void _sa_page_extend(sa_page_t *page)
     page->free = tail;
     /* relaxed atomic: another thread's free reads it to validate a pointer */
     __atomic_store_n(&page->capacity, page->capacity + (uint32_t)n, __ATOMIC_RELAXED);
-    __atomic_store_n(&page->made, (uintptr_t)page->capacity * block_size, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->made_key, _sa_block_made_key(page->capacity, block_size, page->magic),
+                     __ATOMIC_RELAXED);
     SA_TRACE_AFTER(SA_T_EXTEND, page);
     _sa_stat_active(page->bin, n * block_size, true);
     sa_debug_check_page_full(page);
@@ -453,7 +454,7 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     page->local_free = NULL;
     page->local_empty = SA_LOCAL_EMPTY;
     page->capacity = 0;
-    __atomic_store_n(&page->made, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&page->made_key, 0, __ATOMIC_RELAXED);
     page->retire_at = 0;
     page->in_use = 0;
     SA_TRACE_AFTER(SA_T_RETIRE, page);

@@ -100,14 +100,13 @@ typedef struct sa_page_s {
     _Alignas(SA_CACHE_LINE) _Atomic(struct sa_heap_s *) heap;
     /* First byte of block 0. */
     uint8_t *start;
-    /* ceil(2^SA_BLOCK_INDEX_SHIFT / block_size): block index and block-start
-     * test without division (layout.h). */
+    /* _sa_block_magic(block_size): block index and block-start test
+     * without division (layout.h). */
     uint64_t magic;
-    /* capacity * block_size, kept beside it (set with it, relaxed): the
-     * bytes of made blocks from start, which free compares an offset with.
-     * A word, not 32 bits: the compare then takes it from memory (one
-     * instruction; a 32-bit field is loaded and widened first). */
-    uintptr_t made;
+    /* _sa_block_made_key(capacity, block_size, magic), kept beside capacity
+     * (set with it, relaxed): free's offset times magic is below it exactly
+     * at the start of a made block (layout.h _sa_block_is_made_start). */
+    uint64_t made_key;
     /* Blocks made so far: blocks [0, capacity) are on a list or LIVE, blocks
      * [capacity, reserved) are UNMADE. capacity <= reserved. */
     uint32_t capacity;

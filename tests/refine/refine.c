@@ -162,9 +162,9 @@ static void place(sa_page_t *page, const state_t *s)
     detach(page);
     page->reserved = (uint32_t)s->R;
     page->capacity = (uint32_t)s->C;
-    /* free's block test reads capacity's bytes from `made` (kept with it:
-     * the debug build asserts made = capacity * block_size at a local free) */
-    page->made = (uintptr_t)page->capacity * page->block_size;
+    /* free's block test reads capacity as the made key (kept with it: the
+     * debug build asserts it at a local free) */
+    page->made_key = _sa_block_made_key(page->capacity, page->block_size, page->magic);
     page->used = 0;
     for (int b = 0; b < s->C; b++) {
         sa_block_t *x = block_at(page, b);
