@@ -18,6 +18,7 @@
 #ifndef __cplusplus
 #include <stdatomic.h>
 #endif
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,15 +69,33 @@ static inline size_t bench_range(bench_rng_t *r, size_t lo, size_t hi)
     return lo + (size_t)(bench_rand(r) % (hi - lo + 1));
 }
 
+/* A tag with BENCH_TAG_SPARSE set: bench_fill leaves the block's second
+ * word (bytes 8-15) as malloc gave it, as a program does that stores a
+ * short string or a one-word header in it (what an allocator leaves there,
+ * shardalloc's hand-out mark, survives). */
+#define BENCH_TAG_SPARSE ((uint64_t)1 << 63)
+
+/* The first byte bench_fill writes after the tag, and whether it writes the
+ * last byte (not inside the second word of a sparse tag's block). */
+static inline size_t bench_fill_from(uint64_t tag)
+{
+    return tag & BENCH_TAG_SPARSE ? 16 : 8;
+}
+static inline bool bench_fill_last(size_t size, uint64_t tag)
+{
+    return size - 1 >= bench_fill_from(tag);
+}
+
 /* Write a recognisable pattern into a block of at least 8 bytes (so the
  * memory is really used: one byte per cache line, the tag in the first word)
  * and return the value a later bench_read() of the intact block gives. */
 static inline uint64_t bench_fill(void *p, size_t size, uint64_t tag)
 {
     unsigned char *b = (unsigned char *)p;
-    for (size_t i = 8; i < size; i += 64)
+    for (size_t i = bench_fill_from(tag); i < size; i += 64)
         b[i] = (unsigned char)(tag + i);
-    b[size - 1] = (unsigned char)(tag + size);
+    if (bench_fill_last(size, tag))
+        b[size - 1] = (unsigned char)(tag + size);
     memcpy(b, &tag, sizeof tag);
     return tag * 31 + size;
 }
@@ -88,9 +107,10 @@ static inline uint64_t bench_read(const void *p, size_t size)
     const unsigned char *b = (const unsigned char *)p;
     uint64_t tag, bad = 0;
     memcpy(&tag, b, sizeof tag);
-    for (size_t i = 8; i < size; i += 64)
+    for (size_t i = bench_fill_from(tag); i < size; i += 64)
         bad += b[i] != (unsigned char)(tag + i);
-    bad += b[size - 1] != (unsigned char)(tag + size);
+    if (bench_fill_last(size, tag))
+        bad += b[size - 1] != (unsigned char)(tag + size);
     return tag * 31 + size + (bad << 40);
 }
 

@@ -80,6 +80,7 @@ WORKLOADS = [
     ("live-large", "c", "the same loop against a live set of 100,000 blocks (cache misses, many pages)"),
     ("xserver-2", "c", "2 threads share a table: each request's block displaces and frees another thread's"),
     ("xserver-8", "c", "the same with 8 threads on the 2 cores (preempted mid-free)"),
+    ("xserver-2-sparse", "c", "xserver-2 with each block's second word left as malloc gave it (short strings)"),
     ("relay", "c", "2 chains of workers: each starts its successor, hands it its table of blocks, exits"),
     ("tchurn", "c", "4 fresh threads per round hand blocks through a shared table; later threads free them"),
     ("leakgrow", "c", "4 fresh threads per round churn a live set, each leaks 32 blocks when it ends"),
@@ -96,6 +97,7 @@ C_COMMANDS = {
     "live-large": ("liveset", ["100000"]),
     "xserver-2": ("xserver", ["2"]),
     "xserver-8": ("xserver", ["8"]),
+    "xserver-2-sparse": ("xserver", ["2", "sparse"]),
 }
 # `make bench-quick`: every workload once, at this fraction of its work.
 QUICK_SCALE = 0.3

@@ -5,8 +5,11 @@
  * of the cases. So nearly every free is a remote free, into a page whose
  * owner is alive and allocating (unlike `server`, where the owner is gone).
  * THREADS above the core count adds preemption in the middle of a free.
+ * With `sparse`, a response leaves its second word as malloc gave it (a
+ * short string, a one-word header): what an allocator leaves there is
+ * still there when the block is freed.
  *
- *   xserver SCALE THREADS      e.g. xserver 1 2, xserver 1 8
+ *   xserver SCALE THREADS [sparse]     e.g. xserver 1 2, xserver 1 8, xserver 1 2 sparse
  *
  * The checksum is the sum over every block of what bench_read() gives for
  * it, whoever frees it: addition does not care about the order, so it is the
@@ -17,11 +20,13 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define SLOTS       16384
 #define MAX_THREADS 64
 
 static _Atomic(void *) table[SLOTS];
+static uint64_t fill_mode;     /* 0, or BENCH_TAG_SPARSE */
 
 typedef struct worker_s {
     pthread_t tid;
@@ -51,7 +56,7 @@ static void *worker(void *arg)
             perror("malloc");
             exit(1);
         }
-        bench_fill(p, size, ((w->id << 40) | (r << 16)) + size);
+        bench_fill(p, size, (((w->id << 40) | (r << 16)) + size) | fill_mode);
         void *old = atomic_exchange_explicit(&table[bench_rand(&rng) % SLOTS], p,
                                              memory_order_acq_rel);
         if (old != NULL)
@@ -64,6 +69,13 @@ int main(int argc, char **argv)
 {
     bench_start(argc, argv);
     size_t threads = bench_arg_count(argc, argv, 2, MAX_THREADS, "threads");
+    if (argc > 3) {
+        if (strcmp(argv[3], "sparse") != 0) {
+            fprintf(stderr, "%s: the fourth argument is `sparse` or nothing\n", argv[0]);
+            return 2;
+        }
+        fill_mode = BENCH_TAG_SPARSE;
+    }
     /* The same number of requests in all, however many threads share them. */
     size_t total = bench_scaled(8000000);
     worker_t w[MAX_THREADS];
