@@ -941,7 +941,8 @@ const pf_obligation_t pf_obligations[] = {
      * bits, the map is read only inside it, and what passes the compare is
      * a p of the found segment, below 2^SA_ADDRESS_BITS, whose offset from
      * the found page's start lies where made_start proves the test exact
-     * (within the page's size after it, within a segment before it): no
+     * (below the page's size after it, within SA_SEGMENT_INFO_SIZE before
+     * it): no
      * pointer is taken for a block of a segment it is not in. (_sa_validate's
      * bounds, capacity * block_size and a huge segment's block, pass no
      * more.) */

@@ -200,9 +200,10 @@
 
 ; free's made-start test with c blocks made (c at most a page's worth): at
 ; the offset q * bs + r of the page it passes exactly for r = 0 and q < c;
-; at the same distance before the page start (page 0's header, and on to
-; a segment's size: every pointer of the page's segment, segmap_high_pointer)
-; it never passes.
+; at a distance up to SA_SEGMENT_INFO_SIZE before the page start (page 0's
+; header: the only pointers of a page's segment before its start that find
+; it, segmap_high_pointer) it never passes. (q at most a page's worth covers
+; that distance: SA_SEGMENT_INFO_SIZE is below every page size: layout_pages_inside.)
 (define-fun made_start_forward ((q (_ BitVec 64)) (r (_ BitVec 64)) (c (_ BitVec 64)) (bs (_ BitVec 64))) Bool
   (=> (page_offset q r bs)
       (= (block_made_start (offset_of q r bs) (magic bs) (made_key c bs (magic bs)))

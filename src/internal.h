@@ -588,9 +588,10 @@ static inline sa_page_t *_sa_page_of_block_start(const void *p)
      * without this GCC re-derives field addresses from the segment and the
      * index (several instructions per field on free's fast path). */
     __asm__("" : "+r"(page));
-    /* p is in page's segment (the map's compare): its offset from start
-     * is within a segment either way, where the test is exact; p below
-     * start wraps and fails it (obligation made_start). */
+    /* p is in page's segment (the map's compare), so its offset from start
+     * is below the page size, or up to SA_SEGMENT_INFO_SIZE below 0 (page
+     * 0's header, wrapped): where the test is exact (obligations
+     * segmap_high_pointer, made_start). */
     uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
     if (sa_likely(_sa_made_start_relaxed(off, &page->magic, &page->made_key)))
         return page;

@@ -112,9 +112,10 @@ static inline uint64_t _sa_block_made_key(size_t blocks, size_t block_size, uint
 
 /* offset is the start of one of the first `blocks` blocks, for made_key =
  * _sa_block_made_key(blocks, ..): the block-start test and the made bound
- * in one compare. Exact for every offset from SA_SEGMENT_SIZE below the page
- * area to its end (the offset of any pointer into the page's segment: a
- * non-start times magic wraps to at least magic, far above any key).
+ * in one compare. Exact for every offset of the page (below its page
+ * size) and up to SA_SEGMENT_INFO_SIZE before its start (page 0's header):
+ * the offset of any pointer of the page's segment that finds the page. A
+ * non-start times magic wraps to at least magic, far above any key.
  * spec: layout.smt2 block_made_start */
 static inline bool _sa_block_is_made_start(uintptr_t offset, uint64_t magic, uint64_t made_key)
 {
