@@ -180,6 +180,18 @@ static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_
            atomic_load_explicit(&page->heap, memory_order_relaxed) != NULL;
 }
 
+/* Every SA_REMOTE_CACHE_HOME_EVERY-th block the cache may keep goes home
+ * instead (config.h says why): a block circulating between the cache and
+ * the thread's own use then goes home after that many keeps on average,
+ * mark or no mark. Only for a thread with a heap of its own
+ * (remote_cache_may_keep was true): the empty heap is shared. */
+static inline bool remote_cache_sends_home(sa_heap_t *heap)
+{
+    _Static_assert((SA_REMOTE_CACHE_HOME_EVERY & (SA_REMOTE_CACHE_HOME_EVERY - 1)) == 0,
+                   "SA_REMOTE_CACHE_HOME_EVERY is a power of two");
+    return (++heap->rcache_keeps & (SA_REMOTE_CACHE_HOME_EVERY - 1)) == 0;
+}
+
 /* A remote free that may keep its block while a memory-pressure window was
  * recorded: kept only if it has ended (_sa_oom_pressure_check, which needs
  * the clock), else pushed. Out of line: the call would cost every remote
@@ -234,7 +246,7 @@ void _sa_free_remote(sa_page_t *page, sa_block_t *block)
     sa_heap_t *heap = _sa_heap_tls;
     if (sa_unlikely(heap == SA_HEAP_EMPTY))     /* no heap yet: which to take first */
         _sa_heap_hint = atomic_load_explicit(&page->heap, memory_order_relaxed);
-    if (!remote_cache_may_keep(heap, page, bin, mark))
+    if (!remote_cache_may_keep(heap, page, bin, mark) || remote_cache_sends_home(heap))
         free_remote_push(page, block);
     else if (sa_likely(!_sa_oom_pressure_recorded()))
         remote_cache_keep(heap, block, bin);

@@ -261,7 +261,10 @@ Test(threads, pages_emptied_by_remote_frees_are_reused_by_their_owner)
 /* ---- the remote cache: a thread keeps blocks of other threads' pages it
  * freed, hands them out again itself, and gives back the rest at its exit. */
 
-enum { RC_BLOCKS = 32, RC_SIZE = 112 };     /* 3.5 KiB: within SA_REMOTE_CACHE_BYTES */
+/* RC_BLOCKS: as many as a fresh heap's cache keeps in a row (the next one
+ * would go home: free.c remote_cache_sends_home); 3.4 KiB, within
+ * SA_REMOTE_CACHE_BYTES. */
+enum { RC_BLOCKS = SA_REMOTE_CACHE_HOME_EVERY - 1, RC_SIZE = 112 };
 
 /* RC_BLOCKS blocks of this thread's heap, freed by another thread, which
  * then (if reuse) mallocs until each came back, within a page's worth of
@@ -387,6 +390,46 @@ Test(threads, a_block_a_thread_handed_itself_from_its_cache_goes_home_when_freed
     pthread_t th;
     void *why;
     cr_assert_eq(pthread_create(&th, NULL, rh_thread, other), 0);
+    cr_assert_eq(pthread_join(th, &why), 0);
+    cr_assert_null(why, "%s", (const char *)why);
+}
+
+/* A kept block the program writes over (its mark erased) and frees again,
+ * over and over, goes home within SA_REMOTE_CACHE_HOME_EVERY keeps
+ * (free.c remote_cache_sends_home): circulation between one thread's cache
+ * and its own use ends. */
+static void *rh_circulate_thread(void *arg)
+{
+    void *block = arg;      /* a block of the main thread's heap */
+    void *own = sa_malloc(RC_SIZE);     /* a heap of its own, to keep blocks in */
+    if (own == NULL)
+        return "malloc failed";
+    const char *why = "a block written over and freed again was kept every time";
+    for (int i = 0; i < 2 * SA_REMOTE_CACHE_HOME_EVERY; i++) {
+        sa_free(block);
+        void *next = sa_malloc(RC_SIZE);
+        if (next == NULL) {
+            why = "malloc failed";
+            break;
+        }
+        if (next != block) {    /* it went home: the cache had nothing */
+            sa_free(next);
+            why = NULL;
+            break;
+        }
+        memset(next, 0x5a, RC_SIZE);    /* the program's data over the mark */
+    }
+    sa_free(own);
+    return (void *)why;
+}
+
+Test(threads, a_block_circulating_through_a_thread_s_cache_goes_home_in_the_end)
+{
+    void *block = sa_malloc(RC_SIZE);
+    cr_assert_not_null(block);
+    pthread_t th;
+    void *why;
+    cr_assert_eq(pthread_create(&th, NULL, rh_circulate_thread, block), 0);
     cr_assert_eq(pthread_join(th, &why), 0);
     cr_assert_null(why, "%s", (const char *)why);
 }
