@@ -298,6 +298,17 @@ Test(threads, blocks_a_thread_kept_are_its_next_mallocs_of_their_class)
                  "first %d", RC_BLOCKS, mallocs, RC_BLOCKS);
 }
 
+/* Runs fn(arg) on a thread of its own (with a heap of its own once it
+ * mallocs) and fails the test with the reason fn returned, if any. */
+static void run_thread_expecting_no_fault(void *(*fn)(void *), void *arg)
+{
+    pthread_t th;
+    void *why;
+    cr_assert_eq(pthread_create(&th, NULL, fn, arg), 0);
+    cr_assert_eq(pthread_join(th, &why), 0);
+    cr_assert_null(why, "%s", (const char *)why);
+}
+
 /* A thread whose kept blocks ran out mallocs its own latest frees of the
  * class next (remote_cache_dry puts the head page's local_free in front of
  * its `free`), not the blocks `free` held before them. */
@@ -332,11 +343,7 @@ Test(threads, after_its_kept_blocks_a_thread_mallocs_its_latest_frees_of_the_cla
 {
     void *other = sa_malloc(RC_SIZE);
     cr_assert_not_null(other);
-    pthread_t th;
-    void *why;
-    cr_assert_eq(pthread_create(&th, NULL, rd_thread, other), 0);
-    cr_assert_eq(pthread_join(th, &why), 0);
-    cr_assert_null(why, "%s", (const char *)why);
+    run_thread_expecting_no_fault(rd_thread, other);
 }
 
 /* Another thread's `block`, freed by this thread (kept) and malloc'd back
@@ -387,11 +394,7 @@ Test(threads, a_block_a_thread_handed_itself_from_its_cache_goes_home_when_freed
     void *other[2] = { sa_malloc(RC_SIZE), sa_malloc(RC_SIZE) };
     cr_assert_not_null(other[0]);
     cr_assert_not_null(other[1]);
-    pthread_t th;
-    void *why;
-    cr_assert_eq(pthread_create(&th, NULL, rh_thread, other), 0);
-    cr_assert_eq(pthread_join(th, &why), 0);
-    cr_assert_null(why, "%s", (const char *)why);
+    run_thread_expecting_no_fault(rh_thread, other);
 }
 
 /* A kept block the program writes over (its mark erased) and frees again,
@@ -427,11 +430,7 @@ Test(threads, a_block_circulating_through_a_thread_s_cache_goes_home_in_the_end)
 {
     void *block = sa_malloc(RC_SIZE);
     cr_assert_not_null(block);
-    pthread_t th;
-    void *why;
-    cr_assert_eq(pthread_create(&th, NULL, rh_circulate_thread, block), 0);
-    cr_assert_eq(pthread_join(th, &why), 0);
-    cr_assert_null(why, "%s", (const char *)why);
+    run_thread_expecting_no_fault(rh_circulate_thread, block);
 }
 
 Test(threads, a_thread_exit_gives_back_the_blocks_it_kept)
