@@ -72,6 +72,7 @@ WORKLOADS = [
     ("falseshare", "c", "small objects allocated by one thread, written by others"),
     ("large", "c", "5-25 MiB blocks allocated, touched, freed in a loop"),
     ("growth", "c", "long-lived growth, slowly moving working set, then shrink"),
+    ("buffers", "c", "single thread, 16 KiB-1 MiB buffers replacing a live set of 256, each written whole"),
     ("latency", "c", "per-operation rdtsc cycles of malloc/free, local and remote"),
     ("redis", "redis", "redis-server under redis-benchmark on loopback"),
     ("python", "python", "python3 (PYTHONMALLOC=malloc): dicts, JSON, sorting"),

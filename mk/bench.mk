@@ -25,7 +25,7 @@
 # BENCH_ARGS='--only large,latency --runs 5'.
 
 BENCH_DIR       := $(BUILD)/bench
-BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth latency \
+BENCH_WORKLOADS := bignum prodcons server churn falseshare large growth buffers latency \
                    liveset xserver tchurn leakgrow fastpath relay
 # C++ workloads, bench/<name>.cpp: operator new and delete (bench.h's C part
 # from common.o, compiled as C).
