@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,6 +138,51 @@ static inline uint64_t bench_release_table(_Atomic(void *) *table, size_t n)
             sum += bench_release_tagged(p);
     }
     return sum;
+}
+
+/* A live set of `live` slots, each a block and its size: `steps` times a
+ * random slot's block is read back (`read`) and freed, and a new block of
+ * size_of()'s size takes the slot, filled by `fill` (given the step); then
+ * every block left is read back and freed. The sum of what `read` and
+ * `fill` return goes to *sum. False after a message if calloc or malloc
+ * failed. Always inline, so the three functions are called directly in
+ * the workload's loop (no indirect call added to what it times). */
+typedef struct bench_slot_s { void *p; size_t size; } bench_slot_t;
+
+static inline __attribute__((always_inline)) bool
+bench_live_set_run(size_t live, size_t steps, uint64_t seed, size_t (*size_of)(bench_rng_t *),
+                   uint64_t (*fill)(void *, size_t, uint64_t), uint64_t (*read)(const void *, size_t),
+                   uint64_t *sum)
+{
+    bench_slot_t *table = (bench_slot_t *)calloc(live, sizeof *table);
+    if (table == NULL) {
+        perror("calloc");
+        return false;
+    }
+    bench_rng_t rng = { seed };
+    uint64_t total = 0;
+    for (size_t s = 0; s < steps; s++) {
+        bench_slot_t *t = &table[bench_rand(&rng) % live];
+        if (t->p != NULL) {
+            total += read(t->p, t->size);
+            free(t->p);
+        }
+        t->size = size_of(&rng);
+        t->p = malloc(t->size);
+        if (t->p == NULL) {
+            perror("malloc");
+            return false;
+        }
+        total += fill(t->p, t->size, s);
+    }
+    for (size_t i = 0; i < live; i++)
+        if (table[i].p != NULL) {
+            total += read(table[i].p, table[i].size);
+            free(table[i].p);
+        }
+    free(table);
+    *sum = total;
+    return true;
 }
 
 #endif /* !__cplusplus */

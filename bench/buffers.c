@@ -15,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct slot_s { void *p; size_t size; } slot_t;
-
 /* 2^14 .. 2^20 bytes, log-uniform: an exponent of 14..19, then a size
  * uniform within its octave. */
 static size_t buffer_size(bench_rng_t *rng)
@@ -30,33 +28,9 @@ int main(int argc, char **argv)
     bench_start(argc, argv);
     size_t live = bench_arg_count(argc, argv, 256, 1u << 20, "live buffers");
     size_t steps = bench_scaled(60000);
-    slot_t *table = calloc(live, sizeof *table);
-    if (table == NULL) {
-        perror("calloc");
+    uint64_t sum;
+    if (!bench_live_set_run(live, steps, 11, buffer_size, bench_fill, bench_read, &sum))
         return 1;
-    }
-    bench_rng_t rng = { 11 };
-    uint64_t sum = 0;
-    for (size_t s = 0; s < steps; s++) {
-        slot_t *t = &table[bench_rand(&rng) % live];
-        if (t->p != NULL) {
-            sum += bench_read(t->p, t->size);
-            free(t->p);
-        }
-        t->size = buffer_size(&rng);
-        t->p = malloc(t->size);
-        if (t->p == NULL) {
-            perror("malloc");
-            return 1;
-        }
-        sum += bench_fill(t->p, t->size, s);
-    }
-    for (size_t i = 0; i < live; i++)
-        if (table[i].p != NULL) {
-            sum += bench_read(table[i].p, table[i].size);
-            free(table[i].p);
-        }
-    free(table);
     bench_finish(sum);
     return 0;
 }

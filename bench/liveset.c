@@ -13,14 +13,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-typedef struct slot_s { void *p; size_t size; } slot_t;
-
 /* Only the first word and the last byte are written and read back: the loop
  * is about the allocator, not about writing memory. */
 static void tag_block(void *p, size_t size, uint64_t tag)
 {
     memcpy(p, &tag, sizeof tag);
     ((unsigned char *)p)[size - 1] = (unsigned char)(tag >> 8);
+}
+
+/* bench_live_set_run's fill: the tag from the step, nothing to the sum. */
+static uint64_t fill_block(void *p, size_t size, uint64_t step)
+{
+    tag_block(p, size, step * 0x9e3779b97f4a7c15ULL);
+    return 0;
 }
 
 static uint64_t read_block(const void *p, size_t size)
@@ -48,33 +53,9 @@ int main(int argc, char **argv)
     }
     /* The same number of requests whatever the live set: times compare. */
     size_t steps = bench_scaled(10000000);
-    slot_t *table = calloc(live, sizeof *table);
-    if (table == NULL) {
-        perror("calloc");
+    uint64_t sum;
+    if (!bench_live_set_run(live, steps, live, small_size, fill_block, read_block, &sum))
         return 1;
-    }
-    bench_rng_t rng = { live };
-    uint64_t sum = 0;
-    for (size_t s = 0; s < steps; s++) {
-        slot_t *t = &table[bench_rand(&rng) % live];
-        if (t->p != NULL) {
-            sum += read_block(t->p, t->size);
-            free(t->p);
-        }
-        t->size = small_size(&rng);
-        t->p = malloc(t->size);
-        if (t->p == NULL) {
-            perror("malloc");
-            return 1;
-        }
-        tag_block(t->p, t->size, s * 0x9e3779b97f4a7c15ULL);
-    }
-    for (size_t i = 0; i < live; i++)
-        if (table[i].p != NULL) {
-            sum += read_block(table[i].p, table[i].size);
-            free(table[i].p);
-        }
-    free(table);
     bench_finish(sum);
     return 0;
 }
