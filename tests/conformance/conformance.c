@@ -263,9 +263,8 @@ static void expect_caught(const char *mutant, const char *workload)
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     char *finding = strstr(out, "replay:");
     cr_log_info("mutant %s caught on %s: %.400s", mutant, workload, finding ? finding : out);
-    bool caught = code == 1 && finding != NULL;
-    cr_assert(caught, "the planted bug %s was not caught by the replay (exit %d):\n%.8000s", mutant, code,
-              out);
+    cr_assert(code == 1 && finding != NULL,
+              "the planted bug %s was not caught by the replay (exit %d):\n%.8000s", mutant, code, out);
     free(out);
 }
 
