@@ -42,12 +42,13 @@
 #define SA_SEGMENT_INFO_SHIFT   14
 #define SA_SEGMENT_INFO_SIZE    ((uintptr_t)1 << SA_SEGMENT_INFO_SHIFT)
 
-/* Page kinds. A segment holds pages of one kind; pointer -> page index is
- * (ptr - segment) >> the kind's page shift (free reads it from the
- * segment's unit table, types.h).
+/* Page kinds. A segment holds pages of one kind; free finds a pointer's
+ * page in the segment's unit table (types.h), one entry per 64 KiB unit.
  *  small:  64 KiB pages, locality for the common tiny objects.
  *  medium: 512 KiB pages, blocks of 8-256 KiB.
- *  large:  one page spanning the whole segment. */
+ *  large:  a span of units as long as its one block, in a segment shared
+ *          by every large class (segment.c spans); SA_LARGE_PAGE_SHIFT is
+ *          the most one spans. */
 #define SA_SMALL_PAGE_SHIFT     16
 #define SA_MEDIUM_PAGE_SHIFT    19
 #define SA_LARGE_PAGE_SHIFT     SA_SEGMENT_SHIFT
@@ -112,6 +113,13 @@
  * that the search ran twice as often (liveset 100000 blocks, callgrind: 146
  * against 78 generic calls per 1000 mallocs; peak RSS the same). */
 #define SA_REUSE_MIN_SHIFT      8
+
+/* A large page is cut from the first of this many segments of the heap
+ * with a run of free units long enough, else from a segment made for it;
+ * a segment without one goes to the back of the list, so the next large
+ * request looks at others. With the longest span (33 units) the tries stay
+ * within the P steps bounds.smt2's SCAN allows (segment.c asserts it). */
+#define SA_SPAN_TRIES           4
 
 /* The generic path looks at most this many candidate pages of a size class
  * before taking a fresh page. Exhausted pages leave the queue for the full
@@ -233,6 +241,13 @@
  * times (146); peak RSS of the bench workloads within their run-to-run
  * noise. */
 #define SA_RETIRE_DELAY         256
+
+/* A large page (one block, src/segment.c spans) retires after this many:
+ * its span is what any large class can be cut from, and a class waiting
+ * 256 calls kept a span per block it once held (bench/buffers: 13 empty
+ * pages of 983040 bytes at exit). Reusing it soon after costs no fault:
+ * a retired span stays committed until its purge delay. */
+#define SA_RETIRE_DELAY_LARGE   8
 
 /* Housekeeping per generic call, after the pop: the queue heads of at most
  * this many size classes are checked for an expired empty page to retire, so

@@ -154,7 +154,7 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
             sa_page_t *next = page->next;
             _sa_page_collect_unordered(page);
             if (page->used == 0 && page->retire_at == 0) {
-                page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
+                page->retire_at = heap->generic_count + _sa_retire_delay(bin);
                 _sa_heap_retire_mark(heap, bin);
             }
             if (page->used == 0 && (force || heap->generic_count >= page->retire_at) &&

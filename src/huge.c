@@ -24,7 +24,7 @@ static size_t cache_bytes;
 static sa_segment_list_t far_list;
 
 /* The header fields free's fast path reads of any segment: a huge one has a
- * single "page" spanning it (a large page's layout), page 0, never
+ * single "page" spanning it (SA_PAGE_LARGE's fixed layout), page 0, never
  * initialised (start NULL, capacity 0), so _sa_page_of_block finds page 0
  * and rejects every pointer (its offset from NULL is past SA_SEGMENT_SIZE)
  * without testing the segment's kind. */

@@ -251,7 +251,7 @@ static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p);
 void _sa_segment_list_push(sa_segment_list_t *l, sa_segment_t *seg);     /* at the front */
 void _sa_segment_list_append(sa_segment_list_t *l, sa_segment_t *seg);   /* at the back */
 void _sa_segment_list_remove(sa_segment_list_t *l, sa_segment_t *seg);
-sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind);
+sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, size_t bin);
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page);
 void _sa_segment_cache_purge(sa_heap_t *heap, uint64_t now, bool force, bool global);
 void _sa_segments_abandon(sa_heap_t *heap);
@@ -540,6 +540,19 @@ static inline sa_page_t *_sa_page_of(const sa_segment_t *seg, const void *p)
     return seg->unit_page[((uintptr_t)p & SA_SEGMENT_MASK) >> SA_SMALL_PAGE_SHIFT];
 }
 
+/* Where page's block area begins (offset in its segment) and its bytes: a
+ * large page's is its span (layout.h _sa_span_area_size). */
+static inline uintptr_t _sa_page_block_offset(const sa_segment_t *seg, const sa_page_t *page)
+{
+    return _sa_page_area_start(_sa_layout_kind(seg->page_kind), page->index);
+}
+static inline size_t _sa_page_block_area(const sa_segment_t *seg, const sa_page_t *page)
+{
+    if (seg->page_kind == SA_PAGE_LARGE)
+        return _sa_span_area_size(page->index, page->span_units);
+    return _sa_page_area_size(seg->page_kind, page->index);
+}
+
 /* Entry u of seg's unit table for pages of `kind`: the page holding the
  * unit's bytes, _sa_page_index_of of its first byte (every byte of a unit is
  * in the same page: a page is one or more whole units). The proof driver
@@ -550,9 +563,25 @@ static inline void _sa_segment_unit_set(sa_segment_t *seg, size_t u, sa_page_kin
     seg->unit_page[u] = &seg->pages[_sa_page_index_of((uintptr_t)u << SA_SMALL_PAGE_SHIFT, kind)];
 }
 
+/* Entry v of a large segment's unit table while unit v is in the span of
+ * `units` units from unit u: the page of the span, entry u (segment.c
+ * span_alloc; back to _sa_segment_unit_set's when the span is free). The
+ * proof driver checks _sa_page_of through it at both ends of every unit of
+ * spans at every edge (obligation page_of_agrees). */
+static inline void _sa_segment_span_unit_set(sa_segment_t *seg, size_t v, size_t u)
+{
+    seg->unit_page[v] = &seg->pages[u];
+}
+
 static inline sa_page_kind_t _sa_page_kind_of_bin(size_t bin)
 {
     return _sa_page_kind_for(_sa_bin_size(bin));
+}
+
+/* Generic calls an emptied page of `bin` waits in its queue before it retires. */
+static inline uint64_t _sa_retire_delay(size_t bin)
+{
+    return _sa_page_kind_of_bin(bin) == SA_PAGE_LARGE ? SA_RETIRE_DELAY_LARGE : SA_RETIRE_DELAY;
 }
 
 /* offset * magic < *key (_sa_block_is_made_start), with magic and *key

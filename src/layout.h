@@ -24,7 +24,7 @@
 typedef enum sa_page_kind_e {
     SA_PAGE_SMALL,      /* SA_SMALL_PAGE_SIZE pages, blocks <= SA_SMALL_OBJ_SIZE_MAX  */
     SA_PAGE_MEDIUM,     /* SA_MEDIUM_PAGE_SIZE pages, blocks <= SA_MEDIUM_OBJ_SIZE_MAX */
-    SA_PAGE_LARGE,      /* one page per segment, blocks <= SA_LARGE_OBJ_SIZE_MAX       */
+    SA_PAGE_LARGE,      /* a span of units per block, blocks <= SA_LARGE_OBJ_SIZE_MAX */
     SA_PAGE_KIND_COUNT
 } sa_page_kind_t;
 
@@ -59,6 +59,76 @@ static inline uintptr_t _sa_page_area_start(sa_page_kind_t kind, size_t index)
 static inline size_t _sa_page_area_size(sa_page_kind_t kind, size_t index)
 {
     return ((uintptr_t)(index + 1) << _sa_page_shift(kind)) - _sa_page_area_start(kind, index);
+}
+
+/* The fixed layout a segment of `kind` is carved into: its page table's
+ * entries, their committed and purged state, its unit table before any
+ * page is made. A large segment's entries are its units, a small page's
+ * layout: a large page is a span of units as long as its block
+ * (_sa_span_*, src/segment.c), so blocks of every large class share the
+ * segment. spec: layout.smt2 layout_kind */
+static inline sa_page_kind_t _sa_layout_kind(sa_page_kind_t kind)
+{
+    return kind == SA_PAGE_LARGE ? SA_PAGE_SMALL : kind;
+}
+
+/* Units a large page starting at unit u takes for one block of block_size:
+ * unit 0 is shortened by the segment's info. spec: layout.smt2 span_units */
+static inline size_t _sa_span_units(size_t block_size, size_t u)
+{
+    uintptr_t bytes = block_size + (u == 0 ? SA_SEGMENT_INFO_SIZE : 0);
+    return (size_t)((bytes + SA_SMALL_PAGE_SIZE - 1) >> SA_SMALL_PAGE_SHIFT);
+}
+
+/* Bytes of the block area of a span of `units` units from unit u.
+ * spec: layout.smt2 span_area_size */
+static inline size_t _sa_span_area_size(size_t u, size_t units)
+{
+    return ((uintptr_t)(u + units) << SA_SMALL_PAGE_SHIFT) - _sa_page_area_start(SA_PAGE_SMALL, u);
+}
+
+/* x &= x >> s, s = min(have, units - have): runs of `have` free units
+ * become runs of have + s (a run from u and one from u + s, s <= have,
+ * cover u .. u + have + s - 1). */
+static inline uint64_t _sa_span_grow(uint64_t x, size_t units, size_t *have)
+{
+    size_t s = units - *have < *have ? units - *have : *have;
+    *have += s;
+    return x & (x >> s);
+}
+
+/* The units where a run of `units` free units begins, 1 <= units <= 64: bit
+ * u of the result is set iff bits u .. u + units - 1 of `free` all are
+ * (the shifts bring in zeros, so no run passes bit 63). Six doublings
+ * reach 64: no loop, a constant number of steps.
+ * spec: layout.smt2 span_starts (obligation span_fit) */
+static inline uint64_t _sa_span_starts(uint64_t free, size_t units)
+{
+    size_t have = 1;
+    uint64_t x = free;
+    x = _sa_span_grow(x, units, &have);     /* runs of up to 2 */
+    x = _sa_span_grow(x, units, &have);     /* 4 */
+    x = _sa_span_grow(x, units, &have);     /* 8 */
+    x = _sa_span_grow(x, units, &have);     /* 16 */
+    x = _sa_span_grow(x, units, &have);     /* 32 */
+    x = _sa_span_grow(x, units, &have);     /* 64 */
+    return x;
+}
+
+/* The units [u, u + units) as bits of span_free (units < 64: a span is at
+ * most 33). spec: layout.smt2 span_mask */
+static inline uint64_t _sa_span_mask(size_t u, size_t units)
+{
+    return (((uint64_t)1 << units) - 1) << u;
+}
+
+/* The units where a large page for one block of block_size can begin in a
+ * segment whose free units are `free` (unit 0 asks for more: the info).
+ * spec: layout.smt2 span_fits */
+static inline uint64_t _sa_span_fits(uint64_t free, size_t block_size)
+{
+    return (_sa_span_starts(free, _sa_span_units(block_size, 1)) & ~(uint64_t)1) |
+           (_sa_span_starts(free, _sa_span_units(block_size, 0)) & 1);
 }
 
 /* pointer -> segment: a mask. spec: layout.smt2 segment_of */

@@ -15,11 +15,11 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
     sa_segment_t *seg = _sa_segment_of_ptr(page);
     size_t block_size = _sa_bin_size(bin);
     SA_TRACE_BEFORE(SA_T_PAGE_INIT, page);
-    page->start = (uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index);
+    page->start = (uint8_t *)seg + _sa_page_block_offset(seg, page);
     page->block_size = (uint32_t)block_size;
     page->bin = (uint16_t)bin;
     page->magic = _sa_block_magic(block_size);
-    page->reserved = (uint32_t)(_sa_page_area_size(seg->page_kind, page->index) / block_size);
+    page->reserved = (uint32_t)(_sa_page_block_area(seg, page) / block_size);
     page->capacity = 0;
     __atomic_store_n(&page->made_key, 0, __ATOMIC_RELAXED);
     page->used = 0;
@@ -406,8 +406,9 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
 }
 
 /* The owner freed the last block: the page retires after SA_RETIRE_DELAY more
- * generic calls unless it is used again. It moves to the front of its queue,
- * where both the next malloc of its size and the retire sweep look first.
+ * generic calls (SA_RETIRE_DELAY_LARGE for a large page) unless it is used
+ * again. It moves to the front of its queue, where both the next malloc of
+ * its size and the retire sweep look first.
  * Under memory pressure it retires at once (spec: bounds.smt2 FREE_EMPTIED):
  * another thread may be out of memory, and nobody else can retire it. Not a
  * first-class heap's page: sa_heap_destroy frees its blocks while walking
@@ -424,9 +425,10 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
     /* Emptied again with no generic call since the last time (alloc/free
      * ping-pong on one block): expiry, retire_due and the queue position set
      * then still hold, only generic calls change them. */
-    if (page->retire_at == heap->generic_count + SA_RETIRE_DELAY && q->first == page)
+    uint64_t retire_at = heap->generic_count + _sa_retire_delay(page->bin);
+    if (page->retire_at == retire_at && q->first == page)
         return;
-    page->retire_at = heap->generic_count + SA_RETIRE_DELAY;
+    page->retire_at = retire_at;
     if (page->retire_at < heap->retire_due)
         heap->retire_due = page->retire_at;
     if (q->first != page)   /* mostly it is the head already: no call */

@@ -197,13 +197,13 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
 sa_page_t *_sa_page_queue_fresh(sa_heap_t *heap, size_t bin)
 {
     int saved_errno = errno;
-    sa_page_t *page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+    sa_page_t *page = _sa_segment_page_alloc(heap, bin);
     if (sa_unlikely(page == NULL)) {
         /* Out of memory: give back every empty page and cached mapping at
          * once (the retire delay is a speed trade, not worth failing for),
          * then try once more. */
         _sa_out_of_memory_collect(heap, SA_SEGMENT_SIZE);
-        page = _sa_segment_page_alloc(heap, _sa_page_kind_of_bin(bin));
+        page = _sa_segment_page_alloc(heap, bin);
         if (page == NULL)
             return NULL;
         errno = saved_errno;    /* a malloc that succeeds leaves errno alone */

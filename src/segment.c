@@ -129,9 +129,19 @@ static sa_segment_t *list_take_all(sa_segment_list_t *l)
     return all;
 }
 
+/* Bytes of entry i of the segment's layout (a large segment's: unit i). */
 static size_t page_area(const sa_segment_t *seg, size_t i)
 {
-    return _sa_page_area_size(seg->page_kind, i);
+    return _sa_page_area_size(_sa_layout_kind(seg->page_kind), i);
+}
+
+/* No page can be made here: every entry in use, or, in a large segment,
+ * every unit in a span. */
+static bool segment_full(const sa_segment_t *seg)
+{
+    if (seg->page_kind == SA_PAGE_LARGE)
+        return seg->span_free == 0;
+    return seg->used_pages == seg->page_count;
 }
 
 static bool segment_all_purged(const sa_segment_t *seg)
@@ -149,11 +159,15 @@ _Static_assert(SA_MAX_PAGES_PER_SEGMENT == SA_SMALL_PAGES_PER_SEGMENT,
               "segment_carve sets one unit_page entry per page slot");
 _Static_assert(SA_SMALL_PAGES_PER_SEGMENT <= 64, "page_units: a segment's units fit one word");
 
+/* span_free of a large segment with no page made: every unit. */
+#define SA_SPAN_ALL_FREE \
+    (SA_SMALL_PAGES_PER_SEGMENT == 64 ? UINT64_MAX : ((uint64_t)1 << SA_SMALL_PAGES_PER_SEGMENT) - 1)
+
 /* The SA_SMALL_PAGE_SIZE units of the segment (bit u: unit u) that page
  * `index` of a `kind` layout spans. */
 static uint64_t page_units(sa_page_kind_t kind, size_t index)
 {
-    size_t per_page = (size_t)1 << (_sa_page_shift(kind) - SA_SMALL_PAGE_SHIFT);
+    size_t per_page = (size_t)1 << (_sa_page_shift(_sa_layout_kind(kind)) - SA_SMALL_PAGE_SHIFT);
     uint64_t ones = per_page >= 64 ? UINT64_MAX : ((uint64_t)1 << per_page) - 1;
     return ones << (index * per_page);
 }
@@ -183,7 +197,9 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         }
     }
     seg->page_kind = kind;
-    seg->page_count = (uint32_t)_sa_pages_per_segment(kind);
+    seg->page_count = (uint32_t)_sa_pages_per_segment(_sa_layout_kind(kind));
+    seg->span_free = kind == SA_PAGE_LARGE ? SA_SPAN_ALL_FREE : 0;
+    seg->span_committed = kind == SA_PAGE_LARGE ? committed_units : 0;
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 CARVE */
     for (size_t i = 0; i < SA_MAX_PAGES_PER_SEGMENT; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
@@ -193,7 +209,7 @@ static void segment_carve(sa_segment_t *seg, sa_page_kind_t kind, bool fresh)
         if (committed)
             _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
                               page_area(seg, i));
-        _sa_segment_unit_set(seg, i, kind);     /* a unit is a small page's span */
+        _sa_segment_unit_set(seg, i, _sa_layout_kind(kind));    /* a unit is a small page's span */
     }
 }
 
@@ -364,10 +380,133 @@ static void purge_list_remove(sa_heap_t *heap, sa_page_t *page)
     page->in_purge_list = 0;
 }
 
-/* A free page of `kind` for the heap: looks at one segment (at most
- * SA_MAX_PAGES_PER_SEGMENT pages), or makes one (1 OS call). */
-sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
+/* Entry `page` of seg, not in use and its memory made committed, taken
+ * out of its heap's purge list first (a retired page waiting to be purged,
+ * or a large segment's unit). */
+static void entry_take(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page)
 {
+    purge_list_remove(heap, page);
+    if (page->purged) {
+        if (page->purged_at != 0)       /* 0: never touched, not purged */
+            _sa_purge_note_reuse(page->purged_at);
+        page->purged = 0;
+        if (seg->page_kind == SA_PAGE_LARGE)
+            seg->span_committed |= (uint64_t)1 << page->index;
+        _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
+                                  page_area(seg, page->index));
+    }
+}
+
+/* A page made in use in seg: counted, and seg to the full list if no other
+ * page can be made there. */
+static void page_take(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page)
+{
+    page->in_use = 1;   /* page_init fills in the rest */
+    seg->used_pages++;
+    if (segment_full(seg)) {
+        _sa_segment_list_remove(&heap->avail[seg->page_kind], seg);
+        _sa_segment_list_push(&heap->full_segments, seg);
+    }
+}
+
+/* ---- spans: a large page as long as its block ----------------------------------
+ *
+ * A large segment's entries are its units (_sa_layout_kind). A large page is
+ * the entry of the first unit of a span of free units (span_free) long
+ * enough for one block of its class (_sa_span_units), the first that fits
+ * (_sa_span_fits, no loop); the other units' entries are span_covered and
+ * the unit table sends each unit of the span to the page. Retired, the
+ * span's units are free again, each its own entry, committed, on the purge
+ * list as a retired page is. So a freed buffer's memory goes to the next
+ * large block of any class, as in mimalloc, where a large page of a
+ * class's own (4 MiB, up to 16 blocks) kept what its class once held
+ * (docs/design.md, "Buffers"). */
+
+_Static_assert((SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) / SA_SMALL_PAGE_SIZE
+                   <= SA_SMALL_PAGES_PER_SEGMENT,
+               "a fresh large segment holds a span for the largest large block");
+_Static_assert(SA_SPAN_TRIES + (SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) /
+                   SA_SMALL_PAGE_SIZE <= SA_MAX_PAGES_PER_SEGMENT,
+               "the segments tried and the units cut stay within bounds.smt2's SCAN of P steps");
+
+
+/* A large page for one block of block_size: the first span that fits (the
+ * first of those whose units are all committed, if any) in one of the first
+ * SA_SPAN_TRIES segments of avail (one with no room goes to the back of the
+ * list, so the next try looks at another), or in a segment made for it. Its units leave the purge list and are committed; the unit
+ * table sends them to the page. spec: bounds.smt2 SCAN (the tries and the
+ * units: at most P steps, static_assert'ed above) */
+static sa_page_t *span_alloc(sa_heap_t *heap, size_t block_size)
+{
+    sa_segment_list_t *avail = &heap->avail[SA_PAGE_LARGE];
+    sa_segment_t *seg = NULL;
+    uint64_t fits = 0;
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t t = 0; t < SA_SPAN_TRIES && avail->first != NULL; t++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
+        sa_segment_t *candidate = avail->first;
+        fits = _sa_span_fits(candidate->span_free, block_size);
+        if (fits != 0) {
+            seg = candidate;
+            break;
+        }
+        _sa_segment_list_remove(avail, candidate);
+        _sa_segment_list_append(avail, candidate);
+    }
+    if (seg == NULL) {
+        seg = segment_new(heap, SA_PAGE_LARGE);
+        if (seg == NULL)
+            return NULL;
+        fits = _sa_span_fits(seg->span_free, block_size);
+        sa_assert(fits & 1);    /* a fresh segment: from unit 0 */
+    }
+    /* A run still committed if there is one: no faults, and most likely
+     * memory the program touched lately. */
+    uint64_t warm = _sa_span_fits(seg->span_free & seg->span_committed, block_size);
+    size_t u = (size_t)__builtin_ctzll(warm != 0 ? warm : fits);
+    size_t units = _sa_span_units(block_size, u);
+    sa_page_t *page = &seg->pages[u];
+    SA_TRACE_LOOP(SA_LOOP_PAGES);
+    for (size_t v = u; v < u + units; v++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
+        sa_page_t *unit = &seg->pages[v];
+        sa_assert(!unit->in_use && !unit->span_covered);
+        entry_take(heap, seg, unit);
+        unit->span_covered = v != u;
+        _sa_segment_span_unit_set(seg, v, u);
+    }
+    seg->span_free &= ~_sa_span_mask(u, units);
+    page->span_units = (uint8_t)units;
+    page_take(heap, seg, page);
+    return page;
+}
+
+/* A retired large page's units are free again, each its own entry (the
+ * unit table back to the carved layout), waiting on the purge list. Not
+ * for the segment's last page: segment_release resets the segment whole. */
+static void span_retire(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page, uint64_t purge_at)
+{
+    size_t u = page->index;
+    SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE (a span: at most P units) */
+    for (size_t v = u; v < u + page->span_units; v++) {
+        SA_TRACE_STEP(SA_LOOP_PAGES);
+        sa_page_t *unit = &seg->pages[v];
+        unit->span_covered = 0;
+        _sa_segment_unit_set(seg, v, _sa_layout_kind(SA_PAGE_LARGE));
+        purge_list_append(heap, unit, purge_at);
+    }
+    page->span_units = 0;
+}
+
+/* A free page for a block of `bin` for the heap: a large one cut to the
+ * block's length (span_alloc), or any free page of the first segment of its
+ * kind (at most SA_MAX_PAGES_PER_SEGMENT looked at), or of one made
+ * (1 OS call). */
+sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, size_t bin)
+{
+    sa_page_kind_t kind = _sa_page_kind_of_bin(bin);
+    if (kind == SA_PAGE_LARGE)
+        return span_alloc(heap, _sa_bin_size(bin));
     sa_segment_t *seg = heap->avail[kind].first;
     if (seg == NULL) {
         seg = segment_new(heap, kind);
@@ -397,28 +536,18 @@ sa_page_t *_sa_segment_page_alloc(sa_heap_t *heap, sa_page_kind_t kind)
     sa_assert(page != NULL);
     if (page == NULL)
         return NULL;
-    purge_list_remove(heap, page);
-    if (page->purged) {
-        if (page->purged_at != 0)       /* 0: never touched, not purged */
-            _sa_purge_note_reuse(page->purged_at);
-        page->purged = 0;
-        _sa_stat_add_peak(&_sa_os_stats.committed, &_sa_gstats.committed_peak,
-                                  page_area(seg, page->index));
-    }
-    page->in_use = 1;   /* page_init fills in the rest */
-    seg->used_pages++;
-    if (seg->used_pages == seg->page_count) {
-        _sa_segment_list_remove(&heap->avail[kind], seg);
-        _sa_segment_list_push(&heap->full_segments, seg);
-    }
+    entry_take(heap, seg, page);
+    page_take(heap, seg, page);
     return page;
 }
 
 static void page_purge(sa_segment_t *seg, sa_page_t *page)
 {
     size_t area = page_area(seg, page->index);
-    _sa_os_purge((uint8_t *)seg + _sa_page_area_start(seg->page_kind, page->index), area);
+    _sa_os_purge((uint8_t *)seg + _sa_page_area_start(_sa_layout_kind(seg->page_kind), page->index), area);
     page->purged = 1;
+    if (seg->page_kind == SA_PAGE_LARGE)
+        seg->span_committed &= ~((uint64_t)1 << page->index);
     page->purged_at = _sa_os_now_ms();  /* see _sa_purge_note_reuse */
     atomic_fetch_sub_explicit(&_sa_os_stats.committed, area, memory_order_relaxed);
 }
@@ -437,6 +566,7 @@ static void segment_purge(sa_segment_t *seg)
             seg->pages[i].purged_at = now;
         }
     }
+    seg->span_committed = 0;
     if (committed > 0) {
         _sa_os_purge((uint8_t *)seg + SA_SEGMENT_INFO_SIZE, SA_SEGMENT_SIZE - SA_SEGMENT_INFO_SIZE);
         atomic_fetch_sub_explicit(&_sa_os_stats.committed, committed, memory_order_relaxed);
@@ -448,12 +578,21 @@ static void segment_purge(sa_segment_t *seg)
 static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 {
     _sa_segment_list_remove(&heap->avail[seg->page_kind], seg);
+    sa_assert(seg->page_kind != SA_PAGE_LARGE || seg->span_free == SA_SPAN_ALL_FREE);
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE */
     for (size_t i = 0; i < seg->page_count; i++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
-        purge_list_remove(heap, &seg->pages[i]);
+        sa_page_t *page = &seg->pages[i];
+        purge_list_remove(heap, page);
+        if (seg->page_kind == SA_PAGE_LARGE) {
+            /* its last page's span, as carved again (span_retire) */
+            page->span_units = 0;
+            page->span_covered = 0;
+            _sa_segment_unit_set(seg, i, _sa_layout_kind(SA_PAGE_LARGE));
+        }
     }
-    seg->purge_at = _sa_purge_deadline_segment(_sa_os_now_ms());
+    uint64_t now = _sa_os_now_ms();
+    seg->purge_at = seg->page_kind == SA_PAGE_LARGE ? _sa_purge_deadline(now) : _sa_purge_deadline_segment(now);
     /* Under memory pressure the heap keeps one emptied segment (the next
      * page its thread needs, if it goes on allocating; another thread out of
      * memory may take it) and gives the others straight back to the OS. */
@@ -474,17 +613,22 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
 void _sa_segment_page_free(sa_heap_t *heap, sa_page_t *page)
 {
     sa_segment_t *seg = _sa_segment_of_ptr(page);
-    if (seg->used_pages == seg->page_count) {
+    if (segment_full(seg)) {
         _sa_segment_list_remove(&heap->full_segments, seg);
         _sa_segment_list_push(&heap->avail[seg->page_kind], seg);
     }
+    if (seg->page_kind == SA_PAGE_LARGE)
+        seg->span_free |= _sa_span_mask(page->index, page->span_units);
     seg->used_pages--;
     if (seg->used_pages == 0) {
         segment_release(heap, seg);
         return;
     }
-    if (!page->purged)
-        purge_list_append(heap, page, _sa_purge_deadline(_sa_os_now_ms()));
+    uint64_t purge_at = _sa_purge_deadline(_sa_os_now_ms());
+    if (seg->page_kind == SA_PAGE_LARGE)
+        span_retire(heap, seg, page, purge_at);
+    else if (!page->purged)
+        purge_list_append(heap, page, purge_at);
 }
 
 /* Purge the expired segments of a cache, or unmap them all if force; at
@@ -740,10 +884,10 @@ static void adopt_segment(sa_heap_t *heap, sa_segment_t *seg)
         sa_page_t *page = &seg->pages[i];
         if (page->in_use)
             _sa_page_reclaim(heap, page);
-        else if (!page->purged)
+        else if (!page->purged && !page->span_covered)
             purge_list_append(heap, page, purge_at);
     }
-    if (seg->used_pages == seg->page_count)
+    if (segment_full(seg))
         _sa_segment_list_push(&heap->full_segments, seg);
     else
         _sa_segment_list_push(&heap->avail[seg->page_kind], seg);

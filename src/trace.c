@@ -226,7 +226,7 @@ static size_t snapshot_live(const sa_page_t *page, unsigned char *out)
     s.used = page->used;
     s.block_size = page->block_size;
     sa_segment_t *seg = _sa_segment_of_ptr(page);
-    s.area = (uint32_t)_sa_page_area_size(seg->page_kind, page->index);
+    s.area = (uint32_t)_sa_page_block_area(seg, page);
     s.in_full = page->in_full;
     uintptr_t tf = atomic_load_explicit(&((sa_page_t *)page)->thread_free, memory_order_acquire);
     s.notify = (uint8_t)(tf & SA_NOTIFY_MASK);

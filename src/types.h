@@ -136,6 +136,12 @@ typedef struct sa_page_s {
      * or never touched (a fresh segment's, segment.c segment_carve). */
     uint8_t purged;
     uint8_t in_purge_list;  /* retired, waiting on its heap's purge list */
+    /* A large segment's entries are its units (segment.c, spans): a large
+     * page is the entry of its span's first unit, span_units long; the
+     * entries of its other units are span_covered (not in use, their memory
+     * the page's: never purged nor handed out while covered). 0 elsewhere. */
+    uint8_t span_units;
+    uint8_t span_covered;
 
     /* ---- line 2: the owner's ---- */
     /* FREE: blocks ready to hand out; malloc pops the head. Owner only. */
@@ -206,8 +212,12 @@ typedef enum sa_segment_kind_e {
 typedef struct sa_segment_s {
     sa_segment_kind_t kind;
     sa_page_kind_t page_kind;       /* huge: SA_PAGE_LARGE's layout, pages[0] all zero (huge.c) */
-    uint32_t page_count;            /* pages in this segment (by page_kind)        */
+    uint32_t page_count;            /* page table entries (by page_kind's layout)   */
     uint32_t used_pages;            /* pages in use: 0 <= used_pages <= page_count  */
+    /* Large: bit u set while unit u is in no page's span, and while its
+     * memory is committed (its entry not purged): segment.c spans. */
+    uint64_t span_free;
+    uint64_t span_committed;
     struct sa_heap_s *heap;         /* owner of every page in use here, or NULL;
                                        huge: the first-class heap it is from, or NULL */
     struct sa_segment_s *next;      /* on one sa_segment_list_t: heap's avail[kind],  */

@@ -758,7 +758,7 @@ static size_t expected_snap(const state_t *s, const sa_page_t *page, unsigned ch
     for (int b = 0; b < s->C; b++)
         h.used += s->loc[b] == L_LIVE || s->loc[b] == L_THREAD;
     h.block_size = page->block_size;
-    h.area = (uint32_t)_sa_page_area_size(_sa_segment_of_ptr(page)->page_kind, page->index);
+    h.area = (uint32_t)_sa_page_block_area(_sa_segment_of_ptr(page), page);
     h.in_full = s->in_full;
     h.notify = (uint8_t)s->notify;
     h.owned = s->owned;
@@ -1037,7 +1037,7 @@ static void check_init(void)
         _sa_page_init(owner, page, bin);
         probe(page);
         run_read(&r);
-        size_t area = _sa_page_area_size(kind, page->index);
+        size_t area = _sa_page_block_area(_sa_segment_of_ptr(page), page);
         rp_replay_args_t a = { .b = -1, .bsize = (int64_t)_sa_bin_size(bin), .area = (int64_t)area };
         expect_t e = { { SA_T_PAGE_INIT }, 1, 1 };
         /* no probe before: page_init's spec has no state before */
