@@ -368,6 +368,34 @@ static const pf_mutant_t m_segmap_high[] = {
       .find = "(bvlshr p SA_SEGMENT_SHIFT))", .replace = "(bvlshr p (bvsub SA_SEGMENT_SHIFT one)))" },
     { 0 }
 };
+static const pf_mutant_t m_span_fit[] = {
+    { .name = "span_five_doublings", .what = "the run search with five doublings (runs of at most 32 units)",
+      .find = "    (span_grow x5 (span_step h6 n))))))))", .replace = "    x5))))))" },
+    { .name = "span_grow_by_run", .what = "a doubling that shifts by the whole run found so far, past n",
+      .find = "(ite (bvult (bvsub n h) h) (bvsub n h) h))", .replace = "h)" },
+    { 0 }
+};
+static const pf_mutant_t m_span_fits[] = {
+    { .name = "span_fits_unit0_as_others", .what = "a span from unit 0 sought as long as from any other unit",
+      .find = "(bvand (span_starts free (span_units bs (_ bv0 64))) one)",
+      .replace = "(bvand (span_starts free (span_units bs one)) one)" },
+    { 0 }
+};
+static const pf_mutant_t m_span_page[] = {
+    { .name = "span_unit0_without_info", .what = "a span from unit 0 as long as from any other (the info forgotten)",
+      .find = "(ite (= u (_ bv0 64)) SA_SEGMENT_INFO_SIZE (_ bv0 64))", .replace = "(_ bv0 64)" },
+    { .name = "span_units_round_down", .what = "span_units rounding the block's bytes down to whole units",
+      .find = "(bvsub SA_SMALL_PAGE_SIZE one))\n          SA_SMALL_PAGE_SHIFT))",
+      .replace = "(_ bv0 64))\n          SA_SMALL_PAGE_SHIFT))" },
+    { .name = "span_tries_past_scan", .what = "SA_SPAN_TRIES so many that the tries and a span's units pass SCAN's P steps",
+      .konst = "SA_SPAN_TRIES", .delta = 32 },
+    { 0 }
+};
+static const pf_mutant_t m_segmap_span[] = {
+    { .name = "span_head_above", .what = "a unit table entry that may be a span's first unit after p's unit",
+      .find = "(bvule u (unit_of p)))\n", .replace = "(bvule u (bvadd (unit_of p) one)))\n" },
+    { 0 }
+};
 static const pf_mutant_t m_thread_free_word[] = {
     { .name = "count_overlaps_addresses", .what = "the count starts two bits lower, inside the address bits",
       .konst = "SA_THREAD_FREE_COUNT_SHIFT", .delta = -2 },
@@ -659,6 +687,39 @@ static void gen_aligned_table(pf_buf_t *out)
  * _sa_segment_unit_set), against page_index_of, at the first and last byte
  * of every unit of every kind; and _sa_segmap_unit, the segment map's
  * index, against segmap_unit below, at and above 2^SA_ADDRESS_BITS. */
+/* Rows of page_of_agrees: _sa_page_of through seg's unit table against
+ * page_index_of with kind_term, at the first and last byte of every unit. */
+static void page_of_rows(table_t *t, const sa_segment_t *seg, const char *kind_term)
+{
+    char term[256];
+    for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++) {
+        const uintptr_t first = SAMPLE_SEGMENT + ((uintptr_t)u << SA_SMALL_PAGE_SHIFT);
+        const uintptr_t ps[] = { first, first + SA_SMALL_PAGE_SIZE - 1 };
+        for (size_t x = 0; x < 2; x++) {
+            snprintf(term, sizeof term, "(page_index_of (_ bv%llu 64) %s)", (unsigned long long)ps[x], kind_term);
+            table_row(t, term, (size_t)(_sa_page_of(seg, (const void *)ps[x]) - seg->pages));
+        }
+    }
+}
+
+/* Spans cut in a large segment for page_of_agrees: (first unit, units),
+ * { 0, 0 } ends a layout. At both ends of the segment, next to each other,
+ * one unit long, the longest, with free units between. */
+static const struct { size_t u, n; } span_layouts[][4] = {
+    { { 0, 33 }, { 33, 31 }, { 0, 0 } },
+    { { 1, 1 }, { 2, 5 }, { 40, 24 }, { 0, 0 } },
+    { { 0, 1 }, { 63, 1 }, { 0, 0 } },
+    { { 10, 17 }, { 28, 33 }, { 0, 0 } },
+};
+
+/* _sa_page_of(seg, p), the page lookup free really does (through the
+ * segment's unit table), against the model at the first and last byte of
+ * every unit: filled as segment_carve fills it for each kind (its
+ * layout_kind's pages), as huge_header does (one page, entry 0), and as
+ * span_alloc does for the spans above in a large segment
+ * (_sa_segment_span_unit_set: span_page_of); and _sa_segmap_unit, the
+ * segment map's index, against segmap_unit below, at and above
+ * 2^SA_ADDRESS_BITS. */
 static void gen_page_of_table(pf_buf_t *out)
 {
     static sa_segment_t seg;
@@ -666,13 +727,33 @@ static void gen_page_of_table(pf_buf_t *out)
     char term[256];
     for (int k = 0; k < SA_PAGE_KIND_COUNT; k++) {
         for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++)
-            _sa_segment_unit_set(&seg, u, (sa_page_kind_t)k);
+            _sa_segment_unit_set(&seg, u, _sa_layout_kind((sa_page_kind_t)k));
+        snprintf(term, sizeof term, "(layout_kind (_ bv%d 64))", k);
+        page_of_rows(&t, &seg, term);
+    }
+    for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++)
+        _sa_segment_unit_set(&seg, u, SA_PAGE_LARGE);
+    page_of_rows(&t, &seg, "SA_PAGE_LARGE");
+    for (size_t l = 0; l < sizeof span_layouts / sizeof *span_layouts; l++) {
+        for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++)
+            _sa_segment_unit_set(&seg, u, _sa_layout_kind(SA_PAGE_LARGE));
+        for (size_t i = 0; span_layouts[l][i].n != 0; i++)
+            for (size_t v = span_layouts[l][i].u; v < span_layouts[l][i].u + span_layouts[l][i].n; v++)
+                _sa_segment_span_unit_set(&seg, v, span_layouts[l][i].u);
         for (size_t u = 0; u < SA_SMALL_PAGES_PER_SEGMENT; u++) {
+            /* the last span from u or below (the model says whether it
+             * holds u: the unit after a span is asked about that span) */
+            size_t su = 0, sn = 0;
+            for (size_t i = 0; span_layouts[l][i].n != 0; i++)
+                if (span_layouts[l][i].u <= u) {
+                    su = span_layouts[l][i].u;
+                    sn = span_layouts[l][i].n;
+                }
             const uintptr_t first = SAMPLE_SEGMENT + ((uintptr_t)u << SA_SMALL_PAGE_SHIFT);
             const uintptr_t ps[] = { first, first + SA_SMALL_PAGE_SIZE - 1 };
             for (size_t x = 0; x < 2; x++) {
-                snprintf(term, sizeof term, "(page_index_of (_ bv%llu 64) (_ bv%d 64))",
-                         (unsigned long long)ps[x], k);
+                snprintf(term, sizeof term, "(span_page_of (_ bv%llu 64) (_ bv%zu 64) (_ bv%zu 64))",
+                         (unsigned long long)ps[x], su, sn);
                 table_row(&t, term, (size_t)(_sa_page_of(&seg, (const void *)ps[x]) - seg.pages));
             }
         }
@@ -683,6 +764,54 @@ static void gen_page_of_table(pf_buf_t *out)
     for (size_t x = 0; x < sizeof ptrs / sizeof *ptrs; x++) {
         snprintf(term, sizeof term, "(segmap_unit (_ bv%llu 64))", (unsigned long long)ptrs[x]);
         table_row(&t, term, _sa_segmap_unit((const void *)ptrs[x]));
+    }
+    table_end(&t);
+}
+
+/* The span functions of src/layout.h (the run search and the shape of a
+ * large page) against the model's: _sa_span_starts for run lengths at the
+ * edges of each doubling on masks of every pattern (none free, all, alternate units, runs at both
+ * ends, irregular); for every large bin, _sa_span_units and
+ * _sa_span_area_size from units 0, 1 and the last, and _sa_span_fits on
+ * half those masks; _sa_span_mask at both ends. */
+static void gen_span_table(pf_buf_t *out)
+{
+    static const uint64_t frees[] = { 0, UINT64_MAX, 1, (uint64_t)1 << 63, 0x5555555555555555ull,
+                                      0xf0f0f0f0f0f0f0f0ull, 0x00000000ffffffffull, 0xffffffff00000000ull,
+                                      0x0123456789abcdefull, 0xfedcba9876543210ull, 0x7ffffffffffffffeull,
+                                      0x000ffff0000fff00ull };
+    const size_t nfree = sizeof frees / sizeof *frees;
+    table_t t = table_begin(out, "c_span");
+    char term[256];
+    /* run lengths at each doubling's edges (span_fit proves every length) */
+    static const size_t lengths[] = { 1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64 };
+    for (size_t f = 0; f < nfree; f++)
+        for (size_t k = 0; k < sizeof lengths / sizeof *lengths; k++) {
+            snprintf(term, sizeof term, "(span_starts (_ bv%llu 64) (_ bv%zu 64))", (unsigned long long)frees[f],
+                     lengths[k]);
+            table_row(&t, term, _sa_span_starts(frees[f], lengths[k]));
+        }
+    for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++) {
+        size_t bs = _sa_bin_size(bin);
+        if (_sa_page_kind_for(bs) != SA_PAGE_LARGE)
+            continue;
+        const size_t us[] = { 0, 1, SA_SMALL_PAGES_PER_SEGMENT - 1 };
+        for (size_t k = 0; k < sizeof us / sizeof *us; k++) {
+            size_t units = _sa_span_units(bs, us[k]);
+            snprintf(term, sizeof term, "(span_units (_ bv%zu 64) (_ bv%zu 64))", bs, us[k]);
+            table_row(&t, term, units);
+            snprintf(term, sizeof term, "(span_area_size (_ bv%zu 64) (_ bv%zu 64))", us[k], units);
+            table_row(&t, term, _sa_span_area_size(us[k], units));
+        }
+        for (size_t f = 0; f < nfree; f += 2) {     /* every other mask: span_fits proves the rest */
+            snprintf(term, sizeof term, "(span_fits (_ bv%llu 64) (_ bv%zu 64))", (unsigned long long)frees[f], bs);
+            table_row(&t, term, _sa_span_fits(frees[f], bs));
+        }
+    }
+    const size_t mask_at[][2] = { { 0, 1 }, { 0, 33 }, { 5, 7 }, { 31, 33 }, { 63, 1 } };
+    for (size_t k = 0; k < sizeof mask_at / sizeof *mask_at; k++) {
+        snprintf(term, sizeof term, "(span_mask (_ bv%zu 64) (_ bv%zu 64))", mask_at[k][0], mask_at[k][1]);
+        table_row(&t, term, _sa_span_mask(mask_at[k][0], mask_at[k][1]));
     }
     table_end(&t);
 }
@@ -723,6 +852,19 @@ static const pf_mutant_t m_page_of_agree[] = {
     { .name = "model_segmap_unit_masked", .what = "the model's segmap_unit masked to the map",
       .find = "(bvlshr p SA_SEGMENT_SHIFT))",
       .replace = "(bvand (bvlshr p SA_SEGMENT_SHIFT) (bvsub segmap_units one)))" },
+    { .name = "model_span_one_unit_longer", .what = "the model's span_page_of taking the unit after a span for it",
+      .find = "(bvult (unit_of p) (bvadd u n))", .replace = "(bvule (unit_of p) (bvadd u n))" },
+    { .name = "model_large_layout_one_page", .what = "the model's layout_kind keeping a large segment one page",
+      .find = "(ite (= kind SA_PAGE_LARGE) SA_PAGE_SMALL kind))", .replace = "kind)" },
+    { 0 }
+};
+
+static const pf_mutant_t m_span_agree[] = {
+    { .name = "model_span_mask_one_short", .what = "the model's span_mask one unit short",
+      .find = "(bvshl (bvsub (bvshl one n) one) u))", .replace = "(bvshl (bvsub (bvshl one (bvsub n one)) one) u))" },
+    { .name = "model_span_area_from_unit_end", .what = "the model's span_area_size counting from the end of unit u",
+      .find = "(bvsub (bvshl (bvadd u n) SA_SMALL_PAGE_SHIFT) (page_start SA_PAGE_SMALL u)))",
+      .replace = "(bvsub (bvshl (bvadd u n) SA_SMALL_PAGE_SHIFT) (bvshl (bvadd u one) SA_SMALL_PAGE_SHIFT)))" },
     { 0 }
 };
 
@@ -750,6 +892,21 @@ static const pf_mutant_t m_layout_agree[] = {
     "     (= c_magic_bad (_ bv0 64))"                                                   \
     "     (= (page_kind_for (bin_size bin)) (c_kind_for bin))"                          \
     "     (= (align_up (align_sample x) (bvshl one e)) (c_align_up e x)))"
+
+/* A large page for one block of bs from unit u: clear of the info, in the
+ * segment, holding the block with less than a unit to spare, no longer than
+ * made_start's proven offsets reach (a large kind's page shift), not more
+ * blocks than SA_MAX_BLOCKS_PER_PAGE; a fresh segment holds one from unit
+ * 0, and span_alloc's tries and its units stay within bounds.smt2's SCAN. */
+#define SPAN_PAGE_GOAL                                                             \
+    "(let ((bs (bin_size bin)))"                                                    \
+    " (let ((start (page_start SA_PAGE_SMALL u)) (area (span_area_size u (span_units bs u))))" \
+    "  (and (bvuge start SA_SEGMENT_INFO_SIZE) (bvule (bvadd start area) SA_SEGMENT_SIZE)" \
+    "       (bvuge area bs) (bvult (bvsub area bs) SA_SMALL_PAGE_SIZE)"                \
+    "       (bvule area (bvshl one (page_shift SA_PAGE_LARGE)))"                       \
+    "       (bvult area (bvmul (bvadd SA_MAX_BLOCKS_PER_PAGE one) bs))"                \
+    "       (bvule (span_units bs (_ bv0 64)) SA_SMALL_PAGES_PER_SEGMENT)"             \
+    "       (bvule (bvadd SA_SPAN_TRIES (span_units bs (_ bv0 64))) SA_MAX_PAGES_PER_SEGMENT))))"
 
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \
@@ -897,9 +1054,11 @@ const pf_obligation_t pf_obligations[] = {
               " int:(made_key c (bin_size BIN) (magic (bin_size BIN)))"
               " int:(made_start_forward q r c (bin_size BIN)) int:(made_start_backward q r c (bin_size BIN))",
       .mutants = m_made_start },
-    { .name = "reserved_bound", .covers = "_sa_page_init (reserved), SA_MAX_BLOCKS_PER_PAGE",
+    { .name = "reserved_bound", .covers = "_sa_page_init (reserved: small and medium pages; a large page's, span_page), "
+      "SA_MAX_BLOCKS_PER_PAGE",
       .models = "size_class layout", .bv = true, .decls = BV("bin") BV("idx"),
-      .hyp = "(and (page_bin bin) (bvult idx (pages_per_segment (page_kind_for (bin_size bin)))))",
+      .hyp = "(and (page_bin bin) (not (= (page_kind_for (bin_size bin)) SA_PAGE_LARGE))"
+             "     (bvult idx (pages_per_segment (page_kind_for (bin_size bin)))))",
       .goal = "(let ((bs (bin_size bin))) (let ((area (page_area_size (page_kind_for bs) idx)))"
               "  (and (bvuge bs SA_MIN_ALIGN) (bvuge area bs)"
               "       (bvult area (bvmul (bvadd SA_MAX_BLOCKS_PER_PAGE one) bs)))))",
@@ -955,6 +1114,34 @@ const pf_obligation_t pf_obligations[] = {
               "       (or (bvult off (bvshl one (page_shift kind))) (bvuge off (bvneg SA_SEGMENT_INFO_SIZE)))))",
       .show = "int:p int:kind int:(segmap_unit p) int:(found_page_start p kind)",
       .mutants = m_segmap_high },
+    /* a large segment's pages: spans of units (src/segment.c span_alloc) */
+    { .name = "span_fit", .covers = "_sa_span_starts, _sa_span_grow, _sa_span_mask (span_alloc's run search)",
+      .models = "size_class layout", .bv = true, .decls = BV("free") BV("n") BV("u"),
+      .hyp = "(and (bvule one n) (bvule n SA_SMALL_PAGES_PER_SEGMENT) (bvult u SA_SMALL_PAGES_PER_SEGMENT)"
+             "     (= (bvlshr free SA_SMALL_PAGES_PER_SEGMENT) (_ bv0 64)))",
+      .goal = "(= (bit_set (span_starts free n) u) (run_free free u n))",
+      .show = "int:free int:n int:u int:(span_starts free n)", .mutants = m_span_fit },
+    { .name = "span_fits", .covers = "_sa_span_fits, _sa_span_units (where span_alloc may cut a large page)",
+      .models = "size_class layout", .bv = true, .decls = BV("free") BV("bin") BV("u"),
+      .hyp = "(and (page_bin bin) (= (page_kind_for (bin_size bin)) SA_PAGE_LARGE)"
+             "     (bvult u SA_SMALL_PAGES_PER_SEGMENT) (= (bvlshr free SA_SMALL_PAGES_PER_SEGMENT) (_ bv0 64)))",
+      .goal = "(= (bit_set (span_fits free (bin_size bin)) u) (run_free free u (span_units (bin_size bin) u)))",
+      .show = "int:free int:(bin_size bin) int:u int:(span_units (bin_size bin) u)", .mutants = m_span_fits },
+    { .name = "span_page", .covers = "_sa_span_units, _sa_span_area_size, _sa_page_block_area (a large page), "
+      "SA_SPAN_TRIES (span_alloc's steps)",
+      .models = "size_class layout", .bv = true, .decls = BV("bin") BV("u"),
+      .hyp = "(and (page_bin bin) (= (page_kind_for (bin_size bin)) SA_PAGE_LARGE) (bvult u SA_SMALL_PAGES_PER_SEGMENT)"
+             "     (bvule (bvadd u (span_units (bin_size bin) u)) SA_SMALL_PAGES_PER_SEGMENT))",
+      .goal = SPAN_PAGE_GOAL,
+      .show = "int:(bin_size bin) int:u int:(span_units (bin_size bin) u) int:(span_area_size u (span_units (bin_size bin) u))",
+      .mutants = m_span_page },
+    { .name = "segmap_span_pointer", .covers = "_sa_page_of_block_start, _sa_validate (a large segment's unit table: "
+      "span_alloc, span_retire)",
+      .models = "size_class layout", .bv = true, .decls = BV("p") BV("u"),
+      .hyp = "(and (segmap_in_range p) (span_head_below p u))",
+      .goal = "(let ((off (bvsub p (bvadd (segmap_segment p) (page_start SA_PAGE_SMALL u)))))"
+              "  (or (bvult off (bvshl one (page_shift SA_PAGE_LARGE))) (bvuge off (bvneg SA_SEGMENT_INFO_SIZE))))",
+      .show = "int:p int:u int:(unit_of p)", .mutants = m_segmap_span },
     { .name = "thread_free_word", .covers = "_sa_tf_block, _sa_tf_count, _sa_free_remote (the CAS's new word), "
       "_sa_page_collect (exchange), SA_THREAD_FREE_COUNT_SHIFT",
       .models = "size_class layout", .bv = true, .decls = BV("b") BV("nt") BV("c") BV("b2") BV("nt2"),
@@ -980,6 +1167,8 @@ const pf_obligation_t pf_obligations[] = {
            gen_block_index_table, "c_index", m_index_agree),
     AGREES("aligned_request_agrees", "_sa_aligned_request (C == model, every alignment)",
            gen_aligned_table, "c_request", m_request_agree),
+    AGREES("span_agrees", "_sa_span_starts, _sa_span_fits, _sa_span_units, _sa_span_area_size, _sa_span_mask "
+           "(C == model, every run length and large bin)", gen_span_table, "c_span", m_span_agree),
     AGREES("page_of_agrees", "_sa_page_of through the unit table, _sa_segmap_unit (C == model, every unit of every kind)",
            gen_page_of_table, "c_page_of", m_page_of_agree),
 };

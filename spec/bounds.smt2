@@ -110,7 +110,9 @@
 ; _sa_page_retire -> _sa_segment_page_free: if the segment empties,
 ; segment_release walks its pages, then global_cache_put's
 ; segment_all_purged walks them again, or segment_unmap does and makes one
-; OS call (src/segment.c; each loop says `spec: bounds.smt2 B_RETIRE`).
+; OS call; if not, a large page's span_retire walks the units of its span
+; instead, at most P (src/segment.c; each loop says `spec: bounds.smt2
+; B_RETIRE`).
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
 ; a candidate: looked at and collected (1), then maybe retired
 (define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
@@ -172,7 +174,9 @@
 (define-fun LOOKED () Int 5)     ; i: candidates before this one (looked at, collected)
 (define-fun FRESH () Int 6)      ; segment_new: B_SEGMENT
 (define-fun CARVE () Int 7)      ; j: pages carved (segment_carve's page table)
-(define-fun SCAN () Int 8)       ; j: pages looked at (_sa_segment_page_alloc)
+(define-fun SCAN () Int 8)       ; j: pages looked at (_sa_segment_page_alloc); a large
+                                 ; page's: segments tried and units cut (span_alloc),
+                                 ; at most P together (obligation span_page)
 (define-fun EXTEND () Int 9)     ; j: blocks threaded of lim (_sa_page_extend)
 (define-fun SWEEP () Int 10)     ; i: bins swept (_sa_heap_retire_sweep)
 (define-fun PURGE () Int 11)     ; j: pages purged (_sa_segment_cache_purge)

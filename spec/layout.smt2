@@ -50,6 +50,13 @@
 (define-fun page_area_size ((kind (_ BitVec 64)) (index (_ BitVec 64))) (_ BitVec 64)
   (bvsub (bvshl (bvadd index (_ bv1 64)) (page_shift kind)) (page_start kind index)))
 
+; layout_kind -- _sa_layout_kind(kind): the fixed layout a segment of the kind
+; is carved into (its page table's entries, their purged state, its unit
+; table before a page is made). A large segment's entries are its units, a
+; small page's layout; a large page is a span of them (below).
+(define-fun layout_kind ((kind (_ BitVec 64))) (_ BitVec 64)
+  (ite (= kind SA_PAGE_LARGE) SA_PAGE_SMALL kind))
+
 ; segment_of -- _sa_segment_of(p): a mask.
 (define-fun segment_of ((p (_ BitVec 64))) (_ BitVec 64)
   (bvand p (bvnot SA_SEGMENT_MASK)))
@@ -57,6 +64,65 @@
 ; page_index_of -- _sa_page_index_of(p, kind): a shift.
 (define-fun page_index_of ((p (_ BitVec 64)) (kind (_ BitVec 64))) (_ BitVec 64)
   (bvlshr (bvand p SA_SEGMENT_MASK) (page_shift kind)))
+
+; ---- spans: a large page as long as its block (src/segment.c span_alloc) ----
+;
+; A large segment's span_free has bit u set while unit u is in no page's
+; span. A large page for a block of size bs is cut from the first unit u
+; where span_fits says a run of span_units(bs, u) free units begins; its
+; units' bits are cleared (span_mask) and its block area is span_area_size
+; from page_start of unit u. The unit table sends each unit of the span to
+; the span's first unit (span_page_of), at or below it (span_head_below).
+
+; unit_of -- the unit of the segment holding p.
+(define-fun unit_of ((p (_ BitVec 64))) (_ BitVec 64)
+  (bvlshr (bvand p SA_SEGMENT_MASK) SA_SMALL_PAGE_SHIFT))
+
+; span_units -- _sa_span_units(bs, u): units one block takes from unit u
+; (unit 0 is shortened by the segment's info).
+(define-fun span_units ((bs (_ BitVec 64)) (u (_ BitVec 64))) (_ BitVec 64)
+  (bvlshr (bvadd bs (ite (= u (_ bv0 64)) SA_SEGMENT_INFO_SIZE (_ bv0 64)) (bvsub SA_SMALL_PAGE_SIZE one))
+          SA_SMALL_PAGE_SHIFT))
+
+; span_area_size -- _sa_span_area_size(u, n): the block area of n units from u.
+(define-fun span_area_size ((u (_ BitVec 64)) (n (_ BitVec 64))) (_ BitVec 64)
+  (bvsub (bvshl (bvadd u n) SA_SMALL_PAGE_SHIFT) (page_start SA_PAGE_SMALL u)))
+
+; span_mask -- _sa_span_mask(u, n): bits u .. u + n - 1.
+(define-fun span_mask ((u (_ BitVec 64)) (n (_ BitVec 64))) (_ BitVec 64)
+  (bvshl (bvsub (bvshl one n) one) u))
+
+; span_starts -- _sa_span_starts(free, n): bit u set iff a run of n set bits
+; of free begins at u. Six doublings (_sa_span_grow): x holds the starts of
+; runs of h set bits; x & (x >> s) those of runs of h + s, for s <= h, and s
+; = min(h, n - h) stops at n.
+(define-fun span_step ((h (_ BitVec 64)) (n (_ BitVec 64))) (_ BitVec 64)
+  (ite (bvult (bvsub n h) h) (bvsub n h) h))
+(define-fun span_grow ((x (_ BitVec 64)) (s (_ BitVec 64))) (_ BitVec 64)
+  (bvand x (bvlshr x s)))
+(define-fun span_starts ((free (_ BitVec 64)) (n (_ BitVec 64))) (_ BitVec 64)
+  (let ((x1 (span_grow free (span_step one n))) (h2 (bvadd one (span_step one n))))
+  (let ((x2 (span_grow x1 (span_step h2 n))) (h3 (bvadd h2 (span_step h2 n))))
+  (let ((x3 (span_grow x2 (span_step h3 n))) (h4 (bvadd h3 (span_step h3 n))))
+  (let ((x4 (span_grow x3 (span_step h4 n))) (h5 (bvadd h4 (span_step h4 n))))
+  (let ((x5 (span_grow x4 (span_step h5 n))) (h6 (bvadd h5 (span_step h5 n))))
+    (span_grow x5 (span_step h6 n))))))))
+
+; span_fits -- _sa_span_fits(free, bs): where a large page for one block of
+; bs can begin (at unit 0 it needs the info's worth more).
+(define-fun span_fits ((free (_ BitVec 64)) (bs (_ BitVec 64))) (_ BitVec 64)
+  (bvor (bvand (span_starts free (span_units bs one)) (bvnot one))
+        (bvand (span_starts free (span_units bs (_ bv0 64))) one)))
+
+; span_page_of -- the entry of p's unit while a span of n units from u
+; holds it (_sa_segment_span_unit_set), else the carved layout's.
+(define-fun span_page_of ((p (_ BitVec 64)) (u (_ BitVec 64)) (n (_ BitVec 64))) (_ BitVec 64)
+  (ite (and (bvule u (unit_of p)) (bvult (unit_of p) (bvadd u n))) u (page_index_of p SA_PAGE_SMALL)))
+
+; span_head_below -- the entry a large segment's unit table gives for p is
+; a span's first unit at or below p's unit (span_page_of), or p's own.
+(define-fun span_head_below ((p (_ BitVec 64)) (u (_ BitVec 64))) Bool
+  (bvule u (unit_of p)))
 
 ; segmap_unit -- _sa_segmap_unit(p): the segment map's index, the unit of
 ; p; segmap_in_range -- _sa_segmap_find's compare of it with the map's
@@ -150,6 +216,13 @@
        (bvule nt (_ bv2 64)) (bvule c SA_MAX_BLOCKS_PER_PAGE)))
 (define-fun tf_word ((b (_ BitVec 64)) (nt (_ BitVec 64)) (c (_ BitVec 64))) (_ BitVec 64)
   (bvor (bvor b nt) (bvshl c SA_THREAD_FREE_COUNT_SHIFT)))
+
+; ---- spans: what the obligations state ----
+(define-fun bit_set ((x (_ BitVec 64)) (u (_ BitVec 64))) Bool
+  (= (bvand (bvlshr x u) one) one))
+; units u .. u + n - 1 lie in the segment and are all free
+(define-fun run_free ((free (_ BitVec 64)) (u (_ BitVec 64)) (n (_ BitVec 64))) Bool
+  (and (bvule (bvadd u n) SA_SMALL_PAGES_PER_SEGMENT) (= (bvand free (span_mask u n)) (span_mask u n))))
 
 (define-fun power_of_two ((a (_ BitVec 64))) Bool
   (and (not (= a (_ bv0 64))) (= (bvand a (bvsub a (_ bv1 64))) (_ bv0 64))))
