@@ -33,6 +33,40 @@ Test(malloc, blocks_are_aligned_writable_and_disjoint)
         sa_free(p[i]);
 }
 
+Test(malloc, large_blocks_of_mixed_classes_are_disjoint_and_keep_their_contents)
+{
+    /* Large pages are spans cut from segments every large class shares
+     * (src/segment.c span_alloc): blocks of any large size, replaced at
+     * random, must never overlap a live one nor lose a byte. Each block is
+     * checked when it is replaced and all at the end. */
+    enum { N = 96, ROUNDS = 2000 };
+    static sat_range_t r[N];
+    static void *p[N];
+    static size_t size[N], seed[N];
+    uint64_t rng = 4242;
+    for (size_t round = 1; round <= ROUNDS; round++) {
+        size_t i = sat_rand(&rng) % N;
+        if (p[i] != NULL) {
+            cr_assert(sat_check(p[i], size[i], seed[i]), "block %zu (%zu bytes) was overwritten", i, size[i]);
+            sa_free(p[i]);
+        }
+        size[i] = SA_MEDIUM_OBJ_SIZE_MAX + 1 + sat_rand(&rng) % (SA_LARGE_OBJ_SIZE_MAX - SA_MEDIUM_OBJ_SIZE_MAX);
+        seed[i] = round;
+        p[i] = sa_malloc(size[i]);
+        cr_assert_not_null(p[i], "malloc(%zu) failed", size[i]);
+        sat_fill(p[i], size[i], seed[i]);
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < N; i++)
+        if (p[i] != NULL) {
+            cr_assert(sat_check(p[i], size[i], seed[i]), "block %zu (%zu bytes) was overwritten", i, size[i]);
+            r[live++] = (sat_range_t){ (uintptr_t)p[i], size[i] };
+        }
+    sat_assert_disjoint(r, live);
+    for (size_t i = 0; i < N; i++)
+        sa_free(p[i]);
+}
+
 Test(malloc, freed_block_is_reused)
 {
     /* Without reuse a malloc/free loop would grow without bound. */

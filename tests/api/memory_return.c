@@ -278,6 +278,40 @@ Test(memory_return, repeated_bursts_do_not_grow_the_heap)
     sat_unmap(p, max_blocks * sizeof *p);
 }
 
+Test(memory_return, large_classes_share_their_segments)
+{
+    /* One block of each large class at a time, freed before the next: with
+     * a large page of a class's own (4 MiB, up to 16 blocks) each class kept
+     * a segment for what it once held, 24 classes 96 MiB; as spans of
+     * segments every large class shares (src/segment.c), a freed block's
+     * units serve the next classes once its page retires, after
+     * SA_RETIRE_DELAY_LARGE generic calls: the spans of that many blocks
+     * and the current one, at most 2 MiB each, and a segment of slack. */
+    enum { ROUNDS = 50 };
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    size_t classes = 0;
+    for (int round = 0; round < ROUNDS; round++)
+        for (size_t bin = 1; bin <= SA_BIN_LARGE_MAX; bin++) {
+            size_t bs = _sa_bin_size(bin);
+            if (bs <= SA_MEDIUM_OBJ_SIZE_MAX)
+                continue;
+            classes += round == 0;
+            unsigned char *p = sa_malloc(bs);
+            cr_assert_not_null(p);
+            memset(p, 0x33, bs);
+            sa_free(p);
+        }
+    sa_stats_get(&after);
+    const size_t allowed = ((SA_RETIRE_DELAY_LARGE + 1) * SA_LARGE_OBJ_SIZE_MAX / SA_SEGMENT_SIZE + 2) * SA_SEGMENT_SIZE;
+    cr_log_info("%zu large classes, %d rounds: mapped peak %zu -> %zu (allowed %zu more)", classes, ROUNDS,
+                before.mapped_peak, after.mapped_peak, allowed);
+    cr_assert_geq(classes, 16, "only %zu large classes", classes);
+    cr_assert_leq(after.mapped_peak - before.mapped_peak, allowed,
+                  "one large block at a time mapped %zu bytes at its peak over %zu classes",
+                  after.mapped_peak - before.mapped_peak, classes);
+}
+
 Test(memory_return, empty_pages_among_survivors_are_purged)
 {
     /* A few survivors keep every segment alive, so nothing can be unmapped:
