@@ -897,7 +897,8 @@ static const pf_mutant_t m_layout_agree[] = {
  * segment, holding the block with less than a unit to spare, no longer than
  * made_start's proven offsets reach (a large kind's page shift), not more
  * blocks than SA_MAX_BLOCKS_PER_PAGE; a fresh segment holds one from unit
- * 0, and span_alloc's tries and its units stay within bounds.smt2's SCAN. */
+ * 0, span_alloc's tries and its units stay within bounds.smt2's SCAN, and
+ * a take-over's retire (1 and a span's walk) within B_SEGMENT (2P). */
 #define SPAN_PAGE_GOAL                                                             \
     "(let ((bs (bin_size bin)))"                                                    \
     " (let ((start (page_start SA_PAGE_SMALL u)) (area (span_area_size u (span_units bs u))))" \
@@ -906,7 +907,8 @@ static const pf_mutant_t m_layout_agree[] = {
     "       (bvule area (bvshl one (page_shift SA_PAGE_LARGE)))"                       \
     "       (bvult area (bvmul (bvadd SA_MAX_BLOCKS_PER_PAGE one) bs))"                \
     "       (bvule (span_units bs (_ bv0 64)) SA_SMALL_PAGES_PER_SEGMENT)"             \
-    "       (bvule (bvadd SA_SPAN_TRIES (span_units bs (_ bv0 64))) SA_MAX_PAGES_PER_SEGMENT))))"
+    "       (bvule (bvadd SA_SPAN_TRIES (span_units bs (_ bv0 64))) SA_MAX_PAGES_PER_SEGMENT)"       \
+    "       (bvule (bvadd one (span_units bs (_ bv0 64))) (bvmul (_ bv2 64) SA_MAX_PAGES_PER_SEGMENT)))))"
 
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \

@@ -118,7 +118,11 @@
 (define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
 ; segment_new from a cache (2P: segment_carve's walk of the committed pages
 ; when it re-carves, and segment_new's walk queueing the unpurged ones for
-; purging; from the OS: 1 <= 2P), carve, scan, extend.
+; purging; from the OS: 1 <= 2P), carve, scan, extend. A large page may
+; instead take over the heap's last emptied large page: its retire (1 and
+; its span's walk, at most P: obligation span_page) in place of
+; segment_new, no carve, and the cut of the new span as the scan
+; (src/segment.c span_take_emptied).
 (define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))
 (define-fun B_FRESH () Int (+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
 ; _sa_segment_cache_purge's walk of the two caches (cache_purge), and
@@ -172,7 +176,7 @@
                                  ;    looked at (adopt_segment)
 (define-fun SEARCH () Int 4)     ; i: candidates looked at (_sa_page_queue_find)
 (define-fun LOOKED () Int 5)     ; i: candidates before this one (looked at, collected)
-(define-fun FRESH () Int 6)      ; segment_new: B_SEGMENT
+(define-fun FRESH () Int 6)      ; segment_new (or a large page's take-over): B_SEGMENT
 (define-fun CARVE () Int 7)      ; j: pages carved (segment_carve's page table)
 (define-fun SCAN () Int 8)       ; j: pages looked at (_sa_segment_page_alloc); a large
                                  ; page's: segments tried and units cut (span_alloc),

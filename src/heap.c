@@ -279,6 +279,7 @@ static void heap_reset(sa_heap_t *heap)
     heap->retire_cursor = 0;
     heap->retire_due = heap->retire_next_due = UINT64_MAX;     /* none pending */
     heap->retire_bins = 0;
+    heap->large_emptied = NULL;
     heap->purge_check_at = 0;
     heap->in_hook = false;
 }

@@ -421,6 +421,8 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
         _sa_page_retire(heap, page);
         return;
     }
+    if (page->span_units != 0 && !heap->first_class)
+        heap->large_emptied = page;     /* its span may serve another class at once */
     sa_page_queue_t *q = &heap->queues[page->bin];
     /* Emptied again with no generic call since the last time (alloc/free
      * ping-pong on one block): expiry, retire_due and the queue position set
@@ -452,6 +454,8 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     _sa_stat_active(page->bin, (size_t)page->capacity * page->block_size, false);
     _sa_stat_inc(&_sa_gstats.pages_retired);
     _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
+    if (heap->large_emptied == page)
+        heap->large_emptied = NULL;
     page->free = NULL;
     page->local_free = NULL;
     page->local_empty = SA_LOCAL_EMPTY;

@@ -307,6 +307,10 @@ typedef struct sa_heap_s {
                                      * (UINT64_MAX: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round
                                      * (UINT64_MAX: none) */
+    /* The large page this heap's owner emptied last (a thread's heap, not a
+     * first-class one), while it is in use: the next large malloc of another
+     * class may take its span over (segment.c span_take_emptied). */
+    sa_page_t *large_emptied;
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
     uint64_t purge_check_at;        /* generic count from which housekeeping looks
                                      * for something to purge (0: at the next call) */

@@ -1,6 +1,7 @@
 /* tests/api/malloc.c -- the plain entry points behave like their C11/POSIX
  * namesakes: malloc, zalloc, calloc, free, usable_size, strdup, strndup. */
 #include "sa_test.h"
+#include "size_class.h"
 
 Test(malloc, zero_size_gives_unique_non_null_pointers)
 {
@@ -65,6 +66,30 @@ Test(malloc, large_blocks_of_mixed_classes_are_disjoint_and_keep_their_contents)
     sat_assert_disjoint(r, live);
     for (size_t i = 0; i < N; i++)
         sa_free(p[i]);
+}
+
+Test(malloc, a_freed_large_block_serves_the_next_large_block_of_any_class)
+{
+    /* The buffer a program frees (and read just before, most likely) is
+     * what its next large request gets, whatever its size class, as glibc
+     * and mimalloc do (src/segment.c span_take_emptied): the freed block's
+     * emptied page is retired at once and the new page begins where it did,
+     * the other pages of the segment untouched. */
+    const size_t first = 600 << 10, next = 400 << 10;
+    cr_assert_neq(_sa_bin(first), _sa_bin(next));
+    unsigned char *keep = sa_malloc(first);
+    unsigned char *a = sa_malloc(first);
+    cr_assert(keep != NULL && a != NULL);
+    sat_fill(keep, first, 7);
+    memset(a, 0x11, first);
+    sa_free(a);
+    unsigned char *b = sa_malloc(next);
+    cr_assert_eq(b, a, "the next large block (%zu bytes) is at %p, the one just freed (%zu bytes) was at %p",
+                 next, (void *)b, first, (void *)a);
+    memset(b, 0x22, next);
+    cr_assert(sat_check(keep, first, 7), "the segment's other block was overwritten");
+    sa_free(b);
+    sa_free(keep);
 }
 
 Test(malloc, freed_block_is_reused)
