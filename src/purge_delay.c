@@ -13,7 +13,11 @@
  * waits the option's delay, never more: whole 4 MiB segments held longer
  * cost python 8 MiB of peak RSS (45 -> 53 MiB) for 2% of its time, while
  * the retired pages alone keep most of the gain (faults 30k -> 27k, 0.96 ->
- * 0.93 s; both, 20k and 0.91 s).
+ * 0.93 s; both, 20k and 0.91 s). But a large segment, emptied, waits as
+ * retired pages do: its units are retired pages' spans, and it empties and
+ * fills again as a program's buffers come and go (segment.c
+ * segment_release; bench/buffers: 126k faults a run at the option's delay,
+ * 64k so).
  *
  * SHARDALLOC_PURGE_DELAY=-1: never purged on a timer (every deadline is
  * UINT64_MAX); sa_collect(true), malloc_trim and a thread's exit still purge.

@@ -429,7 +429,6 @@ _Static_assert(SA_SPAN_TRIES + (SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + S
                    SA_SMALL_PAGE_SIZE <= SA_MAX_PAGES_PER_SEGMENT,
                "the segments tried and the units cut stay within bounds.smt2's SCAN of P steps");
 
-
 static sa_page_t *span_cut(sa_heap_t *heap, sa_segment_t *seg, size_t u, size_t block_size);
 
 /* The heap's last emptied large page, if it is still empty and may retire
@@ -458,12 +457,12 @@ static sa_segment_t *span_take_emptied(sa_heap_t *heap, size_t block_size, size_
 }
 
 /* A large page for one block of block_size: over the heap's last emptied
- * large page (span_take_emptied), or the first span that fits (the
- * first of those whose units are all committed, if any) in one of the first
- * SA_SPAN_TRIES segments of avail (one with no room goes to the back of the
- * list, so the next try looks at another), or in a segment made for it. Its units leave the purge list and are committed; the unit
- * table sends them to the page. spec: bounds.smt2 SCAN (the tries and the
- * units: at most P steps, static_assert'ed above) */
+ * large page (span_take_emptied), or the first span that fits (the first
+ * of those whose units are all committed, if any) in one of the first
+ * SA_SPAN_TRIES segments of avail (one with no room goes to the back of
+ * the list, so the next try looks at another), or in a segment made for
+ * it. spec: bounds.smt2 SCAN (the tries and the units: at most P steps,
+ * static_assert'ed above) */
 static sa_page_t *span_alloc(sa_heap_t *heap, size_t block_size)
 {
     sa_segment_list_t *avail = &heap->avail[SA_PAGE_LARGE];
@@ -499,7 +498,8 @@ static sa_page_t *span_alloc(sa_heap_t *heap, size_t block_size)
 }
 
 /* The large page for a block of block_size from unit u of seg, where
- * _sa_span_fits says one begins. */
+ * _sa_span_fits says one begins: its units leave the purge list and are
+ * committed, the unit table sends them to the page. */
 static sa_page_t *span_cut(sa_heap_t *heap, sa_segment_t *seg, size_t u, size_t block_size)
 {
     sa_assert(_sa_span_fits(seg->span_free, block_size) & ((uint64_t)1 << u));
@@ -631,7 +631,10 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         }
     }
     uint64_t now = _sa_os_now_ms();
-    seg->purge_at = seg->page_kind == SA_PAGE_LARGE ? _sa_purge_deadline(now) : _sa_purge_deadline_segment(now);
+    /* A large segment empties and fills again as a program's buffers come
+     * and go: it waits the lengthened delay of retired pages (design.md). */
+    seg->purge_at = seg->page_kind == SA_PAGE_LARGE ? _sa_purge_deadline(now)
+                                                    : _sa_purge_deadline_segment(now);
     /* Under memory pressure the heap keeps one emptied segment (the next
      * page its thread needs, if it goes on allocating; another thread out of
      * memory may take it) and gives the others straight back to the OS. */
