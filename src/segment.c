@@ -419,7 +419,7 @@ static void page_take(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page)
  * span's units are free again, each its own entry, committed, on the purge
  * list as a retired page is. So a freed buffer's memory goes to the next
  * large block of any class, as in mimalloc, where a large page of a
- * class's own (4 MiB, up to 16 blocks) kept what its class once held
+ * class's own (4 MiB, up to 14 blocks) kept what its class once held
  * (docs/design.md, "Buffers"). */
 
 _Static_assert((SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) / SA_SMALL_PAGE_SIZE

@@ -281,7 +281,7 @@ Test(memory_return, repeated_bursts_do_not_grow_the_heap)
 Test(memory_return, large_classes_share_their_segments)
 {
     /* One block of each large class at a time, freed before the next: with
-     * a large page of a class's own (4 MiB, up to 16 blocks) each class kept
+     * a large page of a class's own (4 MiB, up to 14 blocks) each class kept
      * a segment for what it once held, 24 classes 96 MiB; as spans of
      * segments every large class shares (src/segment.c), a freed block's
      * units serve the next classes once its page retires, after
