@@ -563,9 +563,9 @@ static inline void _sa_segment_unit_set(sa_segment_t *seg, size_t u, sa_page_kin
     seg->unit_page[u] = &seg->pages[_sa_page_index_of((uintptr_t)u << SA_SMALL_PAGE_SHIFT, kind)];
 }
 
-/* Entry v of a large segment's unit table while unit v is in the span of
- * `units` units from unit u: the page of the span, entry u (segment.c
- * span_alloc; back to _sa_segment_unit_set's when the span is free). The
+/* Entry v of a large segment's unit table while unit v is in the span that
+ * begins at unit u: the page of the span, entry u (segment.c span_cut;
+ * back to _sa_segment_unit_set's when the span is free). The
  * proof driver checks _sa_page_of through it at both ends of every unit of
  * spans at every edge (obligation page_of_agrees). */
 static inline void _sa_segment_span_unit_set(sa_segment_t *seg, size_t v, size_t u)

@@ -163,13 +163,16 @@ _Static_assert(SA_SMALL_PAGES_PER_SEGMENT <= 64, "page_units: a segment's units 
 #define SA_SPAN_ALL_FREE \
     (SA_SMALL_PAGES_PER_SEGMENT == 64 ? UINT64_MAX : ((uint64_t)1 << SA_SMALL_PAGES_PER_SEGMENT) - 1)
 
+_Static_assert(SA_MEDIUM_PAGE_SIZE / SA_SMALL_PAGE_SIZE < 64,
+               "page_units: a layout's page is fewer than 64 units (_sa_span_mask)");
+
 /* The SA_SMALL_PAGE_SIZE units of the segment (bit u: unit u) that page
- * `index` of a `kind` layout spans. */
+ * `index` of a `kind` segment's layout spans (a large segment's layout is
+ * units, _sa_layout_kind: no page of a layout spans the whole segment). */
 static uint64_t page_units(sa_page_kind_t kind, size_t index)
 {
     size_t per_page = (size_t)1 << (_sa_page_shift(_sa_layout_kind(kind)) - SA_SMALL_PAGE_SHIFT);
-    uint64_t ones = per_page >= 64 ? UINT64_MAX : ((uint64_t)1 << per_page) - 1;
-    return ones << (index * per_page);
+    return _sa_span_mask(index * per_page, per_page);
 }
 
 /* Lay out a segment's page table for a page kind. `committed` counts only
@@ -431,6 +434,13 @@ _Static_assert(SA_SPAN_TRIES + (SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + S
 
 static sa_page_t *span_cut(sa_heap_t *heap, sa_segment_t *seg, size_t u, size_t block_size);
 
+/* Unit v of a large segment in no span again: its own entry, as carved. */
+static void unit_uncover(sa_segment_t *seg, size_t v)
+{
+    seg->pages[v].span_covered = 0;
+    _sa_segment_unit_set(seg, v, _sa_layout_kind(SA_PAGE_LARGE));
+}
+
 /* The heap's last emptied large page, if it is still empty and may retire
  * and a page for block_size fits from its first unit once its span is
  * free: retired now, so that the next large block of any class gets the
@@ -443,7 +453,7 @@ static sa_page_t *span_cut(sa_heap_t *heap, sa_segment_t *seg, size_t u, size_t 
 static sa_segment_t *span_take_emptied(sa_heap_t *heap, size_t block_size, size_t *u)
 {
     sa_page_t *page = heap->large_emptied;
-    if (page == NULL || !page->in_use || page->used != 0 || !_sa_page_can_retire(page))
+    if (page == NULL || !page->in_use || !_sa_page_can_retire(page))
         return NULL;
     sa_segment_t *seg = _sa_segment_of_ptr(page);
     uint64_t free_after = seg->span_free | _sa_span_mask(page->index, page->span_units);
@@ -529,10 +539,8 @@ static void span_retire(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page, uin
     SA_TRACE_LOOP(SA_LOOP_PAGES);      /* spec: bounds.smt2 B_RETIRE (a span: at most P units) */
     for (size_t v = u; v < u + page->span_units; v++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
-        sa_page_t *unit = &seg->pages[v];
-        unit->span_covered = 0;
-        _sa_segment_unit_set(seg, v, _sa_layout_kind(SA_PAGE_LARGE));
-        purge_list_append(heap, unit, purge_at);
+        unit_uncover(seg, v);
+        purge_list_append(heap, &seg->pages[v], purge_at);
     }
     page->span_units = 0;
 }
@@ -626,8 +634,7 @@ static void segment_release(sa_heap_t *heap, sa_segment_t *seg)
         if (seg->page_kind == SA_PAGE_LARGE) {
             /* its last page's span, as carved again (span_retire) */
             page->span_units = 0;
-            page->span_covered = 0;
-            _sa_segment_unit_set(seg, i, _sa_layout_kind(SA_PAGE_LARGE));
+            unit_uncover(seg, i);
         }
     }
     uint64_t now = _sa_os_now_ms();
