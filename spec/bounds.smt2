@@ -99,8 +99,8 @@
 ; block, at most SA_BIN_COUNT * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN of them.
 ; Keeping a block and handing it out again are loop-free: a remote free and
 ; a malloc stay within B_FREE_REMOTE and B_MALLOC. So is the malloc that
-; finds the cache dry and first puts the head page's local_free in front of
-; its free (src/page.c _sa_page_collect_local: local_tail links it, no walk).
+; finds the cache dry: it pops the head page's free, and puts nothing onto
+; free (that would be a step outside fast_step below: see `cadence`).
 
 ; (requires page.smt2 before it, for Page, inv_counts and extend_count)
 
@@ -363,7 +363,9 @@
 ;
 ; sa_malloc's fast path pops `free` until it is empty; only the generic path
 ; (collect, extend) puts blocks on `free` (local frees go to local_free,
-; remote frees to thread_free). So after the generic path ran, at most
+; remote frees to thread_free; debug and tracing builds check that every
+; collect and extend runs in the generic path or a heap's collect:
+; internal.h sa_assert_refill_scope). So after the generic path ran, at most
 ; `capacity` fast allocations follow before it runs again: the heartbeat
 ; cadence. `fast` counts the fast allocations since the generic path ran;
 ; fast_step is what may happen to the page meanwhile.

@@ -61,15 +61,16 @@ static sa_noinline void *malloc_generic_for(size_t size, sa_heap_t *heap)
 
 /* The fast path's page was the remote cache of the class, and it ran dry:
  * the head page of the queue is the fast path's again (page_queue.c
- * direct_update), its local frees first put in front of its `free`
- * (_sa_page_collect_local: the owner's latest frees, still in its CPU
- * cache, go out before the older blocks), popped at once if it has a free
- * block. No generic call (no heartbeat, no housekeeping): the cache runs
- * dry often, as each block it keeps the next malloc of the class takes. */
+ * direct_update), popped at once if its `free` has a block. No generic call
+ * (no heartbeat, no housekeeping): the cache runs dry often, as each block
+ * it keeps the next malloc of the class takes. So nothing goes onto `free`
+ * here: the page's local frees wait for the generic path's collect, which
+ * restarts the cadence (spec/bounds.smt2 cadence; splicing them in here
+ * let a page's `free` be refilled between two generic calls without end,
+ * and the heartbeat with it: docs/design.md, the remote cache). */
 static sa_noinline void *remote_cache_dry(sa_heap_t *heap, size_t bin, size_t size)
 {
     sa_page_t *page = _sa_page_queue_direct(heap, bin);
-    _sa_page_collect_local(page);
     if (page->free != NULL)
         return page_pop(heap, page, bin);
     return _sa_malloc_generic(heap, size);
@@ -227,6 +228,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     size_t bin = _sa_bin(size);
 
     SA_TRACE_OP_BEGIN(SA_OP_MALLOC_GENERIC);
+    SA_REFILL_SCOPE_BEGIN();
     uint64_t steps_before = _sa_steps;
     heap->generic_count++;
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
@@ -270,6 +272,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     _sa_heap_housekeeping(heap);                        /* spec: bounds.smt2 phase 7 housekeeping */
     if (page != NULL && !page->remote_cache)
         sa_debug_check_page(page);
+    SA_REFILL_SCOPE_END();
     SA_TRACE_OP_END(SA_OP_MALLOC_GENERIC);
     if (_sa_steps - steps_before > heap->stat_steps_max)
         heap->stat_steps_max = _sa_steps - steps_before;

@@ -138,6 +138,7 @@ void _sa_heap_purge_tick(sa_heap_t *heap, bool force)
  * path. */
 void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
 {
+    SA_REFILL_SCOPE_BEGIN();
     _sa_remote_cache_flush(heap);
     _sa_heap_take_remote_pages(heap, SIZE_MAX);
     sa_page_t *page = heap->full.first;
@@ -164,6 +165,7 @@ void _sa_heap_collect(sa_heap_t *heap, bool force, bool force_purge)
         }
     }
     _sa_heap_purge_tick(heap, force_purge);
+    SA_REFILL_SCOPE_END();
 }
 
 /* ---- the program's deferred frees, sa_collect, out of memory ------------------------ */

@@ -56,6 +56,26 @@ void _sa_assert_fail(const char *expr, const char *file, int line);
 #else
 #define sa_debug_check_page_full(page)  ((void)0)
 #endif
+/* The premise of spec/bounds.smt2's `cadence`: between two generic calls a
+ * page's `free` only shrinks (alloc_pop), so the heartbeat comes within
+ * `capacity` pops. Blocks go onto `free` (collect, extend) only inside a
+ * refill scope: the generic path, and the calls that are no malloc at all
+ * (a heap's collect: sa_collect, thread exit, out of memory; visiting a
+ * first-class heap). Debug and tracing builds count the open scopes per
+ * thread and check one is open at every collect and extend; a collect or
+ * extend anywhere else (the fast path, remote_cache_dry, a free) aborts. */
+#if defined(SA_DEBUG) || defined(SA_TRACE)
+extern __thread unsigned _sa_refill_scopes;
+void _sa_refill_outside_scope(const char *file, int line);     /* page.c: aborts */
+#define SA_REFILL_SCOPE_BEGIN()  (_sa_refill_scopes++)
+#define SA_REFILL_SCOPE_END()    (_sa_refill_scopes--)
+#define sa_assert_refill_scope() \
+    (_sa_refill_scopes > 0 ? (void)0 : _sa_refill_outside_scope(__FILE__, __LINE__))
+#else
+#define SA_REFILL_SCOPE_BEGIN()  ((void)0)
+#define SA_REFILL_SCOPE_END()    ((void)0)
+#define sa_assert_refill_scope() ((void)0)
+#endif
 
 /* ---- the thread's heap (heap.c) -------------------------------------------- */
 
@@ -212,7 +232,6 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin);
 void _sa_page_extend(sa_page_t *page);
 void _sa_page_collect(sa_page_t *page);
 void _sa_page_collect_unordered(sa_page_t *page);
-void _sa_page_collect_local(sa_page_t *page);
 bool _sa_page_to_full(sa_heap_t *heap, sa_page_t *page);
 void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped);
 bool _sa_page_can_retire(const sa_page_t *page);

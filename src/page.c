@@ -9,6 +9,26 @@
 #include <unistd.h>
 #include "internal.h"
 
+#if defined(SA_DEBUG) || defined(SA_TRACE)
+__thread unsigned _sa_refill_scopes __attribute__((tls_model("initial-exec")));
+
+void _sa_refill_outside_scope(const char *file, int line)
+{
+    static const char what[] = "spec: bounds.smt2 cadence: blocks go onto free only in the "
+                               "generic path or a heap's collect";
+#ifdef SA_DEBUG
+    _sa_assert_fail(what, file, line);
+#else
+    (void)file;
+    (void)line;
+    _sa_write_stderr("shardalloc: trace: ", 19);
+    _sa_write_stderr(what, sizeof what - 1);
+    _sa_write_stderr("\n", 1);
+#endif
+    abort();
+}
+#endif
+
 /* spec: page.smt2 page_init */
 void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
 {
@@ -46,6 +66,7 @@ void _sa_page_init(sa_heap_t *heap, sa_page_t *page, size_t bin)
 void _sa_page_extend(sa_page_t *page)
 {
     sa_assert_spec("extend (guard)", page->free == NULL && page->capacity < page->reserved);
+    sa_assert_refill_scope();
     size_t block_size = page->block_size;
     size_t n = SA_MAX_EXTEND_SIZE / block_size;
     if (n == 0)
@@ -308,6 +329,7 @@ static sa_always_inline void collect_lists(sa_page_t *page)
     if (page->local_free == NULL &&
         _sa_tf_block(sa_point_load("load thread_free", &page->thread_free, memory_order_relaxed)) == NULL)
         return;
+    sa_assert_refill_scope();
     /* spec: page.smt2 collect_take, then collect_finish (remote frees may
      * land on the fresh thread_free in between; the tracing build lets them) */
     SA_TRACE_BEFORE(SA_T_COLLECT_TAKE, page);
@@ -348,24 +370,6 @@ void _sa_page_collect(sa_page_t *page)
 void _sa_page_collect_unordered(sa_page_t *page)
 {
     collect_lists(page);
-}
-
-/* spec: page.smt2 collect_finish with nothing taken: local_free goes in
- * front of `free`, which may hold blocks (local_tail links them: no walk);
- * thread_free is not read, so no remote free can be left half taken. The
- * remote cache's dry path (alloc.c remote_cache_dry) calls it on the head
- * page it makes the fast path's again: the owner's latest frees of that
- * page, which it read just before freeing them, are then handed out before
- * the blocks `free` kept since its last collect, which are older and
- * mostly out of the CPU's caches (docs/design.md, the remote cache). */
-void _sa_page_collect_local(sa_page_t *page)
-{
-    if (page->local_free == NULL)
-        return;
-    SA_TRACE_BEFORE(SA_T_COLLECT_FINISH, page);
-    local_free_splice(page);
-    SA_TRACE_AFTER(SA_T_COLLECT_FINISH, page);
-    sa_debug_check_page_full(page);
 }
 
 /* Move an exhausted page to the full queue, so the generic path does not look

@@ -425,14 +425,15 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
         die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
     mc_end(t);
     if (t == SA_T_COLLECT_FINISH) {
-        /* No collect_take in flight: _sa_page_collect_local's finish, which
-         * took nothing (TAKEN is empty in both snapshots; the replay checks
-         * it is collect_finish all the same). */
+        /* Only the second half of a collect: a collect_finish with no
+         * collect_take before it (local_free spliced alone, as the remote
+         * cache's dry path once did) refills `free` where no proof says
+         * it may (spec/bounds.smt2 cadence). */
         int fl = inflight_find(page);
-        if (fl >= 0) {
-            inflight[fl].page = NULL;   /* the taken blocks are on free now */
-            inflight[fl].taken = NULL;
-        }
+        if (fl < 0)
+            die("collect_finish without its collect_take");
+        inflight[fl].page = NULL;   /* the taken blocks are on free now */
+        inflight[fl].taken = NULL;
     }
     if (!cur_skip) {
         size_t after = snapshot_after(t, page, rec_at() + cur_len);

@@ -177,7 +177,9 @@ typedef bool (block_fn)(sa_heap_t *heap, sa_page_t *page, void *block, void *arg
 static bool page_live_blocks(sa_heap_t *heap, sa_page_t *page, block_fn *fn, void *arg)
 {
     uint64_t on_list[SA_MAX_BLOCKS_PER_PAGE / 64] = { 0 };
+    SA_REFILL_SCOPE_BEGIN();    /* no malloc: no cadence to keep */
     _sa_page_collect(page);     /* spec: page.smt2 collect */
+    SA_REFILL_SCOPE_END();
     sa_block_t *lists[2] = { page->free, page->local_free };
     for (int l = 0; l < 2; l++)
         for (sa_block_t *b = lists[l]; b != NULL; b = b->next) {

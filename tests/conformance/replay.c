@@ -1034,8 +1034,8 @@ static bool step(rp_replay_t *r, const sa_trace_rec_t *h, const snap_t *before, 
         return false;
     }
     if (t == SA_T_COLLECT_FINISH) {
-        /* the take is finished: a later finish with nothing taken
-         * (_sa_page_collect_local) is no half of it */
+        /* the take is finished (the tracing build refuses a finish
+         * without a take: src/trace.c) */
         free(pg->take);
         pg->take = NULL;
     }

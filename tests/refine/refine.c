@@ -549,7 +549,9 @@ static bool run_collect(put_t *u, const state_t *s, const char *name, void (*fn)
     count_call(name);
     place(u->page, s);
     run_begin(u->page);
+    SA_REFILL_SCOPE_BEGIN();    /* called as the generic path calls it */
     fn(u->page);
+    SA_REFILL_SCOPE_END();
     run_end(u->page, r);
     return true;
 }
@@ -572,22 +574,6 @@ static void call_collect(put_t *u, const state_t *s)
     check_run(s, "_sa_page_collect", &r, &e, &a, true);
 }
 
-/* The remote cache's dry path: local_free onto `free`, thread_free
- * untouched (collect_finish with nothing taken); nothing at all when
- * local_free is empty. */
-static void call_collect_local(put_t *u, const state_t *s)
-{
-    run_t r;
-    if (!run_collect(u, s, "_sa_page_collect_local", _sa_page_collect_local, &r))
-        return;
-    rp_replay_args_t a = { .b = -1 };
-    expect_t e = { { SA_T_COLLECT_FINISH }, s->n[L_LOCAL] != 0, s->n[L_LOCAL] != 0 };
-    if (check_run(s, "_sa_page_collect_local", &r, &e, &a, true) < 0)
-        return;
-    if (s->n[L_LOCAL] != 0 && u->page->local_free != NULL)
-        failf(s, "_sa_page_collect_local", "local_free is not empty after it");
-}
-
 static void call_extend(put_t *u, const state_t *s)
 {
     /* its callers' guard (and its assert): owner, free empty, blocks left */
@@ -597,7 +583,9 @@ static void call_extend(put_t *u, const state_t *s)
     place(u->page, s);
     run_t r;
     run_begin(u->page);
+    SA_REFILL_SCOPE_BEGIN();
     _sa_page_extend(u->page);
+    SA_REFILL_SCOPE_END();
     run_end(u->page, &r);
     expect_t e = { { SA_T_EXTEND }, 1, 1 };
     rp_replay_args_t a = { .b = -1 };
@@ -736,7 +724,6 @@ static void check_state(put_t *u, const state_t *s)
         call_free(u, s, b, true, true);
     }
     call_collect(u, s);
-    call_collect_local(u, s);
     call_to_full(u, s);
     call_unfull(u, s, false);
     call_unfull(u, s, true);
