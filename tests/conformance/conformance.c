@@ -38,6 +38,7 @@ static const struct {
     { "abandon", "abandon reclaim free_remote" },
     { "retire", "retire" },
     { "heaps", "free_remote collect free_local abandon reclaim retire" },
+    { "swap_table", "alloc_pop free_local free_remote collect_take collect_finish" },
 };
 #define DESIGNED (sizeof designed / sizeof *designed)
 
@@ -106,6 +107,7 @@ Test(conformance, full_pages_follow_the_model) { replay_workload("full_pages"); 
 Test(conformance, abandon_and_reclaim_follow_the_model) { replay_workload("abandon"); }
 Test(conformance, retire_follows_the_model) { replay_workload("retire"); }
 Test(conformance, first_class_heaps_follow_the_model) { replay_workload("heaps"); }
+Test(conformance, swapped_blocks_and_the_remote_cache_follow_the_model) { replay_workload("swap_table"); }
 
 /* Every transition spec/page.smt2 defines is some workload's job (and the
  * spec does define the ones the code traces). */
@@ -296,4 +298,32 @@ Test(mutant, order_drops_block_is_caught)
 Test(mutant, splice_keeps_local_flag_is_caught)
 {
     expect_caught("splice_keeps_local_flag", "single_mix");
+}
+
+/* A refill of `free` outside the generic path is no step the replay can
+ * refuse (a collect is allowed there); the tracing build's refill check
+ * (internal.h sa_assert_refill_scope) aborts the run instead. */
+static void expect_refill_refused(const char *mutant, const char *workload)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s/mutant-%s/conformance-run --spec %s --only %s 2>&1",
+             RP_CONFORMANCE_DIR, mutant, RP_SPEC_DIR, workload);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p != NULL, "cannot run %s", cmd);
+    char out[16384];
+    size_t n = 0, got;
+    while ((got = fread(out + n, 1, sizeof out - 1 - n, p)) > 0 && n + got < sizeof out - 1)
+        n += got;
+    n += got;
+    out[n] = 0;
+    while (fread(out, 1, 1, p) > 0)     /* drain: no SIGPIPE to the runner */
+        ;
+    int status = pclose(p);
+    cr_assert(status != 0 && strstr(out, "bounds.smt2 cadence") != NULL,
+              "the planted bug %s was not refused (status %d):\n%.8000s", mutant, status, out);
+}
+
+Test(mutant, dry_collects_local_is_refused)
+{
+    expect_refill_refused("dry_collects_local", "swap_table");
 }

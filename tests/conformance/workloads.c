@@ -16,6 +16,10 @@
  *   heaps           first-class heaps: their owner's frees go remote, one heap
  *                   deleted (abandon + reclaim by the thread's heap), one
  *                   destroyed (collect, free_local of every live block, retire)
+ *   swap_table      two threads swap blocks into a shared table and free the
+ *                   one each displaces, the other's (kept in its remote
+ *                   cache, handed out by its next mallocs until the cache
+ *                   runs dry: remote_cache_dry) or its own (free_local)
  *
  * Every block is filled with a pattern and checked when freed, so a plant
  * that hands out a block twice may also show as a corrupted pattern; the
@@ -23,6 +27,8 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -438,6 +444,58 @@ static void heaps(unsigned scale)
     }
 }
 
+/* ---- swap_table ------------------------------------------------------------------ */
+
+/* Four size classes only, so each thread's cache of a class keeps, hands
+ * out and runs dry many times over, between local frees of the same
+ * classes. */
+enum { SWAP_SLOTS = 64, SWAP_ROUNDS = 600 };
+
+/* The threads take turns, one request each (the turn's parity says whose),
+ * so every run interleaves them the same way whatever the scheduler does. */
+static _Atomic unsigned swap_turn;
+static slot_t swap_slots[SWAP_SLOTS];
+
+typedef struct swapper_s {
+    unsigned me;        /* 0 or 1 */
+    uint64_t rng;
+} swapper_t;
+
+static void *swapper(void *arg)
+{
+    swapper_t *w = arg;
+    for (size_t i = 0; i < SWAP_ROUNDS; i++) {
+        while (atomic_load(&swap_turn) % 2 != w->me)
+            sched_yield();
+        size_t size = 16 * rng_range(&w->rng, 1, 4);
+        slot_t s = { sa_malloc(size), size };
+        tag(s.p, size);
+        slot_t *t = &swap_slots[rng_range(&w->rng, 0, SWAP_SLOTS - 1)];
+        slot_t old = *t;
+        *t = s;
+        if (old.p)
+            slot_free(&old);
+        atomic_fetch_add(&swap_turn, 1);
+    }
+    return NULL;
+}
+
+static void swap_table(unsigned scale)
+{
+    for (unsigned r = 0; r < scale; r++) {
+        swapper_t w[2] = { { 0, 0x5a5a0001u + r }, { 1, 0xa5a50002u + r } };
+        pthread_t a, b;
+        atomic_store(&swap_turn, 0);
+        pthread_create(&a, NULL, swapper, &w[0]);
+        pthread_create(&b, NULL, swapper, &w[1]);
+        pthread_join(a, NULL);
+        pthread_join(b, NULL);
+    }
+    for (size_t i = 0; i < SWAP_SLOTS; i++)
+        if (swap_slots[i].p)
+            slot_free(&swap_slots[i]);
+}
+
 const rp_workload_t rp_workloads[] = {
     { "single_mix", "one thread: small/medium/large/aligned/calloc/realloc, owner frees, hook", single_mix },
     { "remote_frees", "producer allocates, consumer thread frees", remote_frees },
@@ -445,5 +503,6 @@ const rp_workload_t rp_workloads[] = {
     { "abandon", "threads exit with live blocks, another thread adopts them", abandon },
     { "retire", "emptied pages retire after the delay and by sa_collect, then purge", retire },
     { "heaps", "first-class heaps: remote frees by the owner, delete, destroy", heaps },
+    { "swap_table", "two threads free each other's blocks: remote cache kept, handed out, dry", swap_table },
 };
 const size_t rp_workload_count = sizeof rp_workloads / sizeof *rp_workloads;
