@@ -249,6 +249,22 @@ static const pf_mutant_t m_cadence[] = {
     { 0 }
 };
 
+/* The remote cache's cadence (spec/bounds.smt2 cache_*). */
+#define CACHE_DECLS "(declare-const c Cache) (declare-const d Cache) (declare-const l0 Int)"
+#define CACHE_SHOW "int:l0 int:(level c) int:(kept c) int:(pops c) int:(level d) int:(kept d) int:(pops d)"
+static const pf_mutant_t m_cache_generic[] = {
+    { .name = "generic_keeps_pop_count", .what = "the generic call does not restart the count of pops",
+      .find = "(mk_cache level0 0 0)", .replace = "(mk_cache level0 0 1)" },
+    { 0 }
+};
+static const pf_mutant_t m_cache_cadence[] = {
+    { .name = "keep_without_limit", .what = "the cache keeps however many the heap kept since the generic call",
+      .find = "(< (kept c) SA_REMOTE_CACHE_KEEPS_MAX)", .replace = "true" },
+    { .name = "pop_empty_cache", .what = "a pop from an empty cache",
+      .find = "(> (level c) 0)", .replace = "true" },
+    { 0 }
+};
+
 /* Abandoned segments (spec/bounds.smt2 exit_step, other_step). */
 #define QUEUE_DECLS "(declare-const q Queue) (declare-const q2 Queue) (declare-const h Int)" \
     " (declare-const rel Int) (declare-const a Int) (declare-const t Int) (declare-const app Int)" \
@@ -1026,6 +1042,18 @@ const pf_obligation_t pf_obligations[] = {
       .goal = "(and (cadence t fast2) (<= fast2 (capacity t)))",
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW " int:fast int:fast2",
       .mutants = m_cadence },
+    /* 5a: the remote cache's pops between generic calls */
+    { .name = "cache_cadence_after_generic", .covers = "_sa_malloc_generic (rcache_keeps_generic)",
+      .models = "page bounds", .decls = CACHE_DECLS,
+      .hyp = "(and (<= 0 l0) (<= l0 CACHE_CAP))", .goal = "(cache_cadence (cache_generic l0) l0)",
+      .show = CACHE_SHOW, .mutants = m_cache_generic },
+    { .name = "cache_cadence",
+      .covers = "_sa_free_remote (remote_cache_may_keep, remote_cache_keep), sa_malloc fast path "
+                "(the cache's pops), _sa_remote_cache_flush",
+      .models = "page bounds", .decls = CACHE_DECLS,
+      .hyp = "(and (cache_cadence c l0) (cache_step c d))",
+      .goal = "(and (cache_cadence d l0) (<= (pops d) (+ CACHE_CAP SA_REMOTE_CACHE_KEEPS_MAX)))",
+      .show = CACHE_SHOW, .report = "SA_REMOTE_CACHE_KEEPS_MAX", .mutants = m_cache_cadence },
     /* 5b: abandoned segments are visited within a bounded number of exits */
     { .name = "exit_visit", .covers = "_sa_heap_done, _sa_segments_reclaim, _sa_segments_abandon",
       .models = "page bounds", .decls = QUEUE_DECLS,

@@ -378,6 +378,40 @@
 (define-fun cadence ((s Page) (fast Int)) Bool
   (and (<= 0 fast) (<= (+ fast (n s FREE)) (capacity s))))
 
+; ---- the remote cache's cadence ------------------------------------------------
+;
+; A thread's remote cache of a class (src/free.c) hands out the blocks of
+; other threads' pages it freed; its pops are no page transition, so
+; `cadence` does not count them. Between two generic calls of the thread:
+; a keep needs room (at most CACHE_CAP blocks: SA_REMOTE_CACHE_BYTES of the
+; smallest class) and fewer than SA_REMOTE_CACHE_KEEPS_MAX keeps of the
+; heap since the generic call (free.c remote_cache_may_keep; alloc.c
+; resets the count); a pop needs a kept block; a flush (sa_collect, exit)
+; empties the cache. So the pops of one class's cache between two generic
+; calls are at most CACHE_CAP + SA_REMOTE_CACHE_KEEPS_MAX, and with
+; `cadence` a thread's mallocs of a class between two generic calls at
+; most capacity + CACHE_CAP + SA_REMOTE_CACHE_KEEPS_MAX.
+; level0: the cache's blocks at the generic call; kept: keeps since (of
+; the heap, all classes: a class's keeps are at most that).
+(declare-datatypes ((Cache 0)) (((mk_cache (level Int) (kept Int) (pops Int)))))
+(define-fun CACHE_CAP () Int (div SA_REMOTE_CACHE_BYTES SA_MIN_ALIGN))
+(define-fun cache_keep ((c Cache) (d Cache)) Bool
+  (and (< (level c) CACHE_CAP) (< (kept c) SA_REMOTE_CACHE_KEEPS_MAX)
+       (= d (mk_cache (+ (level c) 1) (+ (kept c) 1) (pops c)))))
+(define-fun cache_pop ((c Cache) (d Cache)) Bool
+  (and (> (level c) 0) (= d (mk_cache (- (level c) 1) (kept c) (+ (pops c) 1)))))
+(define-fun cache_flush ((c Cache) (d Cache)) Bool
+  (= d (mk_cache 0 (kept c) (pops c))))
+(define-fun cache_step ((c Cache) (d Cache)) Bool
+  (or (cache_keep c d) (cache_pop c d) (cache_flush c d)))
+; what the generic call leaves: the cache as it is, the counts restarted
+(define-fun cache_generic ((level0 Int)) Cache (mk_cache level0 0 0))
+(define-fun cache_cadence ((c Cache) (level0 Int)) Bool
+  (and (<= 0 level0) (<= level0 CACHE_CAP)
+       (<= 0 (level c)) (<= (level c) CACHE_CAP)
+       (<= 0 (kept c)) (<= (kept c) SA_REMOTE_CACHE_KEEPS_MAX) (<= 0 (pops c))
+       (<= (+ (pops c) (level c)) (+ level0 (kept c)))))
+
 ; ---- abandoned segments: every one is visited within a bounded number of exits ---
 ;
 ; Not steps of one call but work spread over calls: the abandoned list

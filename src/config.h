@@ -182,6 +182,21 @@
  * of two: the test is a mask. */
 #define SA_REMOTE_CACHE_HOME_EVERY 32
 
+/* Blocks a thread's remote caches may keep between two of its generic
+ * calls; past that its remote frees go home until its next generic call.
+ * The cache's pops are no page transition, so the fast path's cadence
+ * (spec/bounds.smt2 `cadence`) does not count them: without this a thread
+ * that frees as many of other threads' blocks as it allocates is served by
+ * its cache alone and never runs the generic path (no heartbeat, no
+ * housekeeping: what it emptied before is never retired or purged). With
+ * it, between two generic calls a class's cache hands out at most
+ * SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN + this many blocks
+ * (spec/bounds.smt2 `cache_cadence`). Large enough that workloads which do
+ * call the generic path never reach it (bench/xserver: some 80 keeps a
+ * generic call); a pure consumer pays a push for each free from the 4097th
+ * keep until its cache and head page run dry. */
+#define SA_REMOTE_CACHE_KEEPS_MAX  4096
+
 /* Abandoned segments a heap tries to reclaim per generic call. */
 #define SA_RECLAIM_TRIES        4
 

@@ -158,7 +158,10 @@ static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t 
 /* The blocks a thread keeps: only a thread with a heap's, of a page with an
  * owner (an abandoned page's blocks go home, so its segment can empty), not
  * of a first-class heap's (`cacheable`), within SA_REMOTE_CACHE_BYTES of its
- * size class (a full cache has used = capacity - |free| = 0); not a block
+ * size class (a full cache has used = capacity - |free| = 0), fewer than
+ * SA_REMOTE_CACHE_KEEPS_MAX since the thread's last generic call (config.h
+ * says why; rcache_keeps counts every block that got this far, so it bounds
+ * the keeps: spec/bounds.smt2 cache_cadence); not a block
  * this thread's malloc handed out from this very cache (`mark`, the block's
  * second word as the claim found it, is the cache's address: alloc.c
  * page_pop), which goes home: kept again it would be handed out to this
@@ -176,6 +179,7 @@ static inline bool remote_cache_may_keep(sa_heap_t *heap, sa_page_t *page, size_
     sa_page_t *cache = &heap->rcache[bin];
     return cache->used != 0 &&      /* also a thread without a heap: the empty heap's have no room */
            mark != (uintptr_t)cache &&
+           heap->rcache_keeps - heap->rcache_keeps_generic < SA_REMOTE_CACHE_KEEPS_MAX &&
            atomic_load_explicit(&page->cacheable, memory_order_relaxed) &&
            atomic_load_explicit(&page->heap, memory_order_relaxed) != NULL;
 }

@@ -289,6 +289,7 @@ typedef struct sa_heap_s {
      * `capacity` mean anything. */
     sa_page_t rcache[SA_BIN_COUNT];
     uint32_t rcache_keeps;          /* blocks the cache could keep so far (free.c) */
+    uint32_t rcache_keeps_generic;  /* rcache_keeps at the last generic call */
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */

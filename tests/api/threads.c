@@ -721,3 +721,73 @@ Test(threads, producer_consumer_memory_stays_bounded)
     cr_assert_lt(peak - start.mapped, bound, "mapped grew by %zu bytes with at most %d blocks in flight",
                  peak - start.mapped, 2 * PC_CHAIN);
 }
+
+/* A thread that frees as many blocks of another thread's pages as it
+ * allocates is served by its remote cache, whose pops are no page
+ * transition: without a limit it went tens of thousands of mallocs without
+ * a generic call (one keep in SA_REMOTE_CACHE_HOME_EVERY went home and
+ * drained its page's `free` one block at a time). With at most
+ * SA_REMOTE_CACHE_KEEPS_MAX keeps between two generic calls, the mallocs
+ * of a class between two of them are at most its page's capacity plus the
+ * cache's CACHE_CAP + SA_REMOTE_CACHE_KEEPS_MAX (spec/bounds.smt2
+ * cache_cadence, with cadence): the deferred-free hook, called at every
+ * generic call (SA_HEARTBEAT_PERIOD 1), sees no longer gap. */
+enum {
+    HB_SIZE = 16,
+    HB_OWN = 4000,      /* the consumer's own blocks, freed: its page's `free` holds them */
+    HB_ROUNDS = 40000,
+    HB_GAP_MAX = SA_SMALL_PAGE_SIZE / HB_SIZE + SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN +
+                 SA_REMOTE_CACHE_KEEPS_MAX,
+};
+_Static_assert(SA_HEARTBEAT_PERIOD == 1, "the test counts on a hook call at every generic call");
+
+static void *hb_blocks[HB_ROUNDS];
+static _Atomic size_t hb_round;                 /* the consumer's round, read by the hook */
+static size_t hb_last_call, hb_gap_max, hb_calls;
+
+static void hb_hook(bool force, unsigned long long heartbeat, void *arg)
+{
+    (void)force, (void)heartbeat, (void)arg;
+    size_t r = atomic_load(&hb_round);
+    if (r - hb_last_call > hb_gap_max)
+        hb_gap_max = r - hb_last_call;
+    hb_last_call = r;
+    hb_calls++;
+}
+
+static void *hb_consumer(void *arg)
+{
+    (void)arg;
+    static void *own[HB_OWN], *got[HB_ROUNDS];
+    for (size_t i = 0; i < HB_OWN; i++)
+        if ((own[i] = sa_malloc(HB_SIZE)) == NULL)
+            return "malloc failed";
+    for (size_t i = 0; i < HB_OWN; i++)
+        sa_free(own[i]);
+    sa_register_deferred_free(hb_hook, NULL);
+    for (size_t r = 0; r < HB_ROUNDS; r++) {
+        atomic_store(&hb_round, r);
+        sa_free(hb_blocks[r]);                  /* another thread's: kept */
+        if ((got[r] = sa_malloc(HB_SIZE)) == NULL)
+            return "malloc failed";
+    }
+    size_t tail = HB_ROUNDS - hb_last_call;
+    sa_register_deferred_free(NULL, NULL);
+    if (tail > hb_gap_max)
+        hb_gap_max = tail;
+    for (size_t r = 0; r < HB_ROUNDS; r++)
+        sa_free(got[r]);
+    return NULL;
+}
+
+Test(threads, a_thread_its_remote_cache_serves_still_runs_the_generic_path)
+{
+    for (size_t i = 0; i < HB_ROUNDS; i++)
+        cr_assert_not_null(hb_blocks[i] = sa_malloc(HB_SIZE));
+    run_thread_expecting_no_fault(hb_consumer, NULL);
+    cr_log_info("remote cache heartbeat: %zu generic calls in %d rounds, longest gap %zu (bound %d)",
+                hb_calls, HB_ROUNDS, hb_gap_max, HB_GAP_MAX);
+    cr_assert_leq(hb_gap_max, (size_t)HB_GAP_MAX,
+                  "%zu mallocs in a row without a generic call (bound %d; %zu calls in %d rounds)",
+                  hb_gap_max, HB_GAP_MAX, hb_calls, HB_ROUNDS);
+}
