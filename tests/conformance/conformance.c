@@ -238,18 +238,18 @@ Test(replay, rejects_a_page_changed_between_steps)
 /* ---- every planted bug is caught ----------------------------------------------------- */
 
 /* Runs the runner linked with the planted bug on the workload that exercises
- * it; it must exit 1 (a disallowed step) with the report. */
-static void expect_caught(const char *mutant, const char *workload)
+ * it: its output (the caller frees it) and, in *status, how it ended. All
+ * of the output, read to its end: a runner whose workload reports one
+ * overwritten block after another writes far more than a fixed buffer
+ * holds, and closing the pipe on it kills it with SIGPIPE before its
+ * replay reports. */
+static char *run_mutant(const char *mutant, const char *workload, int *status)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s/mutant-%s/conformance-run --spec %s --only %s 2>&1",
              RP_CONFORMANCE_DIR, mutant, RP_SPEC_DIR, workload);
     FILE *p = popen(cmd, "r");
     cr_assert(p != NULL, "cannot run %s", cmd);
-    /* All of the output, read to its end: a runner whose workload reports
-     * one overwritten block after another writes far more than a fixed
-     * buffer holds, and closing the pipe on it kills it with SIGPIPE before
-     * its replay reports. */
     size_t cap = 16384, n = 0, got;
     char *out = malloc(cap);
     cr_assert(out != NULL);
@@ -261,7 +261,16 @@ static void expect_caught(const char *mutant, const char *workload)
         }
     }
     out[n] = 0;
-    int status = pclose(p);
+    *status = pclose(p);
+    return out;
+}
+
+/* The planted bug must be reported as a disallowed step: exit 1 with the
+ * replay's report. */
+static void expect_caught(const char *mutant, const char *workload)
+{
+    int status;
+    char *out = run_mutant(mutant, workload, &status);
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     char *finding = strstr(out, "replay:");
     cr_log_info("mutant %s caught on %s: %.400s", mutant, workload, finding ? finding : out);
@@ -305,22 +314,11 @@ Test(mutant, splice_keeps_local_flag_is_caught)
  * (internal.h sa_assert_refill_scope) aborts the run instead. */
 static void expect_refill_refused(const char *mutant, const char *workload)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "%s/mutant-%s/conformance-run --spec %s --only %s 2>&1",
-             RP_CONFORMANCE_DIR, mutant, RP_SPEC_DIR, workload);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p != NULL, "cannot run %s", cmd);
-    char out[16384];
-    size_t n = 0, got;
-    while ((got = fread(out + n, 1, sizeof out - 1 - n, p)) > 0 && n + got < sizeof out - 1)
-        n += got;
-    n += got;
-    out[n] = 0;
-    while (fread(out, 1, 1, p) > 0)     /* drain: no SIGPIPE to the runner */
-        ;
-    int status = pclose(p);
+    int status;
+    char *out = run_mutant(mutant, workload, &status);
     cr_assert(status != 0 && strstr(out, "bounds.smt2 cadence") != NULL,
               "the planted bug %s was not refused (status %d):\n%.8000s", mutant, status, out);
+    free(out);
 }
 
 Test(mutant, dry_collects_local_is_refused)
