@@ -147,6 +147,10 @@ static void free_remote_push(sa_page_t *page, sa_block_t *block)
 static inline void remote_cache_keep(sa_heap_t *heap, sa_block_t *block, size_t bin)
 {
     sa_page_t *cache = &heap->rcache[bin];
+    /* spec: bounds.smt2 cache_keep's guard: fewer than the limit kept since
+     * the generic call before this keep (remote_cache_may_keep; the count
+     * includes this one) */
+    sa_assert(heap->rcache_keeps - heap->rcache_keeps_generic <= SA_REMOTE_CACHE_KEEPS_MAX);
     if (cache->free == NULL)
         heap->page_direct[bin] = cache;
     block->next = cache->free;
