@@ -18,14 +18,12 @@ void _sa_refill_outside_scope(const char *file, int line)
                                "generic path or a heap's collect";
 #ifdef SA_DEBUG
     _sa_assert_fail(what, file, line);
+    abort();
 #else
     (void)file;
     (void)line;
-    _sa_write_stderr("shardalloc: trace: ", 19);
-    _sa_write_stderr(what, sizeof what - 1);
-    _sa_write_stderr("\n", 1);
+    _sa_trace_die(what);
 #endif
-    abort();
 }
 #endif
 

@@ -425,11 +425,13 @@ static void page_take(sa_heap_t *heap, sa_segment_t *seg, sa_page_t *page)
  * class's own (4 MiB, up to 14 blocks) kept what its class once held
  * (docs/design.md, "Buffers"). */
 
-_Static_assert((SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) / SA_SMALL_PAGE_SIZE
-                   <= SA_SMALL_PAGES_PER_SEGMENT,
+/* The longest span: the largest large block from unit 0 (layout.h
+ * _sa_span_units, as a constant expression). */
+#define SA_SPAN_UNITS_MAX \
+    ((SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) / SA_SMALL_PAGE_SIZE)
+_Static_assert(SA_SPAN_UNITS_MAX <= SA_SMALL_PAGES_PER_SEGMENT,
                "a fresh large segment holds a span for the largest large block");
-_Static_assert(SA_SPAN_TRIES + (SA_LARGE_OBJ_SIZE_MAX + SA_SEGMENT_INFO_SIZE + SA_SMALL_PAGE_SIZE - 1) /
-                   SA_SMALL_PAGE_SIZE <= SA_MAX_PAGES_PER_SEGMENT,
+_Static_assert(SA_SPAN_TRIES + SA_SPAN_UNITS_MAX <= SA_MAX_PAGES_PER_SEGMENT,
                "the segments tried and the units cut stay within bounds.smt2's SCAN of P steps");
 
 static sa_page_t *span_cut(sa_heap_t *heap, sa_segment_t *seg, size_t u, size_t block_size);

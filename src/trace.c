@@ -125,7 +125,8 @@ static __thread uint64_t phase_steps[TRACE_MAX_DEPTH][SA_PHASE__COUNT];
 static __thread uint64_t loop_runs[TRACE_MAX_DEPTH][SA_LOOP__COUNT];
 static __thread uint64_t loop_best[TRACE_MAX_DEPTH][SA_LOOP__COUNT];
 
-static void die(const char *what)
+/* Also the tracing build's refill check (page.c _sa_refill_outside_scope). */
+void _sa_trace_die(const char *what)
 {
     _sa_write_stderr("shardalloc: trace: ", 19);
     _sa_write_stderr(what, strlen(what));
@@ -263,7 +264,7 @@ static void commit(const sa_page_t *page, const unsigned char *snap, size_t byte
 {
     int i = committed_find(page);
     if (i < 0 && (i = committed_find(NULL)) < 0)
-        die("more pages than MC_PAGES in one model-checking run");
+        _sa_trace_die("more pages than MC_PAGES in one model-checking run");
     committed[i].page = page;
     committed[i].bytes = bytes;
     memcpy(committed[i].snap, snap, bytes);
@@ -328,7 +329,7 @@ static void mc_begin(sa_transition_t t, const sa_page_t *page)
 static void mc_end(sa_transition_t t)
 {
     if (linearizes_inside[t] && !resumed_inside && _sa_mc_scheduling())
-        die("a transition listed in linearizes_inside ended without a point inside it");
+        _sa_trace_die("a transition listed in linearizes_inside ended without a point inside it");
 }
 
 /* The state after a transition: read off the page, but for a remote free,
@@ -398,7 +399,7 @@ static void record_append(void)
 void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
 {
     if (holding)
-        die("SA_TRACE_BEFORE inside a traced transition (hooks must not nest)");
+        _sa_trace_die("SA_TRACE_BEFORE inside a traced transition (hooks must not nest)");
     mc_begin(t, page);
     transition_lock();
     holding = true;
@@ -407,7 +408,7 @@ void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
     cur_page = page;
     cur_t = t;
     if (!buffer_ready())
-        die("cannot map the trace buffer");
+        _sa_trace_die("cannot map the trace buffer");
     cur_skip = buf_full || buf_cap - buf_len < TRACE_REC_MAX;
     if (cur_skip) {
         buf_full = true;
@@ -422,7 +423,7 @@ void _sa_trace_before(sa_transition_t t, const struct sa_page_s *page)
 void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
 {
     if (!holding || page != cur_page || t != cur_t)
-        die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
+        _sa_trace_die("SA_TRACE_AFTER without its SA_TRACE_BEFORE (same transition, same page)");
     mc_end(t);
     if (t == SA_T_COLLECT_FINISH) {
         /* Only the second half of a collect: a collect_finish with no
@@ -431,7 +432,7 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
          * it may (spec/bounds.smt2 cadence). */
         int fl = inflight_find(page);
         if (fl < 0)
-            die("collect_finish without its collect_take");
+            _sa_trace_die("collect_finish without its collect_take");
         inflight[fl].page = NULL;   /* the taken blocks are on free now */
         inflight[fl].taken = NULL;
     }
@@ -451,10 +452,10 @@ void _sa_trace_after(sa_transition_t t, const struct sa_page_s *page)
 void _sa_trace_taken(const struct sa_page_s *page, const void *list)
 {
     if (!holding || page != cur_page || cur_t != SA_T_COLLECT_TAKE)
-        die("SA_TRACE_TAKEN outside a collect_take step");
+        _sa_trace_die("SA_TRACE_TAKEN outside a collect_take step");
     int fl = inflight_find(NULL);
     if (fl < 0 || inflight_find(page) >= 0)
-        die("too many collects in flight, or two on one page");
+        _sa_trace_die("too many collects in flight, or two on one page");
     inflight[fl].page = page;
     inflight[fl].taken = list;
     _sa_trace_after(SA_T_COLLECT_TAKE, page);
@@ -487,17 +488,17 @@ void _sa_trace_op_begin(sa_op_t op)
 void _sa_trace_op_end(sa_op_t op)
 {
     if (depth == 0)
-        die("SA_TRACE_OP_END without SA_TRACE_OP_BEGIN");
+        _sa_trace_die("SA_TRACE_OP_END without SA_TRACE_OP_BEGIN");
     depth--;
     if (depth >= TRACE_MAX_DEPTH)
         return;
     if (op_stack[depth] != op)
-        die("SA_TRACE_OP_END of another operation than the open one");
+        _sa_trace_die("SA_TRACE_OP_END of another operation than the open one");
     uint64_t steps = step_stack[depth];
     if (map == NULL) {
         pthread_mutex_lock(&trace_lock);
         if (!buffer_ready())
-            die("cannot map the trace buffer");
+            _sa_trace_die("cannot map the trace buffer");
         pthread_mutex_unlock(&trace_lock);
     }
     atomic_fetch_add_explicit(&head->ops[op], 1, memory_order_relaxed);
@@ -556,7 +557,7 @@ const unsigned char *_sa_trace_data(size_t *len, bool *overflowed)
 {
     pthread_mutex_lock(&trace_lock);
     if (!buffer_ready())
-        die("cannot map the trace buffer");
+        _sa_trace_die("cannot map the trace buffer");
     *len = buf_len;
     *overflowed = buf_full;
     pthread_mutex_unlock(&trace_lock);

@@ -173,6 +173,8 @@ void _sa_trace_loop(sa_loop_t loop);
 void _sa_trace_step(sa_loop_t loop);
 void _sa_trace_retry(void);
 void _sa_trace_taken(const struct sa_page_s *page, const void *list);
+/* Writes "shardalloc: trace: <what>" to stderr and aborts. */
+__attribute__((noreturn)) void _sa_trace_die(const char *what);
 /* A page's state as a snapshot records it (tests/interleave's final check),
  * at most _sa_trace_snap_max() bytes; and dropping the records past `len`. */
 size_t _sa_trace_snapshot(const struct sa_page_s *page, unsigned char *out);
