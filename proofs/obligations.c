@@ -65,6 +65,13 @@ static const pf_mutant_t m_free_local[] = {
       .find = "(free_to s t b LOCAL (- (used s) 1)", .replace = "(free_to s t b LOCAL (used s)" },
     { 0 }
 };
+static const pf_mutant_t m_free_lifo[] = {
+    { .name = "free_lifo_not_live", .what = "a free without its guard `block is LIVE` (double free), onto `free`",
+      .find = "(and (in_page s b) (= (loc_of s b) LIVE)", .replace = "(and (in_page s b)" },
+    { .name = "free_lifo_used_unchanged", .what = "free_lifo forgets used -= 1",
+      .find = "(free_to s t b FREE (- (used s) 1)", .replace = "(free_to s t b FREE (used s)" },
+    { 0 }
+};
 static const pf_mutant_t m_free_remote[] = {
     { .name = "free_remote_decrements_used", .what = "free_remote touches used",
       .find = "(free_to s t b THREAD (used s)", .replace = "(free_to s t b THREAD (- (used s) 1)" },
@@ -242,10 +249,15 @@ static const pf_mutant_t m_bound_free_local[] = {
     { 0 }
 };
 static const pf_mutant_t m_cadence[] = {
-    { .name = "free_local_onto_free", .what = "free_local pushes on `free` instead of local_free",
+    { .name = "free_local_onto_free", .what = "free_local pushes on `free` instead of local_free (uncounted)",
       .find = "(free_to s t b LOCAL", .replace = "(free_to s t b FREE" },
+    { .name = "lifo_without_budget", .what = "the owner's frees onto `free` however many since the generic call",
+      .find = "(and (free_lifo s t b) (< lifo SA_LIFO_FREES_MAX)", .replace = "(and (free_lifo s t b) true" },
+    { .name = "lifo_uncounted", .what = "a free onto `free` not counted against the budget",
+      .find = "(= fast2 fast) (= lifo2 (+ lifo 1)))\n      (and (lifo_other",
+      .replace = "(= fast2 fast) (= lifo2 lifo))\n      (and (lifo_other" },
     { .name = "collect_on_fast_path", .what = "the fast path may collect a page",
-      .find = "(and (to_full s t) (= fast2 fast))", .replace = "(and (collect s t) (= fast2 fast))" },
+      .find = "(and (to_full s t) (= fast2 fast)", .replace = "(and (collect s t) (= fast2 fast)" },
     { 0 }
 };
 
@@ -286,7 +298,8 @@ static const pf_mutant_t m_abandon_fifo[] = {
     { 0 }
 };
 
-#define CADENCE_DECLS PAGE_DECLS " (declare-const fast Int) (declare-const fast2 Int)"
+#define CADENCE_DECLS PAGE_DECLS " (declare-const fast Int) (declare-const fast2 Int)" \
+    " (declare-const lifo Int) (declare-const lifo2 Int)"
 
 /* ---- arithmetic: obligations 6-8 (spec/size_class.smt2, spec/layout.smt2) ---------- */
 
@@ -944,6 +957,8 @@ const pf_obligation_t pf_obligations[] = {
     PRESERVES("inv_alloc_pop", "(alloc_pop s t b)", "sa_malloc fast path: page_pop (alloc.c)", m_alloc_pop),
     PRESERVES("inv_extend", "(extend s t)", "_sa_page_extend", m_extend),
     PRESERVES("inv_free_local", "(free_local s t b)", "_sa_free_local", m_free_local),
+    PRESERVES("inv_free_lifo", "(free_lifo s t b)", "sa_free fast path, _sa_free_local: free_lifo_push (free.c)",
+              m_free_lifo),
     PRESERVES("inv_free_remote", "(free_remote s t b)", "_sa_free_remote", m_free_remote),
     PRESERVES("inv_collect", "(collect s t)", "_sa_page_collect", m_collect),
     PRESERVES("inv_order_free", "(order_free s t)", "_sa_page_collect (free_order)", m_order_free),
@@ -1033,14 +1048,15 @@ const pf_obligation_t pf_obligations[] = {
      * page) starts a cadence: at most capacity pops before the next call */
     { .name = "cadence_after_generic", .covers = "_sa_malloc_generic: _sa_page_collect, _sa_page_extend",
       .models = "page bounds", .decls = CADENCE_DECLS,
-      .hyp = "(and (inv s) (or (collect s t) (extend s t) (order_free s t)))", .goal = "(cadence t 0)",
+      .hyp = "(and (inv s) (or (collect s t) (extend s t) (order_free s t)))", .goal = "(cadence t 0 0)",
       .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW,
       .mutants = m_cadence_generic },
-    { .name = "cadence", .covers = "sa_malloc fast path, _sa_free_local, _sa_free_remote",
+    { .name = "cadence", .covers = "sa_malloc fast path, sa_free fast path (free_lifo's budget), _sa_free_local, _sa_free_remote",
       .models = "page bounds", .decls = CADENCE_DECLS,
-      .hyp = "(and (inv s) (cadence s fast) (fast_step s t b popped fast fast2))",
-      .goal = "(and (cadence t fast2) (<= fast2 (capacity t)))",
-      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL, .show = PAGE_SHOW " int:fast int:fast2",
+      .hyp = "(and (inv s) (cadence s fast lifo) (fast_step s t b popped fast fast2 lifo lifo2))",
+      .goal = "(and (cadence t fast2 lifo2) (<= fast2 (+ (capacity t) SA_LIFO_FREES_MAX)))",
+      .finite = PAGE_FINITE, .finite_hyp = PAGE_SMALL,
+      .show = PAGE_SHOW " int:fast int:fast2 int:lifo int:lifo2", .report = "SA_LIFO_FREES_MAX",
       .mutants = m_cadence },
     /* 5a: the remote cache's pops between generic calls */
     { .name = "cache_cadence_after_generic", .covers = "_sa_malloc_generic (rcache_keeps_generic)",

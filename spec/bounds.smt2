@@ -362,21 +362,31 @@
 ; ---- the cadence of the fast path -----------------------------------------------
 ;
 ; sa_malloc's fast path pops `free` until it is empty; only the generic path
-; (collect, extend) puts blocks on `free` (local frees go to local_free,
-; remote frees to thread_free; debug and tracing builds check that every
-; collect and extend runs in the generic path or a heap's collect:
-; internal.h sa_assert_refill_scope). So after the generic path ran, at most
-; `capacity` fast allocations follow before it runs again: the heartbeat
-; cadence. `fast` counts the fast allocations since the generic path ran;
-; fast_step is what may happen to the page meanwhile.
-(define-fun fast_step ((s Page) (t Page) (b Int) (popped Bool) (fast Int) (fast2 Int)) Bool
-  (or (and (alloc_pop s t b) (= fast2 (+ fast 1)))
-      (and (free_local s t b) (= fast2 fast))
-      (and (free_remote s t b) (= fast2 fast))
-      (and (unfull s t popped) (= fast2 fast))
-      (and (to_full s t) (= fast2 fast))))
-(define-fun cadence ((s Page) (fast Int)) Bool
-  (and (<= 0 fast) (<= (+ fast (n s FREE)) (capacity s))))
+; (collect, extend) and the owner's frees within their budget (free_lifo)
+; put blocks on `free` (the other local frees go to local_free, remote frees
+; to thread_free; debug and tracing builds check that every collect and
+; extend runs in the generic path or a heap's collect: internal.h
+; sa_assert_refill_scope). A heap's frees onto `free` between two of its
+; generic calls are at most SA_LIFO_FREES_MAX (free.c free_local counts them
+; down from there; alloc.c restarts the count). So after the generic path
+; ran, at most `capacity` + SA_LIFO_FREES_MAX fast allocations of a page
+; follow before it runs again: the heartbeat cadence. `fast` counts the
+; fast allocations of the page since the generic path ran, `lifo` the
+; heap's frees onto `free` since then (of this page, or of another:
+; lifo_other); fast_step is what may happen meanwhile.
+(define-fun lifo_other ((s Page) (t Page)) Bool (= t s))
+(define-fun fast_step ((s Page) (t Page) (b Int) (popped Bool) (fast Int) (fast2 Int)
+                       (lifo Int) (lifo2 Int)) Bool
+  (or (and (alloc_pop s t b) (= fast2 (+ fast 1)) (= lifo2 lifo))
+      (and (free_local s t b) (= fast2 fast) (= lifo2 lifo))
+      (and (free_lifo s t b) (< lifo SA_LIFO_FREES_MAX) (= fast2 fast) (= lifo2 (+ lifo 1)))
+      (and (lifo_other s t) (< lifo SA_LIFO_FREES_MAX) (= fast2 fast) (= lifo2 (+ lifo 1)))
+      (and (free_remote s t b) (= fast2 fast) (= lifo2 lifo))
+      (and (unfull s t popped) (= fast2 fast) (= lifo2 lifo))
+      (and (to_full s t) (= fast2 fast) (= lifo2 lifo))))
+(define-fun cadence ((s Page) (fast Int) (lifo Int)) Bool
+  (and (<= 0 fast) (<= 0 lifo) (<= lifo SA_LIFO_FREES_MAX)
+       (<= (+ fast (n s FREE)) (+ (capacity s) lifo))))
 
 ; ---- the remote cache's cadence ------------------------------------------------
 ;

@@ -233,6 +233,15 @@
   (and (owned s) (not (in_full s))
        (free_to s t b LOCAL (- (used s) 1) (notify s))))
 
+; free_lifo -- sa_free's fast path (free.c free_lifo_push): the owner frees a
+; LIVE block straight onto `free`, whose head it becomes: the next malloc of
+; the class hands it out again while the program's last touch of it is in
+; the cache. used shrinks. The same guard as free_local; how often it may run
+; between two generic calls (SA_LIFO_FREES_MAX) is bounds.smt2's `cadence`,
+; not a page fact.
+(define-fun free_lifo ((s Page) (t Page) (b Int)) Bool
+  (and (owned s) (not (in_full s)) (free_to s t b FREE (- (used s) 1) (notify s))))
+
 ; free_remote -- _sa_free_remote (free_remote_push): another thread (or
 ; anyone, once the page is abandoned) frees a LIVE block: one CAS pushes it on
 ; thread_free; used is untouched (collect subtracts). If the page WATCHes, the
@@ -439,6 +448,6 @@
 
 ; Any transition of a page (page_init aside: it makes a page afresh).
 (define-fun page_step ((s Page) (t Page) (b Int) (popped Bool)) Bool
-  (or (alloc_pop s t b) (extend s t) (free_local s t b) (free_remote s t b)
+  (or (alloc_pop s t b) (extend s t) (free_local s t b) (free_lifo s t b) (free_remote s t b)
       (collect s t) (collect_take s t) (collect_finish s t) (order_free s t) (to_full s t)
       (unfull s t popped) (retire s t) (abandon s t) (reclaim s t)))

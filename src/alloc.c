@@ -232,6 +232,7 @@ sa_noinline void *_sa_malloc_generic(sa_heap_t *heap, size_t size)
     uint64_t steps_before = _sa_steps;
     heap->generic_count++;
     heap->rcache_keeps_generic = heap->rcache_keeps;   /* spec: bounds.smt2 cache_cadence */
+    heap->lifo_left = SA_LIFO_FREES_MAX;                /* spec: bounds.smt2 cadence (lifo) */
     heartbeat(heap);                                    /* spec: bounds.smt2 phase 1 heartbeat */
     /* The hook may have allocated: the head page may have a block now (or
      * freed one of another heap: the remote cache may have one; a cache

@@ -1,7 +1,9 @@
 /* src/free.c -- free: the segment of the pointer's unit, if the segment map
  * says it is live; the page from its unit table; check the pointer is a
  * block start of a page in use; then
- * the owner pushes `local_free` (no atomics) and any other thread claims the
+ * the owner pushes `free` itself, to hand the block out next, up to
+ * SA_LIFO_FREES_MAX times between two generic calls, else `local_free` (no
+ * atomics either way), and any other thread claims the
  * block and keeps it in its remote cache (to hand out again itself) or
  * CAS-pushes `thread_free`. Pointers that fail a check are reported and
  * ignored; a block that still carries its canary is on a list (or in a remote
@@ -49,6 +51,32 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
     _sa_stat_free(heap, page->bin);
 }
 
+/* The push of free_lifo (the transition itself): the block onto `free`, to
+ * be the next malloc's of its class (it is in the cache now: the program
+ * just used it, and free's canary test read it). Guard as free_local's, and
+ * the heap's budget (free_local tests both). `canary` is the block's. */
+static sa_always_inline void free_lifo_push(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
+                                            uintptr_t canary)
+{
+    SA_TRACE_BEFORE(SA_T_FREE_LIFO, page);
+    /* Debug builds: the guard of free_lifo and what inv says of the block
+     * (bounds.smt2 cadence's guard, the budget, is free_local's test). */
+    sa_assert_spec("free_lifo (owned)", atomic_load_explicit(&page->heap, memory_order_relaxed) == heap);
+    sa_assert_spec("free_lifo (not in_full)", !page->in_full);
+    sa_assert_spec("inv_slot (in_page)", _sa_page_in_page(page, block));
+    sa_assert_spec("inv_block (a LIVE block is made)", _sa_page_made(page, block));
+    sa_assert_spec("free_to (LIVE: not the head of free)", block != page->free);
+    sa_assert_spec("used_live_thread (a LIVE block is used)", page->used > 0);
+    block->canary = canary;
+    block->next = page->free;
+    page->free = block;
+    __asm__("" : "+r"(page));   /* used_word in memory: free_local_push says why */
+    page->used_word--;
+    SA_TRACE_AFTER(SA_T_FREE_LIFO, page);
+    sa_debug_check_page_full(page);
+    _sa_stat_free(heap, page->bin);
+}
+
 /* free_local onto an empty local_free (a full page's is empty: spec/page.smt2
  * full_no_local), or of the page's last live block (or a double free that
  * got past the canary): out of line, so the common case stays a short leaf
@@ -70,20 +98,29 @@ static sa_noinline void free_local_slow(sa_heap_t *heap, sa_page_t *page, sa_blo
     SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
 }
 
-/* The owner frees a block: push local_free, used -= 1; a full page is taken
- * back (unfull), an emptied one marked for retire. Guard: block LIVE, caller
- * owns the page; `canary` is the block's. Inline: not the last live block,
- * and local_free non-empty: so not a full page (spec/page.smt2
- * full_no_local, proven inductive: a full page holds no local frees), and no
- * local_tail to set; both by one signed compare of used_word (src/types.h).
- * Or local_free empty (after each collect) on a page that is not full: the
- * push that sets local_tail, inline too, off the first test. spec: page.smt2
- * free_local */
+/* The owner frees a block: push `free` while the heap's budget lasts
+ * (free_lifo), else local_free (free_local); used -= 1 either way; a full
+ * page is taken back (unfull), an emptied one marked for retire. Guard:
+ * block LIVE, caller owns the page; `canary` is the block's. Inline: not the
+ * last live block, and local_free non-empty: so not a full page
+ * (spec/page.smt2 full_no_local, proven inductive: a full page holds no
+ * local frees), and no local_tail to set; both by one signed compare of
+ * used_word (src/types.h); then the budget, one decrement in memory
+ * (SA_LIFO_FREES_MAX since the last generic call: spec/bounds.smt2
+ * cadence). Or local_free empty (after each collect) on a page that is not
+ * full: the push that sets local_tail, inline too, off the first test; the
+ * frees after it may go onto `free`. spec: page.smt2 free_lifo, free_local */
 static sa_always_inline void free_local(sa_heap_t *heap, sa_page_t *page, sa_block_t *block,
                                         uintptr_t canary)
 {
     if (sa_likely(page->used_word > 1)) {
         sa_assume(page->local_free != NULL);    /* local_empty is clear */
+        if (sa_likely(--heap->lifo_left >= 0)) {
+            SA_TRACE_OP_BEGIN(SA_OP_FREE_LOCAL);
+            free_lifo_push(heap, page, block, canary);
+            SA_TRACE_OP_END(SA_OP_FREE_LOCAL);
+            return;
+        }
     } else if (page->used <= 1 || page->in_full) {
         free_local_slow(heap, page, block);
         return;

@@ -51,6 +51,7 @@ typedef enum sa_transition_e {
     SA_T_COLLECT_TAKE,  /* collect_take:   the atomic exchange of thread_free   */
     SA_T_COLLECT_FINISH,/* collect_finish: taken and local blocks onto free     */
     SA_T_ORDER_FREE,    /* order_free:  collect relinks free in address order    */
+    SA_T_FREE_LIFO,     /* free_lifo:   owner pushes onto `free` (within budget)  */
     SA_T__COUNT
 } sa_transition_t;
 

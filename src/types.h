@@ -290,6 +290,11 @@ typedef struct sa_heap_s {
     sa_page_t rcache[SA_BIN_COUNT];
     uint32_t rcache_keeps;          /* blocks the cache could keep so far (free.c) */
     uint32_t rcache_keeps_generic;  /* rcache_keeps at the last generic call */
+    /* The owner's frees this heap may still push straight onto `free` before
+     * its next generic call, which sets it to SA_LIFO_FREES_MAX (free.c
+     * free_lifo; every local free that could counts it down, so it goes
+     * below 0: signed, 64 bits). */
+    int64_t lifo_left;
     sa_segment_list_t avail[SA_PAGE_KIND_COUNT];  /* segments with a free page */
     sa_segment_list_t full_segments;              /* segments with every page in use */
     sa_segment_list_t cache;                      /* empty segments, <= SA_SEGMENT_CACHE_MAX */

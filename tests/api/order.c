@@ -10,7 +10,9 @@
  * reads no canary: those tests plant a LIVE block carrying its canary, so
  * the pass could not have done it. Only the generic path's collect
  * rebuilds: a page sa_collect collected (as a thread's exit does) keeps its
- * list (src/page.c _sa_page_collect_unordered).
+ * list (src/page.c _sa_page_collect_unordered). The owner's frees within
+ * its heap's budget go onto `free` and skip that collect (free.c
+ * free_lifo): each test spends the budget first.
  */
 #include "sa_test.h"
 
@@ -28,9 +30,29 @@ static int by_address(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* The owner's frees go onto `free` itself (free.c free_lifo), handed out
+ * next in the order they were freed, until its heap has made
+ * SA_LIFO_FREES_MAX of them since its last generic call; after that they
+ * wait on local_free for the generic path's collect, which orders them.
+ * These tests are about that collect: full_page spends the budget last,
+ * on blocks of another size freed and malloc'd straight back (no generic
+ * call), so the frees that follow go onto local_free. */
+#define SPENDER 48
+
+static void spend_lifo_budget(void)
+{
+    void *first = sa_malloc(SPENDER), *kept = sa_malloc(SPENDER), *p = sa_malloc(SPENDER);
+    cr_assert(first != NULL && kept != NULL && p != NULL);
+    sa_free(first);     /* local_free non-empty: the frees after it may go onto `free` */
+    for (size_t i = 0; i < SA_LIFO_FREES_MAX; i++) {
+        sa_free(p);
+        cr_assert_eq(sa_malloc(SPENDER), p, "a free onto `free` did not come back next");
+    }
+}
+
 /* Fill three pages of SIZE blocks; in `mine` the blocks of one full page that
  * is not the head of its queue (not the last block's page), shuffled, or
- * `sorted` by address. */
+ * `sorted` by address. Spends the heap's budget of frees onto `free`. */
 static size_t full_page(void **mine, bool sorted)
 {
     void **all = sat_map(3 * PER_PAGE * sizeof *all);
@@ -57,6 +79,7 @@ static size_t full_page(void **mine, bool sorted)
     }
     if (sorted)
         qsort(mine, n, sizeof *mine, by_address);
+    spend_lifo_budget();
     return n;
 }
 

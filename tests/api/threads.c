@@ -309,12 +309,13 @@ static void run_thread_expecting_no_fault(void *(*fn)(void *), void *arg)
     cr_assert_null(why, "%s", (const char *)why);
 }
 
-/* A thread whose kept blocks ran out pops its head page's `free` next, not
- * its latest local frees of the page: those wait on local_free for the
- * generic path's collect (only the generic path puts blocks onto `free`:
- * the premise of spec/bounds.smt2 cadence, which a splice in
- * remote_cache_dry broke), and come back from it within the page's worth
- * of mallocs. */
+/* A thread whose kept blocks ran out pops its head page's `free` next: its
+ * free that went onto `free` (free_lifo) first, then the rest of `free`, not
+ * the free that went onto local_free: that one waits for the generic path's
+ * collect (only the generic path and the owner's counted frees put blocks
+ * onto `free`: the premise of spec/bounds.smt2 cadence, which a splice of
+ * local_free in remote_cache_dry broke), and comes back from it within the
+ * page's worth of mallocs. */
 enum { RD_OWN = 8, RD_MAX = 65536 / RC_SIZE + RD_OWN };
 
 static void *rd_thread(void *arg)
@@ -325,14 +326,17 @@ static void *rd_thread(void *arg)
     for (size_t i = 0; i < RD_OWN; i++)
         if ((own[i] = sa_malloc(RC_SIZE)) == NULL)
             return "malloc failed";
-    sa_free(own[3]);
-    sa_free(own[5]);        /* local_free: own[5], own[3]; `free` holds more */
+    sa_free(own[3]);        /* local_free was empty: own[3] goes there */
+    sa_free(own[5]);        /* onto `free` (the heap's budget is whole): its head */
     sa_free(other);         /* kept: the fast path's page is now the cache */
     void *kept = sa_malloc(RC_SIZE);
     const char *why = kept != other ? "the kept block did not come back first" : NULL;
+    void *lifo = sa_malloc(RC_SIZE);
+    if (why == NULL && lifo != own[5])
+        why = "the free onto `free` did not come back first once the cache ran dry";
     size_t n = 0;
     bool back3 = false, back5 = false;
-    while (why == NULL && !(back3 && back5)) {
+    while (why == NULL && !back3) {
         if (n == RD_MAX) {
             why = "the local frees did not come back within a page's worth of mallocs";
             break;
@@ -340,13 +344,16 @@ static void *rd_thread(void *arg)
         void *p = more[n++] = sa_malloc(RC_SIZE);
         if (p == NULL)
             why = "malloc failed";
-        else if (n == 1 && (p == own[3] || p == own[5]))
-            why = "a local free came back right after the cache ran dry: spliced onto free "
-                  "outside the generic path";
+        else if (n == 1 && p == own[3])
+            why = "the free on local_free came back right after the cache ran dry: spliced "
+                  "onto free outside the generic path";
         back3 |= p == own[3];
         back5 |= p == own[5];
     }
+    if (why == NULL && back5)
+        why = "the block handed out from `free` came back a second time";
     sa_free(kept);
+    sa_free(lifo);
     for (size_t i = 0; i < n; i++)
         sa_free(more[i]);
     for (size_t i = 0; i < RD_OWN; i++)
@@ -728,16 +735,18 @@ Test(threads, producer_consumer_memory_stays_bounded)
  * a generic call (one keep in SA_REMOTE_CACHE_HOME_EVERY went home and
  * drained its page's `free` one block at a time). With at most
  * SA_REMOTE_CACHE_KEEPS_MAX keeps between two generic calls, the mallocs
- * of a class between two of them are at most its page's capacity plus the
- * cache's CACHE_CAP + SA_REMOTE_CACHE_KEEPS_MAX (spec/bounds.smt2
- * cache_cadence, with cadence): the deferred-free hook, called at every
- * generic call (SA_HEARTBEAT_PERIOD 1), sees no longer gap. */
+ * of a class between two of them are at most its page's capacity plus its
+ * own frees onto `free` (SA_LIFO_FREES_MAX: its 4000 frees before the loop
+ * go there) plus the cache's CACHE_CAP + SA_REMOTE_CACHE_KEEPS_MAX
+ * (spec/bounds.smt2 cache_cadence, with cadence): the deferred-free hook,
+ * called at every generic call (SA_HEARTBEAT_PERIOD 1), sees no longer
+ * gap. */
 enum {
     HB_SIZE = 16,
     HB_OWN = 4000,      /* the consumer's own blocks, freed: its page's `free` holds them */
     HB_ROUNDS = 40000,
-    HB_GAP_MAX = SA_SMALL_PAGE_SIZE / HB_SIZE + SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN +
-                 SA_REMOTE_CACHE_KEEPS_MAX,
+    HB_GAP_MAX = SA_SMALL_PAGE_SIZE / HB_SIZE + SA_LIFO_FREES_MAX +
+                 SA_REMOTE_CACHE_BYTES / SA_MIN_ALIGN + SA_REMOTE_CACHE_KEEPS_MAX,
 };
 _Static_assert(SA_HEARTBEAT_PERIOD == 1, "the test counts on a hook call at every generic call");
 
@@ -790,4 +799,63 @@ Test(threads, a_thread_its_remote_cache_serves_still_runs_the_generic_path)
     cr_assert_leq(hb_gap_max, (size_t)HB_GAP_MAX,
                   "%zu mallocs in a row without a generic call (bound %d; %zu calls in %d rounds)",
                   hb_gap_max, HB_GAP_MAX, hb_calls, HB_ROUNDS);
+}
+
+/* A thread that frees its own blocks as fast as it allocates them gets
+ * each back at its next malloc (its frees go onto `free`: free.c
+ * free_lifo), and would never need the generic path; at most
+ * SA_LIFO_FREES_MAX of its frees between two generic calls go there, the
+ * rest to local_free, so one page hands out at most its capacity plus that
+ * many (spec/bounds.smt2 cadence): the deferred-free hook, called at every
+ * generic call, sees no longer gap. (Without the budget: no call at all
+ * after the first rounds.) */
+enum {
+    LH_KEPT = 2,        /* live all along: the frees in the loop are never the page's last */
+    LH_GAP_MAX = SA_SMALL_PAGE_SIZE / HB_SIZE + SA_LIFO_FREES_MAX,
+};
+
+static void *lh_thread(void *arg)
+{
+    (void)arg;
+    void *kept[LH_KEPT], *first = sa_malloc(HB_SIZE);
+    for (size_t i = 0; i < LH_KEPT; i++)
+        if ((kept[i] = sa_malloc(HB_SIZE)) == NULL)
+            return "malloc failed";
+    if (first == NULL)
+        return "malloc failed";
+    sa_free(first);         /* onto local_free: the frees after it may go onto `free` */
+    sa_register_deferred_free(hb_hook, NULL);
+    const char *why = NULL;
+    size_t reused = 0;
+    void *last = NULL;
+    for (size_t r = 0; r < HB_ROUNDS && why == NULL; r++) {
+        atomic_store(&hb_round, r);
+        void *p = sa_malloc(HB_SIZE);
+        if (p == NULL)
+            why = "malloc failed";
+        reused += p == last;
+        sa_free(p);
+        last = p;
+    }
+    size_t tail = HB_ROUNDS - hb_last_call;
+    sa_register_deferred_free(NULL, NULL);
+    if (tail > hb_gap_max)
+        hb_gap_max = tail;
+    for (size_t i = 0; i < LH_KEPT; i++)
+        sa_free(kept[i]);
+    cr_log_info("own frees: %zu of %d mallocs got the block freed just before", reused, HB_ROUNDS);
+    if (why == NULL && reused < HB_ROUNDS / 2)
+        why = "the owner's frees did not come back at its next malloc";
+    return (void *)why;
+}
+
+Test(threads, a_thread_freeing_its_own_blocks_at_once_still_runs_the_generic_path)
+{
+    _Static_assert(HB_ROUNDS > 4 * LH_GAP_MAX, "the rounds outlast the bound");
+    run_thread_expecting_no_fault(lh_thread, NULL);
+    cr_log_info("own frees heartbeat: %zu generic calls in %d rounds, longest gap %zu (bound %d)",
+                hb_calls, HB_ROUNDS, hb_gap_max, LH_GAP_MAX);
+    cr_assert_leq(hb_gap_max, (size_t)LH_GAP_MAX,
+                  "%zu mallocs in a row without a generic call (bound %d; %zu calls in %d rounds)",
+                  hb_gap_max, LH_GAP_MAX, hb_calls, HB_ROUNDS);
 }

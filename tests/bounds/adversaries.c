@@ -101,6 +101,19 @@ static void sleep_ms(long ms)
     nanosleep(&ts, NULL);
 }
 
+/* The owner's frees go onto `free` itself (free.c free_lifo) until its heap
+ * has made SA_LIFO_FREES_MAX of them since its last generic call, and onto
+ * local_free after that. The adversaries that want their frees on
+ * local_free (for the search to collect) start them from that state: any
+ * thread reaches it by freeing a block and mallocing it back that many
+ * times, which would put a page of its own into the layouts below; set here
+ * instead, as the count would stand then. Its next generic call restores
+ * the budget. */
+static void lifo_budget_spent(void)
+{
+    _sa_heap_tls->lifo_left = -1;
+}
+
 /* ---- SEARCH: candidates that each have to be collected and retired ---------------- */
 
 /* Exactly one page of SMALL blocks, on a page that is not the first of its
@@ -146,6 +159,7 @@ static void search_retires(void)
     blocks_free(&filler);
     age(&keep, 2 * SA_RETIRE_DELAY);
     sa_collect(false);      /* the aged filler pages retire */
+    lifo_budget_spent();    /* the frees onto local_free: each candidate needs its collect */
     blocks_free(&small);
     age(&keep, 2 * SA_RETIRE_DELAY);
     void *p = sa_malloc(SMALL);     /* the search */
@@ -453,6 +467,7 @@ static void order_page(size_t size)
             blocks_add(&mine, b.p[i]);
     qsort(mine.p, mine.n, sizeof *mine.p, by_address);
     /* local_free then runs 4, 5, .. n - 1, 2, 3, 1: mine.p[0] stays (used != 0) */
+    lifo_budget_spent();
     sa_free(mine.p[1]);
     sa_free(mine.p[3]);
     sa_free(mine.p[2]);

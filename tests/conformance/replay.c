@@ -43,11 +43,11 @@ static const char *const names[RP_REPLAY__NAMES] = {
     [SA_T_COLLECT] = "collect", [SA_T_TO_FULL] = "to_full", [SA_T_UNFULL] = "unfull",
     [SA_T_RETIRE] = "retire", [SA_T_ABANDON] = "abandon", [SA_T_RECLAIM] = "reclaim",
     [SA_T_COLLECT_TAKE] = "collect_take", [SA_T_COLLECT_FINISH] = "collect_finish",
-    [SA_T_ORDER_FREE] = "order_free",
+    [SA_T_ORDER_FREE] = "order_free", [SA_T_FREE_LIFO] = "free_lifo",
 };
 
 /* The questions, one assertion each, in this order. */
-enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_REMOTE, Q_COLLECT, Q_TAKE, Q_FINISH, Q_ORDER,
+enum { Q_INIT, Q_POP, Q_EXTEND, Q_FREE_LOCAL, Q_FREE_LIFO, Q_FREE_REMOTE, Q_COLLECT, Q_TAKE, Q_FINISH, Q_ORDER,
        Q_TO_FULL, Q_UNFULL, Q_RETIRE, Q_ABANDON, Q_RECLAIM, Q_DIFFERS, Q_NOT_INV,
        Q_S, Q_T, Q_A, Q_B, Q_POPPED, Q_BSIZE, Q_AREA, Q__COUNT };
 static const char *const questions[Q__COUNT] = {
@@ -55,6 +55,7 @@ static const char *const questions[Q__COUNT] = {
     [Q_POP] = "(alloc_pop s t b)",
     [Q_EXTEND] = "(extend s t)",
     [Q_FREE_LOCAL] = "(free_local s t b)",
+    [Q_FREE_LIFO] = "(free_lifo s t b)",
     [Q_FREE_REMOTE] = "(free_remote s t b)",
     [Q_COLLECT] = "(collect s t)",
     [Q_TAKE] = "(collect_take s t)",
@@ -78,7 +79,7 @@ static const int question_of[SA_T__COUNT] = {
     [SA_T_COLLECT] = Q_COLLECT, [SA_T_TO_FULL] = Q_TO_FULL, [SA_T_UNFULL] = Q_UNFULL,
     [SA_T_RETIRE] = Q_RETIRE, [SA_T_ABANDON] = Q_ABANDON, [SA_T_RECLAIM] = Q_RECLAIM,
     [SA_T_COLLECT_TAKE] = Q_TAKE, [SA_T_COLLECT_FINISH] = Q_FINISH,
-    [SA_T_ORDER_FREE] = Q_ORDER,
+    [SA_T_ORDER_FREE] = Q_ORDER, [SA_T_FREE_LIFO] = Q_FREE_LIFO,
 };
 
 /* Locations as the snapshot decoder numbers them; looked up by name in the

@@ -236,6 +236,24 @@ static void remote_frees(unsigned scale)
     pthread_t t;
     pthread_create(&t, NULL, consumer, &q);
     slot_t keep[64] = { { 0 } };
+    /* Blocks of one size freed by the consumer in shuffled order: thread_free
+     * then holds half a page out of address order, and the collect that
+     * takes it relinks `free` by address (order_free's pass, which the
+     * owner's own frees no longer reach: they go onto `free` itself). */
+    enum { SCATTERED = 64, SCATTERED_SIZE = 512 };
+    slot_t scattered[SCATTERED];
+    for (size_t i = 0; i < SCATTERED; i++) {
+        scattered[i] = (slot_t){ sa_malloc(SCATTERED_SIZE), SCATTERED_SIZE };
+        tag(scattered[i].p, SCATTERED_SIZE);
+    }
+    for (size_t i = SCATTERED - 1; i > 0; i--) {
+        size_t j = rng_range(&rng, 0, i);
+        slot_t x = scattered[i];
+        scattered[i] = scattered[j];
+        scattered[j] = x;
+    }
+    for (size_t i = 0; i < SCATTERED; i++)
+        queue_put(&q, scattered[i]);
     for (size_t i = 0; i < 2500 * (size_t)scale; i++) {
         size_t size = rng_range(&rng, 0, 9) < 8 ? rng_range(&rng, 1, 512) : random_size(&rng);
         slot_t s = { sa_malloc(size), size };
@@ -254,11 +272,18 @@ static void remote_frees(unsigned scale)
     for (size_t i = 0; i < 64; i++)
         if (keep[i].p)
             slot_free(&keep[i]);
-    /* the remote frees are on thread_free: a round of mallocs collects them */
-    for (size_t i = 0; i < 200; i++) {
-        slot_t s = { sa_malloc(64), 64 };
-        tag(s.p, s.size);
-        slot_free(&s);
+    /* the remote frees are on thread_free: rounds of mallocs, each held until
+     * the round ends (freed at once, one block would come back every time),
+     * run their pages' `free` dry and collect them */
+    static const size_t round_size[] = { 64, SCATTERED_SIZE };
+    for (size_t r = 0; r < 2; r++) {
+        slot_t round[2 * SCATTERED];
+        for (size_t i = 0; i < 2 * SCATTERED; i++) {
+            round[i] = (slot_t){ sa_malloc(round_size[r]), round_size[r] };
+            tag(round[i].p, round[i].size);
+        }
+        for (size_t i = 0; i < 2 * SCATTERED; i++)
+            slot_free(&round[i]);
     }
     queue_destroy(&q);
 }

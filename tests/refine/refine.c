@@ -21,7 +21,9 @@
  * page with its lists walked, as the conformance replay reads them; a probe
  * record before and after each call gives the states around it):
  *   sa_malloc            pops the page (the head of its queue: the fast path)
- *   sa_free              every block, by the owner and by a non-owner thread
+ *   sa_free              every block, by the owner (its heap's budget of
+ *                        frees onto `free` left, or spent: _sa_free_local's
+ *                        free_lifo or free_local) and by a non-owner thread
  *                        (page->heap another heap, or none once abandoned),
  *                        with a heap of its own and without: a LIVE block is
  *                        _sa_free_local (+ _sa_page_unfull on a full page) or
@@ -482,17 +484,21 @@ static void call_pop(put_t *u, const state_t *s)
         failf(s, "sa_malloc", "free refuses the block it handed out (%d reports)", reports - before);
 }
 
-/* sa_free(block b) by the owner (remote = false) or by another thread: one
+/* sa_free(block b) by the owner (remote = false), whose heap has its whole
+ * budget of frees onto `free` left (budget = true: a LIVE block of a page
+ * that is not full, with local_free non-empty and another block in use, goes
+ * onto `free`, free_lifo) or none (budget = false: free_local), or by
+ * another thread: one
  * without a heap of its own (keep = false), or one with a heap (keep = true),
  * which keeps a LIVE block of an owned page in its remote cache -- no
  * transition: the block stays LIVE -- and pushes it (free_remote) when it
  * gives the cache back (_sa_remote_cache_flush, at its exit or sa_collect);
  * except every SA_REMOTE_CACHE_HOME_EVERY-th such free, which pushes it at
  * once (free.c remote_cache_sends_home: predicted from the heap's count). */
-static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
+static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep, bool budget)
 {
     sa_page_t *page = u->page;
-    const char *call = !remote ? "sa_free (owner)"
+    const char *call = !remote ? (budget ? "sa_free (owner)" : "sa_free (owner, budget spent)")
                        : keep  ? "sa_free (non-owner with a heap)" : "sa_free (non-owner without a heap)";
     count_call(call);
     place(page, s);
@@ -505,6 +511,11 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
     bool sends_home = ((self->rcache_keeps + 1) & (SA_REMOTE_CACHE_HOME_EVERY - 1)) == 0;
     if (remote && !keep)
         _sa_heap_tls = SA_HEAP_EMPTY;       /* a thread that never allocated */
+    int in_use = 0;
+    for (int k = 0; k < s->C; k++)
+        in_use += s->loc[k] == L_LIVE || s->loc[k] == L_THREAD;
+    bool lifo = !remote && budget && !s->in_full && s->n[L_LOCAL] > 0 && in_use >= 2;
+    owner->lifo_left = budget ? SA_LIFO_FREES_MAX : 0;
     run_begin(page);
     sa_free(block_at(page, b));
     run_end(page, &r);
@@ -516,9 +527,13 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep)
         bool kept = may_keep && !sends_home;
         expect_t e = kept         ? (expect_t){ { SA_T_FREE_REMOTE }, 0, 0 }
                      : remote     ? (expect_t){ { SA_T_FREE_REMOTE }, 1, 1 }
+                     : lifo       ? (expect_t){ { SA_T_FREE_LIFO }, 1, 1 }
                      : s->in_full ? (expect_t){ { SA_T_UNFULL, SA_T_FREE_LOCAL }, 2, 2 }
                                   : (expect_t){ { SA_T_FREE_LOCAL }, 1, 1 };
         check_run(s, call, &r, &e, &a, true);
+        if (lifo && owner->lifo_left != SA_LIFO_FREES_MAX - 1)
+            failf(s, call, "a free onto `free` left the heap's budget at %lld, not %d",
+                  (long long)owner->lifo_left, SA_LIFO_FREES_MAX - 1);
         if (kept) {
             if (self->rcache[page->bin].free != block_at(page, b))
                 failf(s, call, "LIVE block %d of an owned page was not kept", b);
@@ -718,10 +733,12 @@ static void check_state(put_t *u, const state_t *s)
         return;
     call_pop(u, s);
     for (int b = 0; b < s->R; b++) {
-        if (s->owned)
-            call_free(u, s, b, false, false);
-        call_free(u, s, b, true, false);
-        call_free(u, s, b, true, true);
+        if (s->owned) {
+            call_free(u, s, b, false, false, true);
+            call_free(u, s, b, false, false, false);
+        }
+        call_free(u, s, b, true, false, false);
+        call_free(u, s, b, true, true, false);
     }
     call_collect(u, s);
     call_to_full(u, s);
