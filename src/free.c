@@ -16,6 +16,11 @@ static sa_always_inline void free_local_push(sa_heap_t *heap, sa_page_t *page, s
                                              uintptr_t canary)
 {
     SA_TRACE_BEFORE(SA_T_FREE_LOCAL, page);
+    /* Keeps GCC from loading local_free (below) ahead of free_local's test
+     * of the heap's budget: the load is this path's alone, and hoisted it
+     * cost every free onto `free` an instruction (bench/fastpath under
+     * callgrind: 41.0 -> 40.1 a free). */
+    __asm__ volatile("" : "+r"(page));
     /* Debug builds: the guard of free_local and what inv says of the block.
      * (made_key is no fact of the spec: the key free's validation reads,
      * kept beside capacity, which the owner sees as set.) */
