@@ -57,9 +57,11 @@ void _sa_assert_fail(const char *expr, const char *file, int line);
 #define sa_debug_check_page_full(page)  ((void)0)
 #endif
 /* The premise of spec/bounds.smt2's `cadence`: between two generic calls a
- * page's `free` only shrinks (alloc_pop), so the heartbeat comes within
- * `capacity` pops. Blocks go onto `free` (collect, extend) only inside a
- * refill scope: the generic path, and the calls that are no malloc at all
+ * page's `free` only shrinks (alloc_pop) but for the owner's frees onto it
+ * (free_lifo, at most SA_LIFO_FREES_MAX of the heap's: free.c counts
+ * them), so the heartbeat comes within `capacity` + SA_LIFO_FREES_MAX
+ * pops. Collect and extend put blocks onto `free` only inside a refill
+ * scope: the generic path, and the calls that are no malloc at all
  * (a heap's collect: sa_collect, thread exit, out of memory; visiting a
  * first-class heap). Debug and tracing builds count the open scopes per
  * thread and check one is open at every collect and extend; a collect or

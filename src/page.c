@@ -14,8 +14,8 @@ __thread unsigned _sa_refill_scopes __attribute__((tls_model("initial-exec")));
 
 void _sa_refill_outside_scope(const char *file, int line)
 {
-    static const char what[] = "spec: bounds.smt2 cadence: blocks go onto free only in the "
-                               "generic path or a heap's collect";
+    static const char what[] = "spec: bounds.smt2 cadence: collect and extend refill free only "
+                               "in the generic path or a heap's collect";
 #ifdef SA_DEBUG
     _sa_assert_fail(what, file, line);
     abort();
