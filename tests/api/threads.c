@@ -764,6 +764,26 @@ static void hb_hook(bool force, unsigned long long heartbeat, void *arg)
     hb_calls++;
 }
 
+/* Ends the hook's watch: unregisters it, and the rounds after its last call
+ * are a gap too. */
+static void hb_stop(void)
+{
+    size_t tail = HB_ROUNDS - hb_last_call;
+    sa_register_deferred_free(NULL, NULL);
+    if (tail > hb_gap_max)
+        hb_gap_max = tail;
+}
+
+/* The longest gap the hook saw (`what`: whose) within `bound` mallocs. */
+static void hb_check(const char *what, size_t bound)
+{
+    cr_log_info("%s heartbeat: %zu generic calls in %d rounds, longest gap %zu (bound %zu)",
+                what, hb_calls, HB_ROUNDS, hb_gap_max, bound);
+    cr_assert_leq(hb_gap_max, bound,
+                  "%zu mallocs in a row without a generic call (bound %zu; %zu calls in %d rounds)",
+                  hb_gap_max, bound, hb_calls, HB_ROUNDS);
+}
+
 static void *hb_consumer(void *arg)
 {
     (void)arg;
@@ -780,10 +800,7 @@ static void *hb_consumer(void *arg)
         if ((got[r] = sa_malloc(HB_SIZE)) == NULL)
             return "malloc failed";
     }
-    size_t tail = HB_ROUNDS - hb_last_call;
-    sa_register_deferred_free(NULL, NULL);
-    if (tail > hb_gap_max)
-        hb_gap_max = tail;
+    hb_stop();
     for (size_t r = 0; r < HB_ROUNDS; r++)
         sa_free(got[r]);
     return NULL;
@@ -794,11 +811,7 @@ Test(threads, a_thread_its_remote_cache_serves_still_runs_the_generic_path)
     for (size_t i = 0; i < HB_ROUNDS; i++)
         cr_assert_not_null(hb_blocks[i] = sa_malloc(HB_SIZE));
     run_thread_expecting_no_fault(hb_consumer, NULL);
-    cr_log_info("remote cache heartbeat: %zu generic calls in %d rounds, longest gap %zu (bound %d)",
-                hb_calls, HB_ROUNDS, hb_gap_max, HB_GAP_MAX);
-    cr_assert_leq(hb_gap_max, (size_t)HB_GAP_MAX,
-                  "%zu mallocs in a row without a generic call (bound %d; %zu calls in %d rounds)",
-                  hb_gap_max, HB_GAP_MAX, hb_calls, HB_ROUNDS);
+    hb_check("remote cache", HB_GAP_MAX);
 }
 
 /* A thread that frees its own blocks as fast as it allocates them gets
@@ -837,10 +850,7 @@ static void *lh_thread(void *arg)
         sa_free(p);
         last = p;
     }
-    size_t tail = HB_ROUNDS - hb_last_call;
-    sa_register_deferred_free(NULL, NULL);
-    if (tail > hb_gap_max)
-        hb_gap_max = tail;
+    hb_stop();
     for (size_t i = 0; i < LH_KEPT; i++)
         sa_free(kept[i]);
     cr_log_info("own frees: %zu of %d mallocs got the block freed just before", reused, HB_ROUNDS);
@@ -853,9 +863,5 @@ Test(threads, a_thread_freeing_its_own_blocks_at_once_still_runs_the_generic_pat
 {
     _Static_assert(HB_ROUNDS > 4 * LH_GAP_MAX, "the rounds outlast the bound");
     run_thread_expecting_no_fault(lh_thread, NULL);
-    cr_log_info("own frees heartbeat: %zu generic calls in %d rounds, longest gap %zu (bound %d)",
-                hb_calls, HB_ROUNDS, hb_gap_max, LH_GAP_MAX);
-    cr_assert_leq(hb_gap_max, (size_t)LH_GAP_MAX,
-                  "%zu mallocs in a row without a generic call (bound %d; %zu calls in %d rounds)",
-                  hb_gap_max, LH_GAP_MAX, hb_calls, HB_ROUNDS);
+    hb_check("own frees", LH_GAP_MAX);
 }
