@@ -11,7 +11,8 @@
  * thread's TLS heap), collected by the heap's next generic malloc.
  *
  * Nothing here adds a page transition. Destroying a page frees each of its
- * live blocks with the owner's free (spec: page.smt2 collect, free_local),
+ * live blocks with the owner's free (spec: page.smt2 collect, free_local or
+ * free_lifo, by the heap's budget),
  * then retires it (retire); a delete abandons each page and has the thread's
  * heap reclaim it (abandon, reclaim). Blocks above SA_LARGE_OBJ_SIZE_MAX are
  * mappings of their own (huge.c): the heap keeps them on a list of its own,
@@ -242,7 +243,7 @@ sa_public bool sa_heap_visit_blocks(sa_heap_t *heap, sa_block_visit_fn *fn, void
 static bool free_block(sa_heap_t *heap, sa_page_t *page, void *block, void *arg)
 {
     (void)arg;
-    _sa_free_local(heap, page, block);  /* spec: page.smt2 free_local */
+    _sa_free_local(heap, page, block);  /* spec: page.smt2 free_local or free_lifo */
     return true;
 }
 
