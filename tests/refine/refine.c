@@ -159,6 +159,15 @@ static void detach(sa_page_t *page)
 /* Make the real page be state s: lists linked through the real blocks (each
  * listed block carries its canary, a LIVE one does not, as page_pop leaves
  * it), the counters, the thread_free word, the owner and its queues. */
+/* used as spec/page.smt2 has it in state s: |LIVE| + |THREAD| (used_live_thread). */
+static uint32_t state_used(const state_t *s)
+{
+    uint32_t used = 0;
+    for (int b = 0; b < s->C; b++)
+        used += s->loc[b] == L_LIVE || s->loc[b] == L_THREAD;
+    return used;
+}
+
 static void place(sa_page_t *page, const state_t *s)
 {
     detach(page);
@@ -167,12 +176,11 @@ static void place(sa_page_t *page, const state_t *s)
     /* free's block test reads capacity as the made key (kept with it: the
      * debug build asserts it at a local free) */
     page->made_key = _sa_block_made_key(page->capacity, page->block_size, page->magic);
-    page->used = 0;
+    page->used = state_used(s);
     for (int b = 0; b < s->C; b++) {
         sa_block_t *x = block_at(page, b);
         x->next = (sa_block_t *)(uintptr_t)0xdeadbeefUL;
         x->canary = 0;
-        page->used += s->loc[b] == L_LIVE || s->loc[b] == L_THREAD;
     }
     sa_block_t *heads[3] = { NULL, NULL, NULL };
     for (int l = 0; l < 3; l++) {
@@ -511,10 +519,7 @@ static void call_free(put_t *u, const state_t *s, int b, bool remote, bool keep,
     bool sends_home = ((self->rcache_keeps + 1) & (SA_REMOTE_CACHE_HOME_EVERY - 1)) == 0;
     if (remote && !keep)
         _sa_heap_tls = SA_HEAP_EMPTY;       /* a thread that never allocated */
-    int in_use = 0;
-    for (int k = 0; k < s->C; k++)
-        in_use += s->loc[k] == L_LIVE || s->loc[k] == L_THREAD;
-    bool lifo = !remote && budget && !s->in_full && s->n[L_LOCAL] > 0 && in_use >= 2;
+    bool lifo = !remote && budget && !s->in_full && s->n[L_LOCAL] > 0 && state_used(s) >= 2;
     owner->lifo_left = budget ? SA_LIFO_FREES_MAX : 0;
     run_begin(page);
     sa_free(block_at(page, b));
@@ -759,8 +764,7 @@ static size_t expected_snap(const state_t *s, const sa_page_t *page, unsigned ch
     memset(&h, 0, sizeof h);
     h.reserved = (uint32_t)s->R;
     h.capacity = (uint32_t)s->C;
-    for (int b = 0; b < s->C; b++)
-        h.used += s->loc[b] == L_LIVE || s->loc[b] == L_THREAD;
+    h.used = state_used(s);
     h.block_size = page->block_size;
     h.area = (uint32_t)_sa_page_block_area(_sa_segment_of_ptr(page), page);
     h.in_full = s->in_full;
