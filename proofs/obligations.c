@@ -742,12 +742,14 @@ static const struct { size_t u, n; } span_layouts[][4] = {
 };
 
 /* _sa_page_of(seg, p), the page lookup free really does (through the
- * segment's unit table), against the model at the first and last byte of
+ * segment's unit table: _sa_page_of_unit of p's unit, as free's
+ * _sa_page_of_block_start), against the model at the first and last byte of
  * every unit: filled as segment_carve fills it for each kind (its
  * layout_kind's pages), as huge_header does (one page, entry 0), and as
  * span_alloc does for the spans above in a large segment
  * (_sa_segment_span_unit_set: span_page_of); and _sa_segmap_unit, the
- * segment map's index, against segmap_unit below, at and above
+ * segment map's index, and _sa_segment_of_unit, the segment free reads,
+ * against segmap_unit and segmap_segment below, at and above
  * 2^SA_ADDRESS_BITS. */
 static void gen_page_of_table(pf_buf_t *out)
 {
@@ -793,6 +795,9 @@ static void gen_page_of_table(pf_buf_t *out)
     for (size_t x = 0; x < sizeof ptrs / sizeof *ptrs; x++) {
         snprintf(term, sizeof term, "(segmap_unit (_ bv%llu 64))", (unsigned long long)ptrs[x]);
         table_row(&t, term, _sa_segmap_unit((const void *)ptrs[x]));
+        /* the segment free reads once the map says the unit is live */
+        snprintf(term, sizeof term, "(segmap_segment (_ bv%llu 64))", (unsigned long long)ptrs[x]);
+        table_row(&t, term, (uintptr_t)_sa_segment_of_unit(_sa_unit_of((const void *)ptrs[x])));
     }
     table_end(&t);
 }
@@ -1151,8 +1156,8 @@ const pf_obligation_t pf_obligations[] = {
      * pointer is taken for a block of a segment it is not in. (_sa_validate's
      * bounds, capacity * block_size and a huge segment's block, pass no
      * more.) */
-    { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_find, _sa_page_of_block_start, "
-      "_sa_validate",
+    { .name = "segmap_high_pointer", .covers = "_sa_segmap_unit, _sa_segmap_live_unit, _sa_segmap_find, "
+      "_sa_page_of_block_start, _sa_validate",
       .models = "size_class layout", .bv = true, .decls = BV("p") BV("kind"),
       .hyp = "(and (page_kind kind) (segmap_in_range p))",
       .goal = "(and (= (segmap_segment p) (segment_of p)) (bvult p (bvshl one SA_ADDRESS_BITS))"
@@ -1215,7 +1220,8 @@ const pf_obligation_t pf_obligations[] = {
            gen_aligned_table, "c_request", m_request_agree),
     AGREES("span_agrees", "_sa_span_starts, _sa_span_fits, _sa_span_units, _sa_span_area_size, _sa_span_mask "
            "(C == model, every run length and large bin)", gen_span_table, "c_span", m_span_agree),
-    AGREES("page_of_agrees", "_sa_page_of through the unit table, _sa_segmap_unit (C == model, every unit of every kind)",
+    AGREES("page_of_agrees", "_sa_page_of (_sa_page_of_unit) through the unit table, _sa_segmap_unit, "
+           "_sa_segment_of_unit (C == model, every unit of every kind)",
            gen_page_of_table, "c_page_of", m_page_of_agree),
 };
 

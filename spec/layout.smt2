@@ -125,7 +125,7 @@
   (bvule u (unit_of p)))
 
 ; segmap_unit -- _sa_segmap_unit(p): the segment map's index, the unit of
-; p; segmap_in_range -- _sa_segmap_find's compare of it with the map's
+; p; segmap_in_range -- _sa_segmap_live_unit's compare of it with the map's
 ; 2^(SA_ADDRESS_BITS - SA_SEGMENT_SHIFT) bytes: a p with bits above
 ; SA_ADDRESS_BITS (no segment's) is refused before the map is read.
 (define-fun segmap_units () (_ BitVec 64) (bvshl one (bvsub SA_ADDRESS_BITS SA_SEGMENT_SHIFT)))
@@ -134,8 +134,8 @@
 (define-fun segmap_in_range ((p (_ BitVec 64))) Bool
   (bvult (segmap_unit p) segmap_units))
 
-; segmap_segment -- the segment _sa_segmap_find gives for p (its headers
-; read once the map says the unit is live).
+; segmap_segment -- the segment _sa_segment_of_unit gives for p's unit (its
+; headers read once the map says the unit is live).
 (define-fun segmap_segment ((p (_ BitVec 64))) (_ BitVec 64)
   (bvshl (segmap_unit p) SA_SEGMENT_SHIFT))
 
