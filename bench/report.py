@@ -436,6 +436,36 @@ def fastpath_lines(fp, allocators):
     return L
 
 
+def reuse_lines(reuse, allocators):
+    """How soon each allocator handed freed memory out again (bench/reuse.c)."""
+    if not reuse:
+        return []
+    L = ["## Reuse: how soon freed memory is handed out again (bench/reuse.c)", "",
+         "Each workload run once more per allocator with `build/bench/libsareuse.so` "
+         "preloaded in front of it: every malloc, calloc, realloc and free is one operation; "
+         "a block handed out at an address the program freed n operations before counts its "
+         "cache lines (size / 64) as reused after n. In each cell the share of all lines "
+         "handed out that were freed at most 1024 operations before (the program read them "
+         "just before freeing them: likely still cached when it writes them again), then at "
+         "most 65,536. These are the allocator's decisions, not times: for one thread they "
+         "are the same on every run and machine; xserver-2's threads interleave differently "
+         "every run.", "",
+         "| workload | " + " | ".join(allocators) + " |",
+         "|---|" + "---:|" * len(allocators)]
+    for w in sorted(reuse, key=runner.REUSE_WORKLOADS.index):
+        cells = []
+        for a in allocators:
+            c = reuse[w].get(a)
+            if not c or not c["reuse_lines"]:
+                cells.append("-")
+                continue
+            cells.append("%.1f%% / %.1f%%" % (100.0 * c["reuse_near_1k"] / c["reuse_lines"],
+                                               100.0 * c["reuse_near_64k"] / c["reuse_lines"]))
+        L.append("| %s | %s |" % (w, " | ".join(cells)))
+    L.append("")
+    return L
+
+
 def bound_key(op):
     """The bound_cycles_* field that bounds a latency operation."""
     return "bound_cycles_" + ("malloc" if op.startswith("malloc") else op)
@@ -554,6 +584,7 @@ def markdown(rows, tsv_path, runs, partial=False, plots=None, meta=None):
     L.extend(count_off_lines(summary, workloads, allocators))
 
     L.extend(fastpath_lines((meta or {}).get("fastpath") or {}, allocators))
+    L.extend(reuse_lines((meta or {}).get("reuse") or {}, allocators))
 
     losses = loss_lines(summary, workloads, allocators)
     if losses:
@@ -718,6 +749,14 @@ METHOD = """\
   callgrind, which no other load moves; the fast-path table comes from
   `build/bench/fastpath` run the same way by the suite itself
   (`--no-fastpath` skips it).
+- Reuse: `build/bench/libsareuse.so` (bench/reuse.c) preloaded in front of
+  the allocator counts, per workload, how many operations after its free
+  each block the program gets is handed out again, weighted by its cache
+  lines (`--no-reuse` skips it): how close to last-in-first-out each
+  allocator's reuse is, a decision of its own that the machine's load does
+  not move. Whether it costs time depends on the program: a write to a
+  block that is no longer cached waits only when something must wait for
+  the store (xserver's atomic exchange right after its fill does).
 """.splitlines()
 
 

@@ -658,6 +658,56 @@ def fastpath_counts(args, allocators):
     return out
 
 
+# ---- how soon freed memory is handed out again (bench/reuse.c) ------------------------
+
+# The workloads run once more per allocator under libsareuse.so: the live
+# sets small (everything cached whatever comes back) and large, a FIFO with
+# drifting sizes, and threads freeing each other's blocks.
+REUSE_WORKLOADS = ["live-small", "live-large", "growth", "xserver-2"]
+REUSE_FIELDS = ("reuse_lines", "reuse_near_1k", "reuse_near_64k")
+
+
+def reuse_counts(args, allocators, workloads):
+    """Lines handed out again soon after their free, per workload of
+    REUSE_WORKLOADS (those of this run) and allocator: {workload: {name:
+    {reuse_lines, reuse_near_1k, reuse_near_64k}}}. One run each: for one
+    thread the counts are the allocator's decisions alone, the same every
+    run."""
+    shim = os.path.join(args.build, "libsareuse.so")
+    if not os.path.exists(shim):
+        log("bench: %s not found (make bench-build builds it): no reuse counts" % shim)
+        return {}
+    scale = QUICK_SCALE if args.quick else 1.0
+    out = {}
+    for w in workloads:
+        if w[0] not in REUSE_WORKLOADS:
+            continue
+        for name, lib in allocators:
+            with tempfile.TemporaryDirectory() as tmp:
+                report_path = os.path.join(tmp, "reuse")
+                cmd, extra, _, _ = workload_command(w, args.build, scale, tmp)
+                env = env_for(" ".join([shim] + ([lib] if lib else [])), None, None,
+                              dict(extra or {}, SA_REUSE_OUT=report_path))
+                proc = Proc(cmd, env)
+                proc.wait()
+                try:
+                    with open(report_path) as f:
+                        fields = parse_fields(f.read())
+                except FileNotFoundError:
+                    fields = {}
+            bad = check_served([fields.get("allocator", "")], lib, "c")
+            if proc.timed_out or proc.status != 0 or bad or \
+                    not all(fields.get(k, "").isdigit() for k in REUSE_FIELDS):
+                log("bench: reuse, %s under %s: %s" % (
+                    w[0], name, bad or "exit %s, or no counts written" % proc.status))
+                continue
+            counts = {k: int(fields[k]) for k in REUSE_FIELDS}
+            out.setdefault(w[0], {})[name] = counts
+            log("  reuse      %-10s %-10s %5.1f%% of lines within 1024 operations" % (
+                w[0], name, 100.0 * counts["reuse_near_1k"] / max(counts["reuse_lines"], 1)))
+    return out
+
+
 def run_suite(args, allocators, workloads):
     os.makedirs(args.results, exist_ok=True)
     stamp = datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")
@@ -667,6 +717,8 @@ def run_suite(args, allocators, workloads):
             "proof_bounds": proof_bounds()}
     if not args.no_fastpath:
         meta["fastpath"] = fastpath_counts(args, allocators)
+    if not args.no_reuse:
+        meta["reuse"] = reuse_counts(args, allocators, workloads)
     rows = []
     for r in range(args.runs):
         for w in workloads:
@@ -745,6 +797,9 @@ def main():
     ap.add_argument("--no-install", action="store_true", help="do not apt-get missing packages")
     ap.add_argument("--no-fastpath", action="store_true",
                     help="skip the instruction counts of the fast path (callgrind)")
+    ap.add_argument("--no-reuse", action="store_true",
+                    help="skip the counts of how soon freed memory is handed out again "
+                         "(bench/reuse.c)")
     ap.add_argument("--timeout", type=int, default=TIMEOUT_S,
                     help="seconds after which a run counts as hung (default %d)" % TIMEOUT_S)
     ap.add_argument("--print-command", metavar="WORKLOAD",

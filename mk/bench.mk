@@ -33,6 +33,7 @@ BENCH_CXX_WORKLOADS := newdelete
 BENCH_BINS      := $(addprefix $(BENCH_DIR)/,$(BENCH_WORKLOADS) $(BENCH_CXX_WORKLOADS))
 BENCH_PROBE     := $(BENCH_DIR)/libsaprobe.so
 BENCH_ORDER     := $(BENCH_DIR)/liborder.so
+BENCH_REUSE     := $(BENCH_DIR)/libsareuse.so
 BENCH_CFLAGS    := -O2 -g $(CSTD) $(WARN) -pthread $(INCS)
 BENCH_CXXFLAGS  := -O2 -g -std=c++17 -Wall -Wextra -Wshadow $(filter -Werror,$(WARN)) -pthread $(INCS)
 BENCH_ARGS      ?=
@@ -50,7 +51,7 @@ test-bench-report:
 
 BENCH_COUNT_OFF := $(BENCH_DIR)/libshardalloc-count-off.so
 
-bench-build: $(BENCH_BINS) $(BENCH_PROBE) $(BENCH_ORDER) $(BENCH_COUNT_OFF)
+bench-build: $(BENCH_BINS) $(BENCH_PROBE) $(BENCH_ORDER) $(BENCH_REUSE) $(BENCH_COUNT_OFF)
 
 $(BENCH_DIR):
 	$(Q)mkdir -p $@
@@ -71,6 +72,10 @@ $(addprefix $(BENCH_DIR)/,$(BENCH_CXX_WORKLOADS)): $(BENCH_DIR)/%: bench/%.cpp b
 $(BENCH_PROBE): bench/probe.c | $(BENCH_DIR)
 	$(call say,CC,$@)
 	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC -Wl,-z,now $(LDFLAGS) -o $@ $< -ldl
+
+$(BENCH_REUSE): bench/reuse.c | $(BENCH_DIR)
+	$(call say,CC,$@)
+	$(Q)$(CC) $(BENCH_CFLAGS) -shared -fPIC $(LDFLAGS) -o $@ $< -ldl
 
 $(BENCH_ORDER): bench/order.c | $(BENCH_DIR)
 	$(call say,CC,$@)

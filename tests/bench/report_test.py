@@ -111,6 +111,20 @@ noours = targets_of(suite(0.5, 0.5, (50, 500, 5000), drop=("latency", runner.OUR
 check("shardalloc's latency run missing: percentiles not met",
       "**not met**" in judged(noours, "- latency percentiles"))
 
+# ---- the reuse table (bench/reuse.c's counts) ------------------------------------------
+reuse = {"growth": {"mimalloc": {"reuse_lines": 200, "reuse_near_1k": 50, "reuse_near_64k": 150},
+                    runner.OURS: {"reuse_lines": 0, "reuse_near_1k": 0, "reuse_near_64k": 0}},
+         "live-small": {"mimalloc": {"reuse_lines": 8, "reuse_near_1k": 8, "reuse_near_64k": 8}}}
+rl = report.reuse_lines(reuse, ["mimalloc", runner.OURS])
+check("reuse: no counts, no section", report.reuse_lines({}, ALLOCATORS) == [])
+check("reuse: shares of the lines handed out, within 1024 then 65536 operations",
+      "| growth | 25.0% / 75.0% | - |" in rl, "\n".join(rl))
+check("reuse: workloads in the suite's order", [x.split(" |")[0] for x in rl if x.startswith("| ")
+                                                 and not x.startswith("| workload")] ==
+      ["| live-small", "| growth"], "\n".join(rl))
+check("reuse: an allocator without counts, or with no line handed out, is a dash",
+      "| live-small | 100.0% / 100.0% | - |" in rl, "\n".join(rl))
+
 if failures:
     print("report_test: %d check(s) failed: %s" % (len(failures), ", ".join(failures)))
     sys.exit(1)
