@@ -446,6 +446,18 @@ static void *fk_churner(void *arg)
     return NULL;
 }
 
+/* The fork test and its child are not built under AddressSanitizer (make
+ * test-asan): GCC 12's libasan does not hold its own allocator's locks
+ * across fork, and the C library's thread start and exit allocate through
+ * it, so a child forked while another thread is inside ASan's allocator
+ * inherits a region mutex held by no one and hangs in its first
+ * pthread_create (backtrace: the child in
+ * SizeClassAllocator64::GetFromAllocator from AsanThread::Init, the
+ * parent's exiting thread in ReturnToAllocator from AsanThread::Destroy;
+ * 4 runs in 18 at 6d4e501 and at 412f72c alike). `make test` runs it in
+ * the plain and debug builds, where the only allocator at fork is
+ * shardalloc's own (src/init.c's fork handlers). */
+#ifndef __SANITIZE_ADDRESS__
 static void *fk_child_thread(void *arg)
 {
     (void)arg;
@@ -476,6 +488,7 @@ static int fk_child(void)
     sa_collect(true);
     return atomic_load(&sat_failures) == 0 ? 0 : 4;
 }
+#endif
 
 /* Two threads each start short-lived threads back to back: one thread exits
  * (abandons its segments, with retired pages in them) while the other's new
@@ -495,6 +508,7 @@ Test(churn_stress, exits_racing_reclaims_of_the_segments_they_abandon, .timeout 
     assert_nothing_live_after_collect();
 }
 
+#ifndef __SANITIZE_ADDRESS__     /* above: why not under ASan */
 Test(churn_stress, fork_while_threads_start_allocate_and_exit, .timeout = 20)
 {
     atomic_store(&g_churn_stop, false);
@@ -526,3 +540,4 @@ Test(churn_stress, fork_while_threads_start_allocate_and_exit, .timeout = 20)
     sat_assert_no_thread_failures();
     cr_assert_gt(atomic_load(&g_churn_rounds), FK_FORKS * 2);
 }
+#endif
