@@ -31,7 +31,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -177,14 +176,17 @@ static void report(void)
     Dl_info info;
     const char *lib = dladdr((void *)next_malloc, &info) != 0 && info.dli_fname != NULL ?
                       info.dli_fname : "?";
+    static const struct { const char *name; _Atomic uint64_t *count; } counts[] = {
+        { "reuse_lines", &lines_all },
+        { "reuse_near_1k", &lines_near_short },
+        { "reuse_near_64k", &lines_near_long },
+    };
     char buf[1024], num[32];
     size_t n = put(buf, 0, sizeof buf, "allocator", lib);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)atomic_load(&lines_all));
-    n = put(buf, n, sizeof buf, "reuse_lines", num);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)atomic_load(&lines_near_short));
-    n = put(buf, n, sizeof buf, "reuse_near_1k", num);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)atomic_load(&lines_near_long));
-    n = put(buf, n, sizeof buf, "reuse_near_64k", num);
+    for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+        snprintf(num, sizeof num, "%llu", (unsigned long long)atomic_load(counts[i].count));
+        n = put(buf, n, sizeof buf, counts[i].name, num);
+    }
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return;

@@ -667,9 +667,9 @@ REUSE_WORKLOADS = ["live-small", "live-large", "growth", "xserver-2"]
 REUSE_FIELDS = ("reuse_lines", "reuse_near_1k", "reuse_near_64k")
 
 
-def reuse_counts(args, allocators, workloads):
+def reuse_counts(args, allocators, workloads, scale):
     """Lines handed out again soon after their free, per workload of
-    REUSE_WORKLOADS (those of this run) and allocator: {workload: {name:
+    REUSE_WORKLOADS (those of this run, at its scale) and allocator: {workload: {name:
     {reuse_lines, reuse_near_1k, reuse_near_64k}}}. One run each: for one
     thread the counts are the allocator's decisions alone, the same every
     run."""
@@ -677,7 +677,6 @@ def reuse_counts(args, allocators, workloads):
     if not os.path.exists(shim):
         log("bench: %s not found (make bench-build builds it): no reuse counts" % shim)
         return {}
-    scale = QUICK_SCALE if args.quick else 1.0
     out = {}
     for w in workloads:
         if w[0] not in REUSE_WORKLOADS:
@@ -718,7 +717,7 @@ def run_suite(args, allocators, workloads):
     if not args.no_fastpath:
         meta["fastpath"] = fastpath_counts(args, allocators)
     if not args.no_reuse:
-        meta["reuse"] = reuse_counts(args, allocators, workloads)
+        meta["reuse"] = reuse_counts(args, allocators, workloads, scale)
     rows = []
     for r in range(args.runs):
         for w in workloads:

@@ -446,6 +446,24 @@ static void *fk_churner(void *arg)
     return NULL;
 }
 
+/* Two threads each start short-lived threads back to back: one thread exits
+ * (abandons its segments, with retired pages in them) while the other's new
+ * thread reclaims them in its first generic mallocs. */
+Test(churn_stress, exits_racing_reclaims_of_the_segments_they_abandon, .timeout = 20)
+{
+    atomic_store(&g_churn_stop, false);
+    atomic_store(&g_churn_rounds, 0);
+    g_churn_budget = FK_EXIT_ROUNDS;
+    pthread_t churners[2];
+    for (size_t c = 0; c < 2; c++)
+        cr_assert_eq(pthread_create(&churners[c], NULL, fk_churner, (void *)(c << 20)), 0);
+    for (size_t c = 0; c < 2; c++)
+        cr_assert_eq(pthread_join(churners[c], NULL), 0);
+    sat_assert_no_thread_failures();
+    cr_assert_geq(atomic_load(&g_churn_rounds), FK_EXIT_ROUNDS, "every round ran");
+    assert_nothing_live_after_collect();
+}
+
 /* The fork test and its child are not built under AddressSanitizer (make
  * test-asan): GCC 12's libasan does not hold its own allocator's locks
  * across fork, and the C library's thread start and exit allocate through
@@ -488,27 +506,7 @@ static int fk_child(void)
     sa_collect(true);
     return atomic_load(&sat_failures) == 0 ? 0 : 4;
 }
-#endif
 
-/* Two threads each start short-lived threads back to back: one thread exits
- * (abandons its segments, with retired pages in them) while the other's new
- * thread reclaims them in its first generic mallocs. */
-Test(churn_stress, exits_racing_reclaims_of_the_segments_they_abandon, .timeout = 20)
-{
-    atomic_store(&g_churn_stop, false);
-    atomic_store(&g_churn_rounds, 0);
-    g_churn_budget = FK_EXIT_ROUNDS;
-    pthread_t churners[2];
-    for (size_t c = 0; c < 2; c++)
-        cr_assert_eq(pthread_create(&churners[c], NULL, fk_churner, (void *)(c << 20)), 0);
-    for (size_t c = 0; c < 2; c++)
-        cr_assert_eq(pthread_join(churners[c], NULL), 0);
-    sat_assert_no_thread_failures();
-    cr_assert_geq(atomic_load(&g_churn_rounds), FK_EXIT_ROUNDS, "every round ran");
-    assert_nothing_live_after_collect();
-}
-
-#ifndef __SANITIZE_ADDRESS__     /* above: why not under ASan */
 Test(churn_stress, fork_while_threads_start_allocate_and_exit, .timeout = 20)
 {
     atomic_store(&g_churn_stop, false);
