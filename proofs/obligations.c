@@ -233,6 +233,10 @@ static const pf_mutant_t m_bound_malloc[] = {
       .replace = "(and (= pc ORDER) (= j lim) (go r r2 SEARCH (+ i 1) 0 0 0))" },
     { .name = "extend_below_min_align", .what = "blocks smaller than SA_MIN_ALIGN (extend threads more than E)",
       .find = "(>= (block_size p) SA_MIN_ALIGN)", .replace = "(>= (block_size p) 1)" },
+    { .name = "large_retires_uncounted", .what = "B_FRESH forgets the retires of the heap's emptied large pages",
+      .find = "(+ B_LARGE_RETIRES B_SEGMENT SA_MAX_PAGES_PER_SEGMENT", .replace = "(+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT" },
+    { .name = "large_retires_one_more", .what = "a large page's fresh path retires SA_LARGE_EMPTIED_MAX + 1 pages",
+      .find = "(<= d (+ B_LARGE_RETIRES B_SEGMENT))", .replace = "(<= d (+ B_LARGE_RETIRES B_RETIRE B_SEGMENT))" },
     { 0 }
 };
 static const pf_mutant_t m_bound_free_remote[] = {
@@ -931,8 +935,7 @@ static const pf_mutant_t m_layout_agree[] = {
  * segment, holding the block with less than a unit to spare, no longer than
  * made_start's proven offsets reach (a large kind's page shift), not more
  * blocks than SA_MAX_BLOCKS_PER_PAGE; a fresh segment holds one from unit
- * 0, span_alloc's tries and its units stay within bounds.smt2's SCAN, and
- * a take-over's retire (1 and a span's walk) within B_SEGMENT (2P). */
+ * 0, and span_alloc's tries and its units stay within bounds.smt2's SCAN. */
 #define SPAN_PAGE_GOAL                                                             \
     "(let ((bs (bin_size bin)))"                                                    \
     " (let ((start (page_start SA_PAGE_SMALL u)) (area (span_area_size u (span_units bs u))))" \
@@ -941,8 +944,7 @@ static const pf_mutant_t m_layout_agree[] = {
     "       (bvule area (bvshl one (page_shift SA_PAGE_LARGE)))"                       \
     "       (bvult area (bvmul (bvadd SA_MAX_BLOCKS_PER_PAGE one) bs))"                \
     "       (bvule (span_units bs (_ bv0 64)) SA_SMALL_PAGES_PER_SEGMENT)"             \
-    "       (bvule (bvadd SA_SPAN_TRIES (span_units bs (_ bv0 64))) SA_MAX_PAGES_PER_SEGMENT)"       \
-    "       (bvule (bvadd one (span_units bs (_ bv0 64))) (bvmul (_ bv2 64) SA_MAX_PAGES_PER_SEGMENT)))))"
+    "       (bvule (bvadd SA_SPAN_TRIES (span_units bs (_ bv0 64))) SA_MAX_PAGES_PER_SEGMENT))))"
 
 #define RACE_HYP                                                                \
     "(and (inv s) (collect_take s m1) (free_remote m1 m2 b) (collect_finish m2 t)" \

@@ -116,15 +116,18 @@
 (define-fun B_RETIRE () Int (+ 1 (* 2 SA_MAX_PAGES_PER_SEGMENT)))
 ; a candidate: looked at and collected (1), then maybe retired
 (define-fun B_CANDIDATE () Int (+ 1 B_RETIRE))
+; A large page's fresh path first looks at the heap's last emptied large
+; pages, at most SA_LARGE_EMPTIED_MAX (1 step each), and retires those still
+; empty (src/segment.c large_emptied_retire): their spans serve the new
+; block; free only notes them, and stays loop-free.
+(define-fun B_LARGE_RETIRES () Int (* SA_LARGE_EMPTIED_MAX (+ 1 B_RETIRE)))
 ; segment_new from a cache (2P: segment_carve's walk of the committed pages
 ; when it re-carves, and segment_new's walk queueing the unpurged ones for
-; purging; from the OS: 1 <= 2P), carve, scan, extend. A large page may
-; instead take over the heap's last emptied large page: its retire (1 and
-; its span's walk, at most P: obligation span_page) in place of
-; segment_new, no carve, and the cut of the new span as the scan
-; (src/segment.c span_take_emptied).
+; purging; from the OS: 1 <= 2P), carve, scan, extend; before them, a
+; large page's retires.
 (define-fun B_SEGMENT () Int (* 2 SA_MAX_PAGES_PER_SEGMENT))
-(define-fun B_FRESH () Int (+ B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
+(define-fun B_FRESH () Int
+  (+ B_LARGE_RETIRES B_SEGMENT SA_MAX_PAGES_PER_SEGMENT SA_MAX_PAGES_PER_SEGMENT B_EXTEND))
 ; _sa_segment_cache_purge's walk of the two caches (cache_purge), and
 ; segment_purge's walk of each segment it purges (P) with its OS call.
 (define-fun B_PURGE_SEGMENTS () Int
@@ -176,7 +179,7 @@
                                  ;    looked at (adopt_segment)
 (define-fun SEARCH () Int 4)     ; i: candidates looked at (_sa_page_queue_find)
 (define-fun LOOKED () Int 5)     ; i: candidates before this one (looked at, collected)
-(define-fun FRESH () Int 6)      ; segment_new (or a large page's take-over): B_SEGMENT
+(define-fun FRESH () Int 6)      ; a large page's retires, then segment_new: B_SEGMENT
 (define-fun CARVE () Int 7)      ; j: pages carved (segment_carve's page table)
 (define-fun SCAN () Int 8)       ; j: pages looked at (_sa_segment_page_alloc); a large
                                  ; page's: segments tried and units cut (span_alloc),
@@ -304,10 +307,11 @@
    (and (= pc ORDER) (= j lim) (go r r2 SWEEP 0 0 0 0))
    ;    after S candidates: the first one with only a few free blocks
    (and (= pc SEARCH) (go r r2 SWEEP 0 0 0 0))
-   ; 5: a fresh page: a segment from the OS (1 step) or a cache (its pages
-   ;    walked twice: <= B_SEGMENT), then carved
+   ; 5: a fresh page: for a large one the heap's emptied large pages
+   ;    retired (<= B_LARGE_RETIRES), then a segment from the OS (1 step)
+   ;    or a cache (its pages walked twice: <= B_SEGMENT), then carved
    (and (= pc SEARCH) (go r r2 FRESH 0 0 0 0))
-   (and (= pc FRESH) (<= 0 d) (<= d B_SEGMENT) (go r r2 CARVE 0 0 0 d))
+   (and (= pc FRESH) (<= 0 d) (<= d (+ B_LARGE_RETIRES B_SEGMENT)) (go r r2 CARVE 0 0 0 d))
    (and (= pc CARVE) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 CARVE 0 (+ j 1) 0 1))
    (and (= pc CARVE) (go r r2 SCAN 0 0 0 0))
    (and (= pc SCAN) (< j SA_MAX_PAGES_PER_SEGMENT) (go r r2 SCAN 0 (+ j 1) 0 1))

@@ -45,7 +45,7 @@
 /* Page kinds. A segment holds pages of one kind; free finds a pointer's
  * page in the segment's unit table (types.h), one entry per 64 KiB unit.
  *  small:  64 KiB pages, locality for the common tiny objects.
- *  medium: 512 KiB pages, blocks of 8-256 KiB.
+ *  medium: 512 KiB pages, blocks of 8-128 KiB.
  *  large:  a span of units as long as its one block, in a segment shared
  *          by every large class (segment.c spans); SA_LARGE_PAGE_SHIFT is
  *          the most one spans. */
@@ -60,18 +60,19 @@
 #define SA_MAX_PAGES_PER_SEGMENT     SA_SMALL_PAGES_PER_SEGMENT
 
 /* Object size limits per page kind: at least 8 blocks fit a small page (so
- * a page is worth its metadata); a medium page holds blocks up to half its
- * size (256 KiB: two a page, one in a segment's first page, which the
- * segment's info shortens); large pages hold blocks up to half a segment;
- * anything bigger is huge and gets a mapping of its own.
- * Medium up to 256 KiB rather than 64 KiB: a size class of 64-256 KiB
- * buffers then holds its free blocks in 512 KiB pages, not in a 4 MiB large
- * page each, so a page empties (and is retired, purged) sooner and the
- * blocks handed out are more often ones touched lately. A FIFO of 64-256
- * KiB buffers (bench/growth's large ones alone, 6 interleaved runs): CPU
- * 0.64 -> 0.54 s, peak RSS 237 -> 201 MiB (mimalloc 0.47 s, 184 MiB). */
+ * a page is worth its metadata); a medium page holds blocks up to a quarter
+ * of its size (128 KiB: four a page, three in a segment's first page, which
+ * the segment's info shortens); large pages, a span of units per block,
+ * hold blocks up to half a segment; anything bigger is huge and gets a
+ * mapping of its own.
+ * Medium only up to 128 KiB, as mimalloc's: a freed 128-256 KiB block's span
+ * then serves the next large request of any class at once, where in a 512
+ * KiB page of its class's own (two blocks a page, a few pages a class) it
+ * waited for one of its size (bench/buffers, 5 interleaved runs with large
+ * pages retired as they empty: peak RSS 123 -> 111 MiB, CPU 0.96x; growth,
+ * python, gcc, z3, ruby, perl within 1%: docs/design.md, buffers). */
 #define SA_SMALL_MIN_BLOCKS_SHIFT    3
-#define SA_MEDIUM_MIN_BLOCKS_SHIFT   1
+#define SA_MEDIUM_MIN_BLOCKS_SHIFT   2
 #define SA_SMALL_OBJ_SIZE_MAX   (SA_SMALL_PAGE_SIZE >> SA_SMALL_MIN_BLOCKS_SHIFT)
 #define SA_MEDIUM_OBJ_SIZE_MAX  (SA_MEDIUM_PAGE_SIZE >> SA_MEDIUM_MIN_BLOCKS_SHIFT)
 #define SA_LARGE_OBJ_SIZE_MAX   (SA_SEGMENT_SIZE >> 1)
@@ -114,12 +115,16 @@
  * against 78 generic calls per 1000 mallocs; peak RSS the same). */
 #define SA_REUSE_MIN_SHIFT      8
 
-/* A large page is cut from the first of this many segments of the heap
- * with a run of free units long enough, else from a segment made for it;
- * a segment without one goes to the back of the list, so the next large
- * request looks at others. With the longest span (33 units) the tries stay
- * within the P steps bounds.smt2's SCAN allows (segment.c asserts it). */
-#define SA_SPAN_TRIES           4
+/* A large page is cut from the fullest of the first this many segments of
+ * the heap that have a run of free units long enough, else from a segment
+ * made for it; a segment without one goes to the back of the list, so the
+ * next large request looks at others. Fullest, not first: the emptier
+ * segments drain and go back (bench/buffers, 4 interleaved runs: peak RSS
+ * 146 -> 131 MiB with 16 tries, 138 with 4, CPU 0.93x and 0.97x; the first
+ * that fits of 16 tries 136 MiB, 0.96x). With the longest span (33 units)
+ * the tries stay within the P steps bounds.smt2's SCAN allows (segment.c
+ * asserts it). */
+#define SA_SPAN_TRIES           16
 
 /* The generic path looks at most this many candidate pages of a size class
  * before taking a fresh page. Exhausted pages leave the queue for the full
@@ -275,8 +280,19 @@
  * its span is what any large class can be cut from, and a class waiting
  * 256 calls kept a span per block it once held (bench/buffers: 13 empty
  * pages of 983040 bytes at exit). Reusing it soon after costs no fault:
- * a retired span stays committed until its purge delay. */
+ * a retired span stays committed until its purge delay. Most retire
+ * sooner: SA_LARGE_EMPTIED_MAX. */
 #define SA_RETIRE_DELAY_LARGE   8
+
+/* The heap's last this many emptied large pages are retired by its next
+ * large malloc before it looks for a span (segment.c span_alloc), so the
+ * memory of a buffer freed a moment ago serves the next buffer of any size
+ * at once, and free itself stays a constant step (bounds.smt2
+ * B_LARGE_RETIRES is what the malloc may pay for them). bench/buffers, 5
+ * interleaved runs: peak RSS 118 MiB with 1 such page, 112 with 4, 111 with
+ * each page retired in free itself (free would then walk a span); CPU
+ * within 2% of each other (docs/design.md, buffers). */
+#define SA_LARGE_EMPTIED_MAX    4
 
 /* Housekeeping per generic call, after the pop: the queue heads of at most
  * this many size classes are checked for an expired empty page to retire, so

@@ -281,7 +281,9 @@ static void heap_reset(sa_heap_t *heap)
     heap->retire_cursor = 0;
     heap->retire_due = heap->retire_next_due = UINT64_MAX;     /* none pending */
     heap->retire_bins = 0;
-    heap->large_emptied = NULL;
+    for (size_t i = 0; i < SA_LARGE_EMPTIED_MAX; i++)
+        heap->large_emptied[i] = NULL;
+    heap->large_emptied_next = 0;
     heap->purge_check_at = 0;
     heap->in_hook = false;
 }

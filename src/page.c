@@ -410,7 +410,10 @@ void _sa_page_unfull(sa_heap_t *heap, sa_page_t *page, bool popped)
 /* The owner freed the last block: the page retires after SA_RETIRE_DELAY more
  * generic calls (SA_RETIRE_DELAY_LARGE for a large page) unless it is used
  * again. It moves to the front of its queue, where both the next malloc of
- * its size and the retire sweep look first.
+ * its size and the retire sweep look first. A large page is also noted in
+ * the heap's ring of emptied large pages, which the heap's next large
+ * malloc retires (segment.c large_emptied_retire): free stays a constant
+ * step, and the span serves any class soon.
  * Under memory pressure it retires at once (spec: bounds.smt2 FREE_EMPTIED):
  * another thread may be out of memory, and nobody else can retire it. Not a
  * first-class heap's page: sa_heap_destroy frees its blocks while walking
@@ -423,8 +426,15 @@ void _sa_page_mark_empty(sa_heap_t *heap, sa_page_t *page)
         _sa_page_retire(heap, page);
         return;
     }
-    if (page->span_units != 0 && !heap->first_class)
-        heap->large_emptied = page;     /* its span may serve another class at once */
+    if (page->span_units != 0 && !heap->first_class) {
+        /* its span may serve the next large block of any class at once; a
+         * page this pushes out waits its retire delay as the others do */
+        size_t last = (heap->large_emptied_next + SA_LARGE_EMPTIED_MAX - 1) % SA_LARGE_EMPTIED_MAX;
+        if (heap->large_emptied[last] != page) {    /* emptied again: once is enough */
+            heap->large_emptied[heap->large_emptied_next] = page;
+            heap->large_emptied_next = (uint8_t)((heap->large_emptied_next + 1) % SA_LARGE_EMPTIED_MAX);
+        }
+    }
     sa_page_queue_t *q = &heap->queues[page->bin];
     /* Emptied again with no generic call since the last time (alloc/free
      * ping-pong on one block): expiry, retire_due and the queue position set
@@ -456,8 +466,10 @@ void _sa_page_retire(sa_heap_t *heap, sa_page_t *page)
     _sa_stat_active(page->bin, (size_t)page->capacity * page->block_size, false);
     _sa_stat_inc(&_sa_gstats.pages_retired);
     _sa_page_queue_remove(heap, &heap->queues[page->bin], page);
-    if (heap->large_emptied == page)
-        heap->large_emptied = NULL;
+    if (page->span_units != 0)  /* a fixed SA_LARGE_EMPTIED_MAX compares, unrolled */
+        for (size_t i = 0; i < SA_LARGE_EMPTIED_MAX; i++)
+            if (heap->large_emptied[i] == page)
+                heap->large_emptied[i] = NULL;
     page->free = NULL;
     page->local_free = NULL;
     page->local_empty = SA_LOCAL_EMPTY;

@@ -443,57 +443,59 @@ static void unit_uncover(sa_segment_t *seg, size_t v)
     _sa_segment_unit_set(seg, v, _sa_layout_kind(SA_PAGE_LARGE));
 }
 
-/* The heap's last emptied large page, if it is still empty and may retire
- * and a page for block_size fits from its first unit once its span is
- * free: retired now, so that the next large block of any class gets the
- * memory the program freed last (and read just before, most likely: still
- * in the CPU's cache; the buffer a program frees is what mimalloc and
- * glibc hand to its next request). Its segment is held through the retire,
- * which then does not release it, and the block's span begins where the
- * old one did. Steps: the retire's walk of the old span's units, in place
- * of taking a segment (spec: bounds.smt2 FRESH). NULL, u untouched: none. */
-static sa_segment_t *span_take_emptied(sa_heap_t *heap, size_t block_size, size_t *u)
+/* The heap's last emptied large pages (types.h large_emptied) that are still
+ * empty and may retire: retired, so that their spans serve the block the
+ * caller wants, whatever its class. The others, used again or waited on by
+ * another thread, leave the ring: they retire after their delay, if they
+ * empty. spec: bounds.smt2 B_LARGE_RETIRES (at most SA_LARGE_EMPTIED_MAX
+ * retires) */
+static void large_emptied_retire(sa_heap_t *heap)
 {
-    sa_page_t *page = heap->large_emptied;
-    if (page == NULL || !page->in_use || !_sa_page_can_retire(page))
-        return NULL;
-    sa_segment_t *seg = _sa_segment_of_ptr(page);
-    uint64_t free_after = seg->span_free | _sa_span_mask(page->index, page->span_units);
-    if ((_sa_span_fits(free_after, block_size) & ((uint64_t)1 << page->index)) == 0)
-        return NULL;
-    *u = page->index;
-    seg->used_pages++;
-    _sa_page_retire(heap, page);
-    seg->used_pages--;
-    return seg;
+    SA_TRACE_LOOP(SA_LOOP_LARGE_EMPTIED);  /* spec: bounds.smt2 B_LARGE_RETIRES */
+    for (size_t i = 0; i < SA_LARGE_EMPTIED_MAX; i++) {
+        sa_page_t *page = heap->large_emptied[i];
+        heap->large_emptied[i] = NULL;
+        if (page == NULL)
+            continue;
+        SA_TRACE_STEP(SA_LOOP_LARGE_EMPTIED);
+        sa_assert(page->in_use && page->span_units != 0);   /* a retire takes it out */
+        if (_sa_page_can_retire(page))
+            _sa_page_retire(heap, page);
+    }
 }
 
-/* A large page for one block of block_size: over the heap's last emptied
- * large page (span_take_emptied), or the first span that fits (the first
- * of those whose units are all committed, if any) in one of the first
- * SA_SPAN_TRIES segments of avail (one with no room goes to the back of
- * the list, so the next try looks at another), or in a segment made for
- * it. spec: bounds.smt2 SCAN (the tries and the units: at most P steps,
- * static_assert'ed above) */
+/* A large page for one block of block_size: the first span that fits (the
+ * first of those whose units are all committed, if any) in the fullest of
+ * the first SA_SPAN_TRIES segments of avail with room for it (one with no
+ * room goes to the back of the list, so the next try looks at another), or
+ * in a segment made for it. The fullest, so that the emptier segments
+ * drain and go back: config.h SA_SPAN_TRIES. First the heap's emptied
+ * large pages are retired, their spans free for this one. spec:
+ * bounds.smt2 FRESH (the retires) and SCAN (the tries and the units: at
+ * most P steps, static_assert'ed above) */
 static sa_page_t *span_alloc(sa_heap_t *heap, size_t block_size)
 {
+    large_emptied_retire(heap);
     sa_segment_list_t *avail = &heap->avail[SA_PAGE_LARGE];
-    size_t u;
-    sa_segment_t *seg = span_take_emptied(heap, block_size, &u);
-    if (seg != NULL)
-        return span_cut(heap, seg, u, block_size);
+    sa_segment_t *seg = NULL;
     uint64_t fits = 0;
+    int least_free = SA_MAX_PAGES_PER_SEGMENT + 1;
+    sa_segment_t *candidate = avail->first;
     SA_TRACE_LOOP(SA_LOOP_PAGES);
-    for (size_t t = 0; t < SA_SPAN_TRIES && avail->first != NULL; t++) {
+    for (size_t t = 0; t < SA_SPAN_TRIES && candidate != NULL; t++) {
         SA_TRACE_STEP(SA_LOOP_PAGES);
-        sa_segment_t *candidate = avail->first;
-        fits = _sa_span_fits(candidate->span_free, block_size);
-        if (fits != 0) {
+        sa_segment_t *next = candidate->next;
+        uint64_t candidate_fits = _sa_span_fits(candidate->span_free, block_size);
+        int free_units = __builtin_popcountll(candidate->span_free);
+        if (candidate_fits == 0) {
+            _sa_segment_list_remove(avail, candidate);
+            _sa_segment_list_append(avail, candidate);
+        } else if (free_units < least_free) {
+            least_free = free_units;
             seg = candidate;
-            break;
+            fits = candidate_fits;
         }
-        _sa_segment_list_remove(avail, candidate);
-        _sa_segment_list_append(avail, candidate);
+        candidate = next;
     }
     if (seg == NULL) {
         seg = segment_new(heap, SA_PAGE_LARGE);
@@ -505,7 +507,7 @@ static sa_page_t *span_alloc(sa_heap_t *heap, size_t block_size)
     /* A run still committed if there is one: no faults, and most likely
      * memory the program touched lately. */
     uint64_t warm = _sa_span_fits(seg->span_free & seg->span_committed, block_size);
-    u = (size_t)__builtin_ctzll(warm != 0 ? warm : fits);
+    size_t u = (size_t)__builtin_ctzll(warm != 0 ? warm : fits);
     return span_cut(heap, seg, u, block_size);
 }
 

@@ -92,6 +92,8 @@ typedef enum sa_loop_e {
     SA_LOOP_PAGES,          /* SA_MAX_PAGES_PER_SEGMENT: one walk of a segment's pages */
     SA_LOOP_EXTEND,         /* SA_MAX_EXTEND_SIZE / SA_MIN_ALIGN: blocks threaded */
     SA_LOOP_SWEEP,          /* SA_RETIRE_SCAN_MAX: bins the retire sweep looks at */
+    SA_LOOP_LARGE_EMPTIED,  /* SA_LARGE_EMPTIED_MAX: emptied large pages a large
+                               page's fresh path looks at (segment.c)          */
     SA_LOOP_PURGE,          /* SA_PURGE_BATCH_MAX: retired pages purged          */
     SA_LOOP_CACHE,          /* SA_SEGMENT_CACHE_MAX + SA_SEGMENT_CACHE_GLOBAL_MAX:
                                cached segments walked                            */

@@ -313,10 +313,12 @@ typedef struct sa_heap_s {
                                      * (UINT64_MAX: none) */
     uint64_t retire_next_due;       /* earliest pending expiry seen in the current round
                                      * (UINT64_MAX: none) */
-    /* The large page this heap's owner emptied last (a thread's heap, not a
-     * first-class one), while it is in use: the next large malloc of another
-     * class may take its span over (segment.c span_take_emptied). */
-    sa_page_t *large_emptied;
+    /* The large pages this heap's owner emptied last (a thread's heap, not a
+     * first-class one), a ring: its next large malloc retires those still
+     * empty before it looks for a span (segment.c span_alloc). A page leaves
+     * it when it retires (page.c _sa_page_retire), NULL an empty slot. */
+    sa_page_t *large_emptied[SA_LARGE_EMPTIED_MAX];
+    uint8_t large_emptied_next;     /* the slot the next one takes */
     uint64_t purge_checked_ms;      /* clock reading of the last purge check */
     uint64_t purge_check_at;        /* generic count from which housekeeping looks
                                      * for something to purge (0: at the next call) */

@@ -72,9 +72,9 @@ Test(malloc, a_freed_large_block_serves_the_next_large_block_of_any_class)
 {
     /* The buffer a program frees (and read just before, most likely) is
      * what its next large request gets, whatever its size class, as glibc
-     * and mimalloc do (src/segment.c span_take_emptied): the freed block's
-     * emptied page is retired at once and the new page begins where it did,
-     * the other pages of the segment untouched. */
+     * and mimalloc do (src/segment.c large_emptied_retire): the freed
+     * block's emptied page is retired by that request and the new page
+     * begins where it did, the other pages of the segment untouched. */
     const size_t first = 600 << 10, next = 400 << 10;
     cr_assert_neq(_sa_bin(first), _sa_bin(next));
     unsigned char *keep = sa_malloc(first);
@@ -90,6 +90,60 @@ Test(malloc, a_freed_large_block_serves_the_next_large_block_of_any_class)
     cr_assert(sat_check(keep, first, 7), "the segment's other block was overwritten");
     sa_free(b);
     sa_free(keep);
+}
+
+Test(malloc, the_next_large_block_retires_the_last_emptied_large_pages)
+{
+    /* Free only notes an emptied large page; the next large malloc retires
+     * the last SA_LARGE_EMPTIED_MAX of them (src/segment.c
+     * large_emptied_retire), however many frees came between, so their
+     * spans serve it: a program freeing a few buffers and then asking for
+     * one of another size does not keep the others' memory waiting. */
+    const size_t size = 1 << 20, other = 600 << 10;
+    cr_assert_neq(_sa_bin(size), _sa_bin(other));
+    void *p[SA_LARGE_EMPTIED_MAX];
+    for (size_t i = 0; i < SA_LARGE_EMPTIED_MAX; i++) {
+        p[i] = sa_malloc(size);
+        cr_assert_not_null(p[i]);
+        memset(p[i], 0x44, size);
+    }
+    sa_stats_t before, after;
+    sa_stats_get(&before);
+    for (size_t i = 0; i < SA_LARGE_EMPTIED_MAX; i++)
+        sa_free(p[i]);
+    sa_stats_get(&after);
+    cr_assert_eq(after.pages_retired, before.pages_retired, "free retired %zu large pages itself",
+                 after.pages_retired - before.pages_retired);
+    void *q = sa_malloc(other);
+    cr_assert_not_null(q);
+    sa_stats_get(&after);
+    cr_assert_eq(after.pages_retired - before.pages_retired, SA_LARGE_EMPTIED_MAX,
+                 "the next large malloc retired %zu of the %d emptied large pages",
+                 after.pages_retired - before.pages_retired, SA_LARGE_EMPTIED_MAX);
+    sa_free(q);
+}
+
+Test(malloc, a_large_block_goes_to_the_fullest_segment_with_room)
+{
+    /* Segment A is nearly full (a 2 MiB and a 1.5 MiB block), segment B,
+     * made after it and first in the heap's list, holds one 2 MiB block. A
+     * 256 KiB block fits both: it goes to A (src/segment.c span_alloc), so
+     * B may empty and go back; the first that fits would have been B. */
+    void *a1 = sa_malloc(SA_LARGE_OBJ_SIZE_MAX), *a2 = sa_malloc(SA_LARGE_OBJ_SIZE_MAX / 4 * 3);
+    void *b1 = sa_malloc(SA_LARGE_OBJ_SIZE_MAX);
+    cr_assert(a1 != NULL && a2 != NULL && b1 != NULL);
+    uintptr_t seg_a = (uintptr_t)a1 & ~SA_SEGMENT_MASK, seg_b = (uintptr_t)b1 & ~SA_SEGMENT_MASK;
+    cr_assert_eq((uintptr_t)a2 & ~SA_SEGMENT_MASK, seg_a, "the 1.5 MiB block is not beside the 2 MiB one");
+    cr_assert_neq(seg_b, seg_a, "two 2 MiB blocks in one segment");
+    void *r = sa_malloc(256 << 10);
+    cr_assert_not_null(r);
+    cr_assert_eq((uintptr_t)r & ~SA_SEGMENT_MASK, seg_a,
+                 "the 256 KiB block is in segment %#lx, not in the fuller %#lx (the other: %#lx)",
+                 (unsigned long)((uintptr_t)r & ~SA_SEGMENT_MASK), (unsigned long)seg_a, (unsigned long)seg_b);
+    sa_free(r);
+    sa_free(b1);
+    sa_free(a2);
+    sa_free(a1);
 }
 
 Test(malloc, freed_block_is_reused)

@@ -284,9 +284,9 @@ Test(memory_return, large_classes_share_their_segments)
      * a large page of a class's own (4 MiB, up to 14 blocks) each class kept
      * a segment for what it once held, 24 classes 96 MiB; as spans of
      * segments every large class shares (src/segment.c), a freed block's
-     * units serve the next classes once its page retires, after
-     * SA_RETIRE_DELAY_LARGE generic calls: the spans of that many blocks
-     * and the current one, at most 2 MiB each, and a segment of slack. */
+     * page is retired by the next large malloc (large_emptied_retire) and
+     * its units serve that block: the segment of the current block, one of
+     * the block freed before it, and one of slack. */
     enum { ROUNDS = 50 };
     sa_stats_t before, after;
     sa_stats_get(&before);
@@ -303,7 +303,7 @@ Test(memory_return, large_classes_share_their_segments)
             sa_free(p);
         }
     sa_stats_get(&after);
-    const size_t allowed = ((SA_RETIRE_DELAY_LARGE + 1) * SA_LARGE_OBJ_SIZE_MAX / SA_SEGMENT_SIZE + 2) * SA_SEGMENT_SIZE;
+    const size_t allowed = 3 * SA_SEGMENT_SIZE;
     cr_log_info("%zu large classes, %d rounds: mapped peak %zu -> %zu (allowed %zu more)", classes, ROUNDS,
                 before.mapped_peak, after.mapped_peak, allowed);
     cr_assert_geq(classes, 16, "only %zu large classes", classes);

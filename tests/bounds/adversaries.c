@@ -396,6 +396,69 @@ static void sweep_classes(void)
     blocks_free(&keep);
 }
 
+/* ---- FRESH: a large page's retires of the heap's emptied large pages ------------- */
+
+#define LARGEST SA_LARGE_OBJ_SIZE_MAX   /* one a segment: two do not fit */
+
+static void *largest_alone(void)
+{
+    void *p = sa_malloc(LARGEST);
+    if (p == NULL)
+        exit(2);
+    return p;
+}
+
+static void *fill_global_cache(void *arg)
+{
+    (void)arg;
+    void *p[SA_SEGMENT_CACHE_GLOBAL_MAX + SA_SEGMENT_CACHE_MAX];
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        p[i] = largest_alone();
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        sa_free(p[i]);
+    return NULL;    /* its empty segments fill the global cache */
+}
+
+/* SA_LARGE_EMPTIED_MAX + 1 blocks of the largest large class, each alone in
+ * a segment, are freed when both segment caches are full: free only notes
+ * their pages, the first pushed out by the last. Then a malloc of the class below (its queue has no page: the
+ * search finds none) retires them all before it looks for a span, each
+ * retire releasing its segment past the full caches (the release's walk of
+ * its units and the unmap's, and an OS call), and takes a segment from the
+ * heap's cache, re-carved. The heap's cache is filled by as many pages of
+ * the class, freed, aged and collected (and one more: the agers' medium
+ * segment may take one); the global cache by a thread's segments left at
+ * its exit. */
+static void large_retires(void)
+{
+    void *p[SA_LARGE_EMPTIED_MAX + 1], *fill[SA_SEGMENT_CACHE_MAX + 1];     /* one for the agers */
+    blocks_t keep = { 0 };
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        p[i] = largest_alone();
+    for (size_t i = 0; i < sizeof fill / sizeof *fill; i++)
+        fill[i] = largest_alone();
+    for (size_t i = 0; i < sizeof fill / sizeof *fill; i++)
+        sa_free(fill[i]);
+    age(&keep, SA_RETIRE_DELAY_LARGE + SA_SEGMENT_CACHE_MAX);
+    sa_collect(false);      /* the aged pages retire, their segments fill the heap's cache */
+    pthread_t t;
+    pthread_create(&t, NULL, fill_global_cache, NULL);
+    pthread_join(t, NULL);
+    if (_sa_heap_tls->cache.count != SA_SEGMENT_CACHE_MAX ||
+        _sa_global_cache_count != SA_SEGMENT_CACHE_GLOBAL_MAX) {
+        fprintf(stderr, "adversary: segment caches hold %zu and %zu, not full\n",
+                (size_t)_sa_heap_tls->cache.count, (size_t)_sa_global_cache_count);
+        exit(3);
+    }
+    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
+        sa_free(p[i]);
+    void *last = sa_malloc(_sa_bin_size(_sa_bin(LARGEST) - 1));
+    if (last == NULL)
+        exit(2);
+    sa_free(last);
+    blocks_free(&keep);
+}
+
 /* ---- B_FREE_LOCAL_PRESSURE: an owner's free that retires a page and unmaps -------- */
 
 /* Blocks of FILLER in two segments of small pages, the second holding one
@@ -498,6 +561,8 @@ const adversary_t adversaries[] = {
     { "remote_reports", "3R watched pages reported by another thread's frees", remote_reports },
     { "reclaim_full", "2T abandoned segments with every page in use, adopted by a new thread", reclaim_full },
     { "fresh_recarve", "a new thread's first page from a cached segment of another kind", fresh_recarve },
+    { "large_retires", "the heap's emptied large pages, each alone in a segment, retired by a large malloc",
+      large_retires },
     { "housekeeping_full", "both segment caches full and a page batch, purged at once", housekeeping_full },
     { "sweep_classes", "2RS size classes emptied together, aged: the sweep visits RS", sweep_classes },
     { "free_under_pressure", "under memory pressure, the last block of a segment freed with the cache full",

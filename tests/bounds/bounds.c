@@ -65,6 +65,7 @@ static const struct { const char *name; const char *limit; unsigned reach; } loo
     [SA_LOOP_PAGES] = { "pages of a segment", "SA_MAX_PAGES_PER_SEGMENT", REACH_PERCENT },
     [SA_LOOP_EXTEND] = { "blocks extended", "B_EXTEND", REACH_PERCENT },
     [SA_LOOP_SWEEP] = { "bins swept", "SA_RETIRE_SCAN_MAX", REACH_PERCENT },
+    [SA_LOOP_LARGE_EMPTIED] = { "emptied large pages", "SA_LARGE_EMPTIED_MAX", REACH_PERCENT },
     [SA_LOOP_PURGE] = { "pages purged", "SA_PURGE_BATCH_MAX", REACH_PERCENT },
     [SA_LOOP_CACHE] = { "cached segments walked", "(+ SA_SEGMENT_CACHE_MAX SA_SEGMENT_CACHE_GLOBAL_MAX)", 40 },
     [SA_LOOP_JOIN] = { "taken blocks joined (never on the malloc path)", NULL },
