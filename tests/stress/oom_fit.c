@@ -31,7 +31,8 @@
 #include "../api/sa_vm_size.h"
 
 #define SMALL_MAX   8192        /* shardalloc's small objects (SA_SMALL_OBJ_SIZE_MAX) */
-#define MEDIUM_MAX  65536       /* ... and medium ones (SA_MEDIUM_OBJ_SIZE_MAX) */
+#define MEDIUM_MAX  65536       /* ... and medium ones (to 64 KiB, as SA_MEDIUM_OBJ_SIZE_MAX
+                                 * was when the figures of docs/design.md were taken) */
 #define MAX_THREADS 64
 
 static const size_t probe[] = { 16, 48, 112, 400, 1500, 3000, SMALL_MAX };
