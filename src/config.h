@@ -135,7 +135,10 @@
  * free_order) when at least half its made blocks are free, they total at
  * least SA_ORDER_MIN_BYTES, and it has at most SA_ORDER_BLOCKS_MAX blocks:
  * blocks handed out next to each other let the hardware prefetchers help
- * (python: user time 1.52x -> 1.04x jemalloc's).
+ * (python: user time 1.52x -> 1.04x jemalloc's when it came; measured again
+ * on 2026-12-04, python runs as fast without it, and what it buys is
+ * bench/prodcons: 1.13x slower without, 1.06x capped at 256 blocks; its
+ * pass is malloc_remote's p99.99 in the latency probe: docs/design.md).
  * BLOCKS_MAX bounds the pass (capacity + free blocks: spec/bounds.smt2
  * B_ORDER) at 2K steps where 4096-block pages would cost 8K; 1024 (blocks
  * of 64 bytes and up) gets most of it: bench-order near 51% against 61%
