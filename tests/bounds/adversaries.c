@@ -400,45 +400,38 @@ static void sweep_classes(void)
 
 #define LARGEST SA_LARGE_OBJ_SIZE_MAX   /* one a segment: two do not fit */
 
-static void *largest_alone(void)
+/* n blocks of LARGEST, each alone in a segment, onto b. */
+static void add_largest(blocks_t *b, size_t n)
 {
-    void *p = sa_malloc(LARGEST);
-    if (p == NULL)
-        exit(2);
-    return p;
+    for (size_t i = 0; i < n; i++)
+        blocks_add(b, sa_malloc(LARGEST));
 }
 
 static void *fill_global_cache(void *arg)
 {
     (void)arg;
-    void *p[SA_SEGMENT_CACHE_GLOBAL_MAX + SA_SEGMENT_CACHE_MAX];
-    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        p[i] = largest_alone();
-    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        sa_free(p[i]);
+    blocks_t b = { 0 };
+    add_largest(&b, SA_SEGMENT_CACHE_GLOBAL_MAX + SA_SEGMENT_CACHE_MAX);
+    blocks_free(&b);
     return NULL;    /* its empty segments fill the global cache */
 }
 
 /* SA_LARGE_EMPTIED_MAX + 1 blocks of the largest large class, each alone in
  * a segment, are freed when both segment caches are full: free only notes
- * their pages, the first pushed out by the last. Then a malloc of the class below (its queue has no page: the
- * search finds none) retires them all before it looks for a span, each
- * retire releasing its segment past the full caches (the release's walk of
- * its units and the unmap's, and an OS call), and takes a segment from the
- * heap's cache, re-carved. The heap's cache is filled by as many pages of
- * the class, freed, aged and collected (and one more: the agers' medium
- * segment may take one); the global cache by a thread's segments left at
- * its exit. */
+ * their pages, the first pushed out by the last. Then a malloc of the class
+ * below (its queue has no page: the search finds none) retires them all
+ * before it looks for a span, each retire releasing its segment past the
+ * full caches (the release's walk of its units and the unmap's, and an OS
+ * call), and takes a segment from the heap's cache, re-carved. The heap's
+ * cache is filled by as many pages of the class, freed, aged and collected
+ * (and one more: the agers' medium segment may take one); the global cache
+ * by a thread's segments left at its exit. */
 static void large_retires(void)
 {
-    void *p[SA_LARGE_EMPTIED_MAX + 1], *fill[SA_SEGMENT_CACHE_MAX + 1];     /* one for the agers */
-    blocks_t keep = { 0 };
-    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        p[i] = largest_alone();
-    for (size_t i = 0; i < sizeof fill / sizeof *fill; i++)
-        fill[i] = largest_alone();
-    for (size_t i = 0; i < sizeof fill / sizeof *fill; i++)
-        sa_free(fill[i]);
+    blocks_t emptied = { 0 }, fill = { 0 }, keep = { 0 };
+    add_largest(&emptied, SA_LARGE_EMPTIED_MAX + 1);
+    add_largest(&fill, SA_SEGMENT_CACHE_MAX + 1);   /* one for the agers */
+    blocks_free(&fill);
     age(&keep, SA_RETIRE_DELAY_LARGE + SA_SEGMENT_CACHE_MAX);
     sa_collect(false);      /* the aged pages retire, their segments fill the heap's cache */
     pthread_t t;
@@ -450,8 +443,7 @@ static void large_retires(void)
                 (size_t)_sa_heap_tls->cache.count, (size_t)_sa_global_cache_count);
         exit(3);
     }
-    for (size_t i = 0; i < sizeof p / sizeof *p; i++)
-        sa_free(p[i]);
+    blocks_free(&emptied);
     void *last = sa_malloc(_sa_bin_size(_sa_bin(LARGEST) - 1));
     if (last == NULL)
         exit(2);
