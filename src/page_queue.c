@@ -98,6 +98,18 @@ void _sa_page_queue_from_full(sa_heap_t *heap, sa_page_t *page)
     _sa_page_queue_push_back(heap, &heap->queues[page->bin], page);
 }
 
+/* Ask for the three lines of the search's next candidate (types.h: the
+ * line of its layout, the owner's, the other threads') while the current
+ * one is worked on: the search reads all three of each candidate it looks
+ * at, and a page the heap has not touched for a while is out of the cache
+ * (bench/latency's malloc_local, 50,000 blocks live: its p99 616 -> 552
+ * cycles, medians of 5 interleaved runs). */
+static inline void prefetch_page(const sa_page_t *page)
+{
+    for (size_t line = 0; line < sizeof *page; line += SA_CACHE_LINE)
+        __builtin_prefetch((const char *)page + line);
+}
+
 /* Step 4, search (spec: bounds.smt2 phase 4): a page of `bin` with a free
  * block, at the head of its queue. At most SA_PAGE_SEARCH_MAX candidates are
  * looked at (the last one extended at once if it can be and few of its blocks
@@ -126,6 +138,8 @@ sa_page_t *_sa_page_queue_find(sa_heap_t *heap, size_t bin)
     for (size_t n = 0; page != NULL && page != sparse && n < SA_PAGE_SEARCH_MAX; n++) {
         SA_TRACE_STEP(SA_LOOP_SEARCH);
         sa_page_t *next = page->next;
+        if (next != NULL)
+            prefetch_page(next);
         bool last = next == NULL || next == sparse || n + 1 == SA_PAGE_SEARCH_MAX;
         if (next == NULL && page->free == NULL && page->capacity < page->reserved &&
             !_sa_page_enough_free(page)) {
