@@ -2,12 +2,20 @@
  * allocating can allocate and free (the allocator's locks are not left held),
  * including blocks it inherited, from its main thread and from new threads. */
 #include "sa_thread_test.h"
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
 enum { BUSY_THREADS = 3, FORKS = 40, CHILD_OPS = 20000, CHILD_DEADLINE_S = 20 };
 
 static atomic_bool g_stop;
+/* Workers that have made and freed a block: the forks wait for all of them.
+ * Forked before, the child would find a thread still starting, not
+ * allocating; under AddressSanitizer it then hangs in libasan's allocator,
+ * which a starting thread uses (pthread_getattr_np) and which keeps no lock
+ * across fork (seen twice in a few runs of make test-asan-fork, both times
+ * "fork 0: child hung", the child's new thread waiting on libasan's mutex). */
+static atomic_uint g_started;
 
 /* Parent threads: allocate and free constantly, including huge blocks (the OS
  * path) and blocks handed between them, so a fork lands in every path. */
@@ -17,6 +25,7 @@ static void *busy_worker(void *arg)
 {
     uint64_t rng = 0xABC + (uintptr_t)arg;
     uint64_t i = 0;
+    bool started = false;
     while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
         size_t n = (i % 500 == 0) ? SA_LARGE_OBJ_SIZE_MAX + sat_rand(&rng) % SA_SEGMENT_SIZE
                                   : sat_pick_size(&rng);
@@ -26,7 +35,13 @@ static void *busy_worker(void *arg)
         b = atomic_exchange(&g_shared, b);      /* free someone else's block */
         if (b != NULL)
             sat_block_free(b);
+        if (!started) {
+            started = true;
+            atomic_fetch_add(&g_started, 1);
+        }
     }
+    if (!started)       /* failed at once (sat_block_new reported it): the forks need not wait */
+        atomic_fetch_add(&g_started, 1);
     return NULL;
 }
 
@@ -82,6 +97,8 @@ Test(fork, child_allocates_while_parent_threads_were_allocating)
     pthread_t th[BUSY_THREADS];
     for (uintptr_t t = 0; t < BUSY_THREADS; t++)
         cr_assert_eq(pthread_create(&th[t], NULL, busy_worker, (void *)t), 0);
+    while (atomic_load(&g_started) < BUSY_THREADS)
+        sched_yield();
     for (unsigned k = 0; k < FORKS; k++) {
         sat_block_t *inherited = sat_block_new(100 + k, k);
         cr_assert_not_null(inherited);
